@@ -1,0 +1,90 @@
+/**
+ * strata's typed errors. Every failure that reaches a user carries one code from
+ * this closed set and a one-line message; code never matches on message text.
+ * The CLI maps each code to an exit status (see `exitStatusOf`).
+ */
+export const ErrorCode = {
+  /** No layer (or image, or path) has that id or name. */
+  ENOLAYER: 'ENOLAYER',
+  /** A short id prefix matches more than one layer. */
+  EAMBIGUOUS: 'EAMBIGUOUS',
+  /** A layer with that id exists already. */
+  ELAYEREXISTS: 'ELAYEREXISTS',
+  /** The layer is mounted; unmount it first. */
+  ELAYERBUSY: 'ELAYERBUSY',
+  /** The layer has child layers; remove them first. */
+  ELAYERHASCHILDREN: 'ELAYERHASCHILDREN',
+  /** A path does not exist in the layer's union. */
+  ENOTFOUND: 'ENOTFOUND',
+  /** A write was attempted on a read-only layer or mount. */
+  EREADONLY: 'EREADONLY',
+  /** A tar entry would write, link or resolve outside its layer. */
+  EUNSAFEARCHIVE: 'EUNSAFEARCHIVE',
+  /** A tar is malformed, truncated or not a tar at all. */
+  EBADARCHIVE: 'EBADARCHIVE',
+  /** The driver cannot work here (kernel feature, /dev/fuse, privileges). */
+  EDRIVERUNAVAILABLE: 'EDRIVERUNAVAILABLE',
+  /** No driver is registered under that name. */
+  EUNKNOWNDRIVER: 'EUNKNOWNDRIVER',
+  /** The driver does not offer this operation (see its capabilities). */
+  EUNSUPPORTED: 'EUNSUPPORTED',
+  /** A configuration value is invalid. */
+  ECONFIG: 'ECONFIG',
+  /** Another process holds the store lock and did not release it in time. */
+  ELOCKED: 'ELOCKED',
+  /** Stored content does not match its recorded digest or metadata. */
+  ECORRUPT: 'ECORRUPT',
+  /** Command-line usage error. */
+  EUSAGE: 'EUSAGE',
+  /** An operating-system call failed in a way no other code describes. */
+  EIO: 'EIO',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class StrataError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StrataError';
+    this.code = code;
+  }
+}
+
+export function isStrataError(err: unknown, code?: ErrorCode): err is StrataError {
+  return err instanceof StrataError && (code === undefined || err.code === code);
+}
+
+/** The errno name of a Node system error (`ENOENT`, ...), or undefined. */
+export function errnoOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Exit statuses: 1 generic failure, 2 usage/config, 3 not found, 4 busy/conflict, 5 unsafe or bad input, 6 unavailable. */
+export function exitStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.EUSAGE:
+    case ErrorCode.ECONFIG:
+      return 2;
+    case ErrorCode.ENOLAYER:
+    case ErrorCode.ENOTFOUND:
+    case ErrorCode.EAMBIGUOUS:
+      return 3;
+    case ErrorCode.ELAYERBUSY:
+    case ErrorCode.ELAYERHASCHILDREN:
+    case ErrorCode.ELAYEREXISTS:
+    case ErrorCode.ELOCKED:
+      return 4;
+    case ErrorCode.EUNSAFEARCHIVE:
+    case ErrorCode.EBADARCHIVE:
+    case ErrorCode.ECORRUPT:
+      return 5;
+    case ErrorCode.EDRIVERUNAVAILABLE:
+    case ErrorCode.EUNKNOWNDRIVER:
+    case ErrorCode.EUNSUPPORTED:
+      return 6;
+    default:
+      return 1;
+  }
+}

@@ -1,0 +1,30 @@
+import { createRequire } from 'node:module';
+
+/**
+ * The Linux system calls Node's fs lacks, from strata's own small N-API addon
+ * (core/sys/native/strata_sys.c, built by `npm install` through binding.gyp).
+ * Every call acts on the path itself and never follows a final symlink.
+ * Failures throw an Error whose `code` is the errno name, as node:fs does.
+ */
+export interface Sys {
+  /** Creates a device node, FIFO or socket; `mode` holds the S_IF* type bits and permissions. */
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  /** The attribute's value, or null where it is absent or the filesystem has no xattrs. */
+  lgetxattr(path: string, name: string): Buffer | null;
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  /** Attribute names; empty where the filesystem has no xattrs. */
+  llistxattr(path: string): string[];
+  /** Removing an absent attribute is not an error. */
+  lremovexattr(path: string, name: string): void;
+  /** flags: MNT_DETACH (2) for a lazy unmount. */
+  umount2(path: string, flags: number): void;
+}
+
+export const MNT_DETACH = 2;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+
+const require = createRequire(import.meta.url);
+/** dist/core/sys/index.js → <package>/build/Release. */
+export const sys: Sys = require('../../../build/Release/strata_sys.node') as Sys;

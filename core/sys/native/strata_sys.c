@@ -1,0 +1,171 @@
+/*
+ * strata_sys: the few Linux system calls Node's fs module lacks.
+ * Every call acts on the path itself, never on a symlink's target
+ * (l*xattr, mknod creates and never follows). Failures throw an Error
+ * whose `code` is the errno name (ENOENT, ENODATA, ...), as Node's fs does.
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <sys/mount.h>
+
+#define PATH_BUF 4096
+#define NAME_BUF 256
+
+static const char *errno_name(int e) {
+  switch (e) {
+    case ENOENT: return "ENOENT"; case EEXIST: return "EEXIST"; case EPERM: return "EPERM";
+    case EACCES: return "EACCES"; case ENODATA: return "ENODATA"; case ENOTSUP: return "ENOTSUP";
+    case ERANGE: return "ERANGE"; case E2BIG: return "E2BIG"; case ENOSPC: return "ENOSPC";
+    case ENOTDIR: return "ENOTDIR"; case EISDIR: return "EISDIR"; case EINVAL: return "EINVAL";
+    case EROFS: return "EROFS"; case EBUSY: return "EBUSY"; case ELOOP: return "ELOOP";
+    case ENAMETOOLONG: return "ENAMETOOLONG"; case EDQUOT: return "EDQUOT"; case EIO: return "EIO";
+    default: return "EUNKNOWN";
+  }
+}
+
+static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+  char msg[PATH_BUF + 128];
+  snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(e), strerror(e), syscall, path);
+  napi_value code, message, error, errnum, sc;
+  napi_create_string_utf8(env, errno_name(e), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_create_int32(env, -e, &errnum);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc);
+  napi_set_named_property(env, error, "errno", errnum);
+  napi_set_named_property(env, error, "syscall", sc);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static int get_string(napi_env env, napi_value v, char *buf, size_t cap) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, buf, cap, &len) != napi_ok) return -1;
+  if (len >= cap - 1) return -1;
+  return 0;
+}
+
+#define ARGS(n) \
+  size_t argc = n; napi_value argv[n]; \
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL); \
+  if (argc < n) { napi_throw_type_error(env, NULL, "missing arguments"); return NULL; }
+
+#define PATH_ARG(i, name) \
+  char name[PATH_BUF]; \
+  if (get_string(env, argv[i], name, sizeof name)) { napi_throw_type_error(env, NULL, "bad path"); return NULL; }
+
+#define XNAME_ARG(i, name) \
+  char name[NAME_BUF]; \
+  if (get_string(env, argv[i], name, sizeof name)) { napi_throw_type_error(env, NULL, "bad xattr name"); return NULL; }
+
+/* mknod(path, mode, major, minor): mode carries the file type bits (S_IFCHR, ...). */
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  PATH_ARG(0, path);
+  uint32_t mode, major, minor;
+  napi_get_value_uint32(env, argv[1], &mode);
+  napi_get_value_uint32(env, argv[2], &major);
+  napi_get_value_uint32(env, argv[3], &minor);
+  if (mknod(path, (mode_t)mode, makedev(major, minor)) != 0) return throw_errno(env, errno, "mknod", path);
+  return NULL;
+}
+
+/* lgetxattr(path, name): Buffer, or null when the attribute is absent. */
+static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  PATH_ARG(0, path);
+  XNAME_ARG(1, name);
+  ssize_t size = lgetxattr(path, name, NULL, 0);
+  if (size < 0) {
+    if (errno == ENODATA || errno == ENOTSUP) { napi_value n; napi_get_null(env, &n); return n; }
+    return throw_errno(env, errno, "lgetxattr", path);
+  }
+  void *data = NULL;
+  napi_value buf;
+  napi_create_buffer(env, (size_t)size, &data, &buf);
+  if (size > 0) {
+    ssize_t got = lgetxattr(path, name, data, (size_t)size);
+    if (got < 0) return throw_errno(env, errno, "lgetxattr", path);
+  }
+  return buf;
+}
+
+/* lsetxattr(path, name, value: Buffer). */
+static napi_value js_lsetxattr(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  PATH_ARG(0, path);
+  XNAME_ARG(1, name);
+  void *data; size_t len;
+  if (napi_get_buffer_info(env, argv[2], &data, &len) != napi_ok) { napi_throw_type_error(env, NULL, "value must be a Buffer"); return NULL; }
+  if (lsetxattr(path, name, data, len, 0) != 0) return throw_errno(env, errno, "lsetxattr", path);
+  return NULL;
+}
+
+/* llistxattr(path): string[] of attribute names (empty where unsupported). */
+static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  PATH_ARG(0, path);
+  napi_value arr;
+  napi_create_array(env, &arr);
+  ssize_t size = llistxattr(path, NULL, 0);
+  if (size < 0) {
+    if (errno == ENOTSUP) return arr;
+    return throw_errno(env, errno, "llistxattr", path);
+  }
+  if (size == 0) return arr;
+  char *names = malloc((size_t)size);
+  if (!names) return throw_errno(env, ENOMEM, "llistxattr", path);
+  size = llistxattr(path, names, (size_t)size);
+  if (size < 0) { int e = errno; free(names); return throw_errno(env, e, "llistxattr", path); }
+  uint32_t idx = 0;
+  for (ssize_t off = 0; off < size; ) {
+    size_t l = strlen(names + off);
+    napi_value s;
+    napi_create_string_utf8(env, names + off, l, &s);
+    napi_set_element(env, arr, idx++, s);
+    off += (ssize_t)l + 1;
+  }
+  free(names);
+  return arr;
+}
+
+/* lremovexattr(path, name): absent attributes are not an error. */
+static napi_value js_lremovexattr(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  PATH_ARG(0, path);
+  XNAME_ARG(1, name);
+  if (lremovexattr(path, name) != 0 && errno != ENODATA) return throw_errno(env, errno, "lremovexattr", path);
+  return NULL;
+}
+
+/* umount2(path, flags): flags 2 = MNT_DETACH (lazy). */
+static napi_value js_umount2(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  PATH_ARG(0, path);
+  int32_t flags;
+  napi_get_value_int32(env, argv[1], &flags);
+  if (umount2(path, flags) != 0) return throw_errno(env, errno, "umount2", path);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL},
+    {"lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_default, NULL},
+    {"lsetxattr", NULL, js_lsetxattr, NULL, NULL, NULL, napi_default, NULL},
+    {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_default, NULL},
+    {"lremovexattr", NULL, js_lremovexattr, NULL, NULL, NULL, napi_default, NULL},
+    {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,7 @@
+import type { ContainerModule } from 'inversify';
+
+/**
+ * The built-in drivers, by explicit registration (no side-effect imports).
+ * Each entry is the driver's own ContainerModule from drivers/<name>/module.ts.
+ */
+export const builtinDriverModules: readonly ContainerModule[] = [];
