@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# strata demo: builds a 3-layer image with GNU tar, imports it, and shows what
+# strata knows about it. Run by `npm run demo` (which builds first).
+#
+# The store: $STRATA_ROOT if set, else the default store's `demo` sub-store
+# (/var/lib/strata/demo as root, ~/.local/share/strata/demo otherwise). The demo
+# wipes it first so reruns start clean — but only a directory it made itself.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cli="$repo/dist/cli/main.js"
+[ -f "$cli" ] || { echo "demo: $cli is missing; run 'npm run build' first" >&2; exit 1; }
+
+if [ -z "${STRATA_ROOT:-}" ]; then
+  if [ "$(id -u)" = 0 ]; then STRATA_ROOT=/var/lib/strata/demo
+  else STRATA_ROOT="${XDG_DATA_HOME:-$HOME/.local/share}/strata/demo"; fi
+fi
+export STRATA_ROOT
+marker="$STRATA_ROOT/.strata-demo"
+
+strata() { node "$cli" "$@"; }
+# Shows a command, then runs it.
+run() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+section() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
+
+# --- a fresh store -----------------------------------------------------------
+if [ -d "$STRATA_ROOT" ] && [ -n "$(ls -A "$STRATA_ROOT")" ] && [ ! -e "$marker" ]; then
+  echo "demo: $STRATA_ROOT holds a store the demo did not make; set STRATA_ROOT to an empty or new directory" >&2
+  exit 1
+fi
+if [ -d "$STRATA_ROOT" ]; then
+  # A previous run may have left mounts inside the store: take them down first.
+  awk -v root="$STRATA_ROOT/" 'index($2, root) == 1 { print $2 }' /proc/self/mounts | sort -r |
+    while read -r mnt; do umount "$mnt" 2>/dev/null || umount -l "$mnt"; done
+  rm -rf "$STRATA_ROOT"
+fi
+mkdir -p "$STRATA_ROOT"
+touch "$marker"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/strata-demo.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+tarc() { tar --numeric-owner --owner=0 --group=0 --sort=name -C "$1" -cf "$2" "${@:3}"; }
+
+# --- three layers, made with GNU tar ------------------------------------------
+section "Building three layer tarballs with GNU tar in $work"
+b="$work/base"
+mkdir -p "$b/etc" "$b/usr/bin" "$b/var/log" "$b/srv/www/img"
+printf 'NAME="demo linux"\nVERSION_ID=1\n' >"$b/etc/os-release"
+printf 'Welcome to the base image.\n' >"$b/etc/motd"
+printf '#!/bin/sh\necho hello from the base layer\n' >"$b/usr/bin/hello"
+chmod 0755 "$b/usr/bin/hello"
+printf 'old log line\n' >"$b/var/log/old.log"
+printf '<h1>base site</h1>\n' >"$b/srv/www/index.html"
+printf 'not really a png\n' >"$b/srv/www/img/logo.png"
+tarc "$b" "$work/base.tar" .
+gzip -k "$work/base.tar"
+echo "base.tar.gz:  the base system ($(tar -tf "$work/base.tar" | wc -l) entries, gzip)"
+
+a="$work/app"
+mkdir -p "$a/etc" "$a/var/log" "$a/app"
+printf 'Welcome to the app image.\n' >"$a/etc/motd"          # modifies
+: >"$a/var/log/.wh.old.log"                                  # deletes (OCI whiteout)
+printf 'console.log("serving");\n' >"$a/app/server.js"         # adds
+printf '{"port": 8080}\n' >"$a/app/config.json"                # adds
+tarc "$a" "$work/app.tar" ./etc/motd ./var/log/.wh.old.log ./app
+echo "app.tar:      changes /etc/motd, deletes /var/log/old.log, adds /app"
+
+c="$work/config"
+mkdir -p "$c/app/data" "$c/srv/www"
+printf '{"port": 9090, "debug": true}\n' >"$c/app/config.json" # modifies
+printf 'seed\n' >"$c/app/data/seed.txt"                        # adds
+: >"$c/srv/www/.wh..wh..opq"                                   # hides every lower /srv/www entry
+printf '<h1>new site</h1>\n' >"$c/srv/www/index.html"
+tarc "$c" "$work/config.tar" ./app/config.json ./app/data ./srv/www
+echo "config.tar:   changes /app/config.json, adds /app/data, replaces /srv/www (opaque)"
+
+# --- import ------------------------------------------------------------------
+section "Importing them into the store at $STRATA_ROOT (driver: ${STRATA_DRIVER:-vfs})"
+printf '\n\033[1m$ strata layer import base.tar.gz\033[0m\n'
+base=$(strata layer import "$work/base.tar.gz"); echo "$base"
+printf '\n\033[1m$ strata layer import app.tar --parent %s\033[0m\n' "${base:7:12}"
+app=$(strata layer import "$work/app.tar" --parent "$base"); echo "$app"
+printf '\n\033[1m$ strata layer import - --parent %s < config.tar\033[0m\n' "${app:7:12}"
+top=$(strata layer import - --parent "$app" <"$work/config.tar"); echo "$top"
+
+run strata layer ls
+
+# --- what each layer changes -------------------------------------------------
+section "What each layer changes"
+run strata layer changes "${app:7:12}"
+run strata layer changes "${top:7:12}"
+
+section "The top layer as an OCI layer tarball"
+printf '\n\033[1m$ strata layer diff %s | tar -tv\033[0m\n' "${top:7:12}"
+strata layer diff "$top" | tar -tv
+
+# --- the union, mounted --------------------------------------------------------
+section "The union of all three layers, mounted"
+printf '\n\033[1m$ strata layer mount %s\033[0m\n' "${top:7:12}"
+if mnt=$(strata layer mount "$top"); then
+  echo "$mnt"
+  printf '\n\033[1m$ find %s -mindepth 1 -printf "%%P\\n" | sort\033[0m\n' "$mnt"
+  find "$mnt" -mindepth 1 -printf '%P\n' | sort
+  run cat "$mnt/etc/motd" "$mnt/app/config.json" "$mnt/srv/www/index.html"
+  run strata layer umount "${top:7:12}"
+else
+  echo "(this driver cannot mount here; see 'strata driver ls')"
+fi
+
+# --- the store ---------------------------------------------------------------
+section "The store"
+run strata system df
+run strata system check
+run strata driver ls
+
+printf '\nDone. The demo store stays at %s; rerun the demo to start over.\n' "$STRATA_ROOT"
