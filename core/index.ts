@@ -14,3 +14,5 @@ export * from './ids.js';
 export * from './sys/index.js';
 export * from './archive/index.js';
 export * from './store/index.js';
+export * from './mount-counts.js';
+export * from './bind-mount.js';
