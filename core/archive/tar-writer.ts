@@ -1,0 +1,219 @@
+import { Readable } from 'node:stream';
+import { ErrorCode, StrataError } from '../errors.js';
+import { compareNames } from '../tree.js';
+import type { LayerTarHeader } from './entry.js';
+
+/**
+ * A deterministic POSIX (ustar + PAX) tar writer: the same headers and content
+ * give the same bytes, on any machine, at any time.
+ *
+ * The encoding, fixed once so that digests stay stable:
+ * - names: `header.name` as given, directories with one trailing '/'; a name
+ *   or link target over 100 bytes goes into a PAX `path` / `linkpath` record
+ *   (no ustar prefix split) and its ustar field holds the first 100 bytes;
+ * - numbers: octal, NUL-terminated; a uid or gid over 0o7777777, a size over
+ *   0o77777777777 or an mtime outside 0..0o77777777777 seconds goes into a PAX
+ *   record and its ustar field is 0;
+ * - mtime: whole seconds, rounded down, never sub-second (as moby does, so that
+ *   a copy with other nanoseconds gives the same diffID);
+ * - uname/gname as given (empty when absent), devmajor/devminor 0 unless given;
+ * - xattrs: one `SCHILY.xattr.<name>` record each, names in byte order, values
+ *   raw bytes (binary values such as security.capability survive);
+ * - PAX records in the order path, linkpath, size, uid, gid, mtime, xattrs; the
+ *   extended header is named `PaxHeaders/<base name>` (first 100 bytes), mode
+ *   0644, owner 0:0, with the entry's ustar mtime;
+ * - the archive ends with two zero blocks (1,024 bytes), no record padding.
+ *
+ * tar-stream's packer is not used here: it cannot write binary PAX values, and
+ * it silently clamps uids and mtimes that do not fit their ustar fields.
+ */
+
+const BLOCK = 512;
+const MAX_OCTAL_7 = 0o7777777;
+const MAX_OCTAL_11 = 0o77777777777;
+
+/** The two zero blocks that end every archive. */
+export const TAR_TRAILER: Buffer = Buffer.alloc(2 * BLOCK);
+
+/** One entry for `writeTar`: a header and, for files, a way to open their content. */
+export interface TarWriterEntry {
+  readonly header: LayerTarHeader;
+  /** Opened only when the entry is written; must yield exactly `header.size` bytes. */
+  readonly content?: () => Promise<Readable>;
+}
+
+const TYPEFLAG: Record<LayerTarHeader['type'], string> = {
+  file: '0',
+  hardlink: '1',
+  symlink: '2',
+  char: '3',
+  block: '4',
+  directory: '5',
+  fifo: '6',
+  socket: '',
+};
+
+/**
+ * The header blocks of one entry: an optional PAX extended header with its
+ * records, then the ustar header. Fails with EUNSUPPORTED for a socket (a tar
+ * cannot carry one) and EBADARCHIVE for a negative or fractional number.
+ */
+export function encodeTarHeader(header: LayerTarHeader): Buffer {
+  const typeflag = TYPEFLAG[header.type];
+  if (typeflag === '') {
+    throw new StrataError(ErrorCode.EUNSUPPORTED, `${header.name}: a tar cannot carry a socket`);
+  }
+  const name = header.type === 'directory' && !header.name.endsWith('/') ? `${header.name}/` : header.name;
+  const linkName = header.linkName ?? '';
+  const size = header.type === 'file' ? header.size : 0;
+  const mtime = Math.floor(header.mtime.getTime() / 1000);
+  for (const [what, value] of [['uid', header.uid], ['gid', header.gid], ['size', size]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new StrataError(ErrorCode.EBADARCHIVE, `${header.name}: ${what} ${value} is not a non-negative integer`);
+    }
+  }
+
+  const pax: Array<[string, Buffer]> = [];
+  const fits = (s: string) => Buffer.byteLength(s) <= 100;
+  if (!fits(name)) pax.push(['path', Buffer.from(name)]);
+  if (!fits(linkName)) pax.push(['linkpath', Buffer.from(linkName)]);
+  if (size > MAX_OCTAL_11) pax.push(['size', Buffer.from(String(size))]);
+  if (header.uid > MAX_OCTAL_7) pax.push(['uid', Buffer.from(String(header.uid))]);
+  if (header.gid > MAX_OCTAL_7) pax.push(['gid', Buffer.from(String(header.gid))]);
+  const mtimeFits = mtime >= 0 && mtime <= MAX_OCTAL_11;
+  if (!mtimeFits) pax.push(['mtime', Buffer.from(String(mtime))]);
+  const xattrs = header.xattrs ?? {};
+  for (const key of Object.keys(xattrs).sort(compareNames)) pax.push([`SCHILY.xattr.${key}`, xattrs[key]!]);
+
+  const ustarMtime = mtimeFits ? mtime : 0;
+  const ustar = ustarBlock({
+    name,
+    mode: header.mode & 0o7777,
+    uid: header.uid > MAX_OCTAL_7 ? 0 : header.uid,
+    gid: header.gid > MAX_OCTAL_7 ? 0 : header.gid,
+    size: size > MAX_OCTAL_11 ? 0 : size,
+    mtime: ustarMtime,
+    typeflag,
+    linkName,
+    uname: header.uname ?? '',
+    gname: header.gname ?? '',
+    devmajor: header.devmajor ?? 0,
+    devminor: header.devminor ?? 0,
+  });
+  if (pax.length === 0) return ustar;
+
+  const records = Buffer.concat(pax.map(([key, value]) => paxRecord(key, value)));
+  const base = name.replace(/\/$/, '').split('/').pop() ?? '';
+  const paxHeader = ustarBlock({
+    name: `PaxHeaders/${base}`,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: records.length,
+    mtime: ustarMtime,
+    typeflag: 'x',
+    linkName: '',
+    uname: '',
+    gname: '',
+    devmajor: 0,
+    devminor: 0,
+  });
+  return Buffer.concat([paxHeader, records, padding(records.length), ustar]);
+}
+
+/**
+ * The archive of `entries`, in their order, ending with `TAR_TRAILER`. Content
+ * is streamed (memory bounded by one chunk per entry, whatever the sizes).
+ * The stream fails with ECORRUPT when a file yields more or fewer bytes than its
+ * header's size (it changed while being written), and with any error of
+ * `encodeTarHeader`, of `entries` or of a content stream.
+ */
+export function writeTar(entries: AsyncIterable<TarWriterEntry>): Readable {
+  return Readable.from(tarChunks(entries), { objectMode: false });
+}
+
+async function* tarChunks(entries: AsyncIterable<TarWriterEntry>): AsyncGenerator<Buffer> {
+  for await (const entry of entries) {
+    const { header } = entry;
+    yield encodeTarHeader(header);
+    if (header.type !== 'file' || header.size === 0) continue;
+    if (!entry.content) {
+      throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: no content for ${header.size} bytes`);
+    }
+    let written = 0;
+    for await (const chunk of await entry.content()) {
+      const buf = chunk as Buffer;
+      written += buf.length;
+      if (written > header.size) {
+        throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: grew beyond ${header.size} bytes while being written`);
+      }
+      yield buf;
+    }
+    if (written !== header.size) {
+      throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: ${written} of ${header.size} bytes, it shrank while being written`);
+    }
+    yield padding(header.size);
+  }
+  yield TAR_TRAILER;
+}
+
+interface UstarFields {
+  name: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  typeflag: string;
+  linkName: string;
+  uname: string;
+  gname: string;
+  devmajor: number;
+  devminor: number;
+}
+
+function ustarBlock(f: UstarFields): Buffer {
+  const block = Buffer.alloc(BLOCK);
+  truncate(f.name, 100).copy(block, 0);
+  block.write(octal(f.mode, 7), 100, 'ascii');
+  block.write(octal(f.uid, 7), 108, 'ascii');
+  block.write(octal(f.gid, 7), 116, 'ascii');
+  block.write(octal(f.size, 11), 124, 'ascii');
+  block.write(octal(f.mtime, 11), 136, 'ascii');
+  block.write('        ', 148, 'ascii');
+  block.write(f.typeflag, 156, 'ascii');
+  truncate(f.linkName, 100).copy(block, 157);
+  block.write('ustar\u000000', 257, 'ascii');
+  truncate(f.uname, 32).copy(block, 265);
+  truncate(f.gname, 32).copy(block, 297);
+  block.write(octal(f.devmajor, 7), 329, 'ascii');
+  block.write(octal(f.devminor, 7), 337, 'ascii');
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'ascii');
+  return block;
+}
+
+/** `digits` octal digits and a NUL; the caller keeps value within range. */
+function octal(value: number, digits: number): string {
+  return `${value.toString(8).padStart(digits, '0')}\u0000`;
+}
+
+/** The first `max` bytes of s (a cut multi-byte character is kept cut: PAX holds the real name). */
+function truncate(s: string, max: number): Buffer {
+  const buf = Buffer.from(s);
+  return buf.length <= max ? buf : buf.subarray(0, max);
+}
+
+/** One PAX record, "<len> <key>=<value>\n", where len counts its own digits. */
+function paxRecord(key: string, value: Buffer): Buffer {
+  const rest = Buffer.byteLength(key) + value.length + 3; // ' ', '=', '\n'
+  let len = rest + String(rest).length;
+  if (String(len).length !== String(rest).length) len = rest + String(len).length;
+  return Buffer.concat([Buffer.from(`${len} ${key}=`), value, Buffer.from('\n')]);
+}
+
+function padding(size: number): Buffer {
+  const rem = size % BLOCK;
+  return Buffer.alloc(rem === 0 ? 0 : BLOCK - rem);
+}

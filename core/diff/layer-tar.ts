@@ -1,0 +1,80 @@
+import type { Readable } from 'node:stream';
+import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../archive/entry.js';
+import type { LayerTarHeader } from '../archive/entry.js';
+import { writeTar } from '../archive/tar-writer.js';
+import type { TarWriterEntry } from '../archive/tar-writer.js';
+import { ErrorCode, StrataError } from '../errors.js';
+import { layerPathJoin, layerPathParent } from '../tree.js';
+import type { TreeReader } from '../tree.js';
+import type { DiffEntry } from './diff-entry.js';
+
+/**
+ * The OCI layer tarball of a canonical diff sequence, read from `upper`: one tar
+ * entry per DiffEntry, in the sequence's order. Same sequence and same upper
+ * tree → same bytes (the encoding is fixed in core/archive/tar-writer.ts).
+ *
+ * - add/modify: the node's metadata from `upper.stat`, xattrs as PAX records,
+ *   names without the leading '/' (directories with a trailing '/'); a socket
+ *   is left out (a tar cannot carry it).
+ * - hard links: among the files this tar carries, the first (in tar order) of
+ *   those sharing an `ino` is a regular file, each later one a 'hardlink'
+ *   entry (size 0, no xattrs) naming it.
+ * - delete `/d/x` → `d/.wh.x`; opaque `/d` → `d/.wh..wh..opq` (the root's:
+ *   `.wh..wh..opq`). Whiteouts are empty regular files with fixed metadata:
+ *   mode 0, uid 0, gid 0, mtime 0 (the epoch), so they never vary.
+ *
+ * Content streams from `upper.read`, one file at a time (bounded memory).
+ * The stream fails with ENOTFOUND when an entry's path is absent from upper,
+ * ECORRUPT when a file changes size while being read, and with what upper's
+ * lookups fail with.
+ */
+export function writeLayerTar(entries: AsyncIterable<DiffEntry>, upper: TreeReader): Readable {
+  return writeTar(layerTarEntries(entries, upper));
+}
+
+/** The tar entries of a diff sequence, without content opened yet. Shared by `writeLayerTar` and `diffSize`. */
+export async function* layerTarEntries(entries: AsyncIterable<DiffEntry>, upper: TreeReader): AsyncGenerator<TarWriterEntry> {
+  const firstPathOfIno = new Map<string, string>();
+  for await (const entry of entries) {
+    if (entry.kind === 'delete') {
+      const base = entry.path.slice(entry.path.lastIndexOf('/') + 1);
+      yield { header: whiteout(layerPathParent(entry.path), WHITEOUT_PREFIX + base) };
+    } else if (entry.kind === 'opaque') {
+      yield { header: whiteout(entry.path, OPAQUE_MARKER) };
+    } else {
+      const item = await nodeEntry(entry.path, upper, firstPathOfIno);
+      if (item !== undefined) yield item;
+    }
+  }
+}
+
+async function nodeEntry(path: string, upper: TreeReader, firstPathOfIno: Map<string, string>): Promise<TarWriterEntry | undefined> {
+  const st = await upper.stat(path);
+  if (st === undefined) throw new StrataError(ErrorCode.ENOTFOUND, `${path} vanished from the upper tree during the diff`);
+  if (st.type === 'socket') return undefined;
+  const common = { name: tarName(path), mode: st.mode, uid: st.uid, gid: st.gid, mtime: new Date(st.mtimeMs) };
+  if (st.type === 'file' && st.nlink > 1) {
+    const first = firstPathOfIno.get(st.ino);
+    if (first !== undefined) return { header: { ...common, type: 'hardlink', size: 0, linkName: tarName(first) } };
+    firstPathOfIno.set(st.ino, path);
+  }
+  const header: LayerTarHeader = {
+    ...common,
+    type: st.type,
+    size: st.type === 'file' ? st.size : 0,
+    linkName: st.linkTarget,
+    devmajor: st.rdev?.major,
+    devminor: st.rdev?.minor,
+    xattrs: await upper.xattrs(path),
+  };
+  return st.type === 'file' ? { header, content: () => upper.read(path) } : { header };
+}
+
+/** A layer path as a tar name: no leading '/'. */
+function tarName(path: string): string {
+  return path.slice(1);
+}
+
+function whiteout(dir: string, name: string): LayerTarHeader {
+  return { name: tarName(layerPathJoin(dir, name)), type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: new Date(0) };
+}

@@ -1,0 +1,162 @@
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readlink, realpath } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { ErrorCode, StrataError, errnoOf } from './errors.js';
+import { sys } from './sys/index.js';
+import { compareNames, layerPathParent, normalizeLayerPath } from './tree.js';
+import type { EntryStat, EntryType, TreeReader } from './tree.js';
+
+/**
+ * A plain directory seen as a tree: the upper side of a vfs layer, an extracted
+ * tarball, the oracle of the conformance suite.
+ *
+ * Never follows a symlink: the final component is read with lstat/readlink/
+ * O_NOFOLLOW, and a path whose parent resolves through a symlink (a component
+ * that is a symlink in the directory) is treated as absent, so no lookup leaves
+ * the directory. (A concurrent rename can race that check; the tree is meant to
+ * be still while read.)
+ *
+ * Sizes are 0 for everything but files; `ino` is `${dev}:${ino}`; xattrs are the
+ * user.*, security.* and trusted.* ones minus `trusted.overlay.*` and
+ * `user.overlay.*` (overlayfs bookkeeping).
+ */
+export class DirectoryTree implements TreeReader {
+  readonly #dir: string;
+  #root: Promise<string> | undefined;
+
+  /** `dir`: an existing directory; its own symlinks, if any, are resolved once. */
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  async stat(path: string): Promise<EntryStat | undefined> {
+    const fsPath = await this.#locate(path);
+    if (fsPath === undefined) return undefined;
+    let st: BigIntStats;
+    try {
+      st = await lstat(fsPath, { bigint: true });
+    } catch (err) {
+      if (isAbsent(err)) return undefined;
+      throw ioError(path, err);
+    }
+    const type = typeOf(st);
+    const base: EntryStat = {
+      type,
+      mode: Number(st.mode) & 0o7777,
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      size: type === 'file' ? Number(st.size) : 0,
+      mtimeMs: Number(st.mtimeNs) / 1e6,
+      nlink: Number(st.nlink),
+      ino: `${st.dev}:${st.ino}`,
+    };
+    if (type === 'symlink') return { ...base, linkTarget: await readlink(fsPath) };
+    if (type === 'char' || type === 'block') return { ...base, rdev: splitRdev(st.rdev) };
+    return base;
+  }
+
+  async readdir(path: string): Promise<string[]> {
+    const fsPath = await this.#existing(path);
+    try {
+      return (await readdir(fsPath)).sort(compareNames);
+    } catch (err) {
+      if (isAbsent(err)) throw notFound(path);
+      throw ioError(path, err);
+    }
+  }
+
+  async read(path: string): Promise<Readable> {
+    const fsPath = await this.#existing(path);
+    let handle;
+    try {
+      handle = await open(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      if (isAbsent(err) || errnoOf(err) === 'ELOOP') throw notFound(path);
+      throw ioError(path, err);
+    }
+    if (!(await handle.stat()).isFile()) {
+      await handle.close();
+      throw new StrataError(ErrorCode.ENOTFOUND, `${path} is not a file`);
+    }
+    return handle.createReadStream();
+  }
+
+  async xattrs(path: string): Promise<Record<string, Buffer>> {
+    const fsPath = await this.#existing(path);
+    const result: Record<string, Buffer> = {};
+    try {
+      for (const name of sys.llistxattr(fsPath).filter(isUserVisible).sort(compareNames)) {
+        const value = sys.lgetxattr(fsPath, name);
+        if (value !== null) result[name] = value;
+      }
+    } catch (err) {
+      if (isAbsent(err)) throw notFound(path);
+      throw ioError(path, err);
+    }
+    return result;
+  }
+
+  /** The directory path of a layer path, or undefined where its parent is absent or not reached without a symlink. */
+  async #locate(path: string): Promise<string | undefined> {
+    const layerPath = normalizeLayerPath(path);
+    this.#root ??= realpath(this.#dir);
+    const realRoot = await this.#root;
+    if (layerPath === '/') return realRoot;
+    const root = realRoot === '/' ? '' : realRoot;
+    const parent = layerPathParent(layerPath);
+    if (parent !== '/') {
+      const expected = root + parent;
+      try {
+        if ((await realpath(expected)) !== expected) return undefined;
+      } catch (err) {
+        if (isAbsent(err)) return undefined;
+        throw ioError(path, err);
+      }
+    }
+    return root + layerPath;
+  }
+
+  async #existing(path: string): Promise<string> {
+    const fsPath = await this.#locate(path);
+    if (fsPath === undefined) throw notFound(path);
+    return fsPath;
+  }
+}
+
+const HIDDEN_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.'];
+const VISIBLE_XATTR_PREFIXES = ['user.', 'security.', 'trusted.'];
+
+function isUserVisible(name: string): boolean {
+  return VISIBLE_XATTR_PREFIXES.some((p) => name.startsWith(p)) && !HIDDEN_XATTR_PREFIXES.some((p) => name.startsWith(p));
+}
+
+function typeOf(st: BigIntStats): EntryType {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'directory';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isFIFO()) return 'fifo';
+  return 'socket';
+}
+
+/** Linux's dev_t encoding (glibc gnu_dev_major/minor). */
+function splitRdev(rdev: bigint): { major: number; minor: number } {
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+  return { major: Number(major), minor: Number(minor) };
+}
+
+function isAbsent(err: unknown): boolean {
+  const code = errnoOf(err);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function notFound(path: string): StrataError {
+  return new StrataError(ErrorCode.ENOTFOUND, `${path}: no such entry`);
+}
+
+function ioError(path: string, err: unknown): StrataError {
+  return new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
+}
