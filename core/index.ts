@@ -16,3 +16,5 @@ export * from './archive/index.js';
 export * from './store/index.js';
 export * from './mount-counts.js';
 export * from './bind-mount.js';
+export * from './directory-tree.js';
+export * from './diff/index.js';
