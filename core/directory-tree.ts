@@ -101,7 +101,13 @@ export class DirectoryTree implements TreeReader {
   async #locate(path: string): Promise<string | undefined> {
     const layerPath = normalizeLayerPath(path);
     this.#root ??= realpath(this.#dir);
-    const realRoot = await this.#root;
+    let realRoot: string;
+    try {
+      realRoot = await this.#root;
+    } catch (err) {
+      if (isAbsent(err)) return undefined;
+      throw ioError(path, err);
+    }
     if (layerPath === '/') return realRoot;
     const root = realRoot === '/' ? '' : realRoot;
     const parent = layerPathParent(layerPath);
