@@ -59,8 +59,10 @@ export class DirectoryTree implements TreeReader {
   async readdir(path: string): Promise<string[]> {
     const fsPath = await this.#existing(path);
     try {
+      if (!(await lstat(fsPath)).isDirectory()) throw new StrataError(ErrorCode.ENOTFOUND, `${path} is not a directory`);
       return (await readdir(fsPath)).sort(compareNames);
     } catch (err) {
+      if (err instanceof StrataError) throw err;
       if (isAbsent(err)) throw notFound(path);
       throw ioError(path, err);
     }
