@@ -1,0 +1,74 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { ErrorCode, StrataError, errnoOf, isStrataError } from '../errors.js';
+
+/** Compressions recognised by their leading bytes; only gzip is supported. */
+const MAGIC: ReadonlyArray<{ readonly name: string; readonly bytes: readonly number[] }> = [
+  { name: 'gzip', bytes: [0x1f, 0x8b] },
+  { name: 'zstd', bytes: [0x28, 0xb5, 0x2f, 0xfd] },
+  { name: 'xz', bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
+  { name: 'bzip2', bytes: [0x42, 0x5a, 0x68] },
+];
+const HEAD_BYTES = 6;
+
+/**
+ * The uncompressed bytes of a layer: gunzipped when `input` starts with the gzip
+ * magic (1f 8b), `input` unchanged otherwise. Detection is by content, never by
+ * file name. Streaming: memory stays bounded whatever the layer's size.
+ *
+ * Fails (the promise, or later the returned stream) with EBADARCHIVE for zstd,
+ * xz and bzip2 layers ("... layers are not supported") and for a corrupt gzip
+ * stream. Errors of `input` itself pass through unchanged.
+ */
+export async function openLayerStream(input: Readable): Promise<Readable> {
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const head: Buffer[] = [];
+  let length = 0;
+  let done = false;
+  while (length < HEAD_BYTES) {
+    const next = await chunks.next();
+    if (next.done === true) {
+      done = true;
+      break;
+    }
+    const chunk = toBuffer(next.value);
+    head.push(chunk);
+    length += chunk.length;
+  }
+  const first = Buffer.concat(head);
+  const format = MAGIC.find((m) => m.bytes.every((b, i) => first[i] === b))?.name;
+  if (format !== undefined && format !== 'gzip') {
+    await chunks.return?.();
+    throw new StrataError(ErrorCode.EBADARCHIVE, `${format} layers are not supported (only gzip or uncompressed tar)`);
+  }
+  const raw = Readable.from(rejoin(first, done ? undefined : chunks), { objectMode: false });
+  if (format !== 'gzip') return raw;
+  const gunzip = pipeline(raw, createGunzip(), () => undefined);
+  return Readable.from(badGzipIsBadArchive(gunzip), { objectMode: false });
+}
+
+async function* rejoin(first: Buffer, rest: AsyncIterator<Buffer | string> | undefined): AsyncGenerator<Buffer> {
+  if (first.length > 0) yield first;
+  if (rest === undefined) return;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done === true) return;
+    yield toBuffer(next.value);
+  }
+}
+
+async function* badGzipIsBadArchive(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  try {
+    yield* source;
+  } catch (err) {
+    if (!isStrataError(err) && errnoOf(err)?.startsWith('Z_') === true) {
+      throw new StrataError(ErrorCode.EBADARCHIVE, `corrupt gzip stream: ${(err as Error).message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function toBuffer(chunk: Buffer | string): Buffer {
+  return typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+}

@@ -1,0 +1,156 @@
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import tar, { type Header } from 'tar-stream';
+import { ErrorCode, StrataError, isStrataError } from '../errors.js';
+import type { EntryType } from '../tree.js';
+import type { LayerTarHeader } from './entry.js';
+import { normalizeEntryName } from './entry-name.js';
+import { parsePax, type PaxRecords } from './pax.js';
+
+/** One entry of a layer tarball: its validated header and its content. */
+export interface LayerTarEntry {
+  readonly header: LayerTarHeader;
+  /**
+   * The entry's content (`header.size` bytes; empty for all but files). The
+   * consumer reads it, or leaves it, before asking for the next entry; whatever
+   * is left unread is drained by the reader when the next entry is requested.
+   * Fails with EBADARCHIVE naming the entry when the data is truncated.
+   */
+  readonly body: Readable;
+}
+
+const TYPES: Readonly<Record<string, EntryType | 'hardlink'>> = {
+  file: 'file',
+  'contiguous-file': 'file',
+  link: 'hardlink',
+  symlink: 'symlink',
+  'character-device': 'char',
+  'block-device': 'block',
+  directory: 'directory',
+  fifo: 'fifo',
+};
+
+type TarSource = AsyncIterable<Buffer> & { readonly header: Header };
+
+/** tar-stream's extractor, with the hook strata uses to see PAX blocks byte-exact. */
+interface ExtractInternals {
+  _header: { type: string | null } | null;
+  _decodeLongHeader(block: Buffer): void;
+}
+
+/**
+ * Reads an uncompressed tar (POSIX ustar, PAX, GNU long names) and yields each
+ * entry with a normalized, validated header (see `LayerTarHeader`): names made
+ * relative, mode masked to 0o7777, PAX uid/gid/mtime applied, `SCHILY.xattr.*`
+ * records in `xattrs` as raw bytes. Memory stays bounded: only the current
+ * entry's data is in flight.
+ *
+ * Fails with EUNSAFEARCHIVE for a name (or hardlink target) with a ".."
+ * component or a NUL byte, and with EBADARCHIVE, naming the last good entry,
+ * for a truncated, corrupt or unsupported archive.
+ */
+export async function* readLayerTar(input: Readable): AsyncGenerator<LayerTarEntry> {
+  const extract = tar.extract();
+  let rawPax: Buffer | undefined;
+  const internals = extract as unknown as ExtractInternals;
+  const decodeLongHeader = internals._decodeLongHeader.bind(extract);
+  internals._decodeLongHeader = (block: Buffer): void => {
+    if (internals._header?.type === 'pax-header') rawPax = Buffer.from(block);
+    decodeLongHeader(block);
+  };
+  input.on('error', (err) => extract.destroy(err));
+  input.pipe(extract as unknown as NodeJS.WritableStream);
+
+  let last: string | undefined;
+  const iterator = extract[Symbol.asyncIterator]() as AsyncIterator<TarSource>;
+  try {
+    for (;;) {
+      let next: IteratorResult<TarSource>;
+      try {
+        next = await iterator.next();
+      } catch (err) {
+        throw badArchive(last, err);
+      }
+      if (next.done === true) return;
+      const entry = next.value;
+      const hasPax = (entry.header as { pax?: unknown }).pax != null;
+      const pax = hasPax && rawPax !== undefined ? parsePax(rawPax) : undefined;
+      if (hasPax && pax === undefined) throw badArchive(last, new Error('malformed PAX header'));
+      rawPax = undefined;
+      const header = toLayerHeader(entry.header, pax, last);
+      const body = Readable.from(namedBody(entry, header.name), { objectMode: false });
+      yield { header, body };
+      if (!body.readableEnded) {
+        body.resume();
+        await finished(body);
+      }
+      last = header.name;
+    }
+  } finally {
+    input.unpipe(extract as unknown as NodeJS.WritableStream);
+    await iterator.return?.();
+    if (!input.readableEnded) input.destroy();
+  }
+}
+
+function toLayerHeader(raw: Header, pax: PaxRecords | undefined, last: string | undefined): LayerTarHeader {
+  const what = raw.name;
+  const type = raw.type == null ? undefined : TYPES[raw.type];
+  if (type === undefined) {
+    throw new StrataError(
+      ErrorCode.EBADARCHIVE,
+      `entry ${JSON.stringify(what)}: unsupported tar entry type ${JSON.stringify(raw.type ?? 'unknown')}${after(last)}`,
+    );
+  }
+  const name = normalizeEntryName(raw.name, what);
+  let linkName: string | undefined;
+  if (type === 'hardlink') linkName = normalizeEntryName(raw.linkname ?? '', what);
+  if (type === 'symlink') {
+    const target = raw.linkname ?? '';
+    linkName = target;
+    if (target.includes('\0') || target === '') {
+      throw new StrataError(ErrorCode.EUNSAFEARCHIVE, `entry ${JSON.stringify(what)}: invalid symlink target`);
+    }
+  }
+  const device = type === 'char' || type === 'block';
+  const xattrs = pax !== undefined && Object.keys(pax.xattrs).length > 0 ? pax.xattrs : undefined;
+  return {
+    name,
+    type,
+    mode: raw.mode & 0o7777,
+    uid: pax?.uid ?? raw.uid,
+    gid: pax?.gid ?? raw.gid,
+    size: type === 'file' ? raw.size : 0,
+    mtime: pax?.mtimeMs !== undefined ? new Date(pax.mtimeMs) : raw.mtime,
+    ...(linkName !== undefined ? { linkName } : {}),
+    ...(device ? { devmajor: raw.devmajor, devminor: raw.devminor } : {}),
+    ...(raw.uname ? { uname: raw.uname } : {}),
+    ...(raw.gname ? { gname: raw.gname } : {}),
+    ...(xattrs !== undefined ? { xattrs } : {}),
+  };
+}
+
+async function* namedBody(source: AsyncIterable<Buffer>, name: string): AsyncGenerator<Buffer> {
+  try {
+    yield* source;
+  } catch (err) {
+    if (isStrataError(err)) throw err;
+    throw new StrataError(ErrorCode.EBADARCHIVE, `entry ${JSON.stringify(name)}: truncated or corrupt data (${messageOf(err)})`, {
+      cause: err,
+    });
+  }
+}
+
+function badArchive(last: string | undefined, err: unknown): StrataError {
+  if (isStrataError(err)) return err;
+  const where = last === undefined ? 'at the first entry' : `after entry ${JSON.stringify(last)}`;
+  return new StrataError(ErrorCode.EBADARCHIVE, `bad tar archive ${where}: ${messageOf(err)}`, { cause: err });
+}
+
+function after(last: string | undefined): string {
+  return last === undefined ? '' : ` (after entry ${JSON.stringify(last)})`;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
