@@ -18,3 +18,4 @@ export * from './mount-counts.js';
 export * from './bind-mount.js';
 export * from './directory-tree.js';
 export * from './diff/index.js';
+export * from './union/index.js';

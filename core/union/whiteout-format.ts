@@ -1,0 +1,59 @@
+import type { Stats } from 'node:fs';
+import { sys, S_IFCHR } from '../sys/index.js';
+import { errnoOf } from '../errors.js';
+import type { EntryStat } from '../tree.js';
+
+/**
+ * How an upper directory records deletions, exactly as kernel overlayfs reads
+ * and writes them (Documentation/filesystems/overlayfs.rst):
+ *
+ * - a *whiteout* is a character device 0/0 named like the entry it hides;
+ * - an *opaque directory* carries the xattr `trusted.overlay.opaque` = "y"
+ *   (privileged mounts) or `user.overlay.opaque` = "y" (mounts with the
+ *   `userxattr` option, for unprivileged users). Both names are read; the one
+ *   written is chosen by the layer home (`opaqueXattrFor`).
+ *
+ * Any other `*.overlay.*` attribute (origin, impure, redirect, ...) is kernel
+ * bookkeeping and never part of a layer's content.
+ */
+export const TRUSTED_OPAQUE = 'trusted.overlay.opaque';
+export const USER_OPAQUE = 'user.overlay.opaque';
+const OPAQUE_VALUE = 'y';
+
+/** The opaque xattr name a layer home writes: trusted.* needs CAP_SYS_ADMIN. */
+export function opaqueXattrFor(privileged: boolean): string {
+  return privileged ? TRUSTED_OPAQUE : USER_OPAQUE;
+}
+
+/** True for a character device 0/0 (Node's fs.Stats: rdev is the raw dev_t). */
+export function isWhiteoutStats(st: Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+/** True for an EntryStat of a character device 0/0. */
+export function isWhiteoutEntry(st: EntryStat): boolean {
+  return st.type === 'char' && st.rdev?.major === 0 && st.rdev.minor === 0;
+}
+
+/** Is the directory at fsPath marked opaque (either xattr name)? Absent paths are not. */
+export function isOpaqueDir(fsPath: string): boolean {
+  for (const name of [TRUSTED_OPAQUE, USER_OPAQUE]) {
+    try {
+      if (sys.lgetxattr(fsPath, name)?.toString() === OPAQUE_VALUE) return true;
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ENOTSUP' && code !== 'EPERM') throw err;
+    }
+  }
+  return false;
+}
+
+/** Creates a whiteout at fsPath (nothing may exist there). Fails with the errno of mknod. */
+export function makeWhiteout(fsPath: string): void {
+  sys.mknod(fsPath, S_IFCHR, 0, 0);
+}
+
+/** Marks the directory at fsPath opaque under the given xattr name. */
+export function markOpaque(fsPath: string, xattrName: string): void {
+  sys.lsetxattr(fsPath, xattrName, Buffer.from(OPAQUE_VALUE));
+}
