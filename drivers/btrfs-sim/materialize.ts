@@ -1,0 +1,112 @@
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, link, lutimes, mkdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { S_IFBLK, S_IFCHR, S_IFIFO, type TreeReader, layerPathJoin, sys } from '../../core/index.js';
+import type { ExtentStore } from './extent-store.js';
+import { type NodeMeta, type TreeNode, xattrStrings } from './node.js';
+import type { NodeStore } from './node-store.js';
+import { type Slot, WorkDir, WorkTree } from './work-tree.js';
+
+const S_IFSOCK = 0o140000;
+
+/**
+ * Writes the stored tree `rootId` into the existing empty directory `target`
+ * as real files: modes, owners, mtimes, xattrs, symlinks, device nodes, and
+ * hard-link groups as hard links. Directories get their metadata after their
+ * children. Needs root for owners and device nodes. Fails with the errno of the
+ * first filesystem call that fails.
+ */
+export async function materialize(nodes: NodeStore, extents: ExtentStore, rootId: string, target: string): Promise<void> {
+  const linked = new Map<string, string>();
+  const write = async (id: string, host: string, isRoot: boolean): Promise<void> => {
+    const node = nodes.get(id);
+    switch (node.type) {
+      case 'directory':
+        if (!isRoot) await mkdir(host, { mode: 0o700 });
+        for (const [name, child] of node.children) await write(child, join(host, name), false);
+        break;
+      case 'file': {
+        const first = node.group === undefined ? undefined : linked.get(node.group);
+        if (first !== undefined) {
+          await link(first, host);
+          return;
+        }
+        if (node.group !== undefined) linked.set(node.group, host);
+        await pipeline(extents.read(node), createWriteStream(host, { flags: 'wx', mode: 0o600 }));
+        break;
+      }
+      case 'symlink':
+        await symlink(node.target, host);
+        break;
+      case 'char':
+      case 'block':
+        sys.mknod(host, (node.type === 'char' ? S_IFCHR : S_IFBLK) | node.mode, node.major, node.minor);
+        break;
+      default:
+        sys.mknod(host, (node.type === 'fifo' ? S_IFIFO : S_IFSOCK) | node.mode, 0, 0);
+        break;
+    }
+    await applyMeta(host, node);
+  };
+  await write(rootId, target, true);
+}
+
+async function applyMeta(host: string, node: TreeNode): Promise<void> {
+  await lchown(host, node.uid, node.gid);
+  if (node.type !== 'symlink') await chmod(host, node.mode);
+  for (const [name, value] of Object.entries(node.xattrs ?? {})) sys.lsetxattr(host, name, Buffer.from(value, 'base64'));
+  const mtime = new Date(node.mtimeMs);
+  await lutimes(host, mtime, mtime);
+}
+
+/**
+ * Reads a whole tree (the materialised directory of a mount, through
+ * DirectoryTree) into a new WorkTree, storing file content as extents (ids of
+ * extent files it creates go to `created`). Files sharing an `ino` with
+ * nlink > 1 become one link group, named by the first path met. Cost: every
+ * node and every byte of the tree. Fails with what `reader` fails with.
+ */
+export async function importTree(nodes: NodeStore, extents: ExtentStore, reader: TreeReader, created: Set<string>): Promise<WorkTree> {
+  const groups = new Map<string, string>();
+  const metaOf = async (path: string): Promise<NodeMeta & { type: TreeNode['type'] }> => {
+    const st = (await reader.stat(path))!;
+    const xattrs = xattrStrings(await reader.xattrs(path));
+    const meta = { type: st.type, mode: st.mode, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs };
+    return xattrs ? { ...meta, xattrs } : meta;
+  };
+  const slotOf = async (path: string): Promise<Slot> => {
+    const { type, ...meta } = await metaOf(path);
+    if (type === 'directory') return { kind: 'dir', dir: await dirOf(path, meta) };
+    const st = (await reader.stat(path))!;
+    switch (type) {
+      case 'file': {
+        const stored = await extents.write(await reader.read(path), created);
+        let node: TreeNode = { type, ...meta, size: stored.size, extents: stored.extents };
+        if (stored.inline !== undefined) node = { ...node, inline: stored.inline };
+        if (st.nlink > 1) {
+          const group = groups.get(st.ino) ?? path;
+          groups.set(st.ino, group);
+          node = { ...node, group, nlink: st.nlink };
+        }
+        return { kind: 'leaf', node };
+      }
+      case 'symlink':
+        return { kind: 'leaf', node: { type, ...meta, target: st.linkTarget ?? '' } };
+      case 'char':
+      case 'block':
+        return { kind: 'leaf', node: { type, ...meta, major: st.rdev?.major ?? 0, minor: st.rdev?.minor ?? 0 } };
+      default:
+        return { kind: 'leaf', node: { type, ...meta } };
+    }
+  };
+  const dirOf = async (path: string, meta: NodeMeta): Promise<WorkDir> => {
+    const dir = new WorkDir(meta);
+    for (const name of await reader.readdir(path)) dir.children.set(name, await slotOf(layerPathJoin(path, name)));
+    return dir;
+  };
+  const { type: _type, ...rootMeta } = await metaOf('/');
+  const tree = new WorkTree(nodes, rootMeta);
+  for (const [name, slot] of (await dirOf('/', rootMeta)).children) tree.root.children.set(name, slot);
+  return tree;
+}
