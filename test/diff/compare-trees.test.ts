@@ -49,10 +49,11 @@ test('a new directory is added with its whole subtree, siblings in byte order wi
 test('each metadata change is a modify: mode, owner, mtime seconds, size, symlink target, xattrs', async (t) => {
   const entries = await diffOf(
     t,
-    { m: 'm', o: 'o', s: 'short', t: 't', x: 'x', 'l': '->m', same: 'same' },
+    { g: 'g', m: 'm', o: 'o', s: 'short', t: 't', x: 'x', 'l': '->m', same: 'same' },
     async (u) => {
       await chmod(join(u, 'm'), 0o4711);
-      await lchown(join(u, 'o'), 1234, 5678);
+      await lchown(join(u, 'o'), 1234, 0);
+      await lchown(join(u, 'g'), 0, 5678);
       await writeFile(join(u, 's'), 'longer');
       await unlink(join(u, 'l'));
       await symlink('o', join(u, 'l'));
@@ -62,7 +63,7 @@ test('each metadata change is a modify: mode, owner, mtime seconds, size, symlin
     },
     false,
   );
-  t.deepEqual(entries, ['modify /l', 'modify /m', 'modify /o', 'modify /s', 'modify /t', 'modify /x']);
+  t.deepEqual(entries, ['modify /g', 'modify /l', 'modify /m', 'modify /o', 'modify /s', 'modify /t', 'modify /x']);
 });
 
 test('mtimes are compared in whole seconds, as tar keeps them', async (t) => {
