@@ -95,7 +95,9 @@ export class ImportSink extends Writable {
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    this.#toDriver.destroy(err ?? undefined);
+    // After a normal finish (autoDestroy) the driver may still be reading: leave it be.
+    if (err !== null) this.#toDriver.destroy(err);
+    else if (!this.writableFinished) this.#toDriver.destroy(new Error('import aborted'));
     this.#wakeUp();
     callback(err);
   }
