@@ -1,0 +1,55 @@
+import { nowMs } from './stats.js';
+
+/** The lookups measured on a stack: paths relative to its root, without a leading '/'. */
+export interface LookupOps {
+  /** Files in the bottom layer that every layer above leaves alone: the deepest hit. */
+  readonly hits: readonly string[];
+  /** Names that exist in no layer (negative lookups), in directories that do. */
+  readonly misses: readonly string[];
+  readonly dirs: readonly string[];
+  /** Small files (under 16 KiB) to read whole. */
+  readonly reads: readonly string[];
+}
+
+export const LOOKUP_KINDS = ['stat-hit', 'stat-miss', 'readdir', 'read'] as const;
+export type LookupKind = (typeof LOOKUP_KINDS)[number];
+
+/**
+ * One way to look things up: a driver's user-space calls, or the file system
+ * through a mount. `stat` resolves true when the path exists.
+ */
+export interface LookupTarget {
+  stat(path: string): Promise<boolean> | boolean;
+  readdir(path: string): Promise<unknown> | unknown;
+  read(path: string): Promise<unknown> | unknown;
+}
+
+/**
+ * Runs each kind of lookup over its whole list, `repeats` times, and returns
+ * per kind the mean microseconds per operation of each repeat. Fails when a hit
+ * is not found or a miss is found: a wrong answer is not a fast one.
+ */
+export async function runLookups(target: LookupTarget, ops: LookupOps, repeats: number): Promise<Record<LookupKind, number[]>> {
+  const out: Record<LookupKind, number[]> = { 'stat-hit': [], 'stat-miss': [], readdir: [], read: [] };
+  const batch = async (kind: LookupKind, paths: readonly string[], op: (p: string) => Promise<void>): Promise<void> => {
+    if (paths.length === 0) return;
+    const start = nowMs();
+    for (const p of paths) await op(p);
+    out[kind].push(((nowMs() - start) * 1000) / paths.length);
+  };
+  for (let r = 0; r < repeats; r++) {
+    await batch('stat-hit', ops.hits, async (p) => {
+      if (!(await target.stat(p))) throw new Error(`lookup: ${p} should exist but was not found`);
+    });
+    await batch('stat-miss', ops.misses, async (p) => {
+      if (await target.stat(p)) throw new Error(`lookup: ${p} should not exist but was found`);
+    });
+    await batch('readdir', ops.dirs, async (p) => {
+      await target.readdir(p);
+    });
+    await batch('read', ops.reads, async (p) => {
+      await target.read(p);
+    });
+  }
+  return out;
+}

@@ -1,0 +1,32 @@
+import { mkdir } from 'node:fs/promises';
+import { run } from '../exec.js';
+import { timeMs } from '../stats.js';
+
+/**
+ * GNU tar as the floor strata's diff and apply are measured against. Times
+ * include starting tar (a few milliseconds), as a user's pipeline would.
+ */
+
+/**
+ * `tar -c` of everything in `dir` piped to `wc -c` (not `-f /dev/null`: GNU tar
+ * then skips reading file data). Resolves with the time and the tar's bytes.
+ */
+export async function tarCreate(dir: string): Promise<{ ms: number; bytes: number }> {
+  let bytes = 0;
+  const ms = await timeMs(async () => {
+    const { stdout } = await run('bash', ['-c', 'set -o pipefail; tar -C "$1" -cf - . | wc -c', 'tar-create', dir]);
+    bytes = Number(stdout.trim());
+  });
+  return { ms, bytes };
+}
+
+/** `tar -xpf file -C dir && sync` into a fresh directory; milliseconds. */
+export async function tarExtract(tarFile: string, dir: string): Promise<number> {
+  await mkdir(dir, { recursive: true });
+  return timeMs(() => run('bash', ['-c', 'tar -xpf "$1" -C "$2" && sync', 'tar-extract', tarFile, dir]));
+}
+
+/** `cp -a --reflink=auto src dst`: what a full-copy snapshot costs outside strata; milliseconds. */
+export async function copyTree(src: string, dst: string): Promise<number> {
+  return timeMs(() => run('cp', ['-a', '--reflink=auto', src, dst]));
+}

@@ -1,0 +1,50 @@
+/**
+ * Data sizes and repeat counts. The full plan is sized so that every scenario
+ * for four drivers and the peers finishes in under 20 minutes on a 2-core VM;
+ * the quick plan runs in seconds and only proves the machinery works.
+ * Entry counts are of a generated base tree (see data/base-tree.ts).
+ */
+export interface BenchPlan {
+  readonly mode: 'quick' | 'full';
+  /** Timed samples per measurement (medians are reported). */
+  readonly repeats: number;
+  readonly diff: { readonly bases: readonly number[]; readonly changes: readonly number[] };
+  /** Apply the base tarball of each size, and a change set of `changes` over the first base. */
+  readonly apply: { readonly bases: readonly number[]; readonly changes: number };
+  readonly lookups: {
+    readonly base: number;
+    readonly depths: readonly number[];
+    /** Changes in each layer above the base. */
+    readonly layerChanges: number;
+    readonly repeats: number;
+    readonly hits: number;
+    readonly misses: number;
+    readonly dirs: number;
+    readonly reads: number;
+  };
+  readonly snapshot: { readonly bases: readonly number[]; readonly repeats: number };
+  readonly disk: { readonly base: number; readonly children: number; readonly childChanges: number };
+  readonly commit: { readonly base: number; readonly changes: number };
+}
+
+export const FULL_PLAN: BenchPlan = {
+  mode: 'full',
+  repeats: 5,
+  diff: { bases: [1000, 20000, 100000], changes: [10, 200, 5000] },
+  apply: { bases: [20000], changes: 200 },
+  lookups: { base: 1000, depths: [1, 8, 32, 64, 128], layerChanges: 10, repeats: 5, hits: 200, misses: 200, dirs: 50, reads: 100 },
+  snapshot: { bases: [100, 10000, 100000], repeats: 3 },
+  disk: { base: 20000, children: 10, childChanges: 20 },
+  commit: { base: 20000, changes: 200 },
+};
+
+export const QUICK_PLAN: BenchPlan = {
+  mode: 'quick',
+  repeats: 3,
+  diff: { bases: [300], changes: [10, 40] },
+  apply: { bases: [300], changes: 20 },
+  lookups: { base: 300, depths: [1, 4], layerChanges: 5, repeats: 3, hits: 20, misses: 20, dirs: 5, reads: 10 },
+  snapshot: { bases: [100, 300], repeats: 2 },
+  disk: { base: 300, children: 3, childChanges: 5 },
+  commit: { base: 300, changes: 20 },
+};

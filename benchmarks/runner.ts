@@ -1,0 +1,120 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ContainerModule } from 'inversify';
+import { ErrorCode, StrataError, buildContainer, registeredDrivers } from '../core/index.js';
+import { builtinDriverModules } from '../drivers/index.js';
+import { removeTree } from './cleanup.js';
+import { DataSets } from './data/data-sets.js';
+import { DriverSession, sessionRoot } from './driver-session.js';
+import { machineInfo } from './machine.js';
+import type { BenchOptions } from './options.js';
+import { FULL_PLAN, QUICK_PLAN } from './plan.js';
+import { renderHtml } from './report/report-html.js';
+import { renderMarkdown } from './report/report-md.js';
+import { type BenchResults, type DriverInfo, ResultLog, reasonOf } from './results.js';
+import { SCENARIO_TABLE, type ScenarioContext } from './scenarios/index.js';
+
+export interface BenchRun {
+  readonly results: BenchResults;
+  /** Absolute paths of results.json, report.md, report.html. */
+  readonly files: readonly string[];
+}
+
+/** The registered driver names, or the requested ones; EUNKNOWNDRIVER names an unknown one. */
+async function driverNames(work: string, modules: readonly ContainerModule[], wanted?: readonly string[]): Promise<string[]> {
+  const container = await buildContainer({ root: join(work, 'registry'), driver: 'none', plugins: [], driverOptions: {} }, modules, 'none');
+  const known = registeredDrivers(container);
+  for (const name of wanted ?? []) {
+    if (!known.includes(name)) {
+      throw new StrataError(ErrorCode.EUNKNOWNDRIVER, `unknown driver ${JSON.stringify(name)}: registered drivers are ${known.join(', ') || '(none)'}`);
+    }
+  }
+  return [...(wanted ?? known)];
+}
+
+function capabilityRecord(caps: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(caps).map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? String(v) : v]));
+}
+
+/**
+ * Runs the selected scenarios — the peers once, then every driver in a store
+ * of its own — and writes results.json (every sample), report.md and
+ * report.html into options.out. A driver that cannot run here, or a case that
+ * fails, becomes a row with the reason; only a usage error (unknown driver or
+ * scenario) fails the run, with EUNKNOWNDRIVER / EUSAGE.
+ */
+export async function runBench(
+  options: BenchOptions,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  modules: readonly ContainerModule[] = builtinDriverModules,
+): Promise<BenchRun> {
+  const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const startedAt = new Date().toISOString();
+  const work = options.workDir === undefined ? await mkdtemp(join(tmpdir(), 'strata-bench-')) : resolve(options.workDir);
+  await mkdir(work, { recursive: true });
+  const results = new ResultLog(log);
+  const drivers: DriverInfo[] = [];
+  try {
+    const names = await driverNames(work, modules, options.drivers);
+    const machine = await machineInfo(work);
+    const data = new DataSets(join(work, 'data'));
+    await mkdir(data.dir, { recursive: true });
+    const ctx: ScenarioContext = { plan, data, results, scratch: join(work, 'scratch') };
+    await mkdir(ctx.scratch, { recursive: true });
+    const scenarios = options.scenarios.map((name) => SCENARIO_TABLE[name]);
+    log(`strata bench (${plan.mode}): drivers ${names.join(', ') || '(none registered)'}; scenarios ${options.scenarios.join(', ')}; work dir ${work}`);
+
+    for (const scenario of scenarios) {
+      log(`peers: ${scenario.name}`);
+      await scenario.runPeers(ctx).catch((err: unknown) => log(`  peers of ${scenario.name} failed: ${reasonOf(err)}`));
+    }
+    for (const name of names) {
+      log(`driver: ${name}`);
+      const opened = await DriverSession.open(name, sessionRoot(work, name), modules).catch((err: unknown) => ({ unavailable: `cannot start: ${reasonOf(err)}` }));
+      if (!(opened instanceof DriverSession)) {
+        drivers.push({ name, available: false, reason: opened.unavailable });
+        for (const scenario of scenarios) {
+          results.add({ scenario: scenario.name, case: 'all', params: {}, subject: name, kind: 'driver', metric: 'time', unit: 'ms', samples: [], skipped: `driver unavailable: ${opened.unavailable}` });
+        }
+        continue;
+      }
+      const probe = await opened.driver.probe();
+      drivers.push({ name, available: true, ...(probe.reason ? { reason: probe.reason } : {}), capabilities: capabilityRecord(opened.capabilities) });
+      try {
+        for (const scenario of scenarios) {
+          log(`driver ${name}: ${scenario.name}`);
+          await scenario.runDriver(ctx, opened).catch((err: unknown) => {
+            results.add({ scenario: scenario.name, case: 'all', params: {}, subject: name, kind: 'driver', metric: 'time', unit: 'ms', samples: [], skipped: `failed: ${reasonOf(err)}` });
+          });
+        }
+      } finally {
+        await opened.close();
+      }
+    }
+
+    const out: BenchResults = {
+      format: 'strata-bench/1', mode: plan.mode, startedAt, finishedAt: new Date().toISOString(),
+      machine, drivers, scenarios: options.scenarios, rows: results.rows,
+    };
+    return { results: out, files: await writeReports(out, resolve(options.out)) };
+  } finally {
+    if (options.workDir === undefined) await removeTree(work);
+  }
+}
+
+async function writeReports(results: BenchResults, outDir: string): Promise<string[]> {
+  await mkdir(outDir, { recursive: true });
+  const files = {
+    'results.json': `${JSON.stringify(results, null, 2)}\n`,
+    'report.md': renderMarkdown(results),
+    'report.html': renderHtml(results),
+  };
+  const written: string[] = [];
+  for (const [name, text] of Object.entries(files)) {
+    const path = join(outDir, name);
+    await writeFile(path, text);
+    written.push(path);
+  }
+  return written;
+}

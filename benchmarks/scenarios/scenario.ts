@@ -1,0 +1,54 @@
+import type { DataSets } from '../data/data-sets.js';
+import type { DriverSession } from '../driver-session.js';
+import type { BenchPlan } from '../plan.js';
+import { type ResultLog, type ResultRow, type ScenarioName, reasonOf } from '../results.js';
+
+/** What every scenario gets: the plan, the shared data sets, the result log and scratch space. */
+export interface ScenarioContext {
+  readonly plan: BenchPlan;
+  readonly data: DataSets;
+  readonly results: ResultLog;
+  /** A directory for peers' outputs and mount points; the scenario empties what it fills. */
+  readonly scratch: string;
+}
+
+/**
+ * A benchmark scenario. `runPeers` measures the outside tools once;
+ * `runDriver` measures one driver. Either records a skipped row with the reason
+ * for every case that does not apply, rather than leaving it out.
+ */
+export interface Scenario {
+  readonly name: ScenarioName;
+  runPeers(ctx: ScenarioContext): Promise<void>;
+  runDriver(ctx: ScenarioContext, session: DriverSession): Promise<void>;
+}
+
+/** Samples plus a note learnt while measuring (e.g. the tar's size). */
+export interface Measured {
+  readonly samples: number[];
+  readonly note?: string;
+}
+
+export type RowBase = Omit<ResultRow, 'samples' | 'summary' | 'skipped'>;
+
+/**
+ * Runs one measurement and records its samples as `row`; when it throws, records
+ * the row as skipped with the error's one-line reason and carries on.
+ */
+export async function measure(ctx: ScenarioContext, row: RowBase, fn: () => Promise<number[] | Measured>): Promise<boolean> {
+  try {
+    const got = await fn();
+    const m = Array.isArray(got) ? { samples: got } : got;
+    const note = [row.note, m.note].filter((x) => x !== undefined).join('; ');
+    ctx.results.add({ ...row, samples: m.samples, ...(note === '' ? {} : { note }) });
+    return true;
+  } catch (err) {
+    ctx.results.add({ ...row, samples: [], skipped: `failed: ${reasonOf(err)}` });
+    return false;
+  }
+}
+
+/** Thousands separators for case labels: 20000 → "20,000". */
+export function n(value: number): string {
+  return value.toLocaleString('en-US');
+}

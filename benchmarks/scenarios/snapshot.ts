@@ -1,0 +1,48 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomId } from '../../core/index.js';
+import { copyTree } from '../peers/tar-peer.js';
+import { timeMs } from '../stats.js';
+import { type Scenario, measure, n } from './scenario.js';
+
+const PEER = 'cp -a';
+
+/**
+ * snapshot: time to create an (empty, writable) child of a parent of 100 /
+ * 10,000 / 100,000 entries. Peer: `cp -a --reflink=auto` of the parent as a
+ * plain directory — what a full-copy snapshot costs outside strata.
+ */
+export const snapshotScenario: Scenario = {
+  name: 'snapshot',
+
+  async runPeers(ctx) {
+    for (const base of ctx.plan.snapshot.bases) {
+      await measure(ctx, { scenario: 'snapshot', case: `parent ${n(base)}`, params: { base }, subject: PEER, kind: 'peer', metric: 'time', unit: 'ms' }, async () => {
+        const src = await ctx.data.baseDir(base);
+        const samples: number[] = [];
+        for (let i = 0; i < ctx.plan.snapshot.repeats; i++) {
+          const dst = join(ctx.scratch, `snapshot-${i}`);
+          samples.push(await copyTree(src, dst));
+          await rm(dst, { recursive: true, force: true });
+        }
+        return samples;
+      });
+    }
+  },
+
+  async runDriver(ctx, s) {
+    const cost = `snapshotCost ${s.capabilities.snapshotCost}`;
+    for (const base of ctx.plan.snapshot.bases) {
+      await measure(ctx, { scenario: 'snapshot', case: `parent ${n(base)}`, params: { base }, subject: s.name, kind: 'driver', metric: 'time', unit: 'ms', peer: PEER, note: cost }, async () => {
+        const parent = await s.base(ctx.data, base);
+        const samples: number[] = [];
+        for (let i = 0; i < ctx.plan.snapshot.repeats; i++) {
+          const id = randomId();
+          samples.push(await timeMs(() => s.driver.create(id, parent, { writable: true })));
+          await s.driver.remove(id);
+        }
+        return samples;
+      });
+    }
+  },
+};

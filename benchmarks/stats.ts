@@ -1,0 +1,47 @@
+/**
+ * Summary statistics of benchmark samples. Benchmarks report medians (disk
+ * writeback makes single runs vary by up to 1.7×), with min and max beside them.
+ */
+export interface Summary {
+  readonly n: number;
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Median of the samples (mean of the two middle ones for an even count); NaN when empty. */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function summarize(samples: readonly number[]): Summary {
+  return {
+    n: samples.length,
+    median: median(samples),
+    min: samples.length === 0 ? Number.NaN : Math.min(...samples),
+    max: samples.length === 0 ? Number.NaN : Math.max(...samples),
+  };
+}
+
+/** Milliseconds since an arbitrary origin, sub-microsecond resolution. */
+export function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** Wall time of one call of fn, in milliseconds. */
+export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
+  const start = nowMs();
+  await fn();
+  return nowMs() - start;
+}
+
+/** Runs fn `repeats` times (after `warmup` unrecorded runs) and returns each run's milliseconds. */
+export async function sampleMs(repeats: number, fn: (i: number) => Promise<unknown>, warmup = 0): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn(-1 - i);
+  const out: number[] = [];
+  for (let i = 0; i < repeats; i++) out.push(await timeMs(() => fn(i)));
+  return out;
+}
