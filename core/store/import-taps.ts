@@ -60,6 +60,8 @@ export class ImportSink extends Writable {
     this.driverInput = this.#toDriver;
     this.#toDriver.on('drain', () => this.#wakeUp());
     this.#toDriver.on('close', () => this.driverFinished());
+    // The driver sees a failure through its reads; the driver may not be listening yet.
+    this.#toDriver.on('error', () => undefined);
   }
 
   /** Stops passing bytes on to the driver. */
@@ -96,10 +98,29 @@ export class ImportSink extends Writable {
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     // After a normal finish (autoDestroy) the driver may still be reading: leave it be.
-    if (err !== null) this.#toDriver.destroy(err);
-    else if (!this.writableFinished) this.#toDriver.destroy(new Error('import aborted'));
+    if (err !== null) this.#failDriverInput(err);
+    else if (!this.writableFinished) this.#failDriverInput(new Error('import aborted'));
     this.#wakeUp();
     callback(err);
+  }
+
+  /**
+   * Fails the driver's input. A consumer that attaches to an already destroyed
+   * stream would wait forever, so while nobody reads yet the failure waits for
+   * the first reader.
+   */
+  #failDriverInput(err: Error): void {
+    const input = this.#toDriver;
+    if (input.listenerCount('data') + input.listenerCount('readable') > 0) {
+      input.destroy(err);
+      return;
+    }
+    const onListener = (event: string | symbol): void => {
+      if (event !== 'data' && event !== 'readable') return;
+      input.off('newListener', onListener);
+      setImmediate(() => input.destroy(err));
+    };
+    input.on('newListener', onListener);
   }
 
   /** The diffID. Valid once, after the end. */
