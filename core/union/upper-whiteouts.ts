@@ -1,9 +1,14 @@
 import { lstat, lutimes, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { extractLayer } from '../archive/safe-extract.js';
+import type { ExtractResult } from '../archive/safe-extract.js';
 import type { WhiteoutHandler } from '../archive/whiteout-handler.js';
+import { sys } from '../sys/index.js';
 import { layerPathJoin } from '../tree.js';
 import type { TreeReader } from '../tree.js';
-import { makeWhiteout, markOpaque } from './whiteout-format.js';
+import { lstatIfPresent } from './upper-dir.js';
+import { TRUSTED_OPAQUE, USER_OPAQUE, isOpaqueDir, makeWhiteout, markOpaque } from './whiteout-format.js';
 
 /**
  * The WhiteoutHandler that writes an OCI layer's deletions into an upper
@@ -13,9 +18,8 @@ import { makeWhiteout, markOpaque } from './whiteout-format.js';
  *   parent's union (`lower`) has the path, a whiteout (char 0/0) hides it;
  * - `.wh..wh..opq` in a directory: entries of it this layer did not write (only
  *   its own earlier whiteouts can be such) are removed and the directory is
- *   marked opaque with `opaqueXattr`. At the layer root, where overlayfs reads
- *   no opaque marker, each lower root entry the layer did not write gets a
- *   whiteout instead.
+ *   marked opaque with `opaqueXattr` (at the layer root, where overlayfs reads
+ *   no opaque marker, `extractUpper` turns it into whiteouts afterwards).
  *
  * The directory holding a new whiteout keeps its mtime: a deletion recorded in
  * the upper directory is not a change of the directory itself.
@@ -23,22 +27,12 @@ import { makeWhiteout, markOpaque } from './whiteout-format.js';
  * trusted.* xattrs).
  */
 export function upperWhiteouts(lower: TreeReader | null, opaqueXattr: string): WhiteoutHandler {
-  async function hide(dir: string, layerPath: string): Promise<void> {
-    const fsPath = join(dir, layerPath);
-    await keepingMtime(dirname(fsPath), async () => {
-      await rm(fsPath, { recursive: true, force: true });
-      if (lower !== null && (await lower.stat(layerPath)) !== undefined) makeWhiteout(fsPath);
-    });
-  }
   return Object.freeze({
-    whiteout: hide,
+    async whiteout(dir: string, layerPath: string): Promise<void> {
+      await hide(dir, layerPath, lower);
+    },
     async opaque(dir: string, layerPath: string, written: ReadonlySet<string>): Promise<void> {
       const fsPath = join(dir, layerPath);
-      if (layerPath === '/') {
-        const names = lower === null ? [] : await lower.readdir('/');
-        for (const name of names) if (!written.has(layerPathJoin('/', name))) await hide(dir, layerPathJoin('/', name));
-        return;
-      }
       await keepingMtime(fsPath, async () => {
         for (const name of await readdir(fsPath)) {
           if (!written.has(layerPathJoin(layerPath, name))) await rm(join(fsPath, name), { recursive: true, force: true });
@@ -46,6 +40,33 @@ export function upperWhiteouts(lower: TreeReader | null, opaqueXattr: string): W
       });
       markOpaque(fsPath, opaqueXattr);
     },
+  });
+}
+
+/**
+ * Writes an uncompressed OCI layer tarball into an empty upper directory whose
+ * parent union is `lower`: `extractLayer` with `upperWhiteouts`, then an opaque
+ * marker the tar put on the layer root — which overlayfs does not read there —
+ * becomes one whiteout per lower root entry the layer does not hold.
+ * Fails as extractLayer does; the caller empties `upperDir` after a failure.
+ */
+export async function extractUpper(upperDir: string, tar: Readable, lower: TreeReader | null, opaqueXattr: string): Promise<ExtractResult> {
+  const result = await extractLayer(upperDir, tar, { whiteouts: upperWhiteouts(lower, opaqueXattr), ...(lower === null ? {} : { lower }) });
+  if (isOpaqueDir(upperDir)) {
+    for (const name of lower === null ? [] : await lower.readdir('/')) {
+      if ((await lstatIfPresent(join(upperDir, name))) === undefined) await hide(upperDir, layerPathJoin('/', name), lower);
+    }
+    for (const name of [TRUSTED_OPAQUE, USER_OPAQUE]) sys.lremovexattr(upperDir, name);
+  }
+  return result;
+}
+
+/** Removes what the layer holds at layerPath and whites it out where lower has it. */
+async function hide(dir: string, layerPath: string, lower: TreeReader | null): Promise<void> {
+  const fsPath = join(dir, layerPath);
+  await keepingMtime(dirname(fsPath), async () => {
+    await rm(fsPath, { recursive: true, force: true });
+    if (lower !== null && (await lower.stat(layerPath)) !== undefined) makeWhiteout(fsPath);
   });
 }
 

@@ -1,0 +1,2 @@
+export { OverlayDriver } from './overlay-driver.js';
+export { default as overlayModule } from './module.js';

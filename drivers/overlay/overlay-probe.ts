@@ -1,0 +1,52 @@
+import { lstat, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isMounted, unmountPath } from '../../core/index.js';
+import { mountOverlay } from './kernel-mount.js';
+
+/** Can kernel overlayfs mounts be made in a home? `reason` says why not. */
+export interface KernelOverlaySupport {
+  readonly mountable: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * Tries what a mount needs, cheapest first: overlay in /proc/filesystems,
+ * privileges (CAP_SYS_ADMIN: root), then a real read-write test mount in
+ * `dir` (on the home's filesystem, so upper/work support is tested too) that
+ * deletes a lower file and checks the kernel wrote a whiteout strata reads.
+ * Never throws; leaves nothing mounted.
+ */
+export async function probeKernelOverlay(dir: string): Promise<KernelOverlaySupport> {
+  const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
+  if (!/\toverlay$/m.test(filesystems)) {
+    return { mountable: false, reason: 'the kernel has no overlay filesystem (not in /proc/filesystems; try `modprobe overlay`)' };
+  }
+  if (process.getuid?.() !== 0) {
+    return { mountable: false, reason: 'kernel overlay mounts need root (CAP_SYS_ADMIN); lookups, diff and apply work without' };
+  }
+  const merged = join(dir, 'merged');
+  try {
+    await clearProbe(dir);
+    for (const sub of ['lower', 'upper', 'work', 'merged']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, 'lower', 'f'), 'probe');
+    await mountOverlay({ cwd: dir, lowers: ['lower'], upper: join(dir, 'upper'), work: join(dir, 'work'), target: merged, userxattr: false });
+    await unlink(join(merged, 'f'));
+    await unmountPath(merged);
+    const whiteout = await lstat(join(dir, 'upper', 'f'));
+    if (!whiteout.isCharacterDevice() || whiteout.rdev !== 0) {
+      return { mountable: false, reason: `overlayfs on ${dir} records deletions in a form strata does not read (no char 0/0 whiteout)` };
+    }
+    return { mountable: true };
+  } catch (err) {
+    return { mountable: false, reason: (err as Error).message };
+  } finally {
+    await clearProbe(dir).catch(() => undefined);
+  }
+}
+
+/** Removes a probe directory, unmounting first what a crash mid-probe left mounted. */
+export async function clearProbe(dir: string): Promise<void> {
+  const merged = join(dir, 'merged');
+  if (await isMounted(merged)) await unmountPath(merged);
+  await rm(dir, { recursive: true, force: true });
+}
