@@ -20,9 +20,9 @@ export async function linkEntry(job: LayerExtraction, parts: readonly string[], 
   if (parts.length === 0) throw unsafe(what, 'cannot turn the layer root into a hardlink');
   const targetParts = entryNameParts(header.linkName ?? '.');
   if (targetParts.length === 0) throw unsafe(what, 'hardlink to the layer root');
+  const host = hostPathOf(job.dir, parts, what);
   const target = await findOrCopyUp(job, targetParts, what);
   await job.parents(parts, what, false);
-  const host = hostPathOf(job.dir, parts, what);
   if (host === target) return;
   const layerPath = `/${parts.join('/')}`;
   if ((await lstatOrUndefined(host)) !== undefined) await job.remove(host, layerPath);

@@ -41,6 +41,8 @@ export class LayerExtraction implements NodeWriterContext {
   readonly #opaque = new Set<string>();
   readonly #deferred = new Map<string, { readonly mode: number; readonly mtime: Date | undefined }>();
   readonly #touched = new Set<string>();
+  /** Layer paths checked (or made) to be real directories; this layer is the only writer, so it stays true until removed. */
+  readonly #verified = new Set<string>();
 
   constructor(options: LayerExtractionOptions) {
     this.dir = options.dir;
@@ -68,10 +70,12 @@ export class LayerExtraction implements NodeWriterContext {
     for (let i = 1; i < parts.length; i++) {
       const sub = parts.slice(0, i);
       const layerPath = `/${sub.join('/')}`;
+      if (this.#verified.has(layerPath)) continue;
       const host = hostPathOf(this.dir, sub, what);
       const stats = await lstatOrUndefined(host);
       if (stats?.isDirectory() === true) {
         this.written.add(layerPath);
+        this.#verified.add(layerPath);
         continue;
       }
       if (stats !== undefined && !this.#whitedOut.has(layerPath)) {
@@ -115,7 +119,7 @@ export class LayerExtraction implements NodeWriterContext {
     await rm(host, { recursive: true, force: true });
     this.#removed.add(layerPath);
     this.#whitedOut.delete(layerPath);
-    this.#forgetBelow(host);
+    this.#forgetBelow(host, layerPath);
   }
 
   /** Records a node this layer created at `host`; a new directory where lower content was removed becomes opaque. */
@@ -123,13 +127,15 @@ export class LayerExtraction implements NodeWriterContext {
     this.written.add(layerPath);
     this.#whitedOut.delete(layerPath);
     this.#touched.add(dirname(host));
-    if (isDirectory && this.#removed.has(layerPath)) await this.opaque(layerPath);
+    if (!isDirectory) return;
+    this.#verified.add(layerPath);
+    if (this.#removed.has(layerPath)) await this.opaque(layerPath);
   }
 
   /** Applies a `.wh.` entry through the handler; its parents were checked by `parents`. */
   async whiteout(host: string, layerPath: string): Promise<void> {
     await this.whiteouts.whiteout(this.dir, layerPath);
-    this.#forgetBelow(host);
+    this.#forgetBelow(host, layerPath);
     this.#removed.add(layerPath);
     this.#whitedOut.add(layerPath);
     this.#touched.add(dirname(host));
@@ -174,9 +180,19 @@ export class LayerExtraction implements NodeWriterContext {
     await this.created(host, layerPath, true);
   }
 
-  #forgetBelow(host: string): void {
+  /** Records that `layerPath` is now a real directory of this layer. */
+  verified(layerPath: string): void {
+    this.#verified.add(layerPath);
+  }
+
+  /** Drops the bookkeeping of a removed node and, if it was a directory this layer knew, of everything below. */
+  #forgetBelow(host: string, layerPath: string): void {
+    if (!this.#verified.has(layerPath) && !this.#deferred.has(host)) return;
     for (const key of this.#deferred.keys()) {
       if (key === host || key.startsWith(`${host}/`)) this.#deferred.delete(key);
+    }
+    for (const key of this.#verified) {
+      if (key === layerPath || key.startsWith(`${layerPath}/`)) this.#verified.delete(key);
     }
   }
 }

@@ -103,13 +103,14 @@ async function applyEntry(job: LayerExtraction, header: LayerTarHeader, body: Re
     await setDirectoryMetadata(job.dir, header, job, what);
     return 0;
   }
-  await job.parents(parts, what, false);
   const host = hostPathOf(job.dir, parts, what);
+  await job.parents(parts, what, false);
   const layerPath = `/${header.name}`;
   const existing = await lstatOrUndefined(host);
   if (header.type === 'directory' && existing?.isDirectory() === true) {
     await setDirectoryMetadata(host, header, job, what);
     job.written.add(layerPath);
+    job.verified(layerPath);
     return 0;
   }
   if (existing !== undefined) await job.remove(host, layerPath);
