@@ -86,8 +86,8 @@ export class MetadataDb {
     let db: Db;
     try {
       db = new Database(path);
-      db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 10000');
+      db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
       db.pragma('synchronous = FULL');
     } catch (err) {

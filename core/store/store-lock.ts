@@ -29,8 +29,8 @@ export class StoreLock {
     this.#path = path;
     this.#timeoutMs = timeoutMs;
     this.#db = new Database(path);
+    // The default rollback journal, never WAL: setting a journal mode would itself need the lock.
     this.#db.pragma('busy_timeout = 0');
-    this.#db.pragma('journal_mode = DELETE');
   }
 
   /**
