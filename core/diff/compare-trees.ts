@@ -2,6 +2,7 @@ import { ErrorCode, StrataError } from '../errors.js';
 import { compareNames, layerPathJoin } from '../tree.js';
 import type { EntryStat, TreeReader } from '../tree.js';
 import type { DiffEntry } from './diff-entry.js';
+import { LOOKAHEAD, prefetch } from './prefetch.js';
 import { sameNode } from './same-node.js';
 
 /**
@@ -9,7 +10,8 @@ import { sameNode } from './same-node.js';
  * `DiffEntry` sequence (see diff-entry.ts) of what `upper` changes over `lower`
  * (null: an empty lower, so every node of upper is an 'add').
  * Costs O(size of both trees): every node of both is stat'ed, and files with
- * equal metadata are read in full. Memory: the names of one directory per level.
+ * equal metadata are read in full. Memory: the names of one directory per
+ * level, plus LOOKAHEAD stats per level.
  * Fails with ENOTFOUND when upper's root is not a directory, and with whatever
  * the trees' lookups fail with (e.g. a tree that changes while walked).
  */
@@ -22,37 +24,45 @@ export async function* compareTrees(lower: TreeReader | null, upper: TreeReader)
   yield* compareChildren('/', lowerRoot?.type === 'directory' ? lower : null, upper);
 }
 
+/** A child name of a directory: in upper (with its stat, and lower's where both have it) or only in lower. */
+interface Child {
+  readonly path: string;
+  readonly upperStat?: EntryStat;
+  readonly lowerStat?: EntryStat;
+}
+
 /** Children of a directory present in upper; `lower` null when lower has no directory there. */
 async function* compareChildren(dir: string, lower: TreeReader | null, upper: TreeReader): AsyncGenerator<DiffEntry> {
   const upperNames = await upper.readdir(dir);
   const lowerNames = lower === null ? [] : await lower.readdir(dir);
   const inUpper = new Set(upperNames);
   const opaque = lowerNames.length > 0 && lowerNames.every((name) => !inUpper.has(name));
-  if (opaque) {
-    yield { kind: 'opaque', path: dir };
-    lower = null; // nothing below dir is compared with lower any more
-  }
-  let i = 0;
-  let j = 0;
-  while (i < upperNames.length || (lower !== null && j < lowerNames.length)) {
-    const order =
-      lower === null || j >= lowerNames.length ? -1 : i >= upperNames.length ? 1 : compareNames(upperNames[i]!, lowerNames[j]!);
-    if (order > 0) {
-      yield { kind: 'delete', path: layerPathJoin(dir, lowerNames[j++]!) };
-      continue;
+  if (opaque) yield { kind: 'opaque', path: dir };
+  const below = opaque ? null : lower; // below an opaque directory nothing is compared with lower
+  const inLower = new Set(below === null ? [] : lowerNames);
+  const names = below === null ? upperNames : [...new Set([...upperNames, ...lowerNames])].sort(compareNames);
+  const lookup = async (name: string): Promise<Child> => {
+    const path = layerPathJoin(dir, name);
+    if (!inUpper.has(name)) return { path };
+    const [upperStat, lowerStat] = await Promise.all([upper.stat(path), below !== null && inLower.has(name) ? below.stat(path) : undefined]);
+    if (upperStat === undefined) {
+      throw new StrataError(ErrorCode.ENOTFOUND, `${path} vanished from the upper tree while it was compared`);
     }
-    const path = layerPathJoin(dir, upperNames[i++]!);
-    if (order === 0) j++;
-    yield* compareNode(path, order === 0 ? lower : null, upper);
+    return { path, upperStat, lowerStat };
+  };
+  for await (const child of prefetch(names, lookup, LOOKAHEAD)) {
+    if (child.upperStat === undefined) yield { kind: 'delete', path: child.path };
+    else yield* compareNode(child.path, child.upperStat, below, child.lowerStat, upper);
   }
 }
 
-async function* compareNode(path: string, lower: TreeReader | null, upper: TreeReader): AsyncGenerator<DiffEntry> {
-  const upperStat = await upper.stat(path);
-  if (upperStat === undefined) {
-    throw new StrataError(ErrorCode.ENOTFOUND, `${path} vanished from the upper tree while it was compared`);
-  }
-  const lowerStat: EntryStat | undefined = lower === null ? undefined : await lower.stat(path);
+async function* compareNode(
+  path: string,
+  upperStat: EntryStat,
+  lower: TreeReader | null,
+  lowerStat: EntryStat | undefined,
+  upper: TreeReader,
+): AsyncGenerator<DiffEntry> {
   if (lower === null || lowerStat === undefined || lowerStat.type !== upperStat.type) {
     yield { kind: 'add', path };
     if (upperStat.type === 'directory') yield* compareChildren(path, null, upper);

@@ -5,8 +5,9 @@ import { writeTar } from '../archive/tar-writer.js';
 import type { TarWriterEntry } from '../archive/tar-writer.js';
 import { ErrorCode, StrataError } from '../errors.js';
 import { layerPathJoin, layerPathParent } from '../tree.js';
-import type { TreeReader } from '../tree.js';
+import type { EntryStat, TreeReader } from '../tree.js';
 import type { DiffEntry } from './diff-entry.js';
+import { LOOKAHEAD, prefetch } from './prefetch.js';
 
 /**
  * The OCI layer tarball of a canonical diff sequence, read from `upper`: one tar
@@ -35,23 +36,36 @@ export function writeLayerTar(entries: AsyncIterable<DiffEntry>, upper: TreeRead
 /** The tar entries of a diff sequence, without content opened yet. Shared by `writeLayerTar` and `diffSize`. */
 export async function* layerTarEntries(entries: AsyncIterable<DiffEntry>, upper: TreeReader): AsyncGenerator<TarWriterEntry> {
   const firstPathOfIno = new Map<string, string>();
-  for await (const entry of entries) {
-    if (entry.kind === 'delete') {
-      const base = entry.path.slice(entry.path.lastIndexOf('/') + 1);
-      yield { header: whiteout(layerPathParent(entry.path), WHITEOUT_PREFIX + base) };
-    } else if (entry.kind === 'opaque') {
-      yield { header: whiteout(entry.path, OPAQUE_MARKER) };
-    } else {
-      const item = await nodeEntry(entry.path, upper, firstPathOfIno);
-      if (item !== undefined) yield item;
+  for await (const item of prefetch(entries, (entry) => lookUp(entry, upper), LOOKAHEAD)) {
+    if ('header' in item) {
+      yield item;
+    } else if (item.stat.type !== 'socket') {
+      yield nodeEntry(item, upper, firstPathOfIno);
     }
   }
 }
 
-async function nodeEntry(path: string, upper: TreeReader, firstPathOfIno: Map<string, string>): Promise<TarWriterEntry | undefined> {
-  const st = await upper.stat(path);
-  if (st === undefined) throw new StrataError(ErrorCode.ENOTFOUND, `${path} vanished from the upper tree during the diff`);
-  if (st.type === 'socket') return undefined;
+/** What the tar needs of one upper node, looked up ahead of writing. */
+interface UpperNode {
+  readonly path: string;
+  readonly stat: EntryStat;
+  readonly xattrs: Record<string, Buffer>;
+}
+
+async function lookUp(entry: DiffEntry, upper: TreeReader): Promise<TarWriterEntry | UpperNode> {
+  const { kind, path } = entry;
+  if (kind === 'delete') {
+    const base = path.slice(path.lastIndexOf('/') + 1);
+    return { header: whiteout(layerPathParent(path), WHITEOUT_PREFIX + base) };
+  }
+  if (kind === 'opaque') return { header: whiteout(path, OPAQUE_MARKER) };
+  const stat = await upper.stat(path);
+  if (stat === undefined) throw new StrataError(ErrorCode.ENOTFOUND, `${path} vanished from the upper tree during the diff`);
+  return { path, stat, xattrs: stat.type === 'socket' ? {} : await upper.xattrs(path) };
+}
+
+/** In tar order: the first carried path of a hard-linked file holds the content, later ones link to it. */
+function nodeEntry({ path, stat: st, xattrs }: UpperNode, upper: TreeReader, firstPathOfIno: Map<string, string>): TarWriterEntry {
   const common = { name: tarName(path), mode: st.mode, uid: st.uid, gid: st.gid, mtime: new Date(st.mtimeMs) };
   if (st.type === 'file' && st.nlink > 1) {
     const first = firstPathOfIno.get(st.ino);
@@ -65,7 +79,7 @@ async function nodeEntry(path: string, upper: TreeReader, firstPathOfIno: Map<st
     linkName: st.linkTarget,
     devmajor: st.rdev?.major,
     devminor: st.rdev?.minor,
-    xattrs: await upper.xattrs(path),
+    xattrs,
   };
   return st.type === 'file' ? { header, content: () => upper.read(path) } : { header };
 }

@@ -15,9 +15,14 @@ export async function sameNode(
   upperStat: EntryStat,
 ): Promise<boolean> {
   if (!sameMetadata(lowerStat, upperStat)) return false;
-  if (!sameXattrs(await lower.xattrs(path), await upper.xattrs(path))) return false;
+  const [lowerXattrs, upperXattrs] = await Promise.all([lower.xattrs(path), upper.xattrs(path)]);
+  if (!sameXattrs(lowerXattrs, upperXattrs)) return false;
   if (upperStat.type !== 'file' || upperStat.size === 0) return true;
-  return sameContent(await lower.read(path), await upper.read(path));
+  const opened = await Promise.allSettled([lower.read(path), upper.read(path)]);
+  const [a, b] = opened;
+  if (a.status === 'fulfilled' && b.status === 'fulfilled') return sameContent(a.value, b.value);
+  for (const r of opened) if (r.status === 'fulfilled') r.value.destroy();
+  throw (a.status === 'rejected' ? a : (b as PromiseRejectedResult)).reason;
 }
 
 /** Whole seconds, rounded down: the precision a tar header keeps. */
