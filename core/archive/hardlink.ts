@@ -21,8 +21,8 @@ export async function linkEntry(job: LayerExtraction, parts: readonly string[], 
   const targetParts = entryNameParts(header.linkName ?? '.');
   if (targetParts.length === 0) throw unsafe(what, 'hardlink to the layer root');
   const host = hostPathOf(job.dir, parts, what);
-  const target = await findOrCopyUp(job, targetParts, what);
-  await job.parents(parts, what, false);
+  const target = await findOrCopyUp(job, targetParts, header);
+  await job.parents(parts, what, header.mtime, false);
   if (host === target) return;
   const layerPath = `/${parts.join('/')}`;
   if ((await lstatOrUndefined(host)) !== undefined) await job.remove(host, layerPath);
@@ -31,7 +31,8 @@ export async function linkEntry(job: LayerExtraction, parts: readonly string[], 
 }
 
 /** The host path of the link target in this layer, copied up from the lower union if only it has one. */
-async function findOrCopyUp(job: LayerExtraction, parts: readonly string[], what: string): Promise<string> {
+async function findOrCopyUp(job: LayerExtraction, parts: readonly string[], header: LayerTarHeader): Promise<string> {
+  const what = header.name;
   const layerPath = `/${parts.join('/')}`;
   const host = hostPathOf(job.dir, parts, what);
   const quoted = JSON.stringify(layerPath.slice(1));
@@ -48,7 +49,7 @@ async function findOrCopyUp(job: LayerExtraction, parts: readonly string[], what
     if (stats !== undefined) throw missing(what, quoted);
   }
   const visible = job.lowerVisible(parts);
-  if (visible) await job.parents(parts, what, false);
+  if (visible) await job.parents(parts, what, header.mtime, false);
   const from = visible ? await job.lower?.stat(layerPath) : undefined;
   if (from === undefined) throw missing(what, quoted);
   if (from.type === 'directory') throw unsafe(what, `hardlink to a directory (${quoted})`);

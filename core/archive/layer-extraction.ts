@@ -60,13 +60,14 @@ export class LayerExtraction implements NodeWriterContext {
 
   /**
    * Makes every parent of `parts` a real directory of the layer, creating the
-   * ones the tar omits (with the lower layer's metadata where it has them).
+   * ones the tar omits: with the lower layer's metadata where it has them, else
+   * 0755, owned 0:0, with the entry's `mtime` (deterministic, unlike "now").
    * For a whiteout (`forWhiteout`), answers false where there is nothing to
    * hide below: a parent missing everywhere, or one that is a file or device.
    * Fails with EUNSAFEARCHIVE naming `what` where a parent is a symlink (in this
    * layer or below), or, for other entries, anything but a directory.
    */
-  async parents(parts: readonly string[], what: string, forWhiteout: boolean): Promise<boolean> {
+  async parents(parts: readonly string[], what: string, mtime: Date, forWhiteout: boolean): Promise<boolean> {
     for (let i = 1; i < parts.length; i++) {
       const sub = parts.slice(0, i);
       const layerPath = `/${sub.join('/')}`;
@@ -92,7 +93,7 @@ export class LayerExtraction implements NodeWriterContext {
       }
       if (forWhiteout && from === undefined) return false;
       if (stats !== undefined) await this.remove(host, layerPath);
-      await this.#makeParent(host, layerPath, from, what);
+      await this.#makeParent(host, layerPath, from, mtime, what);
     }
     return true;
   }
@@ -164,10 +165,10 @@ export class LayerExtraction implements NodeWriterContext {
     await this.syncs.drain().catch(() => undefined);
   }
 
-  async #makeParent(host: string, layerPath: string, from: EntryStat | undefined, what: string): Promise<void> {
+  async #makeParent(host: string, layerPath: string, from: EntryStat | undefined, mtime: Date, what: string): Promise<void> {
     const header: NodeHeader =
       from === undefined
-        ? { type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: new Date() }
+        ? { type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime }
         : {
             type: 'directory',
             mode: from.mode,

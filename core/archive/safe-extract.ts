@@ -91,7 +91,7 @@ async function applyEntry(job: LayerExtraction, header: LayerTarHeader, body: Re
   const parts = entryNameParts(header.name);
   const base = parts.at(-1) ?? '.';
   if (base.startsWith(WHITEOUT_PREFIX)) {
-    await applyWhiteout(job, parts, base, what);
+    await applyWhiteout(job, parts, base, header);
     return 0;
   }
   if (header.type === 'hardlink') {
@@ -104,7 +104,7 @@ async function applyEntry(job: LayerExtraction, header: LayerTarHeader, body: Re
     return 0;
   }
   const host = hostPathOf(job.dir, parts, what);
-  await job.parents(parts, what, false);
+  await job.parents(parts, what, header.mtime, false);
   const layerPath = `/${header.name}`;
   const existing = await lstatOrUndefined(host);
   if (header.type === 'directory' && existing?.isDirectory() === true) {
@@ -119,9 +119,10 @@ async function applyEntry(job: LayerExtraction, header: LayerTarHeader, body: Re
   return bytes;
 }
 
-async function applyWhiteout(job: LayerExtraction, parts: string[], base: string, what: string): Promise<void> {
+async function applyWhiteout(job: LayerExtraction, parts: string[], base: string, header: LayerTarHeader): Promise<void> {
+  const what = header.name;
   if (base === OPAQUE_MARKER) {
-    if (!(await job.parents(parts, what, true))) return;
+    if (!(await job.parents(parts, what, header.mtime, true))) return;
     await job.opaque(parts.length === 1 ? '/' : `/${parts.slice(0, -1).join('/')}`);
     return;
   }
@@ -132,7 +133,7 @@ async function applyWhiteout(job: LayerExtraction, parts: string[], base: string
   }
   const target = [...parts.slice(0, -1), name];
   const host = hostPathOf(job.dir, target, what);
-  if (!(await job.parents(target, what, true))) return;
+  if (!(await job.parents(target, what, header.mtime, true))) return;
   await job.whiteout(host, `/${target.join('/')}`);
 }
 
