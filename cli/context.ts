@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { LayerStore, loadConfig, type StrataConfig } from '../core/index.js';
+import { builtinDriverModules } from '../drivers/index.js';
+import { Output } from './output.js';
+
+/** The global options, as commander parses them (`--no-trunc` sets trunc false). */
+export interface GlobalOptions {
+  readonly root?: string;
+  readonly driver?: string;
+  readonly config?: string;
+  readonly json?: boolean;
+  readonly debug?: boolean;
+  readonly trunc?: boolean;
+}
+
+/** The global options seen from any (sub)command. */
+export function globalsOf(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+export function outputOf(command: Command): Output {
+  const g = globalsOf(command);
+  return new Output({ json: g.json === true, noTrunc: g.trunc === false });
+}
+
+/** The configuration from the global flags, the environment and the config file. Fails with ECONFIG. */
+export function configOf(command: Command): Promise<StrataConfig> {
+  const g = globalsOf(command);
+  return loadConfig({
+    ...(g.root !== undefined ? { root: g.root } : {}),
+    ...(g.driver !== undefined ? { driver: g.driver } : {}),
+    ...(g.config !== undefined ? { config: g.config } : {}),
+  });
+}
+
+/**
+ * Opens the store the global flags name, runs `use`, and closes the store
+ * whether `use` succeeds or fails. Fails with ECONFIG, EUNKNOWNDRIVER,
+ * EDRIVERUNAVAILABLE, ELOCKED as LayerStore.open does.
+ */
+export async function withStore<T>(command: Command, use: (store: LayerStore) => Promise<T>): Promise<T> {
+  const config = await configOf(command);
+  const store = await LayerStore.open({ config, driverModules: builtinDriverModules });
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** What a store command's body receives. */
+export interface StoreCommandContext<Options> {
+  readonly store: LayerStore;
+  readonly out: Output;
+  /** The positional arguments, in the order they were declared. */
+  readonly args: readonly string[];
+  readonly options: Options;
+}
+
+/**
+ * Adds `name` to `group` as a command whose body runs on the open store (see
+ * `withStore`). Declare its arguments and options on the returned command.
+ */
+export function storeCommand<Options extends object = object>(
+  group: Command,
+  name: string,
+  description: string,
+  run: (ctx: StoreCommandContext<Options>) => Promise<unknown>,
+): Command {
+  return group
+    .command(name)
+    .description(description)
+    .action(async (...params: unknown[]) => {
+      // commander passes the declared arguments, then the options, then the command.
+      const command = params.at(-1) as Command;
+      const options = params.at(-2) as Options;
+      const args = params.slice(0, -2) as string[];
+      const out = outputOf(command);
+      await withStore(command, (store) => run({ store, out, args, options }));
+    });
+}
