@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile, chown } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { inject, injectable } from 'inversify';
+import {
+  DirectoryTree,
+  DriverContext,
+  ErrorCode,
+  MountCounts,
+  StrataError,
+  bindMount,
+  capabilities,
+  deletingWhiteouts,
+  errnoOf,
+  extractLayer,
+  isMounted,
+  naiveChanges,
+  naiveDiff,
+  unmountPath,
+} from '../../core/index.js';
+import type {
+  Change,
+  CreateOptions,
+  DriverCapabilities,
+  EntryStat,
+  LayerUsage,
+  ProbeResult,
+  StorageDriver,
+} from '../../core/index.js';
+import { copyTree } from './copy-tree.js';
+import { diskUsage } from './disk-usage.js';
+
+/** What create() records next to a layer's tree. */
+interface LayerMeta {
+  readonly parent: string | null;
+  readonly writable: boolean;
+}
+
+const LAYER_ID = /^[a-z0-9]+$/;
+/** Present in a layer's folder while applyDiff writes it; init() removes such layers. */
+const APPLYING = 'applying';
+
+/**
+ * vfs: every layer is a full copy of its parent's tree (reflink clones where the
+ * filesystem offers them), so lookups and mounts are plain directory access and
+ * diff is core's naive tree comparison.
+ *
+ * Home layout:
+ *
+ *     layers/<id>/meta.json   parent and writability
+ *     layers/<id>/root/       the layer's whole union
+ *     mounts/<id>/            read-only bind mount of root/ while a read-only layer is mounted
+ *     counts/<id>             durable mount reference count (MountCounts)
+ *     tmp/                    layers being built; renamed into layers/ when complete
+ *
+ * A writable layer mounts as its root/ itself; a read-only layer mounts as a
+ * read-only bind of it, so writes through the mount fail with EROFS. Bind mounts
+ * need root: elsewhere mounting a read-only layer fails with EDRIVERUNAVAILABLE
+ * (probe says so).
+ */
+@injectable()
+export class VfsDriver implements StorageDriver {
+  readonly name = 'vfs';
+  readonly capabilities: DriverCapabilities = capabilities({ mountKind: 'directory', snapshotCost: 'linear' });
+  readonly #home: string;
+  readonly #counts: MountCounts;
+
+  constructor(@inject(DriverContext) context: DriverContext) {
+    this.#home = context.home;
+    this.#counts = new MountCounts(join(context.home, 'counts'));
+  }
+
+  async probe(): Promise<ProbeResult> {
+    if (process.getuid?.() !== 0) {
+      return { ok: true, reason: 'not root: owners other than yours are not kept, and read-only layers cannot be mounted (no bind mounts)' };
+    }
+    return { ok: true };
+  }
+
+  async init(): Promise<void> {
+    for (const dir of ['layers', 'mounts', 'tmp']) await mkdir(join(this.#home, dir), { recursive: true, mode: 0o700 });
+    for (const name of await readdir(join(this.#home, 'tmp'))) await rm(join(this.#home, 'tmp', name), { recursive: true, force: true });
+    await this.#counts.removeTemp();
+    for (const id of await readdir(join(this.#home, 'layers'))) {
+      if (await exists(join(this.#layerDir(id), APPLYING))) await this.#destroy(id);
+    }
+    for (const [id] of await this.#counts.entries()) {
+      const meta = await this.#metaOrUndefined(id);
+      const live = meta !== undefined && (meta.writable || (await isMounted(this.#mountPath(id))));
+      if (!live) await this.#counts.set(id, 0);
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  async create(id: string, parent: string | null, options: CreateOptions): Promise<void> {
+    checkId(id);
+    if (await this.exists(id)) throw new StrataError(ErrorCode.ELAYEREXISTS, `layer ${id} exists already`);
+    if (parent !== null) await this.#meta(parent);
+    const temp = await this.#tempDir(id);
+    try {
+      await this.#buildRoot(parent, join(temp, 'root'));
+      const meta: LayerMeta = { parent, writable: options.writable };
+      await writeFile(join(temp, 'meta.json'), JSON.stringify(meta));
+      await rename(temp, this.#layerDir(id));
+    } catch (err) {
+      await rm(temp, { recursive: true, force: true });
+      if (errnoOf(err) === 'ENOTEMPTY' || errnoOf(err) === 'EEXIST') {
+        throw new StrataError(ErrorCode.ELAYEREXISTS, `layer ${id} exists already`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.#meta(id);
+    if ((await this.#counts.get(id)) > 0) throw new StrataError(ErrorCode.ELAYERBUSY, `layer ${id} is mounted; unmount it first`);
+    const child = await this.#childOf(id);
+    if (child !== undefined) throw new StrataError(ErrorCode.ELAYERHASCHILDREN, `layer ${id} has child layer ${child}; remove it first`);
+    await this.#destroy(id);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return LAYER_ID.test(id) && (await this.#metaOrUndefined(id)) !== undefined;
+  }
+
+  async parent(id: string): Promise<string | null> {
+    return (await this.#meta(id)).parent;
+  }
+
+  async mount(id: string): Promise<string> {
+    const meta = await this.#meta(id);
+    const count = await this.#counts.get(id);
+    if (meta.writable) {
+      await this.#counts.set(id, count + 1);
+      return this.#rootOf(id);
+    }
+    const path = this.#mountPath(id);
+    if (count === 0 || !(await isMounted(path))) await bindMount(this.#rootOf(id), path, true);
+    await this.#counts.set(id, count + 1);
+    return path;
+  }
+
+  async unmount(id: string): Promise<void> {
+    const meta = await this.#meta(id);
+    const count = await this.#counts.get(id);
+    if (count === 0) return;
+    if (count === 1 && !meta.writable) {
+      await unmountPath(this.#mountPath(id));
+      await rm(this.#mountPath(id), { recursive: false, force: true }).catch(() => undefined);
+    }
+    await this.#counts.set(id, count - 1);
+  }
+
+  async mountCount(id: string): Promise<number> {
+    await this.#meta(id);
+    return this.#counts.get(id);
+  }
+
+  async applyDiff(id: string, _parent: string | null, tar: Readable): Promise<number> {
+    const meta = await this.#meta(id);
+    const marker = join(this.#layerDir(id), APPLYING);
+    await writeFile(marker, '');
+    try {
+      // The layer's root already holds the parent's tree: no `lower` needed.
+      return (await extractLayer(this.#rootOf(id), tar, { whiteouts: deletingWhiteouts })).size;
+    } catch (err) {
+      await this.#resetRoot(id, meta.parent);
+      throw err;
+    } finally {
+      await rm(marker, { force: true });
+    }
+  }
+
+  async diff(id: string, parent: string | null): Promise<Readable> {
+    return naiveDiff(parent === null ? null : await this.#tree(parent), await this.#tree(id));
+  }
+
+  async changes(id: string, parent: string | null): Promise<Change[]> {
+    return naiveChanges(parent === null ? null : await this.#tree(parent), await this.#tree(id));
+  }
+
+  async stat(id: string, path: string): Promise<EntryStat | undefined> {
+    return (await this.#tree(id)).stat(path);
+  }
+
+  async readdir(id: string, path: string): Promise<string[]> {
+    return (await this.#tree(id)).readdir(path);
+  }
+
+  async read(id: string, path: string): Promise<Readable> {
+    return (await this.#tree(id)).read(path);
+  }
+
+  async xattrs(id: string, path: string): Promise<Record<string, Buffer>> {
+    return (await this.#tree(id)).xattrs(path);
+  }
+
+  async usage(id: string): Promise<LayerUsage> {
+    await this.#meta(id);
+    return diskUsage(this.#rootOf(id));
+  }
+
+  /** A fresh root at `target`: a copy of parent's, or an empty 0755 root owned 0:0 (where we may chown). */
+  async #buildRoot(parent: string | null, target: string): Promise<void> {
+    if (parent !== null) return copyTree(this.#rootOf(parent), target);
+    await mkdir(target, { mode: 0o755 });
+    if (process.getuid?.() === 0) await chown(target, 0, 0);
+  }
+
+  /** After a failed applyDiff: the root goes back to the parent's copy, so none of the tar is visible. */
+  async #resetRoot(id: string, parent: string | null): Promise<void> {
+    const temp = await this.#tempDir(id);
+    await this.#buildRoot(parent, join(temp, 'root'));
+    await rename(this.#rootOf(id), join(temp, 'old'));
+    await rename(join(temp, 'root'), this.#rootOf(id));
+    await rm(temp, { recursive: true, force: true });
+  }
+
+  /** Removes the layer atomically (rename out of layers/, then delete), its mount point and count. */
+  async #destroy(id: string): Promise<void> {
+    await unmountPath(this.#mountPath(id));
+    await rm(this.#mountPath(id), { recursive: true, force: true });
+    const temp = await this.#tempDir(id);
+    await rename(this.#layerDir(id), join(temp, 'layer'));
+    await this.#counts.set(id, 0);
+    await rm(temp, { recursive: true, force: true });
+  }
+
+  async #childOf(id: string): Promise<string | undefined> {
+    for (const other of await readdir(join(this.#home, 'layers'))) {
+      if ((await this.#metaOrUndefined(other))?.parent === id) return other;
+    }
+    return undefined;
+  }
+
+  async #tree(id: string): Promise<DirectoryTree> {
+    await this.#meta(id);
+    return new DirectoryTree(this.#rootOf(id));
+  }
+
+  async #meta(id: string): Promise<LayerMeta> {
+    const meta = LAYER_ID.test(id) ? await this.#metaOrUndefined(id) : undefined;
+    if (meta === undefined) throw new StrataError(ErrorCode.ENOLAYER, `no layer ${id}`);
+    return meta;
+  }
+
+  async #metaOrUndefined(id: string): Promise<LayerMeta | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.#layerDir(id), 'meta.json'), 'utf8')) as LayerMeta;
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return undefined;
+      throw new StrataError(ErrorCode.ECORRUPT, `layer ${id}: unreadable meta.json`, { cause: err });
+    }
+  }
+
+  async #tempDir(id: string): Promise<string> {
+    const dir = join(this.#home, 'tmp', `${id}-${randomBytes(6).toString('hex')}`);
+    await mkdir(dir, { mode: 0o700 });
+    return dir;
+  }
+
+  #layerDir(id: string): string {
+    return join(this.#home, 'layers', id);
+  }
+
+  #rootOf(id: string): string {
+    return join(this.#layerDir(id), 'root');
+  }
+
+  #mountPath(id: string): string {
+    return join(this.#home, 'mounts', id);
+  }
+}
+
+function checkId(id: string): void {
+  if (!LAYER_ID.test(id)) throw new StrataError(ErrorCode.EUSAGE, `invalid layer id ${JSON.stringify(id)}: use [a-z0-9]`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}

@@ -1,0 +1,5 @@
+import test from 'ava';
+import { conformanceSuite } from '../../core/testkit/index.js';
+import { VfsDriver } from '../../drivers/vfs/index.js';
+
+await conformanceSuite(test, { name: 'vfs', factory: (home) => new VfsDriver({ home, options: {} }) });
