@@ -12,11 +12,11 @@ export interface RunResult {
  */
 export function run(command: string, args: readonly string[], options: { cwd?: string; input?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code, signal) => {
       const stdout = Buffer.concat(out).toString();
@@ -24,7 +24,10 @@ export function run(command: string, args: readonly string[], options: { cwd?: s
       if (code === 0) resolve({ stdout, stderr });
       else reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
     });
-    child.stdin.end(options.input ?? '');
+    if (options.input !== undefined) {
+      child.stdin!.on('error', () => undefined); // the child may exit without reading
+      child.stdin!.end(options.input);
+    }
   });
 }
 

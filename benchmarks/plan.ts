@@ -40,11 +40,11 @@ export const FULL_PLAN: BenchPlan = {
 
 export const QUICK_PLAN: BenchPlan = {
   mode: 'quick',
-  repeats: 3,
-  diff: { bases: [300], changes: [10, 40] },
-  apply: { bases: [300], changes: 20 },
-  lookups: { base: 300, depths: [1, 4], layerChanges: 5, repeats: 3, hits: 20, misses: 20, dirs: 5, reads: 10 },
-  snapshot: { bases: [100, 300], repeats: 2 },
-  disk: { base: 300, children: 3, childChanges: 5 },
-  commit: { base: 300, changes: 20 },
+  repeats: 2,
+  diff: { bases: [100], changes: [10, 30] },
+  apply: { bases: [100], changes: 10 },
+  lookups: { base: 100, depths: [1, 3], layerChanges: 3, repeats: 2, hits: 10, misses: 10, dirs: 3, reads: 5 },
+  snapshot: { bases: [100], repeats: 2 },
+  disk: { base: 100, children: 2, childChanges: 5 },
+  commit: { base: 100, changes: 10 },
 };

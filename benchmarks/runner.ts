@@ -14,6 +14,7 @@ import { renderHtml } from './report/report-html.js';
 import { renderMarkdown } from './report/report-md.js';
 import { type BenchResults, type DriverInfo, ResultLog, reasonOf } from './results.js';
 import { SCENARIO_TABLE, type ScenarioContext } from './scenarios/index.js';
+import { nowMs } from './stats.js';
 
 export interface BenchRun {
   readonly results: BenchResults;
@@ -66,8 +67,9 @@ export async function runBench(
     log(`strata bench (${plan.mode}): drivers ${names.join(', ') || '(none registered)'}; scenarios ${options.scenarios.join(', ')}; work dir ${work}`);
 
     for (const scenario of scenarios) {
-      log(`peers: ${scenario.name}`);
+      const t0 = nowMs();
       await scenario.runPeers(ctx).catch((err: unknown) => log(`  peers of ${scenario.name} failed: ${reasonOf(err)}`));
+      log(`peers: ${scenario.name} done in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
     }
     for (const name of names) {
       log(`driver: ${name}`);
@@ -83,10 +85,11 @@ export async function runBench(
       drivers.push({ name, available: true, ...(probe.reason ? { reason: probe.reason } : {}), capabilities: capabilityRecord(opened.capabilities) });
       try {
         for (const scenario of scenarios) {
-          log(`driver ${name}: ${scenario.name}`);
+          const t0 = nowMs();
           await scenario.runDriver(ctx, opened).catch((err: unknown) => {
             results.add({ scenario: scenario.name, case: 'all', params: {}, subject: name, kind: 'driver', metric: 'time', unit: 'ms', samples: [], skipped: `failed: ${reasonOf(err)}` });
           });
+          log(`driver ${name}: ${scenario.name} done in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
         }
       } finally {
         await opened.close();

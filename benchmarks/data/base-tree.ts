@@ -39,7 +39,7 @@ function smallFileSize(rng: Rng): number {
 /**
  * A deterministic base tree shaped like a distribution root filesystem, of
  * about `entries` entries (± a few): ~10% nested directories, ~85% files
- * (mostly small; one 4 MiB file per 10,000 entries, at least one), ~4% symlinks
+ * (mostly small; one 4 MiB file per 10,000 entries, at least one from 1,000 entries up), ~4% symlinks
  * (relative and absolute targets), ~1% hardlinks. Same (entries, seed), same tree.
  */
 export function generateBaseTree(entries: number, seed = 1): BaseTree {
@@ -65,7 +65,7 @@ export function generateBaseTree(entries: number, seed = 1): BaseTree {
 
   const files = new Map<string, Extract<LayerItem, { kind: 'file' }>>();
   const fileCount = Math.round(entries * 0.85);
-  const large = Math.max(1, Math.floor(entries / 10000));
+  const large = entries < 1000 ? 0 : Math.max(1, Math.floor(entries / 10000));
   for (let i = 0; i < fileCount; i++) {
     const path = `${rng.pick(dirs)}/${rng.pick(WORDS)}-${i.toString(36)}${rng.pick(EXTS)}`;
     const size = i < large ? 4 << 20 : smallFileSize(rng);

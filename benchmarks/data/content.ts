@@ -22,7 +22,7 @@ function contentPool(): Buffer {
  */
 export function* contentChunks(seed: number, size: number): Generator<Buffer> {
   const data = contentPool();
-  let offset = Math.imul(seed >>> 0, 40503) % (POOL_BYTES - CHUNK_BYTES);
+  let offset = (Math.imul(seed >>> 0, 40503) >>> 0) % (POOL_BYTES - CHUNK_BYTES);
   let left = size;
   while (left > 0) {
     const n = Math.min(left, CHUNK_BYTES);

@@ -9,6 +9,7 @@ import { contentChunks } from './content.js';
 import { ITEM_MTIME, type LayerItem } from './layer-items.js';
 
 type Pack = ReturnType<typeof tar.pack>;
+const EMPTY = Buffer.alloc(0);
 
 function whiteoutName(path: string): string {
   const dir = posix.dirname(path);
@@ -45,7 +46,7 @@ async function addItem(pack: Pack, item: LayerItem): Promise<void> {
 }
 
 function entry(pack: Pack, header: Parameters<Pack["entry"]>[0]): Promise<void> {
-  return new Promise((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) => pack.entry(header, EMPTY, (err) => (err ? reject(err) : resolve())));
 }
 
 /** An uncompressed OCI layer tarball of the items, streamed with bounded memory. */
