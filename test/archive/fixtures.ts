@@ -108,6 +108,20 @@ export async function assertRefused(t: ExecutionContext, promise: Promise<unknow
   t.false(err?.message.includes('\n') === true, 'one line');
 }
 
+/**
+ * True when the process runs as root. Otherwise logs a visible skip and passes,
+ * or FAILS when STRATA_REQUIRE_MOUNTS=1 (privileged CI must not skip silently).
+ */
+export function runningAsRoot(t: ExecutionContext, what: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  if (process.env.STRATA_REQUIRE_MOUNTS === '1') t.fail(`${what} needs root (STRATA_REQUIRE_MOUNTS=1)`);
+  else {
+    t.log(`skipped: ${what} needs root`);
+    t.pass();
+  }
+  return false;
+}
+
 /** Runs GNU tar with `args` in `cwd`, returning stdout. */
 export function gnuTar(cwd: string, args: readonly string[]): Buffer {
   return execFileSync('tar', args, { cwd, maxBuffer: 64 * 1024 * 1024 });

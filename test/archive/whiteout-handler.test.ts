@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { DirectoryTree, ErrorCode, S_IFCHR, deletingWhiteouts, extractLayer, openLayerStream, sys, type WhiteoutHandler } from '../../core/index.js';
-import { assertRefused, extract, hashTree, listTree, packTar, sandbox } from './fixtures.js';
+import { assertRefused, extract, hashTree, listTree, packTar, runningAsRoot, sandbox } from './fixtures.js';
 
 /** An overlay-style handler: records calls and marks whiteouts as 0/0 character devices, as the overlay driver will. */
 function recordingHandler(): { handler: WhiteoutHandler; calls: string[] } {
@@ -34,12 +34,7 @@ async function lowerTree(root: string): Promise<string> {
 }
 
 test('an upper-only layer (overlay style) hands whiteouts and opaque markers to the driver handler', async (t) => {
-  if (process.getuid?.() !== 0) {
-    if (process.env.STRATA_REQUIRE_MOUNTS === '1') t.fail('whiteout devices need root');
-    else t.log('skipped: whiteout devices need root');
-    t.pass();
-    return;
-  }
+  if (!runningAsRoot(t, 'creating whiteout devices')) return;
   const box = await sandbox(t);
   const lower = new DirectoryTree(await lowerTree(box.root));
   const { handler, calls } = recordingHandler();

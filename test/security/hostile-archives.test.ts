@@ -2,7 +2,7 @@ import test from 'ava';
 import { lstat, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DirectoryTree, ErrorCode, MAX_DEPTH, deletingWhiteouts, type ExtractOptions } from '../../core/index.js';
-import { assertRefused, extract, hashTree, listTree, packTar, sandbox, type Sandbox, type TarItem } from '../archive/fixtures.js';
+import { assertRefused, extract, hashTree, listTree, packTar, runningAsRoot, sandbox, type Sandbox, type TarItem } from '../archive/fixtures.js';
 
 /**
  * Every hostile class: the extraction fails with the code, one line naming the
@@ -236,12 +236,7 @@ test('whiteouts and opaque markers remove symlinks themselves, never their targe
 });
 
 test('device nodes are stored inside the layer when allowed', async (t) => {
-  if (process.getuid?.() !== 0) {
-    if (process.env.STRATA_REQUIRE_MOUNTS === '1') t.fail('device nodes need root');
-    else t.log('skipped: creating device nodes needs root');
-    t.pass();
-    return;
-  }
+  if (!runningAsRoot(t, 'creating device nodes')) return;
   const box = await sandbox(t);
   const before = await hashTree(box.canary);
   await extract(box.layer, await packTar([{ name: '/dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660 }]), {
