@@ -47,6 +47,7 @@ export function generateLayerTar(spec: GeneratedLayerSpec): Readable {
   void (async () => {
     pack.entry({ name: 'big', type: 'directory', mode: 0o755, mtime: MTIME });
     for (let i = 0; i < spec.bigFiles; i++) await file(`big/big-${i}.bin`, spec.bigSize, i);
+    if (spec.smallFiles > 0) pack.entry({ name: 'small', type: 'directory', mode: 0o755, mtime: MTIME });
     for (let i = 0; i < spec.smallFiles; i++) {
       if (i % 1000 === 0) pack.entry({ name: `small/${i / 1000}`, type: 'directory', mode: 0o755, mtime: MTIME });
       await file(`small/${Math.floor(i / 1000)}/small-${i}.txt`, spec.smallSize, spec.bigFiles + i);
