@@ -48,7 +48,7 @@ const RESERVED_XATTR_PREFIX = 'trusted.overlay.';
  * name; a parent that is a symlink (or, except under a whiteout, not a
  * directory) — unless an earlier entry of this layer replaced it; a change of
  * the layer root's type; a hardlink to a directory, to a path reached through
- * a symlink; whiteouts of ".", ".." or ""; reserved `trusted.overlay.*` xattrs;
+ * a symlink; whiteouts of ".", ".." or ""; a ".wh." name used as a directory; reserved `trusted.overlay.*` xattrs;
  * devices without `allowDevices`; paths deeper than MAX_DEPTH or PATH_MAX.
  * Fails with EBADARCHIVE for a malformed or truncated tar or a hardlink whose
  * target exists nowhere, and with EIO for other OS failures.
@@ -89,6 +89,9 @@ async function applyEntry(job: LayerExtraction, header: LayerTarHeader, body: Re
     if (name.startsWith(RESERVED_XATTR_PREFIX)) throw unsafe(what, `xattr ${name} is reserved for the storage driver`);
   }
   const parts = entryNameParts(header.name);
+  if (parts.slice(0, -1).some((part) => part.startsWith(WHITEOUT_PREFIX))) {
+    throw unsafe(what, 'a whiteout name is used as a directory');
+  }
   const base = parts.at(-1) ?? '.';
   if (base.startsWith(WHITEOUT_PREFIX)) {
     await applyWhiteout(job, parts, base, header);

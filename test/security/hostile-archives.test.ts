@@ -129,6 +129,12 @@ const cases: HostileCase[] = [
   { title: 'a whiteout named ".wh.." (whiteout of ".")', items: () => [{ name: 'sub/.wh..' }], code: ErrorCode.EUNSAFEARCHIVE, entry: 'sub/.wh..' },
   { title: 'a whiteout named ".wh..." (whiteout of "..")', items: () => [{ name: 'sub/.wh...' }], code: ErrorCode.EUNSAFEARCHIVE, entry: 'sub/.wh...' },
   {
+    title: 'a whiteout name used as a directory',
+    items: () => [{ name: 'a/.wh.b/c', body: 'hidden by a reserved name' }],
+    code: ErrorCode.EUNSAFEARCHIVE,
+    entry: 'a/.wh.b/c',
+  },
+  {
     title: 'the root "." turned into a symlink',
     items: () => [{ name: './', type: 'symlink', linkname: '../canary' }, { name: 'secret.txt', body: 'pwned' }],
     code: ErrorCode.EUNSAFEARCHIVE,
