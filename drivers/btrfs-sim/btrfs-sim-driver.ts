@@ -250,7 +250,7 @@ export class BtrfsSimDriver implements StorageDriver {
     return checkStore(this.#state().db, this.#extents);
   }
 
-  /** Runs a change of row's tree and commits it: new nodes and the root swing in one transaction. */
+  /** Runs a change of row's tree and commits it: new nodes and the root swing in one transaction; then frees what nothing references. */
   async #change<T>(row: LayerRow, build: (created: Set<string>) => Promise<{ tree: WorkTree; result: T }>): Promise<T> {
     const { db, layers, nodes } = this.#state();
     const created = new Set<string>();
@@ -262,11 +262,12 @@ export class BtrfsSimDriver implements StorageDriver {
         nodes.decref(row.root);
         layers.setRoot(row.id, root);
       })();
-      await this.#extents.reap(db);
       return result;
-    } catch (err) {
+    } finally {
+      // Extents written for content the committed tree no longer holds (overwritten
+      // or whited out later in the same tar), or for an abandoned change, go now.
       await this.#extents.discard(created, db);
-      throw err;
+      await this.#extents.reap(db);
     }
   }
 

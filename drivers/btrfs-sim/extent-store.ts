@@ -110,7 +110,7 @@ export class ExtentStore {
     );
   }
 
-  /** Deletes extent files created by an abandoned change and not referenced by the database. */
+  /** Deletes the extent files a change created that no database row references (the change was abandoned, or later entries replaced that content before the commit). */
   async discard(created: Iterable<string>, db: Database.Database): Promise<void> {
     const known = db.prepare<[string], { id: string }>('SELECT id FROM extents WHERE id = ?');
     for (const id of created) {
