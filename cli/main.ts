@@ -7,14 +7,13 @@
  * (core/errors.ts exitStatusOf).
  */
 import { Command } from 'commander';
-import { addBenchCommand } from './bench-command.js';
 import { addDriverCommands } from './driver-commands.js';
 import { reportError } from './errors.js';
 import { addLayerCommands } from './layer-commands.js';
 import { addSystemCommands } from './system-commands.js';
 
-/** The whole command tree; `write` receives commander's help and error text. */
-export function buildProgram(): Command {
+/** The command tree; `bench` (which loads all of benchmarks/) only when it may be needed. */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('strata')
     .description('layered storage for container images, through pluggable storage drivers')
     .option('--root <dir>', 'store root (env STRATA_ROOT; default /var/lib/strata as root, else ~/.local/share/strata)')
@@ -29,13 +28,30 @@ export function buildProgram(): Command {
   addDriverCommands(program);
   addLayerCommands(program);
   addSystemCommands(program);
-  addBenchCommand(program);
+  await addBenchCommandIfNeeded(program, argv);
   return program;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+/**
+ * Registers `strata bench` when the command line runs it (its load errors are
+ * reported like any other) or asks for help (then a bench that fails to load is
+ * left out of the list): the other commands never load the benchmark code.
+ */
+async function addBenchCommandIfNeeded(program: Command, argv: readonly string[]): Promise<void> {
+  const words = argv.slice(2);
+  const firstCommand = words.find((w, i) => !w.startsWith('-') && !['--root', '--driver', '--config'].includes(words[i - 1] ?? ''));
+  const wantsHelp = firstCommand === undefined || firstCommand === 'help' || words.includes('--help') || words.includes('-h');
+  if (firstCommand !== 'bench' && !wantsHelp) return;
   try {
+    (await import('./bench-command.js')).addBenchCommand(program);
+  } catch (err) {
+    if (firstCommand === 'bench') throw err;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const program = await buildProgram(argv);
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -18,9 +18,12 @@ export STRATA_ROOT
 marker="$STRATA_ROOT/.strata-demo"
 
 strata() { node "$cli" "$@"; }
+if [ -t 1 ]; then bold=$'\033[1m' blue=$'\033[1;34m' plain=$'\033[0m'; else bold='' blue='' plain=''; fi
+# Shows a command line (as given), without running it.
+show() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; }
 # Shows a command, then runs it.
-run() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
-section() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
+run() { show "$*"; "$@"; }
+section() { printf '\n%s== %s%s\n' "$blue" "$*" "$plain"; }
 
 # --- a fresh store -----------------------------------------------------------
 if [ -d "$STRATA_ROOT" ] && [ -n "$(ls -A "$STRATA_ROOT")" ] && [ ! -e "$marker" ]; then
@@ -38,7 +41,8 @@ touch "$marker"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/strata-demo.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-tarc() { tar --numeric-owner --owner=0 --group=0 --sort=name -C "$1" -cf "$2" "${@:3}"; }
+# Fixed owners and times: the same tarballs, and so the same ids, on every run.
+tarc() { tar --numeric-owner --owner=0 --group=0 --sort=name --mtime='2025-01-01 00:00Z' -C "$1" -cf "$2" "${@:3}"; }
 
 # --- three layers, made with GNU tar ------------------------------------------
 section "Building three layer tarballs with GNU tar in $work"
@@ -52,7 +56,7 @@ printf 'old log line\n' >"$b/var/log/old.log"
 printf '<h1>base site</h1>\n' >"$b/srv/www/index.html"
 printf 'not really a png\n' >"$b/srv/www/img/logo.png"
 tarc "$b" "$work/base.tar" .
-gzip -k "$work/base.tar"
+gzip -kn "$work/base.tar"
 echo "base.tar.gz:  the base system ($(tar -tf "$work/base.tar" | wc -l) entries, gzip)"
 
 a="$work/app"
@@ -75,11 +79,11 @@ echo "config.tar:   changes /app/config.json, adds /app/data, replaces /srv/www 
 
 # --- import ------------------------------------------------------------------
 section "Importing them into the store at $STRATA_ROOT (driver: ${STRATA_DRIVER:-vfs})"
-printf '\n\033[1m$ strata layer import base.tar.gz\033[0m\n'
+show "strata layer import base.tar.gz"
 base=$(strata layer import "$work/base.tar.gz"); echo "$base"
-printf '\n\033[1m$ strata layer import app.tar --parent %s\033[0m\n' "${base:7:12}"
+show "strata layer import app.tar --parent ${base:7:12}"
 app=$(strata layer import "$work/app.tar" --parent "$base"); echo "$app"
-printf '\n\033[1m$ strata layer import - --parent %s < config.tar\033[0m\n' "${app:7:12}"
+show "strata layer import - --parent ${app:7:12} < config.tar"
 top=$(strata layer import - --parent "$app" <"$work/config.tar"); echo "$top"
 
 run strata layer ls
@@ -90,17 +94,18 @@ run strata layer changes "${app:7:12}"
 run strata layer changes "${top:7:12}"
 
 section "The top layer as an OCI layer tarball"
-printf '\n\033[1m$ strata layer diff %s | tar -tv\033[0m\n' "${top:7:12}"
+show "strata layer diff ${top:7:12} | tar -tv"
 strata layer diff "$top" | tar -tv
 
 # --- the union, mounted --------------------------------------------------------
 section "The union of all three layers, mounted"
-printf '\n\033[1m$ strata layer mount %s\033[0m\n' "${top:7:12}"
+show "MNT=\$(strata layer mount ${top:7:12})"
 if mnt=$(strata layer mount "$top"); then
-  echo "$mnt"
-  printf '\n\033[1m$ find %s -mindepth 1 -printf "%%P\\n" | sort\033[0m\n' "$mnt"
+  echo "MNT=$mnt"
+  show 'find "$MNT" -mindepth 1 -printf "%P\n" | sort'
   find "$mnt" -mindepth 1 -printf '%P\n' | sort
-  run cat "$mnt/etc/motd" "$mnt/app/config.json" "$mnt/srv/www/index.html"
+  show 'cat "$MNT/etc/motd" "$MNT/app/config.json" "$MNT/srv/www/index.html"'
+  cat "$mnt/etc/motd" "$mnt/app/config.json" "$mnt/srv/www/index.html"
   run strata layer umount "${top:7:12}"
 else
   echo "(this driver cannot mount here; see 'strata driver ls')"
