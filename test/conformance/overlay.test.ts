@@ -1,0 +1,5 @@
+import test from 'ava';
+import { conformanceSuite } from '../../core/testkit/index.js';
+import { OverlayDriver } from '../../drivers/overlay/index.js';
+
+await conformanceSuite(test, { name: 'overlay', factory: (home) => new OverlayDriver({ home, options: {} }) });
