@@ -1,7 +1,8 @@
 import type { ContainerModule } from 'inversify';
+import vfsModule from './vfs/module.js';
 
 /**
  * The built-in drivers, by explicit registration (no side-effect imports).
  * Each entry is the driver's own ContainerModule from drivers/<name>/module.ts.
  */
-export const builtinDriverModules: readonly ContainerModule[] = [];
+export const builtinDriverModules: readonly ContainerModule[] = [vfsModule];

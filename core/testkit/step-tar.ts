@@ -63,6 +63,9 @@ export function stepTar(dir: string, before: Snapshot, after: Snapshot, replaced
 
 type TarHeader = Partial<Header> & Pick<Header, 'name'>;
 
+const MAX_USTAR_ID = 0o777777;
+const S_IFREG = 0o100000;
+
 function rel(path: string): string {
   return path.slice(1);
 }
@@ -70,7 +73,11 @@ function rel(path: string): string {
 function headerOf(path: string, e: EntrySummary): TarHeader {
   const pax: Record<string, string> = {};
   for (const [name, hex] of Object.entries(e.xattrs)) pax[`SCHILY.xattr.${name}`] = Buffer.from(hex, 'hex').toString('latin1');
-  const common = { name: rel(path), mode: e.mode, uid: e.uid, gid: e.gid, mtime: new Date((e.mtime ?? 0) * 1000), ...(Object.keys(pax).length ? { pax } : {}) };
+  // ustar's 6 octal digits stop at 0o777777; larger ids go in PAX records, as GNU tar writes them.
+  if (e.uid > MAX_USTAR_ID) pax.uid = String(e.uid);
+  if (e.gid > MAX_USTAR_ID) pax.gid = String(e.gid);
+  // tar-stream replaces a mode of 0 by its default; the type bit is masked off when encoded.
+  const common = { name: rel(path), mode: e.mode | S_IFREG, uid: e.uid, gid: e.gid, mtime: new Date((e.mtime ?? 0) * 1000), ...(Object.keys(pax).length ? { pax } : {}) };
   if (e.hardlinkOf !== undefined && e.hardlinkOf !== path) return { ...common, type: 'link', linkname: rel(e.hardlinkOf), size: 0 };
   switch (e.type) {
     case 'file':
