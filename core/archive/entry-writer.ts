@@ -5,7 +5,6 @@ import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, sys } from '../sys/index.js';
 import type { LayerTarHeader } from './entry.js';
 import { unsafe } from './safe-path.js';
-import type { SyncQueue } from './sync-queue.js';
 
 /** What the node writers need besides the entry itself. */
 export interface NodeWriterContext {
@@ -13,8 +12,6 @@ export interface NodeWriterContext {
   readonly chown: boolean;
   /** Create character and block devices; refused otherwise. */
   readonly allowDevices: boolean;
-  /** Where finished files are fsynced and closed. */
-  readonly syncs: SyncQueue;
   /** Directory mode and mtime are applied after all entries (children change a directory's mtime). */
   deferDirectory(host: string, mode: number, mtime: Date | undefined): void;
 }
@@ -80,17 +77,9 @@ async function writeFile(host: string, header: NodeHeader, body: Readable, ctx: 
     await handle.chmod(header.mode);
     setXattrs(host, header, what);
     await handle.utimes(header.mtime, header.mtime);
-  } catch (err) {
+  } finally {
     await handle.close();
-    throw err;
   }
-  await ctx.syncs.add(async () => {
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  });
   return bytes;
 }
 

@@ -1,12 +1,10 @@
-import { constants } from 'node:fs';
-import { chmod, lutimes, open, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod, lutimes, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { errnoOf } from '../errors.js';
 import type { EntryStat, TreeReader } from '../tree.js';
 import { createNode, type NodeHeader, type NodeWriterContext } from './entry-writer.js';
 import { hostPathOf, kindOf, lstatOrUndefined, unsafe } from './safe-path.js';
-import { SyncQueue } from './sync-queue.js';
+import { sys } from '../sys/index.js';
 import type { WhiteoutHandler } from './whiteout-handler.js';
 
 export interface LayerExtractionOptions {
@@ -21,7 +19,7 @@ export interface LayerExtractionOptions {
 /**
  * The state of one extraction into a layer directory: what this layer wrote,
  * deleted and made opaque so far, the directories whose mode and mtime are set
- * at the end, and the directories to fsync. Every path it touches was reached
+ * at the end. Every path it touches was reached
  * component by component with lstat, never through a symlink.
  */
 export class LayerExtraction implements NodeWriterContext {
@@ -30,7 +28,6 @@ export class LayerExtraction implements NodeWriterContext {
   readonly lower: TreeReader | undefined;
   readonly allowDevices: boolean;
   readonly chown: boolean;
-  readonly syncs = new SyncQueue();
   /** Layer paths this layer's entries created or passed through as parents. */
   readonly written = new Set<string>();
   /** Layer paths where this layer deleted something (whiteouts and replacements): lower content is gone. */
@@ -40,7 +37,6 @@ export class LayerExtraction implements NodeWriterContext {
   /** Directories whose lower children this layer hid. */
   readonly #opaque = new Set<string>();
   readonly #deferred = new Map<string, { readonly mode: number; readonly mtime: Date | undefined }>();
-  readonly #touched = new Set<string>();
   /** Layer paths checked (or made) to be real directories; this layer is the only writer, so it stays true until removed. */
   readonly #verified = new Set<string>();
 
@@ -50,12 +46,10 @@ export class LayerExtraction implements NodeWriterContext {
     this.lower = options.lower;
     this.allowDevices = options.allowDevices;
     this.chown = options.chown;
-    this.#touched.add(this.dir);
   }
 
   deferDirectory(host: string, mode: number, mtime: Date | undefined): void {
     this.#deferred.set(host, { mode, mtime });
-    this.#touched.add(host);
   }
 
   /**
@@ -127,7 +121,6 @@ export class LayerExtraction implements NodeWriterContext {
   async created(host: string, layerPath: string, isDirectory: boolean): Promise<void> {
     this.written.add(layerPath);
     this.#whitedOut.delete(layerPath);
-    this.#touched.add(dirname(host));
     if (!isDirectory) return;
     this.#verified.add(layerPath);
     if (this.#removed.has(layerPath)) await this.opaque(layerPath);
@@ -139,7 +132,6 @@ export class LayerExtraction implements NodeWriterContext {
     this.#forgetBelow(host, layerPath);
     this.#removed.add(layerPath);
     this.#whitedOut.add(layerPath);
-    this.#touched.add(dirname(host));
   }
 
   /** Hides the lower children of directory `layerPath` through the handler. */
@@ -148,7 +140,11 @@ export class LayerExtraction implements NodeWriterContext {
     this.#opaque.add(layerPath);
   }
 
-  /** Sets deferred directory modes and mtimes, then fsyncs every directory touched and every file. */
+  /**
+   * Sets deferred directory modes and mtimes, then makes the layer durable with
+   * one syncfs of its filesystem (far cheaper than an fsync per file and
+   * directory, and it covers every file and directory entry written).
+   */
   async finish(): Promise<void> {
     const deepestFirst = [...this.#deferred].sort((a, b) => b[0].length - a[0].length);
     for (const [host, { mode, mtime }] of deepestFirst) {
@@ -156,13 +152,7 @@ export class LayerExtraction implements NodeWriterContext {
       await chmod(host, mode);
       if (mtime !== undefined) await lutimes(host, mtime, mtime);
     }
-    for (const host of this.#touched) await this.syncs.add(() => fsyncDirectory(host));
-    await this.syncs.drain();
-  }
-
-  /** After a failure: waits for pending file flushes so no handle stays open. */
-  async abandon(): Promise<void> {
-    await this.syncs.drain().catch(() => undefined);
+    await sys.syncfs(this.dir);
   }
 
   async #makeParent(host: string, layerPath: string, from: EntryStat | undefined, mtime: Date, what: string): Promise<void> {
@@ -198,18 +188,3 @@ export class LayerExtraction implements NodeWriterContext {
   }
 }
 
-async function fsyncDirectory(host: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(host, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-  } catch (err) {
-    const errno = errnoOf(err);
-    if (errno === 'ENOENT' || errno === 'ENOTDIR' || errno === 'ELOOP' || errno === 'EACCES') return;
-    throw err;
-  }
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

@@ -42,7 +42,7 @@ const RESERVED_XATTR_PREFIX = 'trusted.overlay.';
  * duplicate entries win; `.wh.` entries and `.wh..wh..opq` markers go to
  * `options.whiteouts`. Every path is resolved component by component with lstat:
  * nothing is ever written, linked, chmod-ed or removed through a symlink or
- * outside `dir`. Files and directories are fsynced before the promise resolves.
+ * outside `dir`. The layer's filesystem is synced (syncfs) before the promise resolves.
  *
  * Fails with EUNSAFEARCHIVE naming the entry for: a ".." component or NUL in a
  * name; a parent that is a symlink (or, except under a whiteout, not a
@@ -69,16 +69,11 @@ export async function extractLayer(dir: string, input: Readable, options: Extrac
   });
   let size = 0;
   let entries = 0;
-  try {
-    for await (const { header, body } of readLayerTar(input)) {
-      entries++;
-      size += await asStrataError(header.name, () => applyEntry(job, header, body));
-    }
-    await asStrataError('(final sync)', () => job.finish());
-  } catch (err) {
-    await job.abandon();
-    throw err;
+  for await (const { header, body } of readLayerTar(input)) {
+    entries++;
+    size += await asStrataError(header.name, () => applyEntry(job, header, body));
   }
+  await asStrataError('(final sync)', () => job.finish());
   return { size, entries };
 }
 
