@@ -5,3 +5,4 @@ export * from './upper-whiteouts.js';
 export * from './native-diff.js';
 export * from './layer-home.js';
 export * from './disk-usage.js';
+export * from './upper-layer-driver.js';

@@ -38,7 +38,7 @@ const LINK_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
  * bytes, inside the 4,095-byte mount-option page with room for upper and work.
  */
 const LINK_LENGTH = 6;
-const MAX_CACHED_TREES = 64;
+const MAX_CACHED_TREES = 1024;
 
 /**
  * The on-disk home of drivers whose layers are upper directories (overlay,
@@ -126,20 +126,21 @@ export class UpperLayerHome {
     return out;
   }
 
-  /** The union of id's stack (cached; see UnionTree). Fails with ENOLAYER. */
+  /** The union of id's stack (cached, sharing the trees of its parents; see UnionTree). Fails with ENOLAYER. */
   async tree(id: string): Promise<UnionTree> {
     const cached = this.#trees.get(id);
     if (cached !== undefined) return cached;
-    const layers = (await this.chain(id)).map((l) => ({ dir: this.paths(l.id).diff, writable: l.writable }));
-    const tree = new UnionTree(layers);
+    const info = await this.info(id);
+    const below = info.parent === null ? null : await this.tree(info.parent);
+    const tree = new UnionTree({ dir: this.paths(id).diff, writable: info.writable }, below);
     if (this.#trees.size >= MAX_CACHED_TREES) this.#trees.delete(this.#trees.keys().next().value!);
     this.#trees.set(id, tree);
     return tree;
   }
 
-  /** Drops the cached union of every stack (after a layer's upper changed outside a mount). */
-  forgetTrees(): void {
-    this.#trees.clear();
+  /** Drops the cached union of id (after its upper directory changed outside a mount; it has no children then). */
+  forgetTree(id: string): void {
+    this.#trees.delete(id);
   }
 
   /**
@@ -188,7 +189,7 @@ export class UpperLayerHome {
     const temp = await this.#tempDir(id);
     await rename(this.#layerDir(id), join(temp, 'layer'));
     this.#infos.delete(id);
-    this.forgetTrees();
+    this.forgetTree(id);
     if (link !== undefined && link !== '') await rm(join(this.linkDir, link), { force: true });
     await rm(temp, { recursive: true, force: true });
   }
@@ -196,8 +197,8 @@ export class UpperLayerHome {
   /**
    * Runs `fill` on the layer's upper directory with the layer marked half-made:
    * a crash inside leaves a layer init() removes; a failure empties the upper
-   * directory again (nothing of it stays visible) and rethrows. Cached unions
-   * are dropped afterwards.
+   * directory again (nothing of it stays visible) and rethrows. The cached union
+   * of id is dropped afterwards.
    */
   async filling<T>(id: string, fill: (diffDir: string) => Promise<T>): Promise<T> {
     const info = await this.info(id);
@@ -209,7 +210,7 @@ export class UpperLayerHome {
       await this.#resetUpper(info);
       throw err;
     } finally {
-      this.forgetTrees();
+      this.forgetTree(id);
       await rm(marker, { force: true });
     }
   }

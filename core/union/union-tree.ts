@@ -4,7 +4,7 @@ import { DirectoryTree } from '../directory-tree.js';
 import { ErrorCode, StrataError } from '../errors.js';
 import { compareNames, layerPathParent, normalizeLayerPath } from '../tree.js';
 import type { EntryStat, TreeReader } from '../tree.js';
-import { isAbsent, listUpperDir, lstatIfPresent, upperIoError } from './upper-dir.js';
+import { isAbsent, listUpperDir, upperIoError } from './upper-dir.js';
 import { isOpaqueDir, isWhiteoutEntry } from './whiteout-format.js';
 
 /** One upper directory of a stack, as the union reads it. */
@@ -15,102 +15,107 @@ export interface UnionLayer {
   readonly writable: boolean;
 }
 
-/** Where the union finds a path: which layer (index into the stack, 0 = top) and its real path. */
+/** Where the union finds a path: its real path, and whether the stack's top layer holds it. */
 export interface UnionLocation {
-  readonly layer: number;
   readonly fsPath: string;
+  readonly inTop: boolean;
 }
 
-/** The entry of a name in a merged directory: the top-most layer that holds it. */
+interface LayerRef {
+  readonly dir: string;
+  readonly reader: DirectoryTree;
+}
+
+/** The top-most layer holding a name, and whether it is a directory there. */
 interface Holder {
-  readonly layer: number;
-  readonly dir: boolean;
+  readonly layer: LayerRef;
+  readonly isDir: boolean;
 }
 
-/**
- * One directory of the union, merged once over every layer that contributes to
- * it. `children` maps each name any contributor lists to its top-most holder,
- * or to null when the top-most entry is a whiteout (the name is hidden).
- */
+/** One directory of a union: every visible name and its holder. Never changed once built. */
 interface DirIndex {
-  /** The parent's index this one was built under (undefined for '/'): rebuilt when that changes. */
-  readonly parent: DirIndex | undefined;
-  /** Layers whose copy of the directory is merged, top first; stops below an opaque one. */
-  readonly contributors: readonly number[];
-  readonly children: ReadonlyMap<string, Holder | null>;
-  /** Writable layers' [layer, stamp] of this directory when it was read; see `#fresh`. */
-  readonly stamps: ReadonlyArray<readonly [number, string]>;
-  /** A stamp was too recent to trust: rebuild on every use until it settles. */
-  readonly racy: boolean;
+  readonly children: ReadonlyMap<string, Holder>;
+  /** The lower stack's index this one merged (undefined: nothing below is visible here). */
+  readonly lower: DirIndex | undefined;
   names?: string[];
+}
+
+/** A cached DirIndex and what it was built from, to tell when it is stale. */
+interface CacheEntry {
+  readonly index: DirIndex;
+  readonly parent: DirIndex | undefined;
+  readonly lower: DirIndex | undefined;
+  /** The top layer's copy of the directory when read (writable tops only). */
+  readonly stamp: string | undefined;
+  readonly racy: boolean;
 }
 
 /** A directory changed within this window (ns) of being read may change again unseen (coarse ctime ticks). */
 const RACY_NS = 2_000_000_000n;
 /** Cached directories per tree before the cache is dropped and rebuilt on demand. */
-const MAX_CACHED_DIRS = 100_000;
+const MAX_CACHED_DIRS = 50_000;
 
 /**
- * The union of a stack of upper directories (top first), read in user space
- * with overlayfs' rules: the top-most entry of a name wins; a whiteout
- * (char 0/0) hides the name in every layer below; a directory merges with the
- * directories of the same path below it until one of them is opaque or a layer
- * holds a non-directory there.
+ * The union of a stack of upper directories with overlayfs' rules: the top-most
+ * entry of a name wins; a whiteout (char 0/0) hides the name below; a
+ * directory merges with the same directory of the stack below unless it is
+ * opaque or the stack below holds a non-directory there.
  *
- * Cost does not grow with depth: each directory of the union is merged once
- * (one readdir per layer that holds it) into a `DirIndex` — name → top-most
- * holding layer — and cached per tree. A lookup then walks the path's
- * directories through the cache (hash look-ups, one per path component) and
- * lstats the one layer that holds the name: a stat through 200 layers costs one
- * lstat, as through 1, once its directory has been merged.
+ * A tree is its top layer over the tree of the stack below (`below`), and
+ * shares that tree. Lookups do not grow with depth: each directory of the union
+ * is a `DirIndex` (name → holding layer), cached per tree and built from the
+ * top layer's own listing over the index the tree below already has for the
+ * same directory — or, where the top layer does not hold the directory, is
+ * that index itself. So merging a directory costs one readdir of one layer
+ * (and a copy of the names), a lookup one hash probe per path component plus
+ * one lstat of the layer that holds the name: the same through 200 layers as
+ * through 1. The cost of the first lookup in a new stack is that of its top
+ * layer's directories only, as long as the trees below are cached.
  *
- * Writable layers may change behind the cache (through a kernel or FUSE
- * mount). For those only, each cached directory keeps a stamp (inode and
- * ctime) of the writable layer's copy of it, re-checked with one lstat on each
- * use; any change to that directory's entries or xattrs changes its ctime.
- * A stamp younger than 2 s is not trusted (timestamps can be coarser than the
- * writes), so a directory being written is re-merged until it settles.
- * Read-only layers never change while a tree exists (the driver drops the tree
- * after applyDiff).
+ * Writable tops may change behind the cache (through a kernel or FUSE mount):
+ * each of their cached directories keeps a stamp (inode, ctime, mode) of the
+ * top's copy, re-checked with one lstat on use; any change to a directory's
+ * entries or xattrs changes its ctime, and a new directory in the top changes
+ * its parent's. A stamp younger than 2 s is not trusted (timestamps can be
+ * coarser than the writes), so a directory being written is re-merged until
+ * it settles. Read-only layers do not change while a tree exists (drivers
+ * drop a layer's tree after applyDiff).
  *
  * Every method accepts any layer path (see normalizeLayerPath).
  */
 export class UnionTree implements TreeReader {
-  readonly #layers: readonly UnionLayer[];
-  readonly #trees: readonly DirectoryTree[];
-  readonly #cache = new Map<string, DirIndex>();
+  readonly #top: LayerRef;
+  readonly #writable: boolean;
+  readonly #below: UnionTree | null;
+  readonly #cache = new Map<string, CacheEntry>();
+  /** Can any layer of the stack change? */
+  readonly mutable: boolean;
 
-  /** `layers`: top first; at least one. */
-  constructor(layers: readonly UnionLayer[]) {
+  constructor(top: UnionLayer, below: UnionTree | null) {
+    this.#top = { dir: top.dir, reader: new DirectoryTree(top.dir) };
+    this.#writable = top.writable;
+    this.#below = below;
+    this.mutable = top.writable || (below?.mutable ?? false);
+  }
+
+  /** The tree of a whole stack, `layers` top first (at least one). */
+  static of(layers: readonly UnionLayer[]): UnionTree {
     if (layers.length === 0) throw new StrataError(ErrorCode.EIO, 'a union needs at least one layer');
-    this.#layers = layers;
-    this.#trees = layers.map((l) => new DirectoryTree(l.dir));
+    return layers.reduceRight<UnionTree | null>((below, layer) => new UnionTree(layer, below), null)!;
   }
 
-  /** Number of layers in the stack. */
-  get depth(): number {
-    return this.#layers.length;
-  }
-
-  /** Forgets every merged directory (after a layer of the stack changed outside a mount). */
-  invalidate(): void {
-    this.#cache.clear();
-  }
-
-  /** The layer and real path that hold path, or undefined where the union has nothing there. */
+  /** Where path is, or undefined where the union has nothing there. */
   async locate(path: string): Promise<UnionLocation | undefined> {
     const p = normalizeLayerPath(path);
-    if (p === '/') return { layer: 0, fsPath: this.#layers[0]!.dir };
-    const index = await this.#index(layerPathParent(p));
-    const holder = index?.children.get(baseName(p));
-    return holder ? { layer: holder.layer, fsPath: this.#layers[holder.layer]!.dir + p } : undefined;
+    const holder = await this.#holder(p);
+    return holder && { fsPath: holder.layer.dir + (p === '/' ? '' : p), inTop: holder.layer === this.#top };
   }
 
   async stat(path: string): Promise<EntryStat | undefined> {
     const p = normalizeLayerPath(path);
-    const at = await this.locate(p);
-    if (at === undefined) return undefined;
-    const st = await this.#trees[at.layer]!.stat(p);
+    const holder = await this.#holder(p);
+    if (holder === undefined) return undefined;
+    const st = await holder.layer.reader.stat(p);
     // A whiteout here means a writable layer changed between merge and lstat: the name is gone.
     return st === undefined || isWhiteoutEntry(st) ? undefined : st;
   }
@@ -119,80 +124,75 @@ export class UnionTree implements TreeReader {
     const p = normalizeLayerPath(path);
     const index = await this.#index(p);
     if (index === undefined) throw new StrataError(ErrorCode.ENOTFOUND, `${p}: no such directory`);
-    index.names ??= [...index.children].filter(([, h]) => h !== null).map(([n]) => n).sort(compareNames);
+    index.names ??= [...index.children.keys()].sort(compareNames);
     return [...index.names];
   }
 
   async read(path: string): Promise<Readable> {
     const p = normalizeLayerPath(path);
-    return this.#trees[(await this.#existing(p)).layer]!.read(p);
+    return (await this.#existing(p)).layer.reader.read(p);
   }
 
   async xattrs(path: string): Promise<Record<string, Buffer>> {
     const p = normalizeLayerPath(path);
-    return this.#trees[(await this.#existing(p)).layer]!.xattrs(p);
+    return (await this.#existing(p)).layer.reader.xattrs(p);
   }
 
-  async #existing(p: string): Promise<UnionLocation> {
-    const at = await this.locate(p);
-    if (at === undefined) throw new StrataError(ErrorCode.ENOTFOUND, `${p}: no such entry`);
-    return at;
+  async #holder(p: string): Promise<Holder | undefined> {
+    if (p === '/') return { layer: this.#top, isDir: true };
+    return (await this.#index(layerPathParent(p)))?.children.get(baseName(p));
+  }
+
+  async #existing(p: string): Promise<Holder> {
+    const holder = await this.#holder(p);
+    if (holder === undefined) throw new StrataError(ErrorCode.ENOTFOUND, `${p}: no such entry`);
+    return holder;
   }
 
   /** The merged directory at p, or undefined where p is not a directory of the union. */
   async #index(p: string): Promise<DirIndex | undefined> {
     let parent: DirIndex | undefined;
-    let holder: Holder | null | undefined;
+    let holder: Holder | undefined;
     if (p !== '/') {
       parent = await this.#index(layerPathParent(p));
       holder = parent?.children.get(baseName(p));
-      if (!holder?.dir) return undefined;
+      if (holder?.isDir !== true) return undefined;
     }
     const cached = this.#cache.get(p);
-    if (cached !== undefined && cached.parent === parent && (await this.#fresh(cached, p))) return cached;
-    const built = await this.#build(p, parent, holder ?? undefined);
+    if (cached !== undefined && cached.parent === parent && (await this.#fresh(cached, p))) return cached.index;
+    const entry = holder === undefined || holder.layer === this.#top ? await this.#merge(p, parent) : await this.#fromBelow(p, parent);
+    if (entry === undefined) return undefined;
     if (this.#cache.size >= MAX_CACHED_DIRS) this.#cache.clear();
-    this.#cache.set(p, built);
-    return built;
+    this.#cache.set(p, entry);
+    return entry.index;
   }
 
-  async #fresh(index: DirIndex, p: string): Promise<boolean> {
-    if (index.racy) return false;
-    for (const [layer, stamp] of index.stamps) {
-      if ((await stampOf(this.#layers[layer]!.dir + p)).stamp !== stamp) return false;
-    }
+  async #fresh(entry: CacheEntry, p: string): Promise<boolean> {
+    if (entry.racy) return false;
+    if (entry.stamp !== undefined && (await stampOf(this.#top.dir + p)).stamp !== entry.stamp) return false;
+    if (this.#below?.mutable === true && entry.lower !== undefined && (await this.#below.#index(p)) !== entry.lower) return false;
     return true;
   }
 
-  async #build(p: string, parent: DirIndex | undefined, holder: Holder | undefined): Promise<DirIndex> {
-    const candidates = parent === undefined ? this.#layers.map((_, i) => i) : parent.contributors.filter((i) => i >= holder!.layer);
-    const stamps: Array<readonly [number, string]> = [];
-    let racy = false;
-    for (const i of candidates) {
-      if (!this.#layers[i]!.writable) continue;
-      const s = await stampOf(this.#layers[i]!.dir + p);
-      stamps.push([i, s.stamp]);
-      racy ||= s.racy;
+  /** p is held below the top layer only: the stack below's index is this one. */
+  async #fromBelow(p: string, parent: DirIndex | undefined): Promise<CacheEntry | undefined> {
+    const index = this.#below === null ? undefined : await this.#below.#index(p);
+    return index && { index, parent, lower: index, stamp: undefined, racy: false };
+  }
+
+  /** p is the root or a directory of the top layer: its listing over the merged index below. */
+  async #merge(p: string, parent: DirIndex | undefined): Promise<CacheEntry> {
+    const fsPath = p === '/' ? this.#top.dir : this.#top.dir + p;
+    const { stamp, racy } = this.#writable ? await stampOf(fsPath) : { stamp: undefined, racy: false };
+    // Like the kernel, an opaque marker on the layer root is not read.
+    const merged = p === '/' || (parent?.lower !== undefined && !isOpaqueDir(fsPath));
+    const lower = merged && this.#below !== null ? await this.#below.#index(p) : undefined;
+    const children = new Map(lower?.children);
+    for (const { name, kind } of await listUpperDir(fsPath)) {
+      if (kind === 'whiteout') children.delete(name);
+      else children.set(name, { layer: this.#top, isDir: kind === 'directory' });
     }
-    const contributors: number[] = [];
-    for (const i of candidates) {
-      const fsPath = this.#layers[i]!.dir + p;
-      if (i !== holder?.layer && p !== '/') {
-        const st = await lstatIfPresent(fsPath);
-        if (st === undefined) continue;
-        if (!st.isDirectory()) break; // a whiteout or a non-directory hides everything below
-      }
-      contributors.push(i);
-      if (p !== '/' && isOpaqueDir(fsPath)) break; // like the kernel, never at the root
-    }
-    const children = new Map<string, Holder | null>();
-    for (const i of contributors) {
-      const fsPath = this.#layers[i]!.dir + p;
-      for (const { name, kind } of await listUpperDir(fsPath)) {
-        if (!children.has(name)) children.set(name, kind === 'whiteout' ? null : { layer: i, dir: kind === 'directory' });
-      }
-    }
-    return { parent, contributors, children, stamps, racy };
+    return { index: { children, lower }, parent, lower, stamp, racy };
   }
 }
 

@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { changesOf } from '../diff/changes.js';
+import { writeLayerTar } from '../diff/layer-tar.js';
+import { naiveChanges, naiveDiff } from '../diff/naive.js';
+import type { Change, CreateOptions, DriverCapabilities, LayerUsage, ProbeResult, StorageDriver } from '../driver.js';
+import { ErrorCode, StrataError } from '../errors.js';
+import { MountCounts } from '../mount-counts.js';
+import type { EntryStat, TreeReader } from '../tree.js';
+import { diskUsage } from './disk-usage.js';
+import { UpperLayerHome } from './layer-home.js';
+import type { UpperLayerHomeOptions } from './layer-home.js';
+import { compareUpper } from './native-diff.js';
+import { extractUpper } from './upper-whiteouts.js';
+import { opaqueXattrFor } from './whiteout-format.js';
+
+/**
+ * The part of a storage driver that every upper-directory driver (overlay,
+ * fuse) shares: layers kept by `UpperLayerHome`, user-space lookups through
+ * `UnionTree`, `applyDiff` into the upper directory, the native diff over the
+ * layer's own parent (`compareUpper`, byte-for-byte core's naive diff) and
+ * core's naive diff over any other parent. Mount reference counts live in
+ * `<home>/counts` (`MountCounts`).
+ *
+ * A subclass supplies the name, capabilities, probe and how a union is
+ * mounted (`mount`, `unmount`, and `releaseMount` for `remove`), and extends
+ * `init` with its own stale-mount recovery.
+ */
+export abstract class UpperLayerDriver implements StorageDriver {
+  abstract readonly name: string;
+  abstract readonly capabilities: DriverCapabilities;
+  protected readonly home: UpperLayerHome;
+  protected readonly counts: MountCounts;
+  protected readonly privileged = process.getuid?.() === 0;
+  /** The xattr this driver writes on opaque directories (trusted.* as root, user.* otherwise). */
+  protected readonly opaqueXattr: string;
+
+  protected constructor(home: string, options: UpperLayerHomeOptions) {
+    this.home = new UpperLayerHome(home, options);
+    this.counts = new MountCounts(join(home, 'counts'));
+    this.opaqueXattr = opaqueXattrFor(this.privileged);
+  }
+
+  abstract probe(): Promise<ProbeResult>;
+  abstract mount(id: string): Promise<string>;
+  abstract unmount(id: string): Promise<void>;
+  /** Makes sure nothing of id is mounted any more (called by `remove` once the count is 0). */
+  protected abstract releaseMount(id: string): Promise<void>;
+
+  /** Creates the home layout, removes half-made layers and count temp files; subclasses then clear stale mounts. */
+  async init(): Promise<void> {
+    await this.home.init();
+    await this.counts.removeTemp();
+  }
+
+  async close(): Promise<void> {}
+
+  async create(id: string, parent: string | null, options: CreateOptions): Promise<void> {
+    await this.home.create(id, parent, options.writable);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.home.info(id);
+    if ((await this.counts.get(id)) > 0) throw new StrataError(ErrorCode.ELAYERBUSY, `layer ${id} is mounted; unmount it first`);
+    const child = await this.home.childOf(id);
+    if (child !== undefined) throw new StrataError(ErrorCode.ELAYERHASCHILDREN, `layer ${id} has child layer ${child}; remove it first`);
+    await this.releaseMount(id);
+    await this.home.destroy(id);
+  }
+
+  exists(id: string): Promise<boolean> {
+    return this.home.exists(id);
+  }
+
+  async parent(id: string): Promise<string | null> {
+    return (await this.home.info(id)).parent;
+  }
+
+  async mountCount(id: string): Promise<number> {
+    await this.home.info(id);
+    return this.counts.get(id);
+  }
+
+  async applyDiff(id: string, parent: string | null, tar: Readable): Promise<number> {
+    const info = await this.home.info(id);
+    if (parent !== info.parent) {
+      throw new StrataError(ErrorCode.EUNSUPPORTED, `layer ${id} was created on ${info.parent ?? 'nothing'}, not ${parent ?? 'nothing'}`);
+    }
+    const lower = parent === null ? null : await this.home.tree(parent);
+    const result = await this.home.filling(id, (diffDir) => extractUpper(diffDir, tar, lower, this.opaqueXattr));
+    return result.size;
+  }
+
+  async diff(id: string, parent: string | null): Promise<Readable> {
+    const { lower, upper, entries } = await this.#compare(id, parent);
+    return entries === undefined ? naiveDiff(lower, upper) : writeLayerTar(entries, upper);
+  }
+
+  async changes(id: string, parent: string | null): Promise<Change[]> {
+    const { lower, upper, entries } = await this.#compare(id, parent);
+    return entries === undefined ? naiveChanges(lower, upper) : changesOf(entries, lower);
+  }
+
+  async stat(id: string, path: string): Promise<EntryStat | undefined> {
+    return (await this.home.tree(id)).stat(path);
+  }
+
+  async readdir(id: string, path: string): Promise<string[]> {
+    return (await this.home.tree(id)).readdir(path);
+  }
+
+  async read(id: string, path: string): Promise<Readable> {
+    return (await this.home.tree(id)).read(path);
+  }
+
+  async xattrs(id: string, path: string): Promise<Record<string, Buffer>> {
+    return (await this.home.tree(id)).xattrs(path);
+  }
+
+  async usage(id: string): Promise<LayerUsage> {
+    await this.home.info(id);
+    return diskUsage(this.home.paths(id).diff);
+  }
+
+  /** Trees for a diff of id over parent, and the native entries where parent is id's own. */
+  async #compare(id: string, parent: string | null) {
+    const info = await this.home.info(id);
+    const upper = await this.home.tree(id);
+    const lower: TreeReader | null = parent === null ? null : await this.home.tree(parent);
+    const entries = parent === info.parent ? compareUpper(this.home.paths(id).diff, lower, upper) : undefined;
+    return { lower, upper, entries };
+  }
+}
