@@ -1,0 +1,5 @@
+import test from 'ava';
+import { conformanceSuite } from '../../core/testkit/index.js';
+import { BtrfsSimDriver } from '../../drivers/btrfs-sim/index.js';
+
+await conformanceSuite(test, { name: 'btrfs-sim', factory: (home) => new BtrfsSimDriver({ home, options: {} }) });
