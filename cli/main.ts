@@ -7,6 +7,7 @@
  * (core/errors.ts exitStatusOf).
  */
 import { Command } from 'commander';
+import { errnoOf } from '../core/index.js';
 import { addDriverCommands } from './driver-commands.js';
 import { reportError } from './errors.js';
 import { addLayerCommands } from './layer-commands.js';
@@ -59,4 +60,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`strata layer ls | head -1`) is not an error.
+process.stdout.on('error', (err) => {
+  if (errnoOf(err) !== 'EPIPE') throw err;
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+});
 process.exitCode = await main(process.argv);
