@@ -104,6 +104,31 @@ export class UnionTree implements TreeReader {
     return layers.reduceRight<UnionTree | null>((below, layer) => new UnionTree(layer, below), null)!;
   }
 
+  /**
+   * For the one process that writes this tree's top layer and keeps the cache
+   * right itself (a FUSE mount, whose top is given as not writable, so no
+   * stamp is checked): records that the top layer now holds path (`isDir`
+   * says whether as a directory), or that the union no longer shows it
+   * (`null`: removed or whited out). Patches the parent's merged directory
+   * where the top layer's listing made it (a directory held only below is
+   * dropped from the cache instead) and forgets path's own, so it and, by the
+   * parent check, everything below it merge afresh on the next lookup.
+   */
+  update(path: string, entry: { readonly isDir: boolean } | null): void {
+    const p = normalizeLayerPath(path);
+    if (p === '/') return;
+    const dir = layerPathParent(p);
+    const parent = this.#cache.get(dir);
+    if (parent !== undefined && parent.index === parent.lower) this.#cache.delete(dir);
+    else if (parent !== undefined) {
+      const children = parent.index.children as Map<string, Holder>;
+      if (entry === null) children.delete(baseName(p));
+      else children.set(baseName(p), { layer: this.#top, isDir: entry.isDir });
+      parent.index.names = undefined;
+    }
+    this.#cache.delete(p);
+  }
+
   /** Where path is, or undefined where the union has nothing there. */
   async locate(path: string): Promise<UnionLocation | undefined> {
     const p = normalizeLayerPath(path);

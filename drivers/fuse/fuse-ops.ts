@@ -1,0 +1,52 @@
+import type { FuseOps } from 'fuse-native';
+import { isErrnoAnswer, negativeErrno } from './errno.js';
+import { opensForWrite, readOps } from './ops-read.js';
+import { renameOps } from './ops-rename.js';
+import { writeOps } from './ops-write.js';
+import type { UnionFs } from './union-fs.js';
+
+/** Where a handler's unexpected failures (bugs, not errno answers) are reported. */
+export type FaultLog = (op: string, path: string, err: unknown) => void;
+
+type Reply = (result: number, value?: unknown) => void;
+type AsyncOp = (...args: never[]) => Promise<unknown>;
+
+/**
+ * The fuse-native handler table for a union: every operation is an async
+ * function whose result goes back in the callback, and whose failure —
+ * thrown or rejected — answers a negative errno for that call only
+ * (`negativeErrno`: EIO for anything not an errno). The mount stays up.
+ * `read`/`write` answer their byte count in the first callback argument,
+ * as fuse-native expects.
+ */
+export function fuseOps(u: UnionFs, log: FaultLog): FuseOps {
+  const r = readOps(u);
+  const w = writeOps(u);
+  const ops: Record<string, AsyncOp> = {
+    ...r,
+    ...w,
+    ...renameOps(u),
+    open: (path: string, flags: number) => (opensForWrite(flags) ? w.openForWrite(path, flags) : r.openForRead(path)),
+  };
+  const table: Record<string, (...args: unknown[]) => void> = {};
+  for (const [name, fn] of Object.entries(ops)) {
+    if (name === 'openForRead' || name === 'openForWrite') continue;
+    const countsBytes = name === 'read' || name === 'write';
+    table[name] = (...args: unknown[]) => {
+      const reply = args.pop() as Reply;
+      const fail = (err: unknown) => {
+        if (!isErrnoAnswer(err)) log(name, String(args[0]), err);
+        reply(negativeErrno(err));
+      };
+      try {
+        (fn as (...a: unknown[]) => Promise<unknown>)(...args).then(
+          (value) => (countsBytes ? reply(value as number) : reply(0, value)),
+          fail,
+        );
+      } catch (err) {
+        fail(err);
+      }
+    };
+  }
+  return table as FuseOps;
+}

@@ -1,0 +1,38 @@
+import type { FuseOptions } from 'fuse-native';
+
+/**
+ * How a mount lets the kernel cache, by what can change under it:
+ *
+ * - a read-only layer's union never changes while mounted (its layers are
+ *   immutable once applied): `kernel_cache` keeps file pages across opens and
+ *   attributes and directory entries are trusted for an hour, so warm reads
+ *   and stats never reach this process;
+ * - a writable layer changes only through this mount, and the kernel sees
+ *   those changes itself (it updates its own attributes on write, unlink,
+ *   rename): entries and attributes are trusted for one second, and file
+ *   pages are dropped on open (no kernel_cache), which keeps the mount right
+ *   even when the driver edits a layer beside it.
+ *
+ * Both: `allow_other` + `default_permissions` (as root) so any process can
+ * use the mount and the kernel checks modes; libfuse's `use_ino` so st_ino is
+ * the backing inode (hard links show as one file); `ro` where read-only, so
+ * the kernel itself answers EROFS. fuse-native's per-call timeout is raised:
+ * a copy-up of a large file or tree may take long.
+ */
+export function mountOptions(writable: boolean, privileged: boolean): FuseOptions {
+  const shared: FuseOptions = {
+    fsname: 'strata',
+    subtype: 'strata',
+    allowOther: privileged,
+    defaultPermissions: true,
+    timeout: 10 * 60 * 1000,
+  };
+  return writable
+    ? { ...shared, attrTimeout: 1, entryTimeout: 1 }
+    : { ...shared, kernelCache: true, attrTimeout: 3600, entryTimeout: 3600 };
+}
+
+/** libfuse options fuse-native has no setting for. */
+export function extraLibfuseOptions(writable: boolean): string[] {
+  return writable ? ['use_ino'] : ['use_ino', 'ro'];
+}

@@ -1,0 +1,95 @@
+import { close, fdatasync, fsync, open, read } from 'node:fs';
+import { constants } from 'node:fs';
+import { lstat, readlink, statfs } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { promisify } from 'node:util';
+import type { FuseStat, FuseStatfs } from 'fuse-native';
+import { sys } from '../../core/index.js';
+import { isOverlayXattr } from './copy-entry.js';
+import { fsError } from './errno.js';
+import type { UnionFs } from './union-fs.js';
+
+const readAt = promisify(read);
+/** Raw fds, not FileHandles: a FileHandle closes its fd when collected, and these live on as FUSE file handles. */
+export const openFd = promisify(open);
+const closeFd = promisify(close);
+const syncFd = promisify(fsync);
+const dataSyncFd = promisify(fdatasync);
+
+/** The access-mode bits of open(2) flags (Node's fs.constants lacks O_ACCMODE). */
+export const O_ACCMODE = 3;
+
+/** What getattr answers for a backing entry's lstat (use_ino: st_ino is the backing inode, so hard links show as one file). */
+export function fuseStat(st: Stats): FuseStat {
+  return {
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    size: st.size,
+    // A merged directory's link count is not its backing copy's: 1 tells find(1) not to count subdirectories.
+    nlink: st.isDirectory() ? 1 : st.nlink,
+    ino: st.ino,
+    rdev: st.rdev,
+    blksize: st.blksize,
+    blocks: st.blocks,
+    atime: Math.floor(st.atimeMs),
+    mtime: Math.floor(st.mtimeMs),
+    ctime: Math.floor(st.ctimeMs),
+  };
+}
+
+/** Does an open with these flags change the file (write access, or truncation)? */
+export function opensForWrite(flags: number): boolean {
+  return (flags & O_ACCMODE) !== constants.O_RDONLY || (flags & constants.O_TRUNC) !== 0;
+}
+
+/**
+ * The operations that only look. Every one resolves its path through the
+ * mount's index to the one backing entry that holds it (O(1) in depth).
+ * Reads are served from a real fd on the backing file: `open` returns that
+ * fd as the FUSE file handle and `read` is a pread on it — no path lookup and
+ * no copying through JavaScript streams per call.
+ */
+export function readOps(u: UnionFs) {
+  return {
+    async getattr(path: string): Promise<FuseStat> {
+      return fuseStat(await lstat((await u.locate(path)).fsPath));
+    },
+    async readdir(path: string): Promise<string[]> {
+      const at = await u.locate(path);
+      if (!(await lstat(at.fsPath)).isDirectory()) throw fsError('ENOTDIR', path);
+      return ['.', '..', ...(await u.tree.readdir(path))];
+    },
+    async readlink(path: string): Promise<string> {
+      return readlink((await u.locate(path)).fsPath);
+    },
+    /** Read-only opens; opens for writing copy up first (see writeOps.open). */
+    async openForRead(path: string): Promise<number> {
+      return openFd((await u.locate(path)).fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    },
+    async read(_path: string, fd: number, buf: Buffer, len: number, pos: number): Promise<number> {
+      return (await readAt(fd, buf, 0, len, pos)).bytesRead;
+    },
+    async release(_path: string, fd: number): Promise<void> {
+      await closeFd(fd);
+    },
+    async flush(): Promise<void> {},
+    async fsync(_path: string, datasync: boolean, fd: number): Promise<void> {
+      if (fd > 0) await (datasync ? dataSyncFd(fd) : syncFd(fd));
+    },
+    async statfs(): Promise<FuseStatfs> {
+      const s = await statfs(u.upperDir);
+      return {
+        bsize: s.bsize, frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail,
+        files: s.files, ffree: s.ffree, favail: s.ffree, fsid: 0, flag: 0, namemax: 255,
+      };
+    },
+    async getxattr(path: string, name: string): Promise<Buffer | null> {
+      if (isOverlayXattr(name)) return null;
+      return sys.lgetxattr((await u.locate(path)).fsPath, name);
+    },
+    async listxattr(path: string): Promise<string[]> {
+      return sys.llistxattr((await u.locate(path)).fsPath).filter((n) => !isOverlayXattr(n));
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { constants, ftruncate, write } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, truncate, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { layerPathParent, markOpaque, sys } from '../../core/index.js';
+import { isOverlayXattr, splitDev } from './copy-entry.js';
+import { fsError } from './errno.js';
+import { O_ACCMODE, openFd } from './ops-read.js';
+import type { UnionFs } from './union-fs.js';
+
+const writeAt = promisify(write);
+const truncateFd = promisify(ftruncate);
+/** fuse-native hands "leave unchanged" (-1) as an unsigned 32-bit number. */
+const UNCHANGED_ID = 0xffffffff;
+/**
+ * fuse-native 2.2.6 passes utimens' times as milliseconds and passes the
+ * access time in both slots (its C shim drops tv[1]); UTIME_NOW and
+ * UTIME_OMIT arrive as 1073 ms (tv_sec 0, tv_nsec ~2^30). So the mount sets
+ * both times to the one value it gets, and "now" for that marker.
+ */
+const UTIME_MARKER_MS = 1073;
+/** Flags that make sense for the creating call only, or that the kernel already applied (append offsets). */
+const CREATION_FLAGS = constants.O_CREAT | constants.O_EXCL | constants.O_NOCTTY | constants.O_APPEND | constants.O_TRUNC;
+
+/**
+ * The operations that change the top layer, as kernel overlayfs changes an
+ * upper directory: copy-up on the first change of a lower entry (data and
+ * metadata), a whiteout (char 0/0) where a deleted name exists below, an
+ * opaque directory where a new directory replaces a whited-out one. Each one
+ * runs inside `UnionFs.mutate` (EROFS on a read-only mount) and records its
+ * effect in the mount's index.
+ */
+export function writeOps(u: UnionFs) {
+  return {
+    /** An open for writing: the file is copied up and opened read-write in the top layer. */
+    openForWrite(path: string, flags: number): Promise<number> {
+      return u.mutate(async () => {
+        const fsPath = await u.copyUp(path);
+        return openFd(fsPath, (flags & ~CREATION_FLAGS & ~O_ACCMODE) | constants.O_RDWR | (flags & constants.O_TRUNC));
+      });
+    },
+    create(path: string, mode: number): Promise<number> {
+      return u.mutate(async () => {
+        const { fsPath } = await u.prepareNew(path);
+        const fd = await openFd(fsPath, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, mode & 0o7777);
+        u.tree.update(path, { isDir: false });
+        return fd;
+      });
+    },
+    async write(_path: string, fd: number, buf: Buffer, len: number, pos: number): Promise<number> {
+      if (!u.writable) throw fsError('EROFS');
+      return (await writeAt(fd, buf, 0, len, pos)).bytesWritten;
+    },
+    truncate(path: string, size: number): Promise<void> {
+      return u.mutate(async () => truncate(await u.copyUp(path), size));
+    },
+    async ftruncate(_path: string, fd: number, size: number): Promise<void> {
+      if (!u.writable) throw fsError('EROFS');
+      await truncateFd(fd, size);
+    },
+    mkdir(path: string, mode: number): Promise<void> {
+      return u.mutate(async () => {
+        const { fsPath, replacedWhiteout } = await u.prepareNew(path);
+        await mkdir(fsPath, { mode: mode & 0o7777 });
+        if (replacedWhiteout) markOpaque(fsPath, u.opaqueXattr);
+        u.tree.update(path, { isDir: true });
+      });
+    },
+    symlink(target: string, path: string): Promise<void> {
+      return u.mutate(async () => {
+        const { fsPath } = await u.prepareNew(path);
+        await symlink(target, fsPath);
+        u.tree.update(path, { isDir: false });
+      });
+    },
+    mknod(path: string, mode: number, dev: number): Promise<void> {
+      return u.mutate(async () => {
+        const { fsPath } = await u.prepareNew(path);
+        const { major, minor } = splitDev(dev);
+        sys.mknod(fsPath, mode, major, minor);
+        u.tree.update(path, { isDir: false });
+      });
+    },
+    link(from: string, path: string): Promise<void> {
+      return u.mutate(async () => {
+        if ((await lstat((await u.locate(from)).fsPath)).isDirectory()) throw fsError('EPERM', from);
+        const source = await u.copyUp(from);
+        const { fsPath } = await u.prepareNew(path);
+        await link(source, fsPath);
+        u.tree.update(path, { isDir: false });
+      });
+    },
+    unlink(path: string): Promise<void> {
+      return u.mutate(async () => {
+        const at = await u.locate(path);
+        if ((await lstat(at.fsPath)).isDirectory()) throw fsError('EISDIR', path);
+        await u.copyUp(layerPathParent(path));
+        if (at.inTop) await unlink(at.fsPath);
+        await u.hide(path);
+      });
+    },
+    rmdir(path: string): Promise<void> {
+      return u.mutate(async () => {
+        const at = await u.locate(path);
+        if (!(await lstat(at.fsPath)).isDirectory()) throw fsError('ENOTDIR', path);
+        if ((await u.tree.readdir(path)).length > 0) throw fsError('ENOTEMPTY', path);
+        await u.copyUp(layerPathParent(path));
+        // The top layer's copy holds at most whiteouts of lower names.
+        if (at.inTop) await rm(at.fsPath, { recursive: true });
+        await u.hide(path);
+      });
+    },
+    chmod(path: string, mode: number): Promise<void> {
+      return u.mutate(async () => chmod(await u.copyUp(path), mode & 0o7777));
+    },
+    chown(path: string, uid: number, gid: number): Promise<void> {
+      return u.mutate(async () => {
+        const fsPath = await u.copyUp(path);
+        await lchown(fsPath, uid === UNCHANGED_ID ? -1 : uid, gid === UNCHANGED_ID ? -1 : gid);
+      });
+    },
+    utimens(path: string, atime: number): Promise<void> {
+      return u.mutate(async () => {
+        const seconds = (atime === UTIME_MARKER_MS ? Date.now() : atime) / 1000;
+        await lutimes(await u.copyUp(path), seconds, seconds);
+      });
+    },
+    setxattr(path: string, name: string, value: Buffer): Promise<void> {
+      return u.mutate(async () => {
+        if (isOverlayXattr(name)) throw fsError('EPERM', name);
+        sys.lsetxattr(await u.copyUp(path), name, Buffer.from(value));
+      });
+    },
+    removexattr(path: string, name: string): Promise<void> {
+      return u.mutate(async () => {
+        if (isOverlayXattr(name)) throw fsError('ENODATA', name);
+        const at = await u.locate(path);
+        if (sys.lgetxattr(at.fsPath, name) === null) throw fsError('ENODATA', name);
+        sys.lremovexattr(await u.copyUp(path), name);
+      });
+    },
+  };
+}
+

@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, lutimes, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  UnionTree,
+  isWhiteoutStats,
+  layerPathJoin,
+  layerPathParent,
+  lstatIfPresent,
+  makeWhiteout,
+} from '../../core/index.js';
+import type { UnionLocation } from '../../core/index.js';
+import { copyEntry, copyTimes } from './copy-entry.js';
+import { fsError } from './errno.js';
+
+/** What a mount serves: a stack of upper directories in overlayfs' format. */
+export interface UnionFsOptions {
+  /** Upper directories of the stack, top (the mounted layer) first. */
+  readonly layers: readonly string[];
+  /** May the top layer be written through the mount? */
+  readonly writable: boolean;
+  /** An empty directory on the top layer's filesystem where copy-ups are staged (writable mounts). */
+  readonly workDir: string;
+  /** The opaque xattr name to write (trusted.overlay.opaque as root). */
+  readonly opaqueXattr: string;
+  /** Set owners on copies (root). */
+  readonly privileged: boolean;
+}
+
+/**
+ * The state of one FUSE mount of a layer: the union of its stack and the
+ * means to change its top layer the way kernel overlayfs does.
+ *
+ * Speed: `tree` is the mount's merged lookup index (core's `UnionTree`): each
+ * directory of the union is merged once (one readdir per layer holding it)
+ * into name → top-most layer, so a path resolves with hash look-ups and one
+ * lstat of the layer that holds it, whatever the depth. Its layers are given
+ * as not changing behind the cache: this process is the only writer of the top
+ * layer while it is mounted, and every write op below patches the index
+ * itself (`UnionTree.update`) instead of re-reading directories. `lower` is
+ * the union of the layers below the top (never changing), asked where a
+ * deletion must leave a whiteout.
+ *
+ * Namespace and metadata changes run one at a time (`mutate`), so two calls
+ * never copy up the same file twice or race a rename; reads and data writes
+ * on open files run concurrently.
+ */
+export class UnionFs {
+  readonly tree: UnionTree;
+  readonly lower: UnionTree | null;
+  readonly upperDir: string;
+  readonly writable: boolean;
+  readonly opaqueXattr: string;
+  readonly privileged: boolean;
+  readonly #workDir: string;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: UnionFsOptions) {
+    const [top, ...below] = options.layers.map((dir) => ({ dir, writable: false }));
+    this.lower = below.length > 0 ? UnionTree.of(below) : null;
+    this.tree = new UnionTree(top!, this.lower);
+    this.upperDir = options.layers[0]!;
+    this.writable = options.writable;
+    this.opaqueXattr = options.opaqueXattr;
+    this.privileged = options.privileged;
+    this.#workDir = options.workDir;
+  }
+
+  /** Real path of a layer path in the top layer. */
+  upper(path: string): string {
+    return path === '/' ? this.upperDir : this.upperDir + path;
+  }
+
+  /** Where the union holds path. Fails with ENOENT. */
+  async locate(path: string): Promise<UnionLocation> {
+    const at = await this.tree.locate(path);
+    if (at === undefined) throw fsError('ENOENT', path);
+    return at;
+  }
+
+  /** Does the union of the layers below the top have path? */
+  async lowerHas(path: string): Promise<boolean> {
+    return this.lower !== null && (await this.lower.locate(path)) !== undefined;
+  }
+
+  /** Runs a change of the top layer after every change queued before it. Fails with EROFS on a read-only mount. */
+  mutate<T>(change: () => Promise<T>): Promise<T> {
+    if (!this.writable) return Promise.reject(fsError('EROFS'));
+    const run = this.#queue.then(change, change);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Copies path up into the top layer (parents first, each with its metadata)
+   * unless the top layer holds it already, and returns its real path there.
+   * A copy is staged in the work dir and renamed into place, so the top layer
+   * never shows half a file; the parent keeps its times (as in overlayfs).
+   * Call inside `mutate`. Fails with ENOENT, or the errno of the copy.
+   */
+  async copyUp(path: string): Promise<string> {
+    const at = await this.locate(path);
+    if (at.inTop) return at.fsPath;
+    const parent = await this.copyUp(layerPathParent(path));
+    const staged = this.#stagingPath();
+    try {
+      const st = await copyEntry(at.fsPath, staged, this.privileged);
+      await copyTimes(st, staged);
+      await this.#keepingTimes(parent, () => rename(staged, this.upper(path)));
+      this.tree.update(path, { isDir: st.isDirectory() });
+    } catch (err) {
+      await rm(staged, { recursive: true, force: true });
+      throw err;
+    }
+    return this.upper(path);
+  }
+
+  /**
+   * Copies the whole union subtree at path (a directory) into a staged
+   * directory and returns its real path: what renaming a directory that
+   * merges lower layers needs (overlayfs without redirect_dir answers EXDEV
+   * there; this does the copy instead). Hard links inside become copies.
+   */
+  async copyTree(path: string): Promise<string> {
+    const staged = this.#stagingPath();
+    try {
+      await this.#copyTreeTo(path, staged);
+    } catch (err) {
+      await rm(staged, { recursive: true, force: true });
+      throw err;
+    }
+    return staged;
+  }
+
+  async #copyTreeTo(path: string, to: string): Promise<void> {
+    const st = await copyEntry((await this.locate(path)).fsPath, to, this.privileged);
+    if (st.isDirectory()) {
+      for (const name of await this.tree.readdir(path)) await this.#copyTreeTo(layerPathJoin(path, name), join(to, name));
+    }
+    await copyTimes(st, to);
+  }
+
+  /**
+   * Readies path, which the union must not have, for a new entry in the top
+   * layer: copies its parent up and removes a whiteout there. Returns the
+   * real path and whether a whiteout was replaced (a new directory there must
+   * be opaque). Call inside `mutate`. Fails with EEXIST, ENOENT, ENOTDIR.
+   */
+  async prepareNew(path: string): Promise<{ fsPath: string; replacedWhiteout: boolean }> {
+    if ((await this.tree.locate(path)) !== undefined) throw fsError('EEXIST', path);
+    const parent = await this.locate(layerPathParent(path));
+    if (!(await lstat(parent.fsPath)).isDirectory()) throw fsError('ENOTDIR', path);
+    await this.copyUp(layerPathParent(path));
+    const fsPath = this.upper(path);
+    const there = await lstatIfPresent(fsPath);
+    if (there !== undefined) {
+      if (isWhiteoutStats(there)) await unlink(fsPath);
+      else await rm(fsPath, { recursive: true, force: true }); // left by a crash: the union does not show it
+    }
+    return { fsPath, replacedWhiteout: there !== undefined && isWhiteoutStats(there) };
+  }
+
+  /**
+   * After the top layer's own entry at path is gone: hides lower copies of
+   * path with a whiteout (char 0/0) where the layers below have it, and records
+   * the result in the index. The parent must be in the top layer already.
+   */
+  async hide(path: string): Promise<void> {
+    if (await this.lowerHas(path)) makeWhiteout(this.upper(path));
+    this.tree.update(path, null);
+  }
+
+  async #keepingTimes(dir: string, change: () => Promise<void>): Promise<void> {
+    const before = await lstat(dir);
+    await change();
+    await lutimes(dir, before.atime, before.mtime);
+  }
+
+  #stagingPath(): string {
+    return join(this.#workDir, `copy-${randomBytes(8).toString('hex')}`);
+  }
+}
