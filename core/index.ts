@@ -19,3 +19,4 @@ export * from './bind-mount.js';
 export * from './directory-tree.js';
 export * from './diff/index.js';
 export * from './union/index.js';
+export * from './directory-layers.js';

@@ -10,3 +10,5 @@ export type { DriverFactory, Route } from './harness.js';
 export type { Op } from './ops.js';
 export { snapshotDir, snapshotTree } from './snapshot.js';
 export type { EntrySummary, Snapshot } from './snapshot.js';
+export { registerUnless } from './prerequisite.js';
+export type { Missing } from './prerequisite.js';

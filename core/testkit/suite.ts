@@ -9,6 +9,8 @@ import { layerChecks } from './checks-layers.js';
 import { mountChecks } from './checks-mounts.js';
 import { stackChecks } from './checks-stacks.js';
 import { Harness } from './harness.js';
+import { registerUnless } from './prerequisite.js';
+import type { Missing } from './prerequisite.js';
 import type { DriverFactory } from './harness.js';
 
 export interface SuiteOptions {
@@ -52,31 +54,21 @@ export async function conformanceSuite(test: TestFn, options: SuiteOptions): Pro
     test.skip(`${options.name}: conformance suite (not in STRATA_DRIVERS=${process.env.STRATA_DRIVERS})`, () => undefined);
     return;
   }
-  const required = process.env.STRATA_REQUIRE_MOUNTS === '1';
   const survey = await surveyDriver(options.factory);
   for (const check of checks) {
-    const title = `${options.name}: ${check.title}`;
-    const missing = missingFor(check, survey);
-    if (missing === undefined) {
-      test.serial(title, async (t) => {
-        const h = await Harness.open(options.factory, survey.noMounts === undefined);
-        try {
-          await check.run(h, t);
-        } finally {
-          await h.close();
-        }
-      });
-    } else if (missing.prerequisite && required) {
-      test.serial(title, (t) => t.fail(`prerequisite missing and STRATA_REQUIRE_MOUNTS=1: ${missing.reason}`));
-    } else {
-      console.log(`# SKIP ${title}: ${missing.reason}`);
-      test.skip(`${title} (skipped: ${missing.reason})`, () => undefined);
-    }
+    registerUnless(test, missingFor(check, survey), `${options.name}: ${check.title}`, async (t) => {
+      const h = await Harness.open(options.factory, survey.noMounts === undefined);
+      try {
+        await check.run(h, t);
+      } finally {
+        await h.close();
+      }
+    });
   }
 }
 
 /** Why check cannot run: a prerequisite of this machine, or a capability the driver does not claim. */
-function missingFor(check: Check, s: Survey): { reason: string; prerequisite: boolean } | undefined {
+function missingFor(check: Check, s: Survey): Missing | undefined {
   if (s.unusable !== undefined || s.caps === undefined) return { reason: `driver unavailable: ${s.unusable}`, prerequisite: true };
   const notClaimed = check.needs?.capability?.(s.caps);
   if (notClaimed !== undefined) return { reason: notClaimed, prerequisite: false };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { inject, injectable } from 'inversify';
 import {
-  DirectoryTree,
+  DirectoryLayers,
   DriverContext,
   ErrorCode,
   MountCounts,
@@ -15,15 +15,11 @@ import {
   errnoOf,
   extractLayer,
   isMounted,
-  naiveChanges,
-  naiveDiff,
   unmountPath,
 } from '../../core/index.js';
 import type {
-  Change,
   CreateOptions,
   DriverCapabilities,
-  EntryStat,
   LayerUsage,
   ProbeResult,
   StorageDriver,
@@ -44,7 +40,7 @@ const APPLYING = 'applying';
 /**
  * vfs: every layer is a full copy of its parent's tree (reflink clones where the
  * filesystem offers them), so lookups and mounts are plain directory access and
- * diff is core's naive tree comparison.
+ * diff is core's naive tree comparison (all three from DirectoryLayers).
  *
  * Home layout:
  *
@@ -60,13 +56,14 @@ const APPLYING = 'applying';
  * (probe says so).
  */
 @injectable()
-export class VfsDriver implements StorageDriver {
+export class VfsDriver extends DirectoryLayers implements StorageDriver {
   readonly name = 'vfs';
   readonly capabilities: DriverCapabilities = capabilities({ mountKind: 'directory', snapshotCost: 'linear' });
   readonly #home: string;
   readonly #counts: MountCounts;
 
   constructor(@inject(DriverContext) context: DriverContext) {
+    super();
     this.#home = context.home;
     this.#counts = new MountCounts(join(context.home, 'counts'));
   }
@@ -173,30 +170,6 @@ export class VfsDriver implements StorageDriver {
     }
   }
 
-  async diff(id: string, parent: string | null): Promise<Readable> {
-    return naiveDiff(parent === null ? null : await this.#tree(parent), await this.#tree(id));
-  }
-
-  async changes(id: string, parent: string | null): Promise<Change[]> {
-    return naiveChanges(parent === null ? null : await this.#tree(parent), await this.#tree(id));
-  }
-
-  async stat(id: string, path: string): Promise<EntryStat | undefined> {
-    return (await this.#tree(id)).stat(path);
-  }
-
-  async readdir(id: string, path: string): Promise<string[]> {
-    return (await this.#tree(id)).readdir(path);
-  }
-
-  async read(id: string, path: string): Promise<Readable> {
-    return (await this.#tree(id)).read(path);
-  }
-
-  async xattrs(id: string, path: string): Promise<Record<string, Buffer>> {
-    return (await this.#tree(id)).xattrs(path);
-  }
-
   async usage(id: string): Promise<LayerUsage> {
     await this.#meta(id);
     return diskUsage(this.#rootOf(id));
@@ -235,9 +208,9 @@ export class VfsDriver implements StorageDriver {
     return undefined;
   }
 
-  async #tree(id: string): Promise<DirectoryTree> {
+  protected async layerRoot(id: string): Promise<string> {
     await this.#meta(id);
-    return new DirectoryTree(this.#rootOf(id));
+    return this.#rootOf(id);
   }
 
   async #meta(id: string): Promise<LayerMeta> {

@@ -5,10 +5,10 @@ import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { inject, injectable } from 'inversify';
 import {
-  DirectoryTree, DriverContext, ErrorCode, MountCounts, StrataError,
-  bindMount, capabilities, deletingWhiteouts, extractLayer, naiveChanges, naiveDiff, unmountPath,
+  DirectoryLayers, DriverContext, ErrorCode, MountCounts, StrataError,
+  bindMount, capabilities, deletingWhiteouts, extractLayer, unmountPath,
 } from '../../core/index.js';
-import type { Change, CreateOptions, EntryStat, LayerUsage, ProbeResult, StorageDriver } from '../../core/index.js';
+import type { CreateOptions, LayerUsage, ProbeResult, StorageDriver } from '../../core/index.js';
 
 const run = promisify(execFile);
 
@@ -19,13 +19,14 @@ const run = promisify(execFile);
  * ones as a read-only bind of it.
  */
 @injectable()
-export class PlainCopyDriver implements StorageDriver {
+export class PlainCopyDriver extends DirectoryLayers implements StorageDriver {
   readonly name = 'plain-copy';
   readonly capabilities = capabilities({ mountKind: 'directory' });
   readonly #home: string;
   readonly #counts: MountCounts;
 
   constructor(@inject(DriverContext) context: DriverContext) {
+    super();
     this.#home = context.home;
     this.#counts = new MountCounts(join(context.home, 'counts'));
   }
@@ -100,30 +101,6 @@ export class PlainCopyDriver implements StorageDriver {
     }
   }
 
-  async diff(id: string, parent: string | null): Promise<Readable> {
-    return naiveDiff(parent === null ? null : await this.#tree(parent), await this.#tree(id));
-  }
-
-  async changes(id: string, parent: string | null): Promise<Change[]> {
-    return naiveChanges(parent === null ? null : await this.#tree(parent), await this.#tree(id));
-  }
-
-  async stat(id: string, path: string): Promise<EntryStat | undefined> {
-    return (await this.#tree(id)).stat(path);
-  }
-
-  async readdir(id: string, path: string): Promise<string[]> {
-    return (await this.#tree(id)).readdir(path);
-  }
-
-  async read(id: string, path: string): Promise<Readable> {
-    return (await this.#tree(id)).read(path);
-  }
-
-  async xattrs(id: string, path: string): Promise<Record<string, Buffer>> {
-    return (await this.#tree(id)).xattrs(path);
-  }
-
   async usage(id: string): Promise<LayerUsage> {
     await this.#meta(id);
     const { stdout } = await run('du', ['-s', '-B1', join(this.#dir(id), 'root')]);
@@ -140,9 +117,10 @@ export class PlainCopyDriver implements StorageDriver {
     return staging;
   }
 
-  async #tree(id: string): Promise<DirectoryTree> {
+  /** Where DirectoryLayers (stat, readdir, read, xattrs, diff, changes) reads layer id. */
+  protected async layerRoot(id: string): Promise<string> {
     await this.#meta(id);
-    return new DirectoryTree(join(this.#dir(id), 'root'));
+    return join(this.#dir(id), 'root');
   }
 
   async #meta(id: string): Promise<{ parent: string | null; writable: boolean }> {
