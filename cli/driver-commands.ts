@@ -3,7 +3,9 @@ import {
   buildContainer,
   registeredDrivers,
   resolveDriver,
+  defaultCapabilities,
   type DriverCapabilities,
+  type StorageDriver,
   type ProbeResult,
 } from '../core/index.js';
 import { builtinDriverModules } from '../drivers/index.js';
@@ -40,7 +42,14 @@ async function listDrivers(command: Command): Promise<DriverRow[]> {
   const names = registeredDrivers(await buildContainer(config, builtinDriverModules));
   const rows: DriverRow[] = [];
   for (const name of names) {
-    const driver = await resolveDriver(await buildContainer(config, builtinDriverModules, name), name);
+    let driver: StorageDriver;
+    try {
+      driver = await resolveDriver(await buildContainer(config, builtinDriverModules, name), name);
+    } catch (err) {
+      // A plugin whose driver cannot even be constructed is listed, not fatal.
+      rows.push({ name, selected: name === config.driver, available: false, reason: (err as Error).message, capabilities: defaultCapabilities });
+      continue;
+    }
     const probe: ProbeResult = await driver.probe();
     rows.push({
       name,

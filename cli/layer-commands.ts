@@ -27,6 +27,7 @@ function inspectLines(l: LayerInfo): string[] {
     `parent:       ${l.parent ?? '-'}`,
     `diff id:      ${l.diffId ?? '-'}`,
     `chain id:     ${l.chainId ?? '-'}`,
+    ...(l.compressedDigest !== undefined ? [`gzip digest:  ${l.compressedDigest}`] : []),
     `driver:       ${l.driver}`,
     `writable:     ${l.writable ? 'yes' : 'no'}`,
     `size:         ${l.size} bytes (${formatBytes(l.size)}, uncompressed tar)`,
