@@ -1,0 +1,205 @@
+/**
+ * The btrfs-sim costs issue 5 asks to show, measured on a fresh driver in a
+ * temp directory:
+ *
+ * 1. snapshot: `create(child, parent)` on parents of 100 and 100,000 files —
+ *    the median times must differ by less than 2x;
+ * 2. diff: the native diff (tar drained to a sink) of a child with 100 changed
+ *    files over bases of 1,000 and 100,000 files — medians within 3x (core's
+ *    naive diff of the same pair is timed once beside it, for contrast);
+ * 3. disk: a 100 MiB base and 50 child layers with small changes each
+ *    (2 modified 16 KiB files, 3 added small files, 1 deletion) — `du` of the
+ *    driver's home must stay within 1.2x of the home holding the base alone.
+ *
+ * Trees are generated deterministically (fan-out 100 per directory, as a
+ * directory tree of that size would have). Exits 1 when a criterion fails.
+ *
+ *     node dist/benchmarks/btrfs-sim-costs.js
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { type LayerTarHeader, type StorageDriver, type TarWriterEntry, naiveDiff, writeTar } from '../core/index.js';
+import { BtrfsSimDriver } from '../drivers/btrfs-sim/index.js';
+
+const MIB = 1024 * 1024;
+const MTIME = new Date(1_700_000_000_000);
+const run = promisify(execFile);
+
+interface FileSpec {
+  readonly path: string;
+  readonly size: number;
+  /** Seed of the content: equal seeds give equal bytes. */
+  readonly seed: number;
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), so generated content does not deduplicate by accident. */
+function bytesOf(size: number, seed: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let x = (seed * 2654435761 + 1) >>> 0 || 1;
+  for (let i = 0; i + 4 <= size; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    buf.writeUInt32LE(x >>> 0, i);
+  }
+  for (let i = size - (size % 4); i < size; i++) buf[i] = i & 0xff;
+  return buf;
+}
+
+function header(name: string, type: LayerTarHeader['type'], size = 0): LayerTarHeader {
+  return { name, type, mode: type === 'directory' ? 0o755 : 0o644, uid: 0, gid: 0, size, mtime: MTIME };
+}
+
+/** `n` files of `size` bytes laid out as d<a>/d<b>/f<c>, fan-out 100. */
+function treeFiles(n: number, size: number, seedBase = 0): FileSpec[] {
+  return Array.from({ length: n }, (_, i) => ({
+    path: `d${Math.floor(i / 10_000)}/d${Math.floor(i / 100) % 100}/f${i % 100}`,
+    size,
+    seed: seedBase + i,
+  }));
+}
+
+/** A layer tar of files (parents first) and whiteouts, generated while it is read. */
+function layerTar(files: readonly FileSpec[], deletions: readonly string[] = []): Readable {
+  async function* entries(): AsyncGenerator<TarWriterEntry> {
+    const dirs = new Set<string>();
+    for (const file of files) {
+      const parts = file.path.split('/');
+      for (let i = 1; i < parts.length; i++) {
+        const dir = parts.slice(0, i).join('/');
+        if (!dirs.has(dir)) {
+          dirs.add(dir);
+          yield { header: header(dir, 'directory') };
+        }
+      }
+      yield { header: header(file.path, 'file', file.size), content: async () => Readable.from([bytesOf(file.size, file.seed)]) };
+    }
+    for (const path of deletions) {
+      const cut = path.lastIndexOf('/');
+      yield { header: header(`${path.slice(0, cut + 1)}.wh.${path.slice(cut + 1)}`, 'file') };
+    }
+  }
+  return writeTar(entries());
+}
+
+async function drain(stream: Readable): Promise<number> {
+  let bytes = 0;
+  await pipeline(stream, new Writable({ write(chunk: Buffer, _enc, done) { bytes += chunk.length; done(); } }));
+  return bytes;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+async function withDriver<T>(fn: (driver: StorageDriver & { check(): Promise<string[]> }, home: string) => Promise<T>): Promise<T> {
+  const home = await mkdtemp(join(tmpdir(), 'strata-btrfs-bench-'));
+  const driver = new BtrfsSimDriver({ home, options: {} });
+  await driver.init();
+  try {
+    return await fn(driver, home);
+  } finally {
+    await driver.close();
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+async function base(driver: StorageDriver, id: string, files: readonly FileSpec[]): Promise<number> {
+  await driver.create(id, null, { writable: false });
+  return timed(() => driver.applyDiff(id, null, layerTar(files)));
+}
+
+async function snapshotCost(): Promise<{ small: number; large: number }> {
+  return withDriver(async (driver) => {
+    const small = await base(driver, 'small', treeFiles(100, 600));
+    const large = await base(driver, 'large', treeFiles(100_000, 600));
+    console.log(`  (bases applied: 100 files in ${small.toFixed(0)} ms, 100,000 files in ${large.toFixed(0)} ms)`);
+    const times = { small: [] as number[], large: [] as number[] };
+    for (let i = 0; i < 101; i++) {
+      for (const parent of ['small', 'large'] as const) times[parent].push(await timed(() => driver.create(`${parent}c${i}`, parent, { writable: false })));
+    }
+    return { small: median(times.small), large: median(times.large) };
+  });
+}
+
+async function diffCost(files: number): Promise<{ native: number; naive: number; bytes: number }> {
+  return withDriver(async (driver) => {
+    await base(driver, 'base', treeFiles(files, 600));
+    await driver.create('child', 'base', { writable: false });
+    const step = files / 100;
+    const changed = Array.from({ length: 100 }, (_, k) => ({ ...treeFiles(files, 600)[k * step]!, seed: 1e9 + k }));
+    await driver.applyDiff('child', 'base', layerTar(changed));
+    let bytes = 0;
+    const runs: number[] = [];
+    for (let i = 0; i < 9; i++) runs.push(await timed(async () => (bytes = await drain(await driver.diff('child', 'base')))));
+    const reader = (id: string) => ({
+      stat: (p: string) => driver.stat(id, p),
+      readdir: (p: string) => driver.readdir(id, p),
+      read: (p: string) => driver.read(id, p),
+      xattrs: (p: string) => driver.xattrs(id, p),
+    });
+    const naive = await timed(() => drain(naiveDiff(reader('base'), reader('child'))));
+    return { native: median(runs), naive, bytes };
+  });
+}
+
+async function duBytes(dir: string): Promise<number> {
+  const { stdout } = await run('du', ['-sk', dir]);
+  return Number(stdout.split('\t')[0]) * 1024;
+}
+
+async function diskCost(): Promise<{ base: number; withChildren: number }> {
+  return withDriver(async (driver, home) => {
+    const big = Array.from({ length: 45 }, (_, i) => ({ path: `big/b${i}`, size: 2 * MIB, seed: i }));
+    const small = treeFiles(640, 16 * 1024, 1000);
+    await base(driver, 'base', [...big, ...small]);
+    const baseDisk = await duBytes(home);
+    for (let c = 0; c < 50; c++) {
+      const edits = [
+        { ...small[(c * 7) % 640]!, seed: 5e6 + c },
+        { ...small[(c * 13 + 1) % 640]!, seed: 6e6 + c },
+        ...[0, 1, 2].map((k) => ({ path: `etc/child-${c}-${k}.conf`, size: 300 + k, seed: 7e6 + c * 3 + k })),
+      ];
+      await driver.create(`c${c}`, 'base', { writable: false });
+      await driver.applyDiff(`c${c}`, 'base', layerTar(edits, [small[(c * 3 + 2) % 640]!.path]));
+    }
+    const problems = await driver.check();
+    if (problems.length > 0) throw new Error(`store inconsistent: ${problems[0]}`);
+    return { base: baseDisk, withChildren: await duBytes(home) };
+  });
+}
+
+const results: Array<[string, boolean]> = [];
+console.log('btrfs-sim costs');
+const snap = await snapshotCost();
+const snapRatio = snap.large / snap.small;
+console.log(`snapshot: parent of 100 files ${snap.small.toFixed(3)} ms, of 100,000 files ${snap.large.toFixed(3)} ms (median of 101): ratio ${snapRatio.toFixed(2)} (< 2)`);
+results.push(['snapshot', snapRatio < 2]);
+
+const d1 = await diffCost(1_000);
+const d2 = await diffCost(100_000);
+const diffRatio = d2.native / d1.native;
+console.log(`diff of 100 changes: base of 1,000 files ${d1.native.toFixed(1)} ms, of 100,000 files ${d2.native.toFixed(1)} ms (median of 9, ${d2.bytes} tar bytes): ratio ${diffRatio.toFixed(2)} (< 3)`);
+console.log(`  naive diff of the same pairs, once: ${d1.naive.toFixed(0)} ms and ${d2.naive.toFixed(0)} ms`);
+results.push(['diff', diffRatio < 3]);
+
+const disk = await diskCost();
+const diskRatio = disk.withChildren / disk.base;
+console.log(`disk: base ${(disk.base / MIB).toFixed(1)} MiB, with 50 children ${(disk.withChildren / MIB).toFixed(1)} MiB: ratio ${diskRatio.toFixed(3)} (< 1.2)`);
+results.push(['disk', diskRatio < 1.2]);
+
+const failed = results.filter(([, ok]) => !ok).map(([name]) => name);
+console.log(failed.length === 0 ? 'all criteria met' : `FAILED: ${failed.join(', ')}`);
+if (failed.length > 0) process.exitCode = 1;
