@@ -8,6 +8,8 @@ export interface BenchPlan {
   readonly mode: 'quick' | 'full';
   /** Timed samples per measurement (medians are reported). */
   readonly repeats: number;
+  /** Samples for the costly measurements (apply, commit, and snapshot). */
+  readonly heavyRepeats: number;
   readonly diff: { readonly bases: readonly number[]; readonly changes: readonly number[] };
   /** Apply the base tarball of each size, and a change set of `changes` over the first base. */
   readonly apply: { readonly bases: readonly number[]; readonly changes: number };
@@ -22,7 +24,7 @@ export interface BenchPlan {
     readonly dirs: number;
     readonly reads: number;
   };
-  readonly snapshot: { readonly bases: readonly number[]; readonly repeats: number };
+  readonly snapshot: { readonly bases: readonly number[] };
   readonly disk: { readonly base: number; readonly children: number; readonly childChanges: number };
   readonly commit: { readonly base: number; readonly changes: number };
 }
@@ -30,10 +32,11 @@ export interface BenchPlan {
 export const FULL_PLAN: BenchPlan = {
   mode: 'full',
   repeats: 5,
+  heavyRepeats: 3,
   diff: { bases: [1000, 20000, 100000], changes: [10, 200, 5000] },
   apply: { bases: [20000], changes: 200 },
   lookups: { base: 1000, depths: [1, 8, 32, 64, 128], layerChanges: 10, repeats: 5, hits: 200, misses: 200, dirs: 50, reads: 100 },
-  snapshot: { bases: [100, 10000, 100000], repeats: 3 },
+  snapshot: { bases: [100, 10000, 100000] },
   disk: { base: 20000, children: 10, childChanges: 20 },
   commit: { base: 20000, changes: 200 },
 };
@@ -41,10 +44,11 @@ export const FULL_PLAN: BenchPlan = {
 export const QUICK_PLAN: BenchPlan = {
   mode: 'quick',
   repeats: 2,
+  heavyRepeats: 2,
   diff: { bases: [100], changes: [10, 30] },
   apply: { bases: [100], changes: 10 },
   lookups: { base: 100, depths: [1, 3], layerChanges: 3, repeats: 2, hits: 10, misses: 10, dirs: 3, reads: 5 },
-  snapshot: { bases: [100], repeats: 2 },
+  snapshot: { bases: [100] },
   disk: { base: 100, children: 2, childChanges: 5 },
   commit: { base: 100, changes: 10 },
 };

@@ -56,6 +56,13 @@ export async function runBench(
   await mkdir(work, { recursive: true });
   const results = new ResultLog(log);
   const drivers: DriverInfo[] = [];
+  const ownWork = options.workDir === undefined;
+  // Interrupted: detach what is mounted below the work dir and remove it, then exit.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log(`strata bench: ${signal}: cleaning up ${work}`);
+    void (ownWork ? removeTree(work) : Promise.resolve()).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
     const names = await driverNames(work, modules, options.drivers);
     const machine = await machineInfo(work);
@@ -102,7 +109,8 @@ export async function runBench(
     };
     return { results: out, files: await writeReports(out, resolve(options.out)) };
   } finally {
-    if (options.workDir === undefined) await removeTree(work);
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    if (ownWork) await removeTree(work);
   }
 }
 

@@ -25,21 +25,23 @@ const WORDS = ['lib', 'python3', 'perl5', 'gnu', 'site', 'pkg', 'doc', 'man', 'l
 const EXTS = ['', '.so', '.conf', '.h', '.py', '.txt', '.gz', '.mo', '.pm', '.json'];
 
 /**
- * Size of a small file, in bytes: most under 1 KiB, some a few KiB, a few tens
- * of KiB, rare ones up to 512 KiB (mean about 3.5 KiB), as in a distro root.
+ * Size of a small file, in bytes: most under 512 B, a fifth up to 4 KiB, a few
+ * up to 32 KiB, rare ones up to 256 KiB (mean about 1.3 KiB). Smaller than a
+ * real distro root (mean ~8 KiB) on purpose: per-entry costs are what differ
+ * between drivers, and the full run must fit in 20 minutes on a slow disk.
  */
 function smallFileSize(rng: Rng): number {
   const r = rng.next();
-  if (r < 0.75) return rng.int(32, 1024);
-  if (r < 0.97) return rng.int(1024, 8192);
-  if (r < 0.999) return rng.int(8192, 65536);
-  return rng.int(65536, 524288);
+  if (r < 0.75) return rng.int(32, 512);
+  if (r < 0.97) return rng.int(512, 4096);
+  if (r < 0.999) return rng.int(4096, 32768);
+  return rng.int(32768, 262144);
 }
 
 /**
  * A deterministic base tree shaped like a distribution root filesystem, of
  * about `entries` entries (± a few): ~10% nested directories, ~85% files
- * (mostly small; one 4 MiB file per 10,000 entries, at least one from 1,000 entries up), ~4% symlinks
+ * (mostly small; one 2 MiB file per 10,000 entries, at least one from 1,000 entries up), ~4% symlinks
  * (relative and absolute targets), ~1% hardlinks. Same (entries, seed), same tree.
  */
 export function generateBaseTree(entries: number, seed = 1): BaseTree {
@@ -68,7 +70,7 @@ export function generateBaseTree(entries: number, seed = 1): BaseTree {
   const large = entries < 1000 ? 0 : Math.max(1, Math.floor(entries / 10000));
   for (let i = 0; i < fileCount; i++) {
     const path = `${rng.pick(dirs)}/${rng.pick(WORDS)}-${i.toString(36)}${rng.pick(EXTS)}`;
-    const size = i < large ? 4 << 20 : smallFileSize(rng);
+    const size = i < large ? 2 << 20 : smallFileSize(rng);
     const mode = rng.next() < 0.2 ? 0o755 : rng.next() < 0.01 ? 0o4755 : 0o644;
     const item = { kind: 'file', path, mode, size, seed: seed * 1_000_003 + i } as const;
     items.push(item);

@@ -43,7 +43,7 @@ export const applyScenario: Scenario = {
       await measure(ctx, { scenario: 'apply', case: c.label, params: c.params, subject: PEER, kind: 'peer', metric: 'time', unit: 'ms' }, async () => {
         const tar = await c.tar(ctx);
         const samples: number[] = [];
-        for (let i = 0; i < ctx.plan.repeats; i++) {
+        for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
           const dir = join(ctx.scratch, `apply-${i}`);
           samples.push(await tarExtract(tar, dir));
           await rm(dir, { recursive: true, force: true });
@@ -59,7 +59,7 @@ export const applyScenario: Scenario = {
         const tar = await c.tar(ctx);
         const parent = c.parentBase === undefined ? null : await s.base(ctx.data, c.parentBase);
         const samples: number[] = [];
-        for (let i = 0; i < ctx.plan.repeats; i++) {
+        for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
           const id = randomId();
           await s.driver.create(id, parent, { writable: false });
           try {

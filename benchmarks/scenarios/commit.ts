@@ -45,7 +45,7 @@ export const commitScenario: Scenario = {
       await measure(ctx, row(ctx, peer, 'peer'), async () => {
         const lower = await ctx.data.baseDir(ctx.plan.commit.base);
         const samples: number[] = [];
-        for (let i = 0; i < ctx.plan.repeats; i++) {
+        for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
           const [upper, work, target] = ['upper', 'work', 'mnt'].map((d) => join(ctx.scratch, `commit-${peer}-${d}`)) as [string, string, string];
           try {
             samples.push(await timeMs(async () => {
@@ -76,7 +76,7 @@ export const commitScenario: Scenario = {
       const base = await s.base(ctx.data, ctx.plan.commit.base);
       const samples: number[] = [];
       let bytes = 0;
-      for (let i = 0; i < ctx.plan.repeats; i++) {
+      for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
         const id = randomId();
         await s.driver.create(id, base, { writable: true });
         try {

@@ -20,7 +20,7 @@ export const snapshotScenario: Scenario = {
       await measure(ctx, { scenario: 'snapshot', case: `parent ${n(base)}`, params: { base }, subject: PEER, kind: 'peer', metric: 'time', unit: 'ms' }, async () => {
         const src = await ctx.data.baseDir(base);
         const samples: number[] = [];
-        for (let i = 0; i < ctx.plan.snapshot.repeats; i++) {
+        for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
           const dst = join(ctx.scratch, `snapshot-${i}`);
           samples.push(await copyTree(src, dst));
           await rm(dst, { recursive: true, force: true });
@@ -36,7 +36,7 @@ export const snapshotScenario: Scenario = {
       await measure(ctx, { scenario: 'snapshot', case: `parent ${n(base)}`, params: { base }, subject: s.name, kind: 'driver', metric: 'time', unit: 'ms', peer: PEER, note: cost }, async () => {
         const parent = await s.base(ctx.data, base);
         const samples: number[] = [];
-        for (let i = 0; i < ctx.plan.snapshot.repeats; i++) {
+        for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
           const id = randomId();
           samples.push(await timeMs(() => s.driver.create(id, parent, { writable: true })));
           await s.driver.remove(id);
