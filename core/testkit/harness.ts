@@ -1,11 +1,11 @@
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { canMount } from '../driver.js';
 import type { StorageDriver } from '../driver.js';
-import { sys } from '../sys/index.js';
+import { MNT_DETACH, sys } from '../sys/index.js';
 import type { TreeReader } from '../tree.js';
 import { OffThread } from './off-thread.js';
 import { applyOps, removedPaths } from './ops.js';
@@ -195,6 +195,7 @@ export class Harness {
       await this.driver.close();
     } finally {
       await this.#off.close();
+      await detachMountsBelow(this.#work);
       await rm(this.#work, { recursive: true, force: true });
     }
   }
@@ -208,4 +209,17 @@ export function layerReader(driver: StorageDriver, id: string): TreeReader {
     read: (path): Promise<Readable> => driver.read(id, path),
     xattrs: (path) => driver.xattrs(id, path),
   };
+}
+
+/** Lazily unmounts whatever a misbehaving driver left mounted below dir, so removing dir never goes through a mount. */
+async function detachMountsBelow(dir: string): Promise<void> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  const points = info.split('\n').map((line) => line.split(' ')[4] ?? '').filter((p) => p.startsWith(`${dir}/`));
+  for (const point of points.reverse()) {
+    try {
+      sys.umount2(point, MNT_DETACH);
+    } catch {
+      // already gone, or not ours to unmount: rm below reports what remains
+    }
+  }
 }
