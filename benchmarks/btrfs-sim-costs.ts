@@ -24,6 +24,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { type LayerTarHeader, type StorageDriver, type TarWriterEntry, naiveDiff, writeTar } from '../core/index.js';
+import { layerReader } from '../core/testkit/index.js';
 import { BtrfsSimDriver } from '../drivers/btrfs-sim/index.js';
 
 const MIB = 1024 * 1024;
@@ -144,13 +145,7 @@ async function diffCost(files: number): Promise<{ native: number; naive: number;
     let bytes = 0;
     const runs: number[] = [];
     for (let i = 0; i < 9; i++) runs.push(await timed(async () => (bytes = await drain(await driver.diff('child', 'base')))));
-    const reader = (id: string) => ({
-      stat: (p: string) => driver.stat(id, p),
-      readdir: (p: string) => driver.readdir(id, p),
-      read: (p: string) => driver.read(id, p),
-      xattrs: (p: string) => driver.xattrs(id, p),
-    });
-    const naive = await timed(() => drain(naiveDiff(reader('base'), reader('child'))));
+    const naive = await timed(() => drain(naiveDiff(layerReader(driver, 'base'), layerReader(driver, 'child'))));
     return { native: median(runs), naive, bytes };
   });
 }

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import tar, { type Header } from 'tar-stream';
-import type { EntryStat, StorageDriver, TreeReader } from '../../core/index.js';
+import type { StorageDriver } from '../../core/index.js';
 import { BtrfsSimDriver } from '../../drivers/btrfs-sim/index.js';
+
+export { layerReader } from '../../core/testkit/index.js';
 
 /** One tar entry of a test layer: a header (tar-stream's) and its content. */
 export type TarItem = readonly [Partial<Header> & Pick<Header, 'name'>, (string | Buffer)?];
@@ -50,16 +52,6 @@ export async function textOf(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** A driver's union of one layer as a TreeReader, through the public lookups only. */
-export function layerReader(driver: StorageDriver, id: string): TreeReader {
-  return {
-    stat: (path: string): Promise<EntryStat | undefined> => driver.stat(id, path),
-    readdir: (path: string) => driver.readdir(id, path),
-    read: (path: string) => driver.read(id, path),
-    xattrs: (path: string) => driver.xattrs(id, path),
-  };
 }
 
 /** Number of extent files in a home. */
