@@ -45,3 +45,25 @@ export async function sampleMs(repeats: number, fn: (i: number) => Promise<unkno
   for (let i = 0; i < repeats; i++) out.push(await timeMs(() => fn(i)));
   return out;
 }
+
+/**
+ * `repeats` samples of `timed`, each on a fresh target that `setup` makes and
+ * `teardown` removes (neither is timed; teardown runs even when timed throws).
+ */
+export async function sampleFresh<T>(
+  repeats: number,
+  setup: (i: number) => Promise<T>,
+  timed: (target: T) => Promise<unknown>,
+  teardown: (target: T) => Promise<unknown>,
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const target = await setup(i);
+    try {
+      out.push(await timeMs(() => timed(target)));
+    } finally {
+      await teardown(target);
+    }
+  }
+  return out;
+}

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomId } from '../../core/index.js';
 import { tarExtract } from '../peers/tar-peer.js';
-import { timeMs } from '../stats.js';
+import { sampleFresh } from '../stats.js';
 import { type Scenario, type ScenarioContext, measure, n } from './scenario.js';
 
 const PEER = 'tar -x';
@@ -42,13 +42,12 @@ export const applyScenario: Scenario = {
     for (const c of cases(ctx)) {
       await measure(ctx, { scenario: 'apply', case: c.label, params: c.params, subject: PEER, kind: 'peer', metric: 'time', unit: 'ms' }, async () => {
         const tar = await c.tar(ctx);
-        const samples: number[] = [];
-        for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
-          const dir = join(ctx.scratch, `apply-${i}`);
-          samples.push(await tarExtract(tar, dir));
-          await rm(dir, { recursive: true, force: true });
-        }
-        return samples;
+        return sampleFresh(
+          ctx.plan.heavyRepeats,
+          async (i) => join(ctx.scratch, `apply-${i}`),
+          (dir) => tarExtract(tar, dir),
+          (dir) => rm(dir, { recursive: true, force: true }),
+        );
       });
     }
   },
@@ -58,17 +57,16 @@ export const applyScenario: Scenario = {
       await measure(ctx, { scenario: 'apply', case: c.label, params: c.params, subject: s.name, kind: 'driver', metric: 'time', unit: 'ms', peer: PEER }, async () => {
         const tar = await c.tar(ctx);
         const parent = c.parentBase === undefined ? null : await s.base(ctx.data, c.parentBase);
-        const samples: number[] = [];
-        for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
-          const id = randomId();
-          await s.driver.create(id, parent, { writable: false });
-          try {
-            samples.push(await timeMs(() => s.driver.applyDiff(id, parent, createReadStream(tar))));
-          } finally {
-            await s.driver.remove(id);
-          }
-        }
-        return samples;
+        return sampleFresh(
+          ctx.plan.heavyRepeats,
+          async () => {
+            const id = randomId();
+            await s.driver.create(id, parent, { writable: false });
+            return id;
+          },
+          (id) => s.driver.applyDiff(id, parent, createReadStream(tar)),
+          (id) => s.driver.remove(id),
+        );
       });
     }
   },

@@ -6,7 +6,7 @@ import { drain } from '../driver-session.js';
 import { run } from '../exec.js';
 import { tarCreate } from '../peers/tar-peer.js';
 import { UNION_PEERS, mountUnion, unionPeerUnavailable, unmountUnion } from '../peers/union-mount.js';
-import { timeMs } from '../stats.js';
+import { sampleFresh } from '../stats.js';
 import { type RowBase, type Scenario, type ScenarioContext, measure, n } from './scenario.js';
 
 const REFERENCE = 'kernel-overlayfs';
@@ -44,24 +44,23 @@ export const commitScenario: Scenario = {
       }
       await measure(ctx, row(ctx, peer, 'peer'), async () => {
         const lower = await ctx.data.baseDir(ctx.plan.commit.base);
-        const samples: number[] = [];
-        for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
-          const [upper, work, target] = ['upper', 'work', 'mnt'].map((d) => join(ctx.scratch, `commit-${peer}-${d}`)) as [string, string, string];
-          try {
-            samples.push(await timeMs(async () => {
-              await mountUnion(peer, { lowers: [lower], upper, work, target });
-              try {
-                await run('bash', [script], { cwd: target });
-              } finally {
-                await unmountUnion(target);
-              }
-              await tarCreate(upper);
-            }));
-          } finally {
-            for (const d of [upper, work, target]) await rm(d, { recursive: true, force: true });
-          }
-        }
-        return samples;
+        const dirs = (i: number): [string, string, string] => ['upper', 'work', 'mnt'].map((d) => join(ctx.scratch, `commit-${peer}-${i}-${d}`)) as [string, string, string];
+        return sampleFresh(
+          ctx.plan.heavyRepeats,
+          async (i) => dirs(i),
+          async ([upper, work, target]) => {
+            await mountUnion(peer, { lowers: [lower], upper, work, target });
+            try {
+              await run('bash', [script], { cwd: target });
+            } finally {
+              await unmountUnion(target);
+            }
+            await tarCreate(upper);
+          },
+          async (ds) => {
+            for (const d of ds) await rm(d, { recursive: true, force: true });
+          },
+        );
       });
     }
   },
@@ -74,25 +73,25 @@ export const commitScenario: Scenario = {
     const script = await scriptFile(ctx);
     await measure(ctx, row(ctx, s.name, 'driver'), async () => {
       const base = await s.base(ctx.data, ctx.plan.commit.base);
-      const samples: number[] = [];
       let bytes = 0;
-      for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
-        const id = randomId();
-        await s.driver.create(id, base, { writable: true });
-        try {
-          samples.push(await timeMs(async () => {
-            const path = await s.mount(id);
-            try {
-              await run('bash', [script], { cwd: path });
-            } finally {
-              await s.unmount(id);
-            }
-            bytes = await drain(await s.driver.diff(id, base));
-          }));
-        } finally {
-          await s.driver.remove(id);
-        }
-      }
+      const samples = await sampleFresh(
+        ctx.plan.heavyRepeats,
+        async () => {
+          const id = randomId();
+          await s.driver.create(id, base, { writable: true });
+          return id;
+        },
+        async (id) => {
+          const path = await s.mount(id);
+          try {
+            await run('bash', [script], { cwd: path });
+          } finally {
+            await s.unmount(id);
+          }
+          bytes = await drain(await s.driver.diff(id, base));
+        },
+        (id) => s.driver.remove(id),
+      );
       return { samples, note: `${n(bytes)} tar bytes, ${s.capabilities.mountKind} mount` };
     });
   },

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomId } from '../../core/index.js';
 import { copyTree } from '../peers/tar-peer.js';
-import { timeMs } from '../stats.js';
+import { sampleFresh } from '../stats.js';
 import { type Scenario, measure, n } from './scenario.js';
 
 const PEER = 'cp -a';
@@ -19,13 +19,12 @@ export const snapshotScenario: Scenario = {
     for (const base of ctx.plan.snapshot.bases) {
       await measure(ctx, { scenario: 'snapshot', case: `parent ${n(base)}`, params: { base }, subject: PEER, kind: 'peer', metric: 'time', unit: 'ms' }, async () => {
         const src = await ctx.data.baseDir(base);
-        const samples: number[] = [];
-        for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
-          const dst = join(ctx.scratch, `snapshot-${i}`);
-          samples.push(await copyTree(src, dst));
-          await rm(dst, { recursive: true, force: true });
-        }
-        return samples;
+        return sampleFresh(
+          ctx.plan.heavyRepeats,
+          async (i) => join(ctx.scratch, `snapshot-${i}`),
+          (dst) => copyTree(src, dst),
+          (dst) => rm(dst, { recursive: true, force: true }),
+        );
       });
     }
   },
@@ -35,13 +34,12 @@ export const snapshotScenario: Scenario = {
     for (const base of ctx.plan.snapshot.bases) {
       await measure(ctx, { scenario: 'snapshot', case: `parent ${n(base)}`, params: { base }, subject: s.name, kind: 'driver', metric: 'time', unit: 'ms', peer: PEER, note: cost }, async () => {
         const parent = await s.base(ctx.data, base);
-        const samples: number[] = [];
-        for (let i = 0; i < ctx.plan.heavyRepeats; i++) {
-          const id = randomId();
-          samples.push(await timeMs(() => s.driver.create(id, parent, { writable: true })));
-          await s.driver.remove(id);
-        }
-        return samples;
+        return sampleFresh(
+          ctx.plan.heavyRepeats,
+          async () => randomId(),
+          (id) => s.driver.create(id, parent, { writable: true }),
+          (id) => s.driver.remove(id),
+        );
       });
     }
   },
