@@ -240,4 +240,15 @@ export const layerChecks: readonly Check[] = [
       ]);
     },
   },
+  {
+    title: 'usage counts the bytes and inodes a layer holds',
+    async run(h, t) {
+      const big = 'u'.repeat(256 * 1024);
+      const id = await h.step(t, null, [{ op: 'mkdir', path: '/u' }, { op: 'write', path: '/u/big', data: big }], 'tar');
+      const usage = await h.driver.usage(id);
+      t.true(usage.bytes >= big.length, `usage ${usage.bytes} bytes holds the 256 KiB file`);
+      t.true(usage.inodes >= 2, `usage ${usage.inodes} inodes holds /u and /u/big`);
+      await rejectsWith(t, h.driver.usage('nosuchlayer'), 'ENOLAYER', 'usage of a missing layer');
+    },
+  },
 ];

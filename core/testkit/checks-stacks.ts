@@ -178,6 +178,7 @@ export const stackChecks: readonly Check[] = [
       const hostile = await bytesOf(Readable.from(pack));
       const bad = await h.create(base, false);
       await rejectsWith(t, d.applyDiff(bad, base, Readable.from(hostile)), 'EUNSAFEARCHIVE', 'a tar entry "../escape"');
+      t.deepEqual(await h.pathsNamed('escape'), [], 'nothing named "escape" was written anywhere');
       await h.expect(t, bad, unchanged);
       const truncated = await h.create(base, false);
       await rejectsWith(t, d.applyDiff(truncated, base, Readable.from(hostile.subarray(0, 700))), 'EBADARCHIVE', 'a truncated tar');

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -167,6 +167,12 @@ export class Harness {
     } finally {
       await this.driver.unmount(id);
     }
+  }
+
+  /** Every file or directory named `name` anywhere in this check's folder (the home included): where a hostile tar may have written. */
+  async pathsNamed(name: string): Promise<string[]> {
+    const all = await readdir(this.#work, { recursive: true });
+    return all.filter((p) => p === name || p.endsWith(`/${name}`));
   }
 
   /** A second driver on the same home, as another process of the same store would have (init called). */
