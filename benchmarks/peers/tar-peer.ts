@@ -20,10 +20,14 @@ export async function tarCreate(dir: string): Promise<{ ms: number; bytes: numbe
   return { ms, bytes };
 }
 
-/** `tar -xpf file -C dir && sync` into a fresh directory; milliseconds. */
+/**
+ * `tar -xpf file -C dir` into a fresh directory, then fsync of every entry it
+ * wrote (`find | xargs sync`, as the drivers fsync what they extract — not a
+ * global `sync`, which would also wait for other processes' writes); milliseconds.
+ */
 export async function tarExtract(tarFile: string, dir: string): Promise<number> {
   await mkdir(dir, { recursive: true });
-  return timeMs(() => run('bash', ['-c', 'tar -xpf "$1" -C "$2" && sync', 'tar-extract', tarFile, dir]));
+  return timeMs(() => run('bash', ['-c', 'set -o pipefail; tar -xpf "$1" -C "$2" && find "$2" \\( -type f -o -type d \\) -print0 | xargs -0 -r sync --', 'tar-extract', tarFile, dir]));
 }
 
 /** `cp -a --reflink=auto src dst`: what a full-copy snapshot costs outside strata; milliseconds. */

@@ -26,7 +26,7 @@ export interface ScenarioTable {
 
 export const SCENARIO_TITLES: Readonly<Record<ScenarioName, string>> = {
   diff: 'diff — layer tarball of K changes (peer: tar -c of just the changes)',
-  apply: 'apply — applyDiff of a layer tarball (peer: tar -x into an empty dir + sync)',
+  apply: 'apply — applyDiff of a layer tarball (peer: tar -x into an empty dir + fsync)',
   lookups: 'lookups — per operation, by stack depth (reference: kernel overlayfs)',
   snapshot: 'snapshot — create a child of a parent (peer: cp -a)',
   disk: 'disk — a base plus small children (peer: plain overlay directories)',
@@ -87,7 +87,9 @@ export function headlines(results: BenchResults): string[] {
     const rows = results.rows.filter((r) => r.scenario === scenario && r.kind === 'driver' && r.summary !== undefined);
     for (const d of drivers) {
       const mine = rows.filter((r) => r.subject === d);
-      const last = mine[mine.length - 1];
+      // The largest base, with K = 200 where measured (a typical layer); else the last case.
+      const biggest = Math.max(...mine.map((r) => Number(r.params.base)));
+      const last = mine.find((r) => Number(r.params.base) === biggest && r.params.k === 200) ?? mine[mine.length - 1];
       const ratio = last === undefined ? undefined : ratioOf(results.rows, last);
       if (last !== undefined && ratio !== undefined) out.push(`${scenario}: ${d}${last.note ? ` (${last.note.split(';')[0]})` : ''} takes ${x(ratio)} the time of ${last.peer} at ${last.case}.`);
     }

@@ -33,7 +33,7 @@ function cases(ctx: ScenarioContext): ApplyCase[] {
 /**
  * apply: time for applyDiff of a layer tarball (read from a file), each sample
  * into a fresh layer. Peer: GNU `tar -xpf` of the same file into an empty
- * directory, then `sync` (the drivers sync what they write too).
+ * directory, then fsync of what it wrote (the drivers sync what they write too).
  */
 export const applyScenario: Scenario = {
   name: 'apply',
