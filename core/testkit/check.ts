@@ -3,7 +3,7 @@ import type { ExecutionContext } from 'ava';
 import type { DriverCapabilities } from '../driver.js';
 import { isStrataError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
-import type { Harness } from './harness.js';
+import type { ChainStep, Harness } from './harness.js';
 
 /** One conformance check: a scenario run in a fresh harness. */
 export interface Check {
@@ -18,6 +18,17 @@ export interface Check {
     readonly capability?: (caps: DriverCapabilities) => string | undefined;
   };
   run(h: Harness, t: ExecutionContext): Promise<void>;
+}
+
+/** A check that is only a stack of steps, each layer compared with the oracle. */
+export function chainCheck(title: string, steps: readonly ChainStep[], needs?: Check['needs']): Check {
+  return {
+    title,
+    ...(needs === undefined ? {} : { needs }),
+    async run(h, t) {
+      await h.chain(t, steps);
+    },
+  };
 }
 
 /** Asserts that promise fails with a StrataError of code. */

@@ -20,6 +20,9 @@ export type DriverFactory = (home: string) => Promise<StorageDriver> | StorageDr
 /** How a step reaches the layer: a tarball through applyDiff, edits through a writable mount, or both (two sibling layers). */
 export type Route = 'tar' | 'mount' | 'both';
 
+/** One layer of a `chain`: its ops, through both routes unless one is named. */
+export type ChainStep = readonly Op[] | { readonly ops: readonly Op[]; readonly route: Route };
+
 /** The oracle's calls may block: it is a plain directory nobody serves. */
 const inline: SysCalls = {
   async lsetxattr(path, name, value) {
@@ -132,6 +135,20 @@ export class Harness {
       this.#last.push(id);
     }
     return this.#last[0]!;
+  }
+
+  /**
+   * Runs steps as a stack, each on the layer the previous one made, then checks
+   * every layer of it again: children never change their parents.
+   */
+  async chain(t: ExecutionContext, steps: readonly ChainStep[]): Promise<string[]> {
+    const layers: string[] = [];
+    for (const step of steps) {
+      const { ops, route } = 'ops' in step ? step : { ops: step, route: 'both' as const };
+      layers.push(await this.step(t, layers.at(-1) ?? null, ops, route));
+    }
+    for (const id of layers) await this.verify(t, id);
+    return layers;
   }
 
   /** Applies ops to the oracle only (e.g. to state what a diff must reproduce). */

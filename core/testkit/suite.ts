@@ -5,6 +5,7 @@ import type { TestFn } from 'ava';
 import { canMount } from '../driver.js';
 import type { DriverCapabilities } from '../driver.js';
 import type { Check } from './check.js';
+import { chainChecks } from './checks-chains.js';
 import { layerChecks } from './checks-layers.js';
 import { mountChecks } from './checks-mounts.js';
 import { stackChecks } from './checks-stacks.js';
@@ -20,7 +21,7 @@ export interface SuiteOptions {
 }
 
 /** Every check, in the order they are registered. */
-export const checks: readonly Check[] = [...layerChecks, ...stackChecks, ...mountChecks];
+export const checks: readonly Check[] = [...layerChecks, ...chainChecks, ...stackChecks, ...mountChecks];
 
 /** What this machine offers the driver, found once before any check is registered. */
 interface Survey {
