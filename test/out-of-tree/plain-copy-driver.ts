@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { inject, injectable } from 'inversify';
 import {
   DirectoryLayers, DriverContext, ErrorCode, MountCounts, StrataError,
-  bindMount, capabilities, deletingWhiteouts, extractLayer, unmountPath,
+  bindMount, capabilities, deletingWhiteouts, errnoOf, extractLayer, unmountPath,
 } from '../../core/index.js';
 import type { CreateOptions, LayerUsage, ProbeResult, StorageDriver } from '../../core/index.js';
 
@@ -126,8 +126,9 @@ export class PlainCopyDriver extends DirectoryLayers implements StorageDriver {
   async #meta(id: string): Promise<{ parent: string | null; writable: boolean }> {
     try {
       return JSON.parse(await readFile(join(this.#dir(id), 'meta.json'), 'utf8'));
-    } catch {
-      throw new StrataError(ErrorCode.ENOLAYER, `no layer ${id}`);
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') throw new StrataError(ErrorCode.ENOLAYER, `no layer ${id}`);
+      throw err;
     }
   }
 
