@@ -62,10 +62,13 @@ async function main(): Promise<void> {
   const fuse = new StrataFuse(target, fuseOps(union, logFault), mountOptions(writable, privileged), extraLibfuseOptions(writable));
   await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
 
+  // fuse-native's handles do not hold the event loop open: this timer does, until the mount ends.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    clearInterval(keepAlive);
     fuse.unmount((err) => {
       if (err) {
         try {

@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import type { ExecutionContext, TestFn } from 'ava';
+import tarStream from 'tar-stream';
+import type { StorageDriver } from '../../core/index.js';
+import { registerUnless } from '../../core/testkit/index.js';
+import { FuseDriver } from '../../drivers/fuse/index.js';
+import { OverlayDriver } from '../../drivers/overlay/index.js';
+import { unmet } from '../helpers/prerequisites.js';
+import type { Need } from '../helpers/prerequisites.js';
+
+export const run = promisify(execFile);
+
+/** A fixed mtime (seconds) so stacks built at different moments compare equal. */
+export const SECONDS = 1_700_000_000;
+
+/** Registers a serial test needing every one of `needs`; see test/helpers/prerequisites.ts. */
+export async function testNeedingAll(test: TestFn, needs: readonly Need[], title: string, impl: (t: ExecutionContext) => Promise<void>): Promise<void> {
+  let reason: string | undefined;
+  for (const need of needs) reason ??= await unmet(need);
+  registerUnless(test, reason === undefined ? undefined : { reason, prerequisite: true }, title, impl);
+}
+
+/** A driver of kind in a fresh temp home; its mounts are dropped and its files removed when the test ends. */
+export async function newDriver(t: ExecutionContext, kind: 'fuse' | 'overlay'): Promise<StorageDriver> {
+  const work = await mkdtemp(join(tmpdir(), `strata-${kind}-`));
+  const home = join(work, 'home');
+  const driver = kind === 'fuse' ? new FuseDriver({ home, options: {} }) : new OverlayDriver({ home, options: {} });
+  await driver.init();
+  t.teardown(async () => {
+    for (const id of await readdir(join(home, 'layers')).catch(() => [] as string[])) {
+      for (let n = await driver.mountCount(id).catch(() => 0); n > 0; n--) await driver.unmount(id);
+    }
+    await rm(work, { recursive: true, force: true });
+  });
+  return driver;
+}
+
+/** One tar entry: name ending '/' = directory, `->x` = symlink to x, '' after `.wh.` = whiteout, else a file. */
+export type Spec = Record<string, string>;
+
+export function layerTar(spec: Spec): Readable {
+  const pack = tarStream.pack();
+  const mtime = new Date(SECONDS * 1000);
+  for (const [name, value] of Object.entries(spec)) {
+    if (name.endsWith('/')) pack.entry({ name, type: 'directory', mode: 0o755, mtime });
+    else if (value.startsWith('->')) pack.entry({ name, type: 'symlink', linkname: value.slice(2), mtime });
+    else pack.entry({ name, type: 'file', mode: name.includes('bin/') ? 0o755 : 0o644, mtime }, value);
+  }
+  pack.finalize();
+  return Readable.from(pack);
+}
+
+/** The 3-layer stack every program test uses: base, a layer of changes and deletions, a layer with an opaque dir. */
+export const STACK: readonly Spec[] = [
+  {
+    'etc/': '', 'etc/motd': 'hello\n', 'etc/conf/': '', 'etc/conf/a': 'a\n', 'etc/conf/b': 'b\n',
+    'usr/': '', 'usr/bin/': '', 'usr/bin/tool': '#!/bin/sh\necho v1\n', 'usr/share/': '', 'usr/share/doc/': '',
+    'usr/share/doc/readme': 'read me\n'.repeat(5000), 'lib/': '', 'lib/libc': 'libc\n'.repeat(20000),
+  },
+  {
+    'usr/bin/tool': '#!/bin/sh\necho v2\n', 'usr/lib/': '', 'usr/lib/libx': 'x\n', 'var/': '', 'var/log/': '',
+    'var/log/old': 'old\n', 'etc/conf/.wh.b': '', 'etc/link': '->motd',
+  },
+  {
+    'etc/.wh.motd': '', 'home/': '', 'home/u/': '', 'home/u/notes': 'notes\n', 'usr/share/doc/.wh..wh..opq': '',
+    'usr/share/doc/new': 'new doc\n',
+  },
+];
+
+/** Applies STACK as read-only layers s0, s1, s2 (then a writable layer `rw` on top when asked). */
+export async function buildStack(driver: StorageDriver, writableTop: boolean): Promise<string> {
+  let parent: string | null = null;
+  for (const [i, spec] of STACK.entries()) {
+    const id = `s${i}`;
+    await driver.create(id, parent, { writable: false });
+    await driver.applyDiff(id, parent, layerTar(spec));
+    parent = id;
+  }
+  if (!writableTop) return parent!;
+  await driver.create('rw', parent, { writable: true });
+  return 'rw';
+}
+
+/** Runs a shell script in dir (a child process: never this process touching a mount). */
+export async function sh(dir: string, script: string): Promise<string> {
+  return (await run('sh', ['-c', `set -e\n${script}`], { cwd: dir, maxBuffer: 64 * 1024 * 1024 })).stdout;
+}
+
+/** `find -type f | xargs sha256sum`, sorted: every file's content under dir. */
+export function fileHashes(dir: string): Promise<string> {
+  return sh(dir, 'find . -type f -print0 | sort -z | xargs -0 -r sha256sum');
+}
+
+export async function bytesOf(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
