@@ -14,6 +14,8 @@ import type { ExtentStore } from './extent-store.js';
 import { type NodeMeta, xattrStrings } from './node.js';
 import { type LeafNode, WorkDir, type WorkTree } from './work-tree.js';
 
+/** aufs' own entries (`.wh..wh.plnk`, `.wh..wh.aufs`): skipped, as core's extractor does. */
+const AUFS_META_PREFIX = WHITEOUT_PREFIX + WHITEOUT_PREFIX;
 /** Driver bookkeeping names a tar may not set. */
 const RESERVED_XATTR = 'trusted.overlay.';
 
@@ -30,11 +32,13 @@ const RESERVED_XATTR = 'trusted.overlay.';
  * Returns the bytes of regular-file content written. Nothing is committed here.
  *
  * Fails with EUNSAFEARCHIVE naming the entry when a parent is a symlink or any
- * non-directory, a whiteout names "", "." or "..", a hardlink resolves through a
- * symlink, an entry sets a trusted.overlay.* xattr or is deeper than 1024
- * components; with EBADARCHIVE for a hardlink whose target is absent or a
- * directory, or a root entry that is not a directory; and with what
- * readLayerTar and the extent store fail with.
+ * non-directory, a ".wh." name is used as a directory, a whiteout names "", "."
+ * or "..", a hardlink resolves through a symlink or names a directory or the
+ * root, the root entry is not a directory, an entry sets a trusted.overlay.*
+ * xattr or is deeper than MAX_DEPTH components; with EBADARCHIVE for a
+ * hardlink whose target is absent; and with what readLayerTar and the extent
+ * store fail with. Device nodes are accepted: here they are only metadata
+ * (materialising one for a mount needs root, as mknod does).
  */
 export async function applyLayerTar(tree: WorkTree, lower: TreeReader, extents: ExtentStore, tar: Readable, created: Set<string>): Promise<number> {
   const session = new ApplySession(tree, lower);
@@ -91,9 +95,12 @@ class ApplySession {
   async apply(header: LayerTarHeader): Promise<void> {
     const parts = header.name === '.' ? [] : header.name.split('/');
     const base = parts.at(-1);
-    if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(header.name, parts);
+    if (base !== undefined && base.startsWith(WHITEOUT_PREFIX)) {
+      if (base !== OPAQUE_MARKER && base.startsWith(AUFS_META_PREFIX)) return; // aufs bookkeeping (.wh..wh.plnk ...), not a whiteout
+      return this.#whiteout(header.name, parts);
+    }
     if (parts.length === 0) {
-      if (header.type !== 'directory') throw bad(header.name, 'the layer root must be a directory');
+      if (header.type !== 'directory') throw unsafe(header.name, `cannot turn the layer root into a ${header.type}`);
       this.#tree.root.meta = metaOf(header);
       return;
     }
@@ -140,6 +147,7 @@ class ApplySession {
    */
   async #parentFor(header: LayerTarHeader, parts: readonly string[]): Promise<WorkDir> {
     if (parts.length > MAX_DEPTH) throw unsafe(header.name, `deeper than ${MAX_DEPTH} components`);
+    if (parts.slice(0, -1).some((part) => part.startsWith(WHITEOUT_PREFIX))) throw unsafe(header.name, 'a whiteout name is used as a directory');
     let dir = this.#tree.root;
     let path = '/';
     for (const name of parts.slice(0, -1)) {
@@ -214,11 +222,13 @@ class ApplySession {
   async #link(header: LayerTarHeader, parts: string[]): Promise<void> {
     const targetName = header.linkName ?? '';
     const targetParts = targetName === '.' || targetName === '' ? [] : targetName.split('/');
-    const targetDir = targetParts.length === 0 ? undefined : this.#existingDir(header.name, targetParts.slice(0, -1));
+    if (targetParts.length === 0) throw unsafe(header.name, 'hardlink to the layer root');
+    if (targetName === header.name) return;
+    const targetDir = this.#existingDir(header.name, targetParts.slice(0, -1));
     const slot = targetDir?.children.get(targetParts.at(-1)!);
     if (!targetDir || !slot) throw bad(header.name, `hardlink target ${targetName} does not exist`);
     const node = this.#tree.nodeOf(slot);
-    if (node.type === 'directory') throw bad(header.name, `hardlink target ${targetName} is a directory`);
+    if (node.type === 'directory') throw unsafe(header.name, `hardlink to a directory (${targetName})`);
     if (node.type !== 'file') return this.place(header, node);
     const group = node.group ?? '/' + targetName;
     const members = this.#groups.get(group) ?? new Set(['/' + targetName]);

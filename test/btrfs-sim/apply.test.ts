@@ -51,3 +51,26 @@ test('a truncated tar fails with EBADARCHIVE and leaves no layer content and no 
   t.is(await extentFileCount(home), 0);
   t.deepEqual(await driver.check(), []);
 });
+
+test('hostile entries are refused as core\'s extractor refuses them, naming the entry', async (t) => {
+  const { driver } = await freshDriver(t);
+  await driver.create('base', null, { writable: false });
+  await driver.applyDiff('base', null, layerTar([[{ name: 'dir', type: 'directory' }], [{ name: 'f' }, 'f']]));
+  const cases: Array<[string, Parameters<typeof layerTar>[0], string]> = [
+    ['a whiteout name as a directory', [[{ name: '.wh.x/y' }, 'y']], 'EUNSAFEARCHIVE'],
+    ['a hardlink to a directory', [[{ name: 'l', type: 'link', linkname: 'dir' }]], 'EUNSAFEARCHIVE'],
+    ['a hardlink to nothing', [[{ name: 'l', type: 'link', linkname: 'nowhere' }]], 'EBADARCHIVE'],
+    ['a whiteout of ".."', [[{ name: 'dir/.wh...' }]], 'EUNSAFEARCHIVE'],
+    ['a reserved xattr', [[{ name: 'x', pax: { 'SCHILY.xattr.trusted.overlay.opaque': 'y' } }, 'x']], 'EUNSAFEARCHIVE'],
+    ['a file below a file', [[{ name: 'f/inner' }, 'i']], 'EUNSAFEARCHIVE'],
+  ];
+  for (const [what, items, code] of cases) {
+    const id = `c${cases.findIndex((c) => c[0] === what)}`;
+    await driver.create(id, 'base', { writable: false });
+    const err = await t.throwsAsync(driver.applyDiff(id, 'base', layerTar(items)), undefined, what);
+    t.is((err as { code?: string }).code, code, what);
+    t.true(err!.message.includes(JSON.stringify(String(items[0]![0].name))), `${what}: ${err!.message}`);
+    t.deepEqual(await driver.changes(id, 'base'), [], `${what}: nothing visible`);
+  }
+  t.deepEqual(await driver.check(), []);
+});
