@@ -150,7 +150,7 @@ function typeOf(st: BigIntStats): EntryType {
 }
 
 /** Linux's dev_t encoding (glibc gnu_dev_major/minor). */
-function splitRdev(rdev: bigint): { major: number; minor: number } {
+export function splitRdev(rdev: bigint): { major: number; minor: number } {
   const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
   const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
   return { major: Number(major), minor: Number(minor) };

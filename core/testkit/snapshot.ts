@@ -3,6 +3,7 @@ import { closeSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, co
 import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { splitRdev } from '../directory-tree.js';
 import { sys } from '../sys/index.js';
 import { compareNames, layerPathJoin } from '../tree.js';
 import type { EntryStat, EntryType, TreeReader } from '../tree.js';
@@ -123,7 +124,6 @@ function hashFileSync(path: string): string {
 function entryStatOf(st: BigIntStats, linkTarget: string | undefined): EntryStat {
   const type: EntryType = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink'
     : st.isCharacterDevice() ? 'char' : st.isBlockDevice() ? 'block' : st.isFIFO() ? 'fifo' : 'socket';
-  const rdev = st.rdev;
   return {
     type,
     mode: Number(st.mode & 0o7777n),
@@ -134,8 +134,6 @@ function entryStatOf(st: BigIntStats, linkTarget: string | undefined): EntryStat
     nlink: Number(st.nlink),
     ino: `${st.dev}:${st.ino}`,
     ...(linkTarget === undefined ? {} : { linkTarget }),
-    ...(type === 'char' || type === 'block'
-      ? { rdev: { major: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)), minor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)) } }
-      : {}),
+    ...(type === 'char' || type === 'block' ? { rdev: splitRdev(st.rdev) } : {}),
   };
 }

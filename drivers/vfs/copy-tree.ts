@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readdir, readlink, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sys } from '../../core/index.js';
+import { splitRdev, sys } from '../../core/index.js';
 
 /**
  * Copies the tree at `source` to `target` (which must not exist) as `cp -a`
@@ -34,7 +34,8 @@ async function copyEntry(source: string, target: string, links: Map<string, stri
   } else if (st.isSymbolicLink()) {
     await symlink(await readlink(source), target);
   } else {
-    sys.mknod(target, st.mode, deviceMajor(st.rdev), deviceMinor(st.rdev));
+    const { major, minor } = splitRdev(BigInt(st.rdev));
+    sys.mknod(target, st.mode, major, minor);
   }
   await copyMetadata(source, target, st);
 }
@@ -48,13 +49,4 @@ async function copyMetadata(source: string, target: string, st: Stats): Promise<
   // chmod after chown: chown clears setuid/setgid. Symlinks have no mode of their own.
   if (!st.isSymbolicLink()) await chmod(target, st.mode & 0o7777);
   await lutimes(target, st.atime, st.mtime);
-}
-
-/** Linux dev_t encoding (glibc gnu_dev_major/minor). */
-export function deviceMajor(rdev: number): number {
-  return Number(((BigInt(rdev) >> 8n) & 0xfffn) | ((BigInt(rdev) >> 32n) & ~0xfffn));
-}
-
-export function deviceMinor(rdev: number): number {
-  return Number((BigInt(rdev) & 0xffn) | ((BigInt(rdev) >> 12n) & ~0xffn));
 }
