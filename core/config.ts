@@ -30,7 +30,7 @@ export interface ConfigOverrides {
   readonly config?: string;
 }
 
-export const DEFAULT_DRIVER = 'vfs';
+export const DEFAULT_DRIVER = 'overlay';
 
 /** /var/lib/strata for root, else $XDG_DATA_HOME/strata (~/.local/share/strata). */
 export function defaultRoot(): string {
