@@ -31,6 +31,9 @@ test('hard links share one node and go back out as a link entry', async (t) => {
   const [a, b] = [await driver.stat('base', '/a'), await driver.stat('base', '/b')];
   t.is(a?.ino, b?.ino);
   t.is(a?.nlink, 2);
+  const usage = await driver.usage('base');
+  t.is(usage.sharedBytes, 0, 'links inside one layer are its own, not shared');
+  t.is(usage.inodes, 2, 'the root and the one file node both paths name');
   // Round trip: the diff applied to a fresh base gives the same tree and the same diff bytes.
   await driver.create('copy', null, { writable: false });
   const size = await driver.applyDiff('copy', null, await driver.diff('base', null));

@@ -13,11 +13,16 @@ const step = fc.oneof(
   fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }),
 );
 
-function storeCounts(home: string): { nodes: number; extents: number } {
+/** Rows of the store and the bytes they account for (node bodies plus extent contents). */
+function storeCounts(home: string): { nodes: number; extents: number; bytes: number } {
   const db = new Database(join(home, 'btrfs-sim.db'), { readonly: true });
   try {
-    const count = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { nodes: count('nodes'), extents: count('extents') };
+    const value = (sql: string): number => (db.prepare(sql).get() as { n: number | null }).n ?? 0;
+    return {
+      nodes: value('SELECT count(*) AS n FROM nodes'),
+      extents: value('SELECT count(*) AS n FROM extents'),
+      bytes: value('SELECT sum(length(body)) AS n FROM nodes') + value('SELECT sum(size) AS n FROM extents'),
+    };
   } finally {
     db.close();
   }
@@ -56,14 +61,23 @@ test('removing layers in any order leaves no unreferenced node or extent', async
       let k = 0;
       while (live.length > 0) {
         let idx = order[k++ % order.length]! % live.length;
-        while (!(await driver.remove(live[idx]!).then(() => true, (err: unknown) => (isStrataError(err, 'ELAYERHASCHILDREN') ? false : Promise.reject(err))))) {
+        for (;;) {
+          const usage = await driver.usage(live[idx]!);
+          const before = storeCounts(home);
+          const removed = await driver.remove(live[idx]!).then(() => true, (err: unknown) => (isStrataError(err, 'ELAYERHASCHILDREN') ? false : Promise.reject(err)));
+          if (removed) {
+            const after = storeCounts(home);
+            t.is(before.bytes - after.bytes, usage.bytes, 'usage().bytes is exactly what removing the layer frees');
+            t.is(before.nodes - after.nodes, usage.inodes);
+            break;
+          }
           idx = (idx + 1) % live.length;
         }
         live.splice(idx, 1);
         t.deepEqual(await driver.check(), []);
       }
       run++;
-      t.deepEqual(storeCounts(home), { nodes: 0, extents: 0 });
+      t.deepEqual(storeCounts(home), { nodes: 0, extents: 0, bytes: 0 });
       t.is(await extentFileCount(home), 0);
       return true;
     }),
