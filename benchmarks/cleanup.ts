@@ -26,5 +26,5 @@ export async function removeTree(dir: string): Promise<void> {
     }
   }
   if ((await mountsUnder(dir)).length > 0) throw new Error(`cannot remove ${dir}: mounts remain below it`);
-  await rm(dir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }

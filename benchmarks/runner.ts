@@ -57,12 +57,17 @@ export async function runBench(
   const results = new ResultLog(log);
   const drivers: DriverInfo[] = [];
   const ownWork = options.workDir === undefined;
-  // Interrupted: detach what is mounted below the work dir and remove it, then exit.
+  // Interrupted: stop at the next scenario boundary; `finally` then detaches the
+  // mounts below the work dir and removes it, and the run fails with the signal.
+  let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    log(`strata bench: ${signal}: cleaning up ${work}`);
-    void (ownWork ? removeTree(work) : Promise.resolve()).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    interrupted = signal;
+    log(`strata bench: ${signal}: stopping after the current measurement, then cleaning up ${work}`);
   };
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  const checkInterrupted = (): void => {
+    if (interrupted !== undefined) throw new StrataError(ErrorCode.EIO, `interrupted by ${interrupted}`);
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
     const names = await driverNames(work, modules, options.drivers);
     const machine = await machineInfo(work);
@@ -74,11 +79,13 @@ export async function runBench(
     log(`strata bench (${plan.mode}): drivers ${names.join(', ') || '(none registered)'}; scenarios ${options.scenarios.join(', ')}; work dir ${work}`);
 
     for (const scenario of scenarios) {
+      checkInterrupted();
       const t0 = nowMs();
       await scenario.runPeers(ctx).catch((err: unknown) => log(`  peers of ${scenario.name} failed: ${reasonOf(err)}`));
       log(`peers: ${scenario.name} done in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
     }
     for (const name of names) {
+      checkInterrupted();
       log(`driver: ${name}`);
       const opened = await DriverSession.open(name, sessionRoot(work, name), modules).catch((err: unknown) => ({ unavailable: `cannot start: ${reasonOf(err)}` }));
       if (!(opened instanceof DriverSession)) {
@@ -92,6 +99,7 @@ export async function runBench(
       drivers.push({ name, available: true, ...(probe.reason ? { reason: probe.reason } : {}), capabilities: capabilityRecord(opened.capabilities) });
       try {
         for (const scenario of scenarios) {
+          checkInterrupted();
           const t0 = nowMs();
           await scenario.runDriver(ctx, opened).catch((err: unknown) => {
             results.add({ scenario: scenario.name, case: 'all', params: {}, subject: name, kind: 'driver', metric: 'time', unit: 'ms', samples: [], skipped: `failed: ${reasonOf(err)}` });
