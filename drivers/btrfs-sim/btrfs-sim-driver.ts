@@ -82,8 +82,12 @@ interface Open {
  * deadlock risk, and the cost — O(tree) at mount and at the last unmount — is
  * paid once per container run, not per lookup. While a writable layer is
  * mounted, its lookups, diff and changes read the mounted directory (naive
- * diff), so they agree with what processes see. A read-only layer's directory
- * is bind-mounted read-only onto itself (root needed), so writes fail with EROFS.
+ * diff), so they agree with what processes see; `usage` and a snapshot taken
+ * of it (`create` with it as parent) see the tree as of its last fold-back.
+ * A read-only layer's directory is bind-mounted read-only onto itself (root
+ * needed), so writes fail with EROFS. Known cost: the fold-back re-reads and
+ * re-hashes every file of the mounted tree (unchanged content still finds its
+ * existing extents, so nothing is stored twice).
  *
  * Home layout: `btrfs-sim.db` (layers, nodes, reference counts),
  * `extents/<2 hex>/<sha256>`, `mnt/<id>`, `tmp/`.
