@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { sys, S_IFCHR } from '../sys/index.js';
-import { errnoOf } from '../errors.js';
+import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import type { EntryStat } from '../tree.js';
 
 /**
@@ -48,9 +48,18 @@ export function isOpaqueDir(fsPath: string): boolean {
   return false;
 }
 
-/** Creates a whiteout at fsPath (nothing may exist there). Fails with the errno of mknod. */
+/**
+ * Creates a whiteout at fsPath (nothing may exist there). Fails with
+ * EDRIVERUNAVAILABLE where the process may not make it (unprivileged before
+ * Linux 5.8, which allows anyone a whiteout), else with the errno of mknod.
+ */
 export function makeWhiteout(fsPath: string): void {
-  sys.mknod(fsPath, S_IFCHR, 0, 0);
+  try {
+    sys.mknod(fsPath, S_IFCHR, 0, 0);
+  } catch (err) {
+    if (errnoOf(err) !== 'EPERM') throw err;
+    throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `cannot record a deletion at ${fsPath}: this kernel lets only CAP_MKNOD make whiteouts (device 0/0)`, { cause: err });
+  }
 }
 
 /** Marks the directory at fsPath opaque under the given xattr name. */
