@@ -1,7 +1,8 @@
 import test from 'ava';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorCode, naiveDiff, sys } from '../../core/index.js';
+import { ErrorCode, compareUpper, naiveDiff, sys } from '../../core/index.js';
+import type { DiffEntry, TreeReader } from '../../core/index.js';
 import { SECONDS, bytesOf, describeTree, homeOf, layerTar, layerTree, newDriver } from './fixtures.js';
 
 /** A 3-layer image: base, a layer deleting and replacing things, a layer re-creating an opaque dir. */
@@ -73,4 +74,32 @@ test('a diff applied on another root gives the same union', async (t) => {
     t.deepEqual(await describeTree(layerTree(other, id)), await describeTree(layerTree(driver, id)), `layer ${id}`);
     parent = id;
   }
+});
+
+test('the native diff asks the parent union only about paths the layer holds', async (t) => {
+  const driver = await newDriver(t);
+  const spec: Record<string, string> = { 'big/': '', 'small/': '', 'small/keep': 'k', 'small/gone': 'g' };
+  for (let i = 0; i < 300; i++) spec[`big/f${i}`] = `file ${i}`;
+  await driver.create('base', null, { writable: false });
+  await driver.applyDiff('base', null, layerTar(spec));
+  await driver.create('upper', 'base', { writable: false });
+  await driver.applyDiff('upper', 'base', layerTar({ 'small/.wh.gone': '', 'small/new': 'n' }));
+
+  const asked: string[] = [];
+  const base = layerTree(driver, 'base');
+  const counting: TreeReader = {
+    stat: (p) => (asked.push(`stat ${p}`), base.stat(p)),
+    readdir: (p) => (asked.push(`readdir ${p}`), base.readdir(p)),
+    read: (p) => (asked.push(`read ${p}`), base.read(p)),
+    xattrs: (p) => (asked.push(`xattrs ${p}`), base.xattrs(p)),
+  };
+  const upperDir = join(homeOf(driver), 'layers', 'upper', 'diff');
+  const entries: DiffEntry[] = [];
+  for await (const e of compareUpper(upperDir, counting, layerTree(driver, 'upper'))) entries.push(e);
+  t.deepEqual(entries, [
+    { kind: 'delete', path: '/small/gone' },
+    { kind: 'add', path: '/small/new' },
+  ]);
+  t.false(asked.some((q) => q.includes('/big')), 'nothing under /big, which the layer does not hold');
+  t.deepEqual(asked.filter((q) => q.startsWith('readdir')), ['readdir /small'], 'only the directory with a whiteout is listed');
 });
