@@ -13,6 +13,30 @@ import type { Op } from './ops.js';
 /** Every eighth layer of a long stack goes through a mount, so mount-made layers are parents too. */
 const routeOf = (i: number): Route => (i % 8 === 7 ? 'mount' : 'tar');
 
+/** A base and the edits over it that the diff checks compare: changes, deletions, an opaque re-create, a chmod. */
+const DIFF_BASE: readonly Op[] = [
+  { op: 'mkdir', path: '/etc' },
+  { op: 'write', path: '/etc/a', data: 'a' },
+  { op: 'write', path: '/etc/b', data: 'bbbb' },
+  { op: 'mkdir', path: '/gone' },
+  { op: 'write', path: '/gone/x', data: 'x' },
+  { op: 'write', path: '/keep', data: 'keep' },
+  { op: 'mkdir', path: '/o' },
+  { op: 'write', path: '/o/old', data: 'old' },
+];
+const DIFF_EDITS: readonly Op[] = [
+  { op: 'write', path: '/etc/a', data: 'a, changed' },
+  { op: 'remove', path: '/etc/b' },
+  { op: 'chmod', path: '/etc', mode: 0o700 },
+  { op: 'remove', path: '/gone' },
+  { op: 'mkdir', path: '/new' },
+  { op: 'write', path: '/new/file', data: 'new file' },
+  { op: 'chmod', path: '/keep', mode: 0o600 },
+  { op: 'remove', path: '/o' },
+  { op: 'mkdir', path: '/o' },
+  { op: 'write', path: '/o/new', data: 'new' },
+];
+
 /** Sum of regular-file sizes in a tar, and its entry names. */
 async function tarContents(tar: Buffer): Promise<{ fileBytes: number; names: string[] }> {
   let fileBytes = 0;
@@ -67,22 +91,8 @@ export const stackChecks: readonly Check[] = [
     title: 'diff → apply round trip: same diffID, size, deletions kept',
     async run(h, t) {
       const d = h.driver;
-      const base = await h.step(t, null, [
-        { op: 'mkdir', path: '/etc' },
-        { op: 'write', path: '/etc/a', data: 'a' },
-        { op: 'write', path: '/etc/b', data: 'bbbb' },
-        { op: 'mkdir', path: '/gone' },
-        { op: 'write', path: '/gone/x', data: 'x' },
-        { op: 'write', path: '/keep', data: 'keep' },
-      ], 'tar');
-      const child = await h.step(t, base, [
-        { op: 'write', path: '/etc/a', data: 'a, changed' },
-        { op: 'remove', path: '/etc/b' },
-        { op: 'remove', path: '/gone' },
-        { op: 'mkdir', path: '/new' },
-        { op: 'write', path: '/new/file', data: 'new file' },
-        { op: 'chmod', path: '/keep', mode: 0o600 },
-      ]);
+      const base = await h.step(t, null, DIFF_BASE, 'tar');
+      const child = await h.step(t, base, DIFF_EDITS);
       const expected = h.oracle;
       const diff = await bytesOf(await d.diff(child, base));
       t.deepEqual(await bytesOf(await d.diff(child, base)), diff, 'diff is deterministic');
@@ -141,21 +151,8 @@ export const stackChecks: readonly Check[] = [
     needs: { capability: (caps) => (caps.nativeDiff ? undefined : 'nativeDiff is false: diff is core\'s naive diff already') },
     async run(h, t) {
       const d = h.driver;
-      const base = await h.step(t, null, [
-        { op: 'mkdir', path: '/d' },
-        { op: 'write', path: '/d/a', data: 'a' },
-        { op: 'write', path: '/d/b', data: 'b' },
-        { op: 'mkdir', path: '/o' },
-        { op: 'write', path: '/o/old', data: 'old' },
-      ], 'tar');
-      await h.step(t, base, [
-        { op: 'write', path: '/d/a', data: 'a2' },
-        { op: 'remove', path: '/d/b' },
-        { op: 'remove', path: '/o' },
-        { op: 'mkdir', path: '/o' },
-        { op: 'write', path: '/o/new', data: 'new' },
-        { op: 'chmod', path: '/d', mode: 0o700 },
-      ]);
+      const base = await h.step(t, null, DIFF_BASE, 'tar');
+      await h.step(t, base, DIFF_EDITS);
       for (const id of h.lastLayers) {
         for (const parent of [base, null]) {
           const native = await bytesOf(await d.diff(id, parent));
