@@ -60,13 +60,15 @@ async function main(): Promise<void> {
     privileged,
   });
   const fuse = new StrataFuse(target, fuseOps(union, logFault), mountOptions(writable, privileged), extraLibfuseOptions(writable));
-  await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
-
   // fuse-native's handles do not hold the event loop open: this timer does, until the mount ends.
   const keepAlive = setInterval(() => undefined, 1 << 30);
+  let mounted = false;
   let stopping = false;
   const stop = () => {
-    if (stopping) return;
+    if (stopping || !mounted) {
+      stopping = true; // a signal while mounting: stop once mounted
+      return;
+    }
     stopping = true;
     clearInterval(keepAlive);
     fuse.unmount((err) => {
@@ -80,10 +82,17 @@ async function main(): Promise<void> {
       process.exit(0);
     });
   };
+  // Before mounting: the mount shows in mountinfo (and the driver returns) before fuse.mount's callback runs.
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('uncaughtException', (err) => logFault('uncaught', '', err));
   process.on('unhandledRejection', (err) => logFault('unhandled', '', err));
+  await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
+  mounted = true;
+  if (stopping) {
+    stopping = false;
+    stop();
+  }
 }
 
 main().catch((err: unknown) => {
