@@ -1,0 +1,53 @@
+import test from 'ava';
+import { constants } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fuseOps } from '../../drivers/fuse/fuse-ops.js';
+import { UnionFs } from '../../drivers/fuse/union-fs.js';
+
+// The handler table without a mount: what each call answers fuse-native.
+
+type Answer = { result: number; value?: unknown };
+
+function call(ops: object, name: string, ...args: unknown[]): Promise<Answer> {
+  return new Promise((resolve) => {
+    (ops as Record<string, (...a: unknown[]) => void>)[name]!(...args, (result: number, value?: unknown) => resolve({ result, value }));
+  });
+}
+
+async function union(t: { teardown(fn: () => Promise<void>): void }, writable: boolean) {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-fuse-ops-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  for (const sub of ['upper', 'lower', 'work']) await mkdir(join(dir, sub));
+  await writeFile(join(dir, 'lower', 'f'), 'lower file');
+  return new UnionFs({ layers: [join(dir, 'upper'), join(dir, 'lower')], writable, workDir: join(dir, 'work'), opaqueXattr: 'user.overlay.opaque', privileged: false });
+}
+
+test('errors answer their errno; a bug inside a handler answers EIO for that call and is logged', async (t) => {
+  const u = await union(t, true);
+  const faults: string[] = [];
+  const ops = fuseOps(u, (op, path) => faults.push(`${op} ${path}`));
+  t.is((await call(ops, 'getattr', '/missing')).result, -constants.errno.ENOENT);
+  t.is((await call(ops, 'rmdir', '/f')).result, -constants.errno.ENOTDIR);
+  t.deepEqual(faults, [], 'errno answers are not faults');
+  const original = u.tree.locate.bind(u.tree);
+  u.tree.locate = () => { throw new TypeError('a bug'); };
+  t.is((await call(ops, 'getattr', '/f')).result, -constants.errno.EIO, 'a synchronous throw');
+  u.tree.locate = () => Promise.reject(new RangeError('another bug'));
+  t.is((await call(ops, 'readdir', '/')).result, -constants.errno.EIO, 'a rejection');
+  t.deepEqual(faults, ['getattr /f', 'readdir /']);
+  u.tree.locate = original;
+  const ok = await call(ops, 'getattr', '/f');
+  t.is(ok.result, 0, 'the next call is served');
+  t.like(ok.value, { size: 'lower file'.length });
+});
+
+test('a read-only union answers EROFS to every change', async (t) => {
+  const u = await union(t, false);
+  const ops = fuseOps(u, () => t.fail('no fault expected'));
+  for (const [name, ...args] of [['unlink', '/f'], ['mkdir', '/d', 0o755], ['create', '/n', 0o644], ['chmod', '/f', 0o600], ['rename', '/f', '/g'], ['open', '/f', 1]] as const) {
+    t.is((await call(ops, name, ...args)).result, -constants.errno.EROFS, name);
+  }
+  t.is((await call(ops, 'getattr', '/f')).result, 0, 'reads still work');
+});
