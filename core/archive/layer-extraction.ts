@@ -69,6 +69,8 @@ export class LayerExtraction implements NodeWriterContext {
       const host = hostPathOf(this.dir, sub, what);
       const stats = await lstatOrUndefined(host);
       if (stats?.isDirectory() === true) {
+        // An existing directory the tar does not list keeps its mode and mtime though entries change it.
+        if (!this.#deferred.has(host)) this.deferDirectory(host, stats.mode & 0o7777, stats.mtime);
         this.written.add(layerPath);
         this.#verified.add(layerPath);
         continue;
