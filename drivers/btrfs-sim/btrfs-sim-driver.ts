@@ -30,6 +30,7 @@ import type {
 } from '../../core/index.js';
 import { applyLayerTar } from './apply-tar.js';
 import { checkStore } from './check-store.js';
+import { readStamp, stamp, unchangedContent } from './clean-check.js';
 import { ExtentStore } from './extent-store.js';
 import { importTree, materialize } from './materialize.js';
 import { LayerTable, type LayerRow, openMetaDb } from './meta-db.js';
@@ -85,12 +86,13 @@ interface Open {
  * diff), so they agree with what processes see; `usage` and a snapshot taken
  * of it (`create` with it as parent) see the tree as of its last fold-back.
  * A read-only layer's directory is bind-mounted read-only onto itself (root
- * needed), so writes fail with EROFS. Known cost: the fold-back re-reads and
- * re-hashes every file of the mounted tree (unchanged content still finds its
- * existing extents, so nothing is stored twice).
+ * needed), so writes fail with EROFS. The fold-back re-reads only files whose
+ * ctime shows a change since the materialisation (clean-check.ts); unchanged
+ * content also finds its existing extents, so nothing is stored twice.
  *
  * Home layout: `btrfs-sim.db` (layers, nodes, reference counts),
- * `extents/<2 hex>/<sha256>`, `mnt/<id>`, `tmp/`.
+ * `extents/<2 hex>/<sha256>`, `mnt/<id>`, `stamps/<id>` (when a mount was
+ * materialised, see clean-check.ts), `tmp/`.
  */
 @injectable()
 export class BtrfsSimDriver implements StorageDriver {
@@ -114,7 +116,7 @@ export class BtrfsSimDriver implements StorageDriver {
 
   async init(): Promise<void> {
     if (this.#open) return;
-    for (const dir of ['mnt', 'tmp']) await mkdir(join(this.#home, dir), { recursive: true, mode: 0o700 });
+    for (const dir of ['mnt', 'stamps', 'tmp']) await mkdir(join(this.#home, dir), { recursive: true, mode: 0o700 });
     await this.#extents.init();
     const db = openMetaDb(join(this.#home, 'btrfs-sim.db'));
     this.#open = { db, layers: new LayerTable(db), nodes: new NodeStore(db) };
@@ -179,6 +181,7 @@ export class BtrfsSimDriver implements StorageDriver {
       await mkdir(temp, { mode: 0o700 });
       try {
         await materialize(nodes, this.#extents, row.root, temp);
+        await stamp(join(this.#home, 'tmp'), this.#stampPath(id));
         await rename(temp, path);
       } catch (err) {
         await rm(temp, { recursive: true, force: true });
@@ -278,8 +281,12 @@ export class BtrfsSimDriver implements StorageDriver {
   /** Reads a writable layer's mounted directory back into its tree. */
   async #foldBack(row: LayerRow): Promise<void> {
     const { nodes } = this.#state();
-    const reader = new DirectoryTree(this.#mountPath(row.id));
-    await this.#change(row, async (created) => ({ tree: await importTree(nodes, this.#extents, reader, created), result: undefined }));
+    const host = this.#mountPath(row.id);
+    const stampNs = await readStamp(this.#stampPath(row.id));
+    const original = new SimTree(nodes, this.#extents, row.root);
+    const unchanged = stampNs === undefined ? undefined : (path: string, size: number) => unchangedContent(host, path, size, stampNs, original);
+    const reader = new DirectoryTree(host);
+    await this.#change(row, async (created) => ({ tree: await importTree(nodes, this.#extents, reader, created, unchanged), result: undefined }));
   }
 
   /** The native comparison where both trees are stored; the naive one where either is a live writable mount. */
@@ -308,6 +315,12 @@ export class BtrfsSimDriver implements StorageDriver {
     const path = this.#mountPath(id);
     await unmountPath(path);
     await rm(path, { recursive: true, force: true });
+    await rm(this.#stampPath(id), { force: true });
+  }
+
+  /** The ctime stamp of a mount's materialisation (clean-check.ts). */
+  #stampPath(id: string): string {
+    return join(this.#home, 'stamps', id);
   }
 
   #mountPath(id: string): string {

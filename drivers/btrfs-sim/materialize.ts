@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { S_IFBLK, S_IFCHR, S_IFIFO, type TreeReader, layerPathJoin, sys } from '../../core/index.js';
 import type { ExtentStore } from './extent-store.js';
-import { type NodeMeta, type TreeNode, xattrStrings } from './node.js';
+import { type FileNode, type NodeMeta, type TreeNode, xattrStrings } from './node.js';
 import type { NodeStore } from './node-store.js';
 import { type Slot, WorkDir, WorkTree } from './work-tree.js';
 
@@ -60,14 +60,18 @@ async function applyMeta(host: string, node: TreeNode): Promise<void> {
   await lutimes(host, mtime, mtime);
 }
 
+/** The stored content a file at path of the given size certainly still holds, if known (see clean-check.ts). */
+export type UnchangedContent = (path: string, size: number) => Promise<FileNode | undefined>;
+
 /**
  * Reads a whole tree (the materialised directory of a mount, through
  * DirectoryTree) into a new WorkTree, storing file content as extents (ids of
  * extent files it creates go to `created`). Files sharing an `ino` with
  * nlink > 1 become one link group, named by the first path met. Cost: every
- * node and every byte of the tree. Fails with what `reader` fails with.
+ * node, and every byte of the files `unchanged` does not vouch for.
+ * Fails with what `reader` fails with.
  */
-export async function importTree(nodes: NodeStore, extents: ExtentStore, reader: TreeReader, created: Set<string>): Promise<WorkTree> {
+export async function importTree(nodes: NodeStore, extents: ExtentStore, reader: TreeReader, created: Set<string>, unchanged?: UnchangedContent): Promise<WorkTree> {
   const groups = new Map<string, string>();
   const metaOf = async (path: string): Promise<NodeMeta & { type: TreeNode['type'] }> => {
     const st = (await reader.stat(path))!;
@@ -81,7 +85,8 @@ export async function importTree(nodes: NodeStore, extents: ExtentStore, reader:
     const st = (await reader.stat(path))!;
     switch (type) {
       case 'file': {
-        const stored = await extents.write(await reader.read(path), created);
+        const kept = await unchanged?.(path, st.size);
+        const stored = kept ?? (await extents.write(await reader.read(path), created));
         let node: TreeNode = { type, ...meta, size: stored.size, extents: stored.extents };
         if (stored.inline !== undefined) node = { ...node, inline: stored.inline };
         if (st.nlink > 1) {

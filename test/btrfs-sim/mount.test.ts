@@ -1,4 +1,4 @@
-import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
 import { BtrfsSimDriver, EXTENT_SIZE } from '../../drivers/btrfs-sim/index.js';
@@ -37,6 +37,28 @@ await testNeeding(test, 'root', 'writes through a mount fold back into the tree 
   t.is(added?.ino, alias?.ino, 'the hard link survives the fold-back');
   t.is(await textOf(await driver.read('base', '/etc/conf')), 'old', 'the parent is untouched');
   t.is(await extentFileCount(home), 3, 'base keeps var/big; the new file adds one full and one 1-byte extent');
+  t.deepEqual(await driver.check(), []);
+});
+
+await testNeeding(test, 'root', 'the fold-back sees same-size rewrites, even with the old mtime put back', async (t) => {
+  const { driver } = await freshDriver(t);
+  await driver.create('base', null, { writable: false });
+  await driver.applyDiff('base', null, layerTar([[{ name: 'a' }, 'aaaa'], [{ name: 'b' }, Buffer.alloc(EXTENT_SIZE + 10, 1)], [{ name: 'c' }, 'cccc']]));
+  await driver.create('box', 'base', { writable: true });
+  const dir = await driver.mount('box');
+  const { mtime } = await stat(join(dir, 'b'));
+  await writeFile(join(dir, 'a'), 'AAAA'); // at once: likely in the same clock tick as the materialisation
+  const changed = Buffer.alloc(EXTENT_SIZE + 10, 1);
+  changed[EXTENT_SIZE + 3] = 2;
+  await writeFile(join(dir, 'b'), changed);
+  await utimes(join(dir, 'b'), mtime, mtime);
+  await driver.unmount('box');
+  t.deepEqual(await driver.changes('box', 'base'), [
+    { kind: 'C', path: '/a' },
+    { kind: 'C', path: '/b' },
+  ]);
+  t.is(await textOf(await driver.read('box', '/a')), 'AAAA');
+  t.is(await textOf(await driver.read('box', '/c')), 'cccc');
   t.deepEqual(await driver.check(), []);
 });
 
