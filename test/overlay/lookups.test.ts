@@ -1,6 +1,8 @@
 import test from 'ava';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import tarStream from 'tar-stream';
 import { ErrorCode, compareUpper, naiveDiff, sys } from '../../core/index.js';
 import type { DiffEntry, TreeReader } from '../../core/index.js';
 import { SECONDS, bytesOf, describeTree, homeOf, layerTar, layerTree, newDriver } from './fixtures.js';
@@ -102,4 +104,20 @@ test('the native diff asks the parent union only about paths the layer holds', a
   ]);
   t.false(asked.some((q) => q.includes('/big')), 'nothing under /big, which the layer does not hold');
   t.deepEqual(asked.filter((q) => q.startsWith('readdir')), ['readdir /small'], 'only the directory with a whiteout is listed');
+});
+
+test('a hardlink in a layer to a file only a lower layer holds reads that file', async (t) => {
+  const driver = await newDriver(t);
+  await driver.create('base', null, { writable: false });
+  await driver.applyDiff('base', null, layerTar({ 'bin/': '', 'bin/tool': 'the tool' }));
+  await driver.create('upper', 'base', { writable: false });
+  const pack = tarStream.pack();
+  pack.entry({ name: 'bin/alias', type: 'link', linkname: 'bin/tool', mtime: new Date(SECONDS * 1000) });
+  pack.finalize();
+  await driver.applyDiff('upper', 'base', Readable.from(pack));
+  t.is((await bytesOf(await driver.read('upper', '/bin/alias'))).toString(), 'the tool');
+  const [alias, tool] = [await driver.stat('upper', '/bin/alias'), await driver.stat('upper', '/bin/tool')];
+  t.is(alias!.ino, tool!.ino, 'one file under two names in the layer');
+  t.is((await bytesOf(await driver.read('base', '/bin/tool'))).toString(), 'the tool', 'the lower layer is untouched');
+  t.deepEqual(await driver.readdir('base', '/bin'), ['tool']);
 });
