@@ -55,6 +55,47 @@ export abstract class UpperLayerDriver implements StorageDriver {
 
   async close(): Promise<void> {}
 
+  /**
+   * For a subclass's `init`: makes the durable counts agree with what is
+   * really mounted after a crash or reboot. A layer live at its mount point
+   * with no count is released (`detach`); a count with nothing live, or of a
+   * layer that is gone, drops to 0.
+   */
+  protected async clearStaleMounts(mounts: MountHooks): Promise<void> {
+    const counted = new Map(await this.counts.entries());
+    for (const id of await this.home.ids()) {
+      const merged = this.home.paths(id).merged;
+      const live = await mounts.isLive(id, merged);
+      if (live && !counted.has(id)) await mounts.detach(id, merged);
+      if (!live && counted.has(id)) await this.counts.set(id, 0);
+      counted.delete(id);
+    }
+    for (const id of counted.keys()) await this.counts.set(id, 0);
+  }
+
+  /**
+   * The reference-counted part of `mount`: attaches id's union at its mount
+   * point when no reference is held or nothing is live there, then counts one
+   * more and returns the mount point. Fails with ENOLAYER, and as `attach` does.
+   */
+  protected async countedMount(id: string, mounts: MountHooks): Promise<string> {
+    await this.home.info(id);
+    const merged = this.home.paths(id).merged;
+    const count = await this.counts.get(id);
+    if (count === 0 || !(await mounts.isLive(id, merged))) await mounts.attach(id, merged);
+    await this.counts.set(id, count + 1);
+    return merged;
+  }
+
+  /** The reference-counted part of `unmount`: the last reference detaches. Fails with ENOLAYER. */
+  protected async countedUnmount(id: string, mounts: MountHooks): Promise<void> {
+    await this.home.info(id);
+    const count = await this.counts.get(id);
+    if (count === 0) return;
+    if (count === 1) await mounts.detach(id, this.home.paths(id).merged);
+    await this.counts.set(id, count - 1);
+  }
+
   async create(id: string, parent: string | null, options: CreateOptions): Promise<void> {
     await this.home.create(id, parent, options.writable);
   }
@@ -130,4 +171,14 @@ export abstract class UpperLayerDriver implements StorageDriver {
     const entries = parent === info.parent ? compareUpper(this.home.paths(id).diff, lower, upper) : undefined;
     return { lower, upper, entries };
   }
+}
+
+/** How a subclass's mounts are made, seen and ended, for the counted helpers of UpperLayerDriver. */
+export interface MountHooks {
+  /** Is id's union mounted (and answering) at merged now? */
+  isLive(id: string, merged: string): Promise<boolean>;
+  /** Mounts id's union at merged. */
+  attach(id: string, merged: string): Promise<void>;
+  /** Ends whatever is mounted at merged; nothing mounted is a no-op. */
+  detach(id: string, merged: string): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 import { DriverContext, ErrorCode, StrataError, UpperLayerDriver, capabilities, isMounted, unmountPath } from '../../core/index.js';
-import type { DriverCapabilities, ProbeResult } from '../../core/index.js';
+import type { DriverCapabilities, MountHooks, ProbeResult } from '../../core/index.js';
 import { mountOverlay } from './kernel-mount.js';
 import type { OverlayMountSpec } from './kernel-mount.js';
 import { clearProbe, probeKernelOverlay } from './overlay-probe.js';
@@ -43,6 +43,16 @@ export class OverlayDriver extends UpperLayerDriver {
     maxDepth: KERNEL_MAX_LOWERS,
   });
   #support: Promise<KernelOverlaySupport> | undefined;
+  /** Kernel overlayfs mounts at layers/<id>/merged, for the counted mount helpers. */
+  readonly #kernelMounts: MountHooks = {
+    isLive: (_id, merged) => isMounted(merged),
+    attach: async (id) => {
+      const support = await this.#kernelSupport();
+      if (!support.mountable) throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `cannot mount layer ${id}: ${support.reason}`);
+      await mountOverlay(await this.#mountSpec(id));
+    },
+    detach: (_id, merged) => unmountPath(merged),
+  };
 
   constructor(@inject(DriverContext) context: DriverContext) {
     super(context.home, { workDirs: true });
@@ -57,36 +67,15 @@ export class OverlayDriver extends UpperLayerDriver {
   override async init(): Promise<void> {
     await clearProbe(this.#probeDir());
     await super.init();
-    const counted = new Map(await this.counts.entries());
-    for (const id of await this.home.ids()) {
-      const merged = this.home.paths(id).merged;
-      const mounted = await isMounted(merged);
-      if (mounted && !counted.has(id)) await unmountPath(merged);
-      if (!mounted && counted.has(id)) await this.counts.set(id, 0);
-      counted.delete(id);
-    }
-    for (const id of counted.keys()) await this.counts.set(id, 0); // counts of layers that are gone
+    await this.clearStaleMounts(this.#kernelMounts);
   }
 
-  async mount(id: string): Promise<string> {
-    await this.home.info(id);
-    const target = this.home.paths(id).merged;
-    const count = await this.counts.get(id);
-    if (count === 0 || !(await isMounted(target))) {
-      const support = await this.#kernelSupport();
-      if (!support.mountable) throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `cannot mount layer ${id}: ${support.reason}`);
-      await mountOverlay(await this.#mountSpec(id));
-    }
-    await this.counts.set(id, count + 1);
-    return target;
+  mount(id: string): Promise<string> {
+    return this.countedMount(id, this.#kernelMounts);
   }
 
-  async unmount(id: string): Promise<void> {
-    await this.home.info(id);
-    const count = await this.counts.get(id);
-    if (count === 0) return;
-    if (count === 1) await unmountPath(this.home.paths(id).merged);
-    await this.counts.set(id, count - 1);
+  unmount(id: string): Promise<void> {
+    return this.countedUnmount(id, this.#kernelMounts);
   }
 
   protected async releaseMount(id: string): Promise<void> {
