@@ -131,6 +131,9 @@ export class BtrfsSimDriver implements StorageDriver {
     for (const row of layers.all()) {
       if (row.mounts > 0 && !(await exists(this.#mountPath(row.id)))) layers.setMounts(row.id, 0);
     }
+    for (const name of await readdir(join(this.#home, 'stamps'))) {
+      if ((layers.find(name)?.mounts ?? 0) === 0) await rm(this.#stampPath(name), { force: true });
+    }
   }
 
   async close(): Promise<void> {
