@@ -151,12 +151,6 @@ export class Harness {
     return layers;
   }
 
-  /** Applies ops to the oracle only (e.g. to state what a diff must reproduce). */
-  async edit(ops: readonly Op[]): Promise<Snapshot> {
-    await applyOps(this.#oracle, ops, EPOCH + ++this.#steps, inline);
-    return (this.#current = snapshotDir(this.#oracle));
-  }
-
   /** Records what id's union must be and checks it now. */
   async expect(t: ExecutionContext, id: string, snapshot: Snapshot): Promise<void> {
     this.#expected.set(id, snapshot);
@@ -198,13 +192,6 @@ export class Harness {
     this.#others.push(other);
     await other.init();
     return other;
-  }
-
-  /** The path of a fresh scratch directory in this check's temp folder. */
-  async scratch(name: string): Promise<string> {
-    const dir = join(this.#work, name);
-    await mkdir(dir);
-    return dir;
   }
 
   /** Unmounts what is still mounted, closes the driver, removes every file of the check. */
