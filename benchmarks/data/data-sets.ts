@@ -1,6 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tarExtract } from '../peers/tar-peer.js';
+import { untar } from '../peers/tar-peer.js';
 import { writeUpperDir } from '../peers/upper-dir.js';
 import type { LookupOps } from '../lookup-batches.js';
 import { type BaseTree, generateBaseTree } from './base-tree.js';
@@ -63,7 +63,7 @@ export class DataSets {
   baseDir(entries: number): Promise<string> {
     return this.#once(`base-dir:${entries}`, async () => {
       const dir = join(this.dir, `base-${entries}.d`);
-      await tarExtract(await this.baseTar(entries), dir);
+      await untar(await this.baseTar(entries), dir);
       return dir;
     });
   }
@@ -114,7 +114,7 @@ export class DataSets {
       const root = join(this.dir, `stack-${stack.base.entries}`);
       await mkdir(root, { recursive: true });
       const dirs = [join(root, '0')];
-      if ((await stat(dirs[0]!).catch(() => undefined)) === undefined) await tarExtract(await this.baseTar(stack.base.entries), dirs[0]!);
+      if ((await stat(dirs[0]!).catch(() => undefined)) === undefined) await untar(await this.baseTar(stack.base.entries), dirs[0]!);
       for (let i = 0; i < stack.layers.length; i++) {
         const dir = join(root, String(i + 1));
         await writeUpperDir(dir, stack.layers[i]!.items);

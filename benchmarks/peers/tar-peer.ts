@@ -30,6 +30,12 @@ export async function tarExtract(tarFile: string, dir: string): Promise<number> 
   return timeMs(() => run('bash', ['-c', 'set -o pipefail; tar -xpf "$1" -C "$2" && find "$2" \\( -type f -o -type d \\) -print0 | xargs -0 -r sync --', 'tar-extract', tarFile, dir]));
 }
 
+/** Unpacks a tarball for use as data (not timed, not synced). */
+export async function untar(tarFile: string, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await run('tar', ['-xpf', tarFile, '-C', dir]);
+}
+
 /** `cp -a --reflink=auto src dst`: what a full-copy snapshot costs outside strata; milliseconds. */
 export async function copyTree(src: string, dst: string): Promise<number> {
   return timeMs(() => run('cp', ['-a', '--reflink=auto', src, dst]));
