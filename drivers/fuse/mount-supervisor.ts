@@ -22,6 +22,12 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The line of a mount process's log that says why it failed: its own message, or the error Node printed. */
+function reasonIn(log: string): string {
+  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => l.startsWith('strata fuse:') || /^\w*Error\b/.test(l)) ?? lines.at(-1) ?? '';
+}
+
 /**
  * The processes that serve a home's FUSE mounts, one per mounted layer,
  * found again by any process of the store through `<dir>/<id>.pid`; each
@@ -64,7 +70,7 @@ export class MountSupervisor {
       if (exited !== undefined || Date.now() > deadline) {
         if (exited === undefined) process.kill(pid, 'SIGKILL');
         await rm(this.#pidFile(id), { force: true });
-        const said = (await readFile(this.#logFile(id), 'utf8').catch(() => '')).trim().split('\n').at(-1);
+        const said = reasonIn(await readFile(this.#logFile(id), 'utf8').catch(() => ''));
         throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `fuse mount of layer ${id} failed: ${said || (exited === undefined ? 'timed out' : `exit ${exited}`)}`);
       }
     }

@@ -2,21 +2,20 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { ExecutionContext, TestFn } from 'ava';
-import tarStream from 'tar-stream';
 import type { StorageDriver } from '../../core/index.js';
 import { registerUnless } from '../../core/testkit/index.js';
 import { FuseDriver } from '../../drivers/fuse/index.js';
 import { OverlayDriver } from '../../drivers/overlay/index.js';
 import { unmet } from '../helpers/prerequisites.js';
+import { layerTar } from '../overlay/fixtures.js';
+import type { Spec } from '../overlay/fixtures.js';
+
+export { bytesOf } from '../overlay/fixtures.js';
 import type { Need } from '../helpers/prerequisites.js';
 
 export const run = promisify(execFile);
-
-/** A fixed mtime (seconds) so stacks built at different moments compare equal. */
-export const SECONDS = 1_700_000_000;
 
 /** Registers a serial test needing every one of `needs`; see test/helpers/prerequisites.ts. */
 export async function testNeedingAll(test: TestFn, needs: readonly Need[], title: string, impl: (t: ExecutionContext) => Promise<void>): Promise<void> {
@@ -38,21 +37,6 @@ export async function newDriver(t: ExecutionContext, kind: 'fuse' | 'overlay'): 
     await rm(work, { recursive: true, force: true });
   });
   return driver;
-}
-
-/** One tar entry: name ending '/' = directory, `->x` = symlink to x, '' after `.wh.` = whiteout, else a file. */
-export type Spec = Record<string, string>;
-
-export function layerTar(spec: Spec): Readable {
-  const pack = tarStream.pack();
-  const mtime = new Date(SECONDS * 1000);
-  for (const [name, value] of Object.entries(spec)) {
-    if (name.endsWith('/')) pack.entry({ name, type: 'directory', mode: 0o755, mtime });
-    else if (value.startsWith('->')) pack.entry({ name, type: 'symlink', linkname: value.slice(2), mtime });
-    else pack.entry({ name, type: 'file', mode: name.includes('bin/') ? 0o755 : 0o644, mtime }, value);
-  }
-  pack.finalize();
-  return Readable.from(pack);
 }
 
 /** The 3-layer stack every program test uses: base, a layer of changes and deletions, a layer with an opaque dir. */
@@ -94,10 +78,4 @@ export async function sh(dir: string, script: string): Promise<string> {
 /** `find -type f | xargs sha256sum`, sorted: every file's content under dir. */
 export function fileHashes(dir: string): Promise<string> {
   return sh(dir, 'find . -type f -print0 | sort -z | xargs -0 -r sha256sum');
-}
-
-export async function bytesOf(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
