@@ -1,4 +1,4 @@
-import { lstat, rename, rm } from 'node:fs/promises';
+import { lstat, rename, rm, unlink } from 'node:fs/promises';
 import { isOpaqueDir, layerPathParent, lstatIfPresent, makeWhiteout, markOpaque } from '../../core/index.js';
 import { fsError } from './errno.js';
 import type { UnionFs } from './union-fs.js';
@@ -42,7 +42,10 @@ export function renameOps(u: UnionFs) {
         else if (src.inTop && !(await mergesLower(u, from))) moving = src.fsPath;
         else moving = await u.copyTree(from);
         const target = u.upper(to);
-        if ((await lstatIfPresent(target))?.isDirectory()) await rm(target, { recursive: true }); // empty in the union: whiteouts only
+        // What the top layer holds at the target is empty in the union: a directory of whiteouts only, or a whiteout.
+        const there = await lstatIfPresent(target);
+        if (there?.isDirectory()) await rm(target, { recursive: true });
+        else if (there !== undefined && isDir) await unlink(target); // rename(2) puts no directory over a non-directory
         await rename(moving, target);
         if (isDir && (await u.lowerHas(to))) markOpaque(target, u.opaqueXattr);
         if (src.inTop && moving !== src.fsPath) await rm(src.fsPath, { recursive: true, force: true });

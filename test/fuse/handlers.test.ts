@@ -1,10 +1,12 @@
 import test from 'ava';
 import { constants } from 'node:os';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sys } from '../../core/index.js';
 import { fuseOps } from '../../drivers/fuse/fuse-ops.js';
 import { UnionFs } from '../../drivers/fuse/union-fs.js';
+import { testNeedingAll } from './fixtures.js';
 
 // The handler table without a mount: what each call answers fuse-native.
 
@@ -50,4 +52,31 @@ test('a read-only union answers EROFS to every change', async (t) => {
     t.is((await call(ops, name, ...args)).result, -constants.errno.EROFS, name);
   }
   t.is((await call(ops, 'getattr', '/f')).result, 0, 'reads still work');
+});
+
+await testNeedingAll(test, ['root'], 'deletions write whiteouts, a re-made directory is opaque, a lower directory renames by copy', async (t) => {
+  const u = await union(t, true);
+  const lower = join(u.upperDir, '..', 'lower');
+  await mkdir(join(lower, 'd'));
+  await writeFile(join(lower, 'd', 'x'), 'x');
+  const ops = fuseOps(u, (op, path, err) => t.fail(`${op} ${path}: ${String(err)}`));
+  const upper = (p: string) => join(u.upperDir, p);
+  const isWhiteout = async (p: string) => { const st = await lstat(upper(p)); return st.isCharacterDevice() && st.rdev === 0; };
+
+  t.is((await call(ops, 'unlink', '/f')).result, 0);
+  t.true(await isWhiteout('/f'), 'unlinking a lower file leaves a whiteout');
+  t.is((await call(ops, 'getattr', '/f')).result, -constants.errno.ENOENT);
+  t.is((await call(ops, 'mkdir', '/f', 0o755)).result, 0);
+  t.is(sys.lgetxattr(upper('/f'), 'user.overlay.opaque')?.toString(), 'y', 'a directory made over a whiteout is opaque');
+
+  t.is((await call(ops, 'rename', '/d', '/moved')).result, 0, 'a lower directory renames');
+  t.true(await isWhiteout('/d'), 'its old name is whited out');
+  t.is(await readFile(upper('/moved/x'), 'utf8'), 'x', 'its content was copied up');
+  t.deepEqual((await call(ops, 'readdir', '/')).value, ['.', '..', 'f', 'moved']);
+
+  t.is((await call(ops, 'mkdir', '/d2', 0o755)).result, 0);
+  t.is((await call(ops, 'rename', '/d2', '/d')).result, 0, 'a directory renames onto a whited-out name');
+  t.true((await lstat(upper('/d'))).isDirectory());
+  t.is(sys.lgetxattr(upper('/d'), 'user.overlay.opaque')?.toString(), 'y', 'and is opaque there, so the old lower content stays hidden');
+  t.deepEqual((await call(ops, 'readdir', '/d')).value, ['.', '..']);
 });
