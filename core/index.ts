@@ -20,3 +20,4 @@ export * from './directory-tree.js';
 export * from './diff/index.js';
 export * from './union/index.js';
 export * from './directory-layers.js';
+export * from './disk-usage.js';

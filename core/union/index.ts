@@ -4,5 +4,4 @@ export * from './union-tree.js';
 export * from './upper-whiteouts.js';
 export * from './native-diff.js';
 export * from './layer-home.js';
-export * from './disk-usage.js';
 export * from './upper-layer-driver.js';

@@ -7,7 +7,7 @@ import type { Change, CreateOptions, DriverCapabilities, LayerUsage, ProbeResult
 import { ErrorCode, StrataError } from '../errors.js';
 import { MountCounts } from '../mount-counts.js';
 import type { EntryStat, TreeReader } from '../tree.js';
-import { diskUsage } from './disk-usage.js';
+import { diskUsage } from '../disk-usage.js';
 import { UpperLayerHome } from './layer-home.js';
 import type { UpperLayerHomeOptions } from './layer-home.js';
 import { compareUpper } from './native-diff.js';

@@ -12,6 +12,7 @@ import {
   bindMount,
   capabilities,
   deletingWhiteouts,
+  diskUsage,
   errnoOf,
   extractLayer,
   isMounted,
@@ -25,7 +26,6 @@ import type {
   StorageDriver,
 } from '../../core/index.js';
 import { copyTree } from './copy-tree.js';
-import { diskUsage } from './disk-usage.js';
 
 /** What create() records next to a layer's tree. */
 interface LayerMeta {

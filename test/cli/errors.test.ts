@@ -74,18 +74,19 @@ test('a missing input file and a non-tar input fail with one line', async (t) =>
   t.deepEqual(JSON.parse(ls.stdout), [], 'a failed import leaves no layer');
 });
 
-test('driver ls lists vfs as available', async (t) => {
+test('driver ls lists the built-in drivers, overlay selected by default, --driver picks another', async (t) => {
   const dir = await tempDir('drivers');
   t.teardown(dir.cleanup);
+  type Row = { name: string; available: boolean; selected: boolean; capabilities: object };
   const result = await runCli(['--root', dir.path, '--json', 'driver', 'ls']);
   t.is(result.status, 0, result.stderr);
-  const drivers = JSON.parse(result.stdout) as { name: string; available: boolean; selected: boolean; capabilities: object }[];
-  const vfs = drivers.find((d) => d.name === 'vfs');
-  t.truthy(vfs);
-  t.true(vfs!.available);
-  t.true(vfs!.selected, 'vfs is the default driver');
-  t.true('mountKind' in vfs!.capabilities);
+  const drivers = JSON.parse(result.stdout) as Row[];
+  t.deepEqual(drivers.map((d) => d.name).sort(), ['btrfs-sim', 'fuse', 'overlay', 'vfs']);
+  t.deepEqual(drivers.filter((d) => d.selected).map((d) => d.name), ['overlay'], 'overlay is the default driver');
+  const vfs = drivers.find((d) => d.name === 'vfs')!;
+  t.true(vfs.available);
+  t.true('mountKind' in vfs.capabilities);
 
-  const table = await runCli(['--root', dir.path, 'driver', 'ls']);
+  const table = await runCli(['--root', dir.path, '--driver', 'vfs', 'driver', 'ls']);
   t.regex(table.stdout, /^vfs \*\s+yes\s/m);
 });

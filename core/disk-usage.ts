@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LayerUsage } from '../driver.js';
+import type { LayerUsage } from './driver.js';
 
 /**
  * What the tree at `dir` holds on disk, as `du` counts it: allocated blocks ×
