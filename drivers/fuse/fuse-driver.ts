@@ -2,7 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 import { DriverContext, ErrorCode, StrataError, UpperLayerDriver, capabilities } from '../../core/index.js';
-import type { DriverCapabilities, ProbeResult } from '../../core/index.js';
+import type { DriverCapabilities, MountHooks, ProbeResult } from '../../core/index.js';
 import { MountSupervisor } from './mount-supervisor.js';
 
 /**
@@ -32,6 +32,17 @@ export class FuseDriver extends UpperLayerDriver {
     renameDirectories: true,
   });
   readonly #mounts: MountSupervisor;
+  /** A mount is live while its process serves it; attach starts one, detach ends it. */
+  readonly #hooks: MountHooks = {
+    isLive: (id, merged) => this.#mounts.serving(id, merged),
+    attach: async (id, merged) => {
+      const probe = await this.probe();
+      if (!probe.ok) throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `cannot mount layer ${id}: ${probe.reason}`);
+      await this.#mounts.clearStale(id, merged);
+      await this.#mounts.start(id, merged);
+    },
+    detach: (id, merged) => this.#mounts.stop(id, merged),
+  };
 
   constructor(@inject(DriverContext) context: DriverContext) {
     super(context.home, { workDirs: true });
@@ -54,39 +65,18 @@ export class FuseDriver extends UpperLayerDriver {
 
   override async init(): Promise<void> {
     await super.init();
-    const counted = new Map(await this.counts.entries());
-    for (const id of await this.home.ids()) {
-      const merged = this.home.paths(id).merged;
-      await this.#mounts.clearStale(id, merged);
-      const serving = await this.#mounts.serving(id, merged);
-      if (serving && !counted.has(id)) await this.#mounts.stop(id, merged);
-      if (!serving && counted.has(id)) await this.counts.set(id, 0);
-      counted.delete(id);
-    }
-    for (const id of counted.keys()) await this.counts.set(id, 0); // counts of layers that are gone
+    // Mounts whose process died first (ENOTCONN): then counts agree with what is served.
+    for (const id of await this.home.ids()) await this.#mounts.clearStale(id, this.home.paths(id).merged);
+    await this.clearStaleMounts(this.#hooks);
   }
 
   /** Fails with ENOLAYER, EDRIVERUNAVAILABLE (no /dev/fuse, or the mount process's reason). */
-  async mount(id: string): Promise<string> {
-    await this.home.info(id);
-    const target = this.home.paths(id).merged;
-    const count = await this.counts.get(id);
-    if (count === 0 || !(await this.#mounts.serving(id, target))) {
-      const probe = await this.probe();
-      if (!probe.ok) throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `cannot mount layer ${id}: ${probe.reason}`);
-      await this.#mounts.clearStale(id, target);
-      await this.#mounts.start(id, target);
-    }
-    await this.counts.set(id, count + 1);
-    return target;
+  mount(id: string): Promise<string> {
+    return this.countedMount(id, this.#hooks);
   }
 
-  async unmount(id: string): Promise<void> {
-    await this.home.info(id);
-    const count = await this.counts.get(id);
-    if (count === 0) return;
-    if (count === 1) await this.#mounts.stop(id, this.home.paths(id).merged);
-    await this.counts.set(id, count - 1);
+  unmount(id: string): Promise<void> {
+    return this.countedUnmount(id, this.#hooks);
   }
 
   protected async releaseMount(id: string): Promise<void> {
