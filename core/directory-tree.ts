@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink, realpath } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ErrorCode, StrataError, errnoOf } from './errors.js';
 import { sys } from './sys/index.js';
 import { compareNames, layerPathParent, normalizeLayerPath } from './tree.js';
@@ -24,6 +24,12 @@ import type { EntryStat, EntryType, TreeReader } from './tree.js';
 export class DirectoryTree implements TreeReader {
   readonly #dir: string;
   #root: Promise<string> | undefined;
+  /**
+   * realpath checks of parent directories now in flight: lookups of siblings
+   * that overlap share one check (a check is only ever shared while it runs,
+   * never remembered, so a later change of the tree is always seen).
+   */
+  readonly #checking = new Map<string, Promise<boolean>>();
 
   /** `dir`: an existing directory; its own symlinks, if any, are resolved once. */
   constructor(dir: string) {
@@ -77,11 +83,16 @@ export class DirectoryTree implements TreeReader {
       if (isAbsent(err) || errnoOf(err) === 'ELOOP') throw notFound(path);
       throw ioError(path, err);
     }
-    if (!(await handle.stat()).isFile()) {
+    let size: number;
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw new StrataError(ErrorCode.ENOTFOUND, `${path} is not a file`);
+      size = st.size;
+    } catch (err) {
       await handle.close();
-      throw new StrataError(ErrorCode.ENOTFOUND, `${path} is not a file`);
+      throw err;
     }
-    return handle.createReadStream();
+    return size < SMALL_FILE ? readSmall(handle, size) : handle.createReadStream();
   }
 
   async xattrs(path: string): Promise<Record<string, Buffer>> {
@@ -113,16 +124,26 @@ export class DirectoryTree implements TreeReader {
     if (layerPath === '/') return realRoot;
     const root = realRoot === '/' ? '' : realRoot;
     const parent = layerPathParent(layerPath);
-    if (parent !== '/') {
-      const expected = root + parent;
-      try {
-        if ((await realpath(expected)) !== expected) return undefined;
-      } catch (err) {
-        if (isAbsent(err)) return undefined;
-        throw ioError(path, err);
-      }
-    }
+    if (parent !== '/' && !(await this.#isRealDirectory(root + parent, path))) return undefined;
     return root + layerPath;
+  }
+
+  /** Whether `expected` resolves to itself (no symlink on the way); false where it is absent. */
+  #isRealDirectory(expected: string, path: string): Promise<boolean> {
+    let check = this.#checking.get(expected);
+    if (check === undefined) {
+      check = realpath(expected).then(
+        (real) => real === expected,
+        (err: unknown) => {
+          if (isAbsent(err)) return false;
+          throw ioError(path, err);
+        },
+      );
+      const settled = (): void => void this.#checking.delete(expected);
+      check.then(settled, settled);
+      this.#checking.set(expected, check);
+    }
+    return check;
   }
 
   async #existing(path: string): Promise<string> {
@@ -130,6 +151,43 @@ export class DirectoryTree implements TreeReader {
     if (fsPath === undefined) throw notFound(path);
     return fsPath;
   }
+}
+
+/** Files below this size (bytes) are read with one read call into one buffer, not through a 64 KiB stream. */
+const SMALL_FILE = 64 * 1024;
+
+/**
+ * The content of a file of `size` bytes (as fstat said), usually in one read
+ * call: a read of size + 1 bytes that returns `size` is at EOF; a file that
+ * has grown since goes on streaming from there, so what the file holds is
+ * yielded, as a stream would.
+ * Closes `handle`.
+ */
+async function readSmall(handle: FileHandle, size: number): Promise<Readable> {
+  const buf = Buffer.allocUnsafe(size + 1);
+  let filled = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, filled, buf.length - filled, filled);
+      filled += bytesRead;
+      // all fstat's bytes and no more: EOF (one read); a shorter read is retried until EOF
+      if (bytesRead === 0 || filled >= size) break;
+    }
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  if (filled <= size) {
+    await handle.close();
+    return Readable.from(filled === 0 ? [] : [buf.subarray(0, filled)], { objectMode: false });
+  }
+  const rest = handle.createReadStream({ start: filled });
+  return Readable.from(concatStreams(buf, rest), { objectMode: false });
+}
+
+async function* concatStreams(head: Buffer, rest: Readable): AsyncGenerator<Buffer> {
+  yield head;
+  yield* rest as AsyncIterable<Buffer>;
 }
 
 const HIDDEN_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.'];
