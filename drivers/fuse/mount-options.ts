@@ -13,7 +13,7 @@ import type { FuseOptions } from 'fuse-native';
  *   pages are dropped on open (no kernel_cache), which keeps the mount right
  *   even when the driver edits a layer beside it.
  *
- * Both: `allow_other` + `default_permissions` (as root) so any process can
+ * Both: misses are cached too (`extraLibfuseOptions`); `allow_other` + `default_permissions` (as root) so any process can
  * use the mount and the kernel checks modes; libfuse's `use_ino` so st_ino is
  * the backing inode (hard links show as one file); `ro` where read-only, so
  * the kernel itself answers EROFS. fuse-native's per-call timeout is raised:
@@ -32,7 +32,13 @@ export function mountOptions(writable: boolean, privileged: boolean): FuseOption
     : { ...shared, kernelCache: true, attrTimeout: 3600, entryTimeout: 3600 };
 }
 
-/** libfuse options fuse-native has no setting for. */
+/**
+ * libfuse options fuse-native has no setting for. `negative_timeout`: a name
+ * found missing stays missing in the kernel's cache (an hour read-only; one
+ * second writable, where the kernel drops the entry itself when a name is
+ * created through the mount), so repeated misses — $PATH searches, build
+ * tools probing for files — never reach this process.
+ */
 export function extraLibfuseOptions(writable: boolean): string[] {
-  return writable ? ['use_ino'] : ['use_ino', 'ro'];
+  return writable ? ['use_ino', 'negative_timeout=1'] : ['use_ino', 'ro', 'negative_timeout=3600'];
 }
