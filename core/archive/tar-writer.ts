@@ -39,7 +39,7 @@ export const TAR_TRAILER: Buffer = Buffer.alloc(2 * BLOCK);
 export interface TarWriterEntry {
   readonly header: LayerTarHeader;
   /** Opened only when the entry is written; must yield exactly `header.size` bytes. */
-  readonly content?: () => Promise<Readable>;
+  readonly content?: () => Promise<AsyncIterable<Buffer> | Iterable<Buffer>>;
 }
 
 const TYPEFLAG: Record<LayerTarHeader['type'], string> = {

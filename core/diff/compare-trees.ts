@@ -64,10 +64,10 @@ async function* compareNode(
   upper: TreeReader,
 ): AsyncGenerator<DiffEntry> {
   if (lower === null || lowerStat === undefined || lowerStat.type !== upperStat.type) {
-    yield { kind: 'add', path };
+    yield { kind: 'add', path, upperStat };
     if (upperStat.type === 'directory') yield* compareChildren(path, null, upper);
     return;
   }
-  if (!(await sameNode(path, lower, lowerStat, upper, upperStat))) yield { kind: 'modify', path };
+  if (!(await sameNode(path, lower, lowerStat, upper, upperStat))) yield { kind: 'modify', path, upperStat };
   if (upperStat.type === 'directory') yield* compareChildren(path, lower, upper);
 }

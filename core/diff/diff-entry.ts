@@ -1,3 +1,5 @@
+import type { EntryStat } from '../tree.js';
+
 /**
  * # The canonical diff
  *
@@ -50,6 +52,12 @@ export interface DiffEntry {
   readonly kind: DiffKind;
   /** A normalized layer path ('/a/b'); for 'opaque', the directory. */
   readonly path: string;
+  /**
+   * For 'add' and 'modify': upper's stat of `path` as the producer saw it, so a
+   * consumer need not look it up again. Optional (a producer may leave it out);
+   * never part of the sequence's identity.
+   */
+  readonly upperStat?: EntryStat;
 }
 
 export type DiffKind = 'add' | 'modify' | 'delete' | 'opaque';

@@ -30,13 +30,24 @@ import { LOOKAHEAD, prefetch } from './prefetch.js';
  * lookups fail with.
  */
 export function writeLayerTar(entries: AsyncIterable<DiffEntry>, upper: TreeReader): Readable {
-  return writeTar(layerTarEntries(entries, upper));
+  return writeTar(layerTarEntries(entries, upper, true));
 }
 
-/** The tar entries of a diff sequence, without content opened yet. Shared by `writeLayerTar` and `diffSize`. */
-export async function* layerTarEntries(entries: AsyncIterable<DiffEntry>, upper: TreeReader): AsyncGenerator<TarWriterEntry> {
+/**
+ * Files under this many bytes are read while they are looked up, LOOKAHEAD at a
+ * time (read-ahead memory: at most LOOKAHEAD × READ_AHEAD_MAX, 1 MiB); larger
+ * ones stream when written.
+ */
+const READ_AHEAD_MAX = 64 * 1024;
+
+/**
+ * The tar entries of a diff sequence. Shared by `writeLayerTar` and `diffSize`:
+ * with `readAhead`, the content of small files is read during the look-ahead;
+ * without, no content is read (metadata only).
+ */
+export async function* layerTarEntries(entries: AsyncIterable<DiffEntry>, upper: TreeReader, readAhead = false): AsyncGenerator<TarWriterEntry> {
   const firstPathOfIno = new Map<string, string>();
-  for await (const item of prefetch(entries, (entry) => lookUp(entry, upper), LOOKAHEAD)) {
+  for await (const item of prefetch(entries, (entry) => lookUp(entry, upper, readAhead), LOOKAHEAD)) {
     if ('header' in item) {
       yield item;
     } else if (item.stat.type !== 'socket') {
@@ -50,22 +61,48 @@ interface UpperNode {
   readonly path: string;
   readonly stat: EntryStat;
   readonly xattrs: Record<string, Buffer>;
+  /** The content, read ahead (small files only). */
+  readonly body?: readonly Buffer[];
 }
 
-async function lookUp(entry: DiffEntry, upper: TreeReader): Promise<TarWriterEntry | UpperNode> {
+async function lookUp(entry: DiffEntry, upper: TreeReader, readAhead: boolean): Promise<TarWriterEntry | UpperNode> {
   const { kind, path } = entry;
   if (kind === 'delete') {
     const base = path.slice(path.lastIndexOf('/') + 1);
     return { header: whiteout(layerPathParent(path), WHITEOUT_PREFIX + base) };
   }
   if (kind === 'opaque') return { header: whiteout(path, OPAQUE_MARKER) };
-  const stat = await upper.stat(path);
+  const stat = entry.upperStat ?? (await upper.stat(path));
   if (stat === undefined) throw new StrataError(ErrorCode.ENOTFOUND, `${path} vanished from the upper tree during the diff`);
-  return { path, stat, xattrs: stat.type === 'socket' ? {} : await upper.xattrs(path) };
+  if (stat.type === 'socket') return { path, stat, xattrs: {} };
+  // a hard-linked file may become a 'hardlink' entry without content: it streams when written
+  const early = readAhead && stat.type === 'file' && stat.nlink === 1 && stat.size > 0 && stat.size < READ_AHEAD_MAX;
+  const [xattrs, body] = await Promise.all([upper.xattrs(path), early ? readUpTo(upper, path, stat.size + 1) : undefined]);
+  return { path, stat, xattrs, body };
+}
+
+/**
+ * The content of a file, stopping once more than `limit` bytes came (enough for
+ * the writer to see that the file grew, and memory stays bounded).
+ */
+async function readUpTo(upper: TreeReader, path: string, limit: number): Promise<Buffer[]> {
+  const stream = await upper.read(path);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total >= limit) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return chunks;
 }
 
 /** In tar order: the first carried path of a hard-linked file holds the content, later ones link to it. */
-function nodeEntry({ path, stat: st, xattrs }: UpperNode, upper: TreeReader, firstPathOfIno: Map<string, string>): TarWriterEntry {
+function nodeEntry({ path, stat: st, xattrs, body }: UpperNode, upper: TreeReader, firstPathOfIno: Map<string, string>): TarWriterEntry {
   const common = { name: tarName(path), mode: st.mode, uid: st.uid, gid: st.gid, mtime: new Date(st.mtimeMs) };
   if (st.type === 'file' && st.nlink > 1) {
     const first = firstPathOfIno.get(st.ino);
@@ -81,7 +118,8 @@ function nodeEntry({ path, stat: st, xattrs }: UpperNode, upper: TreeReader, fir
     devminor: st.rdev?.minor,
     xattrs,
   };
-  return st.type === 'file' ? { header, content: () => upper.read(path) } : { header };
+  if (st.type !== 'file') return { header };
+  return { header, content: body !== undefined ? () => Promise.resolve(body) : () => upper.read(path) };
 }
 
 /** A layer path as a tar name: no leading '/'. */
