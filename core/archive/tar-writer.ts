@@ -31,6 +31,8 @@ import type { LayerTarHeader } from './entry.js';
 const BLOCK = 512;
 const MAX_OCTAL_7 = 0o7777777;
 const MAX_OCTAL_11 = 0o77777777777;
+/** One zero block; padding is a view of it. */
+const ZEROS = Buffer.alloc(BLOCK);
 
 /** The two zero blocks that end every archive. */
 export const TAR_TRAILER: Buffer = Buffer.alloc(2 * BLOCK);
@@ -132,29 +134,62 @@ export function writeTar(entries: AsyncIterable<TarWriterEntry>): Readable {
   return Readable.from(tarChunks(entries), { objectMode: false });
 }
 
+/** Output is gathered into chunks of about this many bytes (headers and small files are far smaller). */
+const BATCH = 64 * 1024;
+
 async function* tarChunks(entries: AsyncIterable<TarWriterEntry>): AsyncGenerator<Buffer> {
+  const out = new Batch();
   for await (const entry of entries) {
     const { header } = entry;
-    yield encodeTarHeader(header);
-    if (header.type !== 'file' || header.size === 0) continue;
-    if (!entry.content) {
-      throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: no content for ${header.size} bytes`);
-    }
-    let written = 0;
-    for await (const chunk of await entry.content()) {
-      const buf = chunk as Buffer;
-      written += buf.length;
-      if (written > header.size) {
-        throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: grew beyond ${header.size} bytes while being written`);
+    out.push(encodeTarHeader(header));
+    if (header.type === 'file' && header.size > 0) {
+      if (!entry.content) {
+        throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: no content for ${header.size} bytes`);
       }
-      yield buf;
+      let written = 0;
+      for await (const chunk of await entry.content()) {
+        written += chunk.length;
+        if (written > header.size) {
+          throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: grew beyond ${header.size} bytes while being written`);
+        }
+        if (chunk.length >= BATCH) {
+          yield* out.take();
+          yield chunk;
+        } else {
+          out.push(chunk);
+          if (out.bytes >= BATCH) yield* out.take();
+        }
+      }
+      if (written !== header.size) {
+        throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: ${written} of ${header.size} bytes, it shrank while being written`);
+      }
+      out.push(padding(header.size));
     }
-    if (written !== header.size) {
-      throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: ${written} of ${header.size} bytes, it shrank while being written`);
-    }
-    yield padding(header.size);
+    if (out.bytes >= BATCH) yield* out.take();
   }
-  yield TAR_TRAILER;
+  out.push(TAR_TRAILER);
+  yield* out.take();
+}
+
+/** Small buffers gathered into one, so the stream moves few large chunks (memory: under BATCH plus one chunk). */
+class Batch {
+  #parts: Buffer[] = [];
+  bytes = 0;
+
+  push(part: Buffer): void {
+    if (part.length === 0) return;
+    this.#parts.push(part);
+    this.bytes += part.length;
+  }
+
+  /** The gathered bytes as one chunk (none when empty); empties the batch. */
+  *take(): Generator<Buffer> {
+    if (this.bytes === 0) return;
+    const chunk = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.bytes);
+    this.#parts = [];
+    this.bytes = 0;
+    yield chunk;
+  }
 }
 
 interface UstarFields {
@@ -213,7 +248,8 @@ function paxRecord(key: string, value: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${len} ${key}=`), value, Buffer.from('\n')]);
 }
 
+/** Zero bytes that fill `size` up to a whole block (a view of a shared zero block: never written to). */
 function padding(size: number): Buffer {
   const rem = size % BLOCK;
-  return Buffer.alloc(rem === 0 ? 0 : BLOCK - rem);
+  return ZEROS.subarray(0, rem === 0 ? 0 : BLOCK - rem);
 }
