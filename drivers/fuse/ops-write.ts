@@ -12,10 +12,11 @@ const truncateFd = promisify(ftruncate);
 /** fuse-native hands "leave unchanged" (-1) as an unsigned 32-bit number. */
 const UNCHANGED_ID = 0xffffffff;
 /**
- * fuse-native 2.2.6 passes utimens' times as milliseconds and passes the
- * access time in both slots (its C shim drops tv[1]); UTIME_NOW and
- * UTIME_OMIT arrive as 1073 ms (tv_sec 0, tv_nsec ~2^30). So the mount sets
- * both times to the one value it gets, and "now" for that marker.
+ * fuse-native passes utimens' times as milliseconds. Its 2.2.6 C shim put the
+ * access time in both slots; scripts/patch-fuse-native.mjs (postinstall) fixes
+ * that line and rebuilds it, so the mtime slot is the real mtime. UTIME_NOW and
+ * UTIME_OMIT both arrive as 1073 ms (tv_sec 0, tv_nsec ~2^30) and cannot be told
+ * apart: the mount takes that marker as "now".
  */
 const UTIME_MARKER_MS = 1073;
 /** Flags that make sense for the creating call only, or that the kernel already applied (append offsets). */
@@ -118,10 +119,10 @@ export function writeOps(u: UnionFs) {
         await lchown(fsPath, uid === UNCHANGED_ID ? -1 : uid, gid === UNCHANGED_ID ? -1 : gid);
       });
     },
-    utimens(path: string, atime: number): Promise<void> {
+    utimens(path: string, atime: number, mtime: number): Promise<void> {
       return u.mutate(async () => {
-        const seconds = (atime === UTIME_MARKER_MS ? Date.now() : atime) / 1000;
-        await lutimes(await u.copyUp(path), seconds, seconds);
+        const seconds = (ms: number): number => (ms === UTIME_MARKER_MS ? Date.now() : ms) / 1000;
+        await lutimes(await u.copyUp(path), seconds(atime), seconds(mtime));
       });
     },
     setxattr(path: string, name: string, value: Buffer): Promise<void> {

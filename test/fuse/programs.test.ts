@@ -29,8 +29,12 @@ await testNeedingAll(test, ['fuse'], 'cp -a out of and into a fuse mount, tar -c
   await sh(scratch, `cp -a ${mnt} copy`);
   t.is(await fileHashes(join(scratch, 'copy')), original, 'cp -a out of the mount keeps every file');
   t.is(await sh(scratch, 'stat -c "%a %U" copy/usr/bin/tool'), '644 root\n', 'and its mode and owner');
+  await sh(scratch, 'touch -m -d @1000000000 copy/usr/bin/tool');
   await sh(mnt, `cp -a ${join(scratch, 'copy')} copied && tar -cf - usr etc | (mkdir untarred && cd untarred && tar -xf -)`);
   t.is(await fileHashes(join(mnt, 'copied')), original, 'cp -a into the mount');
+  t.is(await sh(mnt, 'stat -c %Y copied/usr/bin/tool'), '1000000000\n', 'cp -a into the mount keeps the modification time');
+  await sh(mnt, 'touch -m -d @1200000000 etc/conf/a');
+  t.is(await sh(mnt, 'stat -c %Y etc/conf/a'), '1200000000\n', 'touch -m through the mount sets the modification time');
   const listed = 'find usr etc -type f -print0 | sort -z | xargs -0 sha256sum';
   t.is(await sh(join(mnt, 'untarred'), listed), await sh(mnt, listed), 'tar -c | tar -x inside the mount');
   const tarred = await tarOut(mnt);
