@@ -39,6 +39,8 @@ export class LayerExtraction implements NodeWriterContext {
   readonly #deferred = new Map<string, { readonly mode: number; readonly mtime: Date | undefined }>();
   /** Layer paths checked (or made) to be real directories; this layer is the only writer, so it stays true until removed. */
   readonly #verified = new Set<string>();
+  /** Directories this extraction made (empty when made): only it has put anything in them since. */
+  readonly #made = new Set<string>();
 
   constructor(options: LayerExtractionOptions) {
     this.dir = options.dir;
@@ -106,6 +108,17 @@ export class LayerExtraction implements NodeWriterContext {
     return true;
   }
 
+  /**
+   * Is it certain, without a lookup, that nothing exists at `layerPath`? True
+   * where its parent is a directory this extraction made and nothing of this
+   * layer has been written, whited out or removed at `layerPath` since.
+   */
+  surelyAbsent(layerPath: string): boolean {
+    const slash = layerPath.lastIndexOf('/');
+    if (slash <= 0 || !this.#made.has(layerPath.slice(0, slash))) return false;
+    return !this.written.has(layerPath) && !this.#removed.has(layerPath);
+  }
+
   /** Is the node at `layerPath` a whiteout this layer wrote (so nothing is there in the union)? */
   hasWhiteoutAt(layerPath: string): boolean {
     return this.#whitedOut.has(layerPath);
@@ -125,6 +138,7 @@ export class LayerExtraction implements NodeWriterContext {
     this.#whitedOut.delete(layerPath);
     if (!isDirectory) return;
     this.#verified.add(layerPath);
+    this.#made.add(layerPath);
     if (this.#removed.has(layerPath)) await this.opaque(layerPath);
   }
 
@@ -184,8 +198,10 @@ export class LayerExtraction implements NodeWriterContext {
     for (const key of this.#deferred.keys()) {
       if (key === host || key.startsWith(`${host}/`)) this.#deferred.delete(key);
     }
-    for (const key of this.#verified) {
-      if (key === layerPath || key.startsWith(`${layerPath}/`)) this.#verified.delete(key);
+    for (const set of [this.#verified, this.#made]) {
+      for (const key of set) {
+        if (key === layerPath || key.startsWith(`${layerPath}/`)) set.delete(key);
+      }
     }
   }
 }

@@ -104,7 +104,7 @@ async function applyEntry(job: LayerExtraction, header: LayerTarHeader, body: Re
   const host = hostPathOf(job.dir, parts, what);
   await job.parents(parts, what, header.mtime, false);
   const layerPath = `/${header.name}`;
-  const existing = await lstatOrUndefined(host);
+  const existing = job.surelyAbsent(layerPath) ? undefined : await lstatOrUndefined(host);
   if (header.type === 'directory' && existing?.isDirectory() === true) {
     await setDirectoryMetadata(host, header, job, what);
     job.written.add(layerPath);
