@@ -58,6 +58,8 @@ export interface BenchResults {
   readonly drivers: readonly DriverInfo[];
   readonly scenarios: readonly ScenarioName[];
   readonly rows: readonly ResultRow[];
+  /** Set when a signal stopped the run early: the rows are what was measured until then. */
+  readonly interrupted?: string;
 }
 
 /** Collects rows as scenarios produce them; summaries are computed here, once. */

@@ -57,20 +57,25 @@ export async function runBench(
   const results = new ResultLog(log);
   const drivers: DriverInfo[] = [];
   const ownWork = options.workDir === undefined;
-  // Interrupted: stop at the next scenario boundary; `finally` then detaches the
-  // mounts below the work dir and removes it, and the run fails with the signal.
+  // Interrupted: stop at the next scenario boundary, write the reports of what
+  // was measured, detach the mounts below the work dir and remove it, and fail.
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupted = signal;
     log(`strata bench: ${signal}: stopping after the current measurement, then cleaning up ${work}`);
   };
-  const checkInterrupted = (): void => {
-    if (interrupted !== undefined) throw new StrataError(ErrorCode.EIO, `interrupted by ${interrupted}`);
-  };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
   try {
     const names = await driverNames(work, modules, options.drivers);
     const machine = await machineInfo(work);
+    const report = async (): Promise<BenchRun> => {
+      const out: BenchResults = {
+        format: 'strata-bench/1', mode: plan.mode, startedAt, finishedAt: new Date().toISOString(),
+        machine, drivers, scenarios: options.scenarios, rows: results.rows,
+        ...(interrupted ? { interrupted } : {}),
+      };
+      return { results: out, files: await writeReports(out, resolve(options.out)) };
+    };
     const data = new DataSets(join(work, 'data'));
     await mkdir(data.dir, { recursive: true });
     const ctx: ScenarioContext = { plan, data, results, scratch: join(work, 'scratch') };
@@ -78,14 +83,19 @@ export async function runBench(
     const scenarios = options.scenarios.map((name) => SCENARIO_TABLE[name]);
     log(`strata bench (${plan.mode}): drivers ${names.join(', ') || '(none registered)'}; scenarios ${options.scenarios.join(', ')}; work dir ${work}`);
 
+    const checkInterrupted = async (): Promise<void> => {
+      if (interrupted === undefined) return;
+      const { files } = await report();
+      throw new StrataError(ErrorCode.EIO, `interrupted by ${interrupted}; what was measured is in ${files.join(', ')}`);
+    };
     for (const scenario of scenarios) {
-      checkInterrupted();
+      await checkInterrupted();
       const t0 = nowMs();
       await scenario.runPeers(ctx).catch((err: unknown) => log(`  peers of ${scenario.name} failed: ${reasonOf(err)}`));
       log(`peers: ${scenario.name} done in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
     }
     for (const name of names) {
-      checkInterrupted();
+      await checkInterrupted();
       log(`driver: ${name}`);
       const opened = await DriverSession.open(name, sessionRoot(work, name), modules).catch((err: unknown) => ({ unavailable: `cannot start: ${reasonOf(err)}` }));
       if (!(opened instanceof DriverSession)) {
@@ -99,7 +109,7 @@ export async function runBench(
       drivers.push({ name, available: true, ...(probe.reason ? { reason: probe.reason } : {}), capabilities: capabilityRecord(opened.capabilities) });
       try {
         for (const scenario of scenarios) {
-          checkInterrupted();
+          await checkInterrupted();
           const t0 = nowMs();
           await scenario.runDriver(ctx, opened).catch((err: unknown) => {
             results.add({ scenario: scenario.name, case: 'all', params: {}, subject: name, kind: 'driver', metric: 'time', unit: 'ms', samples: [], skipped: `failed: ${reasonOf(err)}` });
@@ -110,12 +120,7 @@ export async function runBench(
         await opened.close();
       }
     }
-
-    const out: BenchResults = {
-      format: 'strata-bench/1', mode: plan.mode, startedAt, finishedAt: new Date().toISOString(),
-      machine, drivers, scenarios: options.scenarios, rows: results.rows,
-    };
-    return { results: out, files: await writeReports(out, resolve(options.out)) };
+    return await report();
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     if (ownWork) await removeTree(work);

@@ -38,26 +38,35 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
   return nowMs() - start;
 }
 
-/** Runs fn `repeats` times (after `warmup` unrecorded runs) and returns each run's milliseconds. */
-export async function sampleMs(repeats: number, fn: (i: number) => Promise<unknown>, warmup = 0): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await fn(-1 - i);
+/**
+ * Runs fn `repeats` times (after `warmup` unrecorded runs) and returns each
+ * run's milliseconds. Stops early, with at least one sample, once the runs
+ * (warm-up included) have taken `budgetMs`: a slow case gets fewer samples
+ * rather than stretching the whole benchmark (the report shows n).
+ */
+export async function sampleMs(repeats: number, fn: (i: number) => Promise<unknown>, warmup = 0, budgetMs = Number.POSITIVE_INFINITY): Promise<number[]> {
+  const start = nowMs();
+  for (let i = 0; i < warmup && nowMs() - start < budgetMs; i++) await fn(-1 - i);
   const out: number[] = [];
-  for (let i = 0; i < repeats; i++) out.push(await timeMs(() => fn(i)));
+  for (let i = 0; i < repeats && (out.length === 0 || nowMs() - start < budgetMs); i++) out.push(await timeMs(() => fn(i)));
   return out;
 }
 
 /**
  * `repeats` samples of `timed`, each on a fresh target that `setup` makes and
  * `teardown` removes (neither is timed; teardown runs even when timed throws).
+ * Stops early like `sampleMs` once `budgetMs` of wall time has passed.
  */
 export async function sampleFresh<T>(
   repeats: number,
   setup: (i: number) => Promise<T>,
   timed: (target: T) => Promise<unknown>,
   teardown: (target: T) => Promise<unknown>,
+  budgetMs = Number.POSITIVE_INFINITY,
 ): Promise<number[]> {
+  const start = nowMs();
   const out: number[] = [];
-  for (let i = 0; i < repeats; i++) {
+  for (let i = 0; i < repeats && (out.length === 0 || nowMs() - start < budgetMs); i++) {
     const target = await setup(i);
     try {
       out.push(await timeMs(() => timed(target)));

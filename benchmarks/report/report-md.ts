@@ -13,7 +13,7 @@ export function machineLines(results: BenchResults): string[] {
     `machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryMiB.toLocaleString('en-US')} MiB, kernel ${m.kernel}, bench dir on ${m.benchFilesystem}`,
     `node ${m.node}, strata ${m.strata}; ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `peers: ${Object.entries(m.peers).map(([k, v]) => `${k}: ${v}`).join('; ')}`,
-    `run: ${results.mode} mode, ${results.startedAt} → ${results.finishedAt}; medians of repeated runs, warm caches`,
+    `run: ${results.mode} mode, ${results.startedAt} → ${results.finishedAt}; medians of repeated runs, warm caches${results.interrupted ? `; INTERRUPTED by ${results.interrupted}: incomplete` : ''}`,
   ];
 }
 

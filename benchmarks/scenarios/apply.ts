@@ -47,6 +47,7 @@ export const applyScenario: Scenario = {
           async (i) => join(ctx.scratch, `apply-${i}`),
           (dir) => tarExtract(tar, dir),
           (dir) => rm(dir, { recursive: true, force: true }),
+          ctx.plan.budgetMs,
         );
       });
     }
@@ -66,6 +67,7 @@ export const applyScenario: Scenario = {
           },
           (id) => s.driver.applyDiff(id, parent, createReadStream(tar)),
           (id) => s.driver.remove(id),
+          ctx.plan.budgetMs,
         );
       });
     }

@@ -60,6 +60,7 @@ export const commitScenario: Scenario = {
           async (ds) => {
             for (const d of ds) await rm(d, { recursive: true, force: true });
           },
+          ctx.plan.budgetMs,
         );
       });
     }
@@ -91,6 +92,7 @@ export const commitScenario: Scenario = {
           bytes = await drain(await s.driver.diff(id, base));
         },
         (id) => s.driver.remove(id),
+        ctx.plan.budgetMs,
       );
       return { samples, note: `${n(bytes)} tar bytes, ${s.capabilities.mountKind} mount` };
     });

@@ -24,7 +24,7 @@ export const diffScenario: Scenario = {
         let bytes = 0;
         const samples = await sampleMs(ctx.plan.repeats, async () => {
           bytes = (await tarCreate(dir)).bytes;
-        }, 1);
+        }, 1, ctx.plan.budgetMs);
         return { samples, note: `${n(bytes)} tar bytes` };
       });
     }
@@ -41,7 +41,7 @@ export const diffScenario: Scenario = {
           let bytes = 0;
           const samples = await sampleMs(ctx.plan.repeats, async () => {
             bytes = await drain(await s.driver.diff(child, base));
-          }, 1);
+          }, 1, ctx.plan.budgetMs);
           return { samples, note: `${n(bytes)} tar bytes` };
         } finally {
           await s.driver.remove(child).catch(() => undefined);

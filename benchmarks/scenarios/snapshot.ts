@@ -24,6 +24,7 @@ export const snapshotScenario: Scenario = {
           async (i) => join(ctx.scratch, `snapshot-${i}`),
           (dst) => copyTree(src, dst),
           (dst) => rm(dst, { recursive: true, force: true }),
+          ctx.plan.budgetMs,
         );
       });
     }
@@ -39,6 +40,7 @@ export const snapshotScenario: Scenario = {
           async () => randomId(),
           (id) => s.driver.create(id, parent, { writable: true }),
           (id) => s.driver.remove(id),
+          ctx.plan.budgetMs,
         );
       });
     }
