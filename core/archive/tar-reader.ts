@@ -78,7 +78,7 @@ export async function* readLayerTar(input: Readable): AsyncGenerator<LayerTarEnt
       if (hasPax && pax === undefined) throw badArchive(last, new Error('malformed PAX header'));
       rawPax = undefined;
       const header = toLayerHeader(entry.header, pax, last);
-      const body = Readable.from(namedBody(entry, header.name), { objectMode: false });
+      const body = namedBody(entry, header.name);
       yield { header, body };
       if (!body.readableEnded) {
         body.resume();
@@ -130,15 +130,38 @@ function toLayerHeader(raw: Header, pax: PaxRecords | undefined, last: string | 
   };
 }
 
-async function* namedBody(source: AsyncIterable<Buffer>, name: string): AsyncGenerator<Buffer> {
-  try {
-    yield* source;
-  } catch (err) {
-    if (isStrataError(err)) throw err;
-    throw new StrataError(ErrorCode.EBADARCHIVE, `entry ${JSON.stringify(name)}: truncated or corrupt data (${messageOf(err)})`, {
-      cause: err,
-    });
-  }
+/**
+ * The entry's data as a Node stream, forwarded chunk by chunk with
+ * backpressure (lighter than an async generator per entry); an error of the
+ * data becomes EBADARCHIVE naming the entry.
+ */
+function namedBody(source: TarSource, name: string): Readable {
+  const entry = source as unknown as NodeJS.ReadableStream & { destroy(err?: Error): void };
+  let failure: Error | undefined;
+  const body = new Readable({
+    read() {
+      if (failure !== undefined) this.destroy(failure);
+      else entry.resume();
+    },
+    destroy(err, callback) {
+      entry.removeListener('data', onData);
+      entry.destroy(); // as an abandoned async iteration of the entry would
+      callback(err);
+    },
+  });
+  const onData = (chunk: Buffer): void => {
+    if (!body.push(chunk)) entry.pause();
+  };
+  entry.on('data', onData);
+  entry.once('end', () => body.push(null));
+  entry.once('error', (err: unknown) => {
+    failure = isStrataError(err)
+      ? err
+      : new StrataError(ErrorCode.EBADARCHIVE, `entry ${JSON.stringify(name)}: truncated or corrupt data (${messageOf(err)})`, { cause: err });
+    // surfaces now to a listener or a flowing consumer, else when the body is next read
+    if (body.listenerCount('error') > 0 || body.readableFlowing === true) body.destroy(failure);
+  });
+  return body;
 }
 
 function badArchive(last: string | undefined, err: unknown): StrataError {
