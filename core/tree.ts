@@ -85,5 +85,15 @@ export function layerPathJoin(dir: string, name: string): string {
 
 /** Byte-order comparison of strings, the order every listing and tar uses. */
 export function compareNames(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  // Below U+D800 a UTF-16 unit is a whole code point, and UTF-8 keeps code point
+  // order: the first differing unit decides, unless a surrogate (or a unit above) is involved.
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  }
+  return a.length - b.length;
 }
