@@ -1,6 +1,7 @@
-import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import { close, constants, createReadStream, fstat, lstat as lstatCallback, open, read } from 'node:fs';
+import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
+import { promisify } from 'node:util';
 import { Readable } from 'node:stream';
 import { ErrorCode, StrataError, errnoOf } from './errors.js';
 import { sys } from './sys/index.js';
@@ -76,23 +77,23 @@ export class DirectoryTree implements TreeReader {
 
   async read(path: string): Promise<Readable> {
     const fsPath = await this.#existing(path);
-    let handle;
+    let fd: number;
     try {
-      handle = await open(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+      fd = await openFd(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch (err) {
       if (isAbsent(err) || errnoOf(err) === 'ELOOP') throw notFound(path);
       throw ioError(path, err);
     }
     let size: number;
     try {
-      const st = await handle.stat();
+      const st = await fstatFd(fd);
       if (!st.isFile()) throw new StrataError(ErrorCode.ENOTFOUND, `${path} is not a file`);
       size = st.size;
     } catch (err) {
-      await handle.close();
+      await closeFd(fd);
       throw err;
     }
-    return size < SMALL_FILE ? readSmall(handle, size) : handle.createReadStream();
+    return size < SMALL_FILE ? readSmall(fsPath, fd, size) : createReadStream(fsPath, { fd });
   }
 
   async xattrs(path: string): Promise<Record<string, Buffer>> {
@@ -153,6 +154,13 @@ export class DirectoryTree implements TreeReader {
   }
 }
 
+// The callback API with plain descriptors: about half the cost per call of fs/promises' FileHandle.
+const openFd = promisify(open);
+const fstatFd = promisify(fstat);
+const closeFd = promisify(close);
+const readFd = (fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> =>
+  new Promise((resolve, reject) => read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
+
 /** Files below this size (bytes) are read with one read call into one buffer, not through a 64 KiB stream. */
 const SMALL_FILE = 64 * 1024;
 
@@ -163,25 +171,25 @@ const SMALL_FILE = 64 * 1024;
  * yielded, as a stream would.
  * Closes `handle`.
  */
-async function readSmall(handle: FileHandle, size: number): Promise<Readable> {
+async function readSmall(fsPath: string, fd: number, size: number): Promise<Readable> {
   const buf = Buffer.allocUnsafe(size + 1);
   let filled = 0;
   try {
     for (;;) {
-      const { bytesRead } = await handle.read(buf, filled, buf.length - filled, filled);
+      const bytesRead = await readFd(fd, buf, filled, buf.length - filled, filled);
       filled += bytesRead;
       // all fstat's bytes and no more: EOF (one read); a shorter read is retried until EOF
       if (bytesRead === 0 || filled >= size) break;
     }
   } catch (err) {
-    await handle.close();
+    await closeFd(fd);
     throw err;
   }
   if (filled <= size) {
-    await handle.close();
+    await closeFd(fd);
     return Readable.from(filled === 0 ? [] : [buf.subarray(0, filled)], { objectMode: false });
   }
-  const rest = handle.createReadStream({ start: filled });
+  const rest = createReadStream(fsPath, { fd, start: filled });
   return Readable.from(concatStreams(buf, rest), { objectMode: false });
 }
 
