@@ -1,10 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { randomId } from '../../core/index.js';
 import { tarExtract } from '../peers/tar-peer.js';
 import { sampleFresh } from '../stats.js';
-import { type Scenario, type ScenarioContext, measure, n } from './scenario.js';
+import { type Scenario, type ScenarioContext, measure, n, sampleIntoFreshDir } from './scenario.js';
 
 const PEER = 'tar -x';
 
@@ -42,13 +40,7 @@ export const applyScenario: Scenario = {
     for (const c of cases(ctx)) {
       await measure(ctx, { scenario: 'apply', case: c.label, params: c.params, subject: PEER, kind: 'peer', metric: 'time', unit: 'ms' }, async () => {
         const tar = await c.tar(ctx);
-        return sampleFresh(
-          ctx.plan.heavyRepeats,
-          async (i) => join(ctx.scratch, `apply-${i}`),
-          (dir) => tarExtract(tar, dir),
-          (dir) => rm(dir, { recursive: true, force: true }),
-          ctx.plan.budgetMs,
-        );
+        return sampleIntoFreshDir(ctx, 'apply', (dir) => tarExtract(tar, dir));
       });
     }
   },

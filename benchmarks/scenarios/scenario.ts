@@ -1,7 +1,10 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DataSets } from '../data/data-sets.js';
 import type { DriverSession } from '../driver-session.js';
 import type { BenchPlan } from '../plan.js';
 import { type ResultLog, type ResultRow, type ScenarioName, reasonOf } from '../results.js';
+import { sampleFresh } from '../stats.js';
 
 /** What every scenario gets: the plan, the shared data sets, the result log and scratch space. */
 export interface ScenarioContext {
@@ -51,4 +54,15 @@ export async function measure(ctx: ScenarioContext, row: RowBase, fn: () => Prom
 /** Thousands separators for case labels: 20000 → "20,000". */
 export function n(value: number): string {
   return value.toLocaleString('en-US');
+}
+
+/** Heavy-repeat samples of `fn` writing into a fresh scratch directory, removed after each. */
+export function sampleIntoFreshDir(ctx: ScenarioContext, prefix: string, fn: (dir: string) => Promise<unknown>): Promise<number[]> {
+  return sampleFresh(
+    ctx.plan.heavyRepeats,
+    async (i) => join(ctx.scratch, `${prefix}-${i}`),
+    fn,
+    (dir) => rm(dir, { recursive: true, force: true }),
+    ctx.plan.budgetMs,
+  );
 }

@@ -1,9 +1,7 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { randomId } from '../../core/index.js';
 import { copyTree } from '../peers/tar-peer.js';
 import { sampleFresh } from '../stats.js';
-import { type Scenario, measure, n } from './scenario.js';
+import { type Scenario, measure, n, sampleIntoFreshDir } from './scenario.js';
 
 const PEER = 'cp -a';
 
@@ -19,13 +17,7 @@ export const snapshotScenario: Scenario = {
     for (const base of ctx.plan.snapshot.bases) {
       await measure(ctx, { scenario: 'snapshot', case: `parent ${n(base)}`, params: { base }, subject: PEER, kind: 'peer', metric: 'time', unit: 'ms' }, async () => {
         const src = await ctx.data.baseDir(base);
-        return sampleFresh(
-          ctx.plan.heavyRepeats,
-          async (i) => join(ctx.scratch, `snapshot-${i}`),
-          (dst) => copyTree(src, dst),
-          (dst) => rm(dst, { recursive: true, force: true }),
-          ctx.plan.budgetMs,
-        );
+        return sampleIntoFreshDir(ctx, 'snapshot', (dst) => copyTree(src, dst));
       });
     }
   },
