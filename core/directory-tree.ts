@@ -1,7 +1,7 @@
-import { close, constants, createReadStream, fstat, lstat as lstatCallback, open, read } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
-import { promisify } from 'node:util';
+import { closeFd, fstatFd, lstatBigint, openFd, readFd } from './archive/fd.js';
 import { Readable } from 'node:stream';
 import { ErrorCode, StrataError, errnoOf } from './errors.js';
 import { sys } from './sys/index.js';
@@ -42,7 +42,7 @@ export class DirectoryTree implements TreeReader {
     if (fsPath === undefined) return undefined;
     let st: BigIntStats;
     try {
-      st = await lstatBigint(fsPath, { bigint: true });
+      st = await lstatBigint(fsPath);
     } catch (err) {
       if (isAbsent(err)) return undefined;
       throw ioError(path, err);
@@ -153,14 +153,6 @@ export class DirectoryTree implements TreeReader {
     return fsPath;
   }
 }
-
-// The callback API with plain descriptors: about half the cost per call of fs/promises' FileHandle.
-const lstatBigint = promisify(lstatCallback);
-const openFd = promisify(open);
-const fstatFd = promisify(fstat);
-const closeFd = promisify(close);
-const readFd = (fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> =>
-  new Promise((resolve, reject) => read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
 
 /** Files below this size (bytes) are read with one read call into one buffer, not through a 64 KiB stream. */
 const SMALL_FILE = 64 * 1024;

@@ -1,9 +1,10 @@
 import { constants, fchmodSync, fchownSync, futimesSync } from 'node:fs';
-import { chmod, lchown, lutimes, mkdir, open, symlink } from 'node:fs/promises';
+import { chmod, lchown, lutimes, mkdir, symlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, sys } from '../sys/index.js';
 import type { LayerTarHeader } from './entry.js';
+import { closeFd, openFd, writeAllFd } from './fd.js';
 import { unsafe } from './safe-path.js';
 
 /** What the node writers need besides the entry itself. */
@@ -71,19 +72,19 @@ export async function setDirectoryMetadata(host: string, header: NodeHeader, ctx
  * round trip (the file is in the layer's own directory, never on a FUSE mount).
  */
 async function writeFile(host: string, header: NodeHeader, body: Readable, ctx: NodeWriterContext, what: string): Promise<number> {
-  const handle = await open(host, CREATE_FILE, 0o600);
+  const fd = await openFd(host, CREATE_FILE, 0o600);
   let bytes = 0;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
-      await handle.write(chunk);
+      await writeAllFd(fd, chunk);
       bytes += chunk.length;
     }
-    if (ctx.chown) fchownSync(handle.fd, header.uid, header.gid);
-    fchmodSync(handle.fd, header.mode);
+    if (ctx.chown) fchownSync(fd, header.uid, header.gid);
+    fchmodSync(fd, header.mode);
     setXattrs(host, header, what);
-    futimesSync(handle.fd, header.mtime, header.mtime);
+    futimesSync(fd, header.mtime, header.mtime);
   } finally {
-    await handle.close();
+    await closeFd(fd);
   }
   return bytes;
 }
