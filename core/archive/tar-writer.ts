@@ -209,35 +209,46 @@ interface UstarFields {
 
 function ustarBlock(f: UstarFields): Buffer {
   const block = Buffer.alloc(BLOCK);
-  truncate(f.name, 100).copy(block, 0);
-  block.write(octal(f.mode, 7), 100, 'ascii');
-  block.write(octal(f.uid, 7), 108, 'ascii');
-  block.write(octal(f.gid, 7), 116, 'ascii');
-  block.write(octal(f.size, 11), 124, 'ascii');
-  block.write(octal(f.mtime, 11), 136, 'ascii');
-  block.write('        ', 148, 'ascii');
-  block.write(f.typeflag, 156, 'ascii');
-  truncate(f.linkName, 100).copy(block, 157);
-  block.write('ustar\u000000', 257, 'ascii');
-  truncate(f.uname, 32).copy(block, 265);
-  truncate(f.gname, 32).copy(block, 297);
-  block.write(octal(f.devmajor, 7), 329, 'ascii');
-  block.write(octal(f.devminor, 7), 337, 'ascii');
+  putString(block, 0, f.name, 100);
+  putOctal(block, 100, f.mode, 7);
+  putOctal(block, 108, f.uid, 7);
+  putOctal(block, 116, f.gid, 7);
+  putOctal(block, 124, f.size, 11);
+  putOctal(block, 136, f.mtime, 11);
+  block.fill(0x20, 148, 156); // the checksum field counts as spaces
+  block[156] = f.typeflag.charCodeAt(0);
+  putString(block, 157, f.linkName, 100);
+  block.write('ustar\u000000', 257, 'latin1');
+  putString(block, 265, f.uname, 32);
+  putString(block, 297, f.gname, 32);
+  putOctal(block, 329, f.devmajor, 7);
+  putOctal(block, 337, f.devminor, 7);
   let sum = 0;
-  for (const byte of block) sum += byte;
-  block.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 'ascii');
+  for (let i = 0; i < BLOCK; i++) sum += block[i]!;
+  putOctal(block, 148, sum, 6);
+  block[155] = 0x20;
   return block;
 }
 
-/** `digits` octal digits and a NUL; the caller keeps value within range. */
-function octal(value: number, digits: number): string {
-  return `${value.toString(8).padStart(digits, '0')}\u0000`;
+/** `digits` octal digits and a NUL at `at`; the caller keeps value within range. */
+function putOctal(block: Buffer, at: number, value: number, digits: number): void {
+  const text = value.toString(8).padStart(digits, '0');
+  for (let i = 0; i < text.length; i++) block[at + i] = text.charCodeAt(i);
+  block[at + text.length] = 0;
 }
 
-/** The first `max` bytes of s (a cut multi-byte character is kept cut: PAX holds the real name). */
-function truncate(s: string, max: number): Buffer {
-  const buf = Buffer.from(s);
-  return buf.length <= max ? buf : buf.subarray(0, max);
+/** The first `max` bytes of s's UTF-8 at `at` (a cut multi-byte character is kept cut: PAX holds the real name). */
+function putString(block: Buffer, at: number, s: string, max: number): void {
+  const n = Math.min(s.length, max);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      const bytes = Buffer.from(s);
+      bytes.copy(block, at, 0, Math.min(bytes.length, max));
+      return;
+    }
+    block[at + i] = c;
+  }
 }
 
 /** One PAX record, "<len> <key>=<value>\n", where len counts its own digits. */
