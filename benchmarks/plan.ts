@@ -12,6 +12,13 @@ export interface BenchPlan {
   readonly heavyRepeats: number;
   /** Wall time after which a measurement stops taking samples (it keeps at least one). */
   readonly budgetMs: number;
+  /**
+   * Largest base (entries) measured for costs that grow with the whole tree: a
+   * naive diff (reads both trees) and a linear-cost snapshot (copies the
+   * parent). Larger cases get a row saying so: at 100,000 entries one vfs
+   * sample takes about a minute, which alone would break the 20-minute budget.
+   */
+  readonly linearMaxBase: number;
   readonly diff: { readonly bases: readonly number[]; readonly changes: readonly number[] };
   /** Apply the base tarball of each size, and a change set of `changes` over the first base. */
   readonly apply: { readonly bases: readonly number[]; readonly changes: number };
@@ -36,6 +43,7 @@ export const FULL_PLAN: BenchPlan = {
   repeats: 5,
   heavyRepeats: 3,
   budgetMs: 15000,
+  linearMaxBase: 20000,
   diff: { bases: [1000, 20000, 100000], changes: [10, 200, 5000] },
   apply: { bases: [20000], changes: 200 },
   lookups: { base: 1000, depths: [1, 8, 32, 64, 128], layerChanges: 10, repeats: 5, hits: 200, misses: 200, dirs: 50, reads: 100 },
@@ -49,6 +57,7 @@ export const QUICK_PLAN: BenchPlan = {
   repeats: 2,
   heavyRepeats: 2,
   budgetMs: Number.POSITIVE_INFINITY,
+  linearMaxBase: Number.POSITIVE_INFINITY,
   diff: { bases: [100], changes: [10, 30] },
   apply: { bases: [100], changes: 10 },
   lookups: { base: 100, depths: [1, 3], layerChanges: 3, repeats: 2, hits: 10, misses: 10, dirs: 3, reads: 5 },

@@ -1,7 +1,7 @@
 import { drain } from '../driver-session.js';
 import { tarCreate } from '../peers/tar-peer.js';
 import { sampleMs } from '../stats.js';
-import { type Scenario, type ScenarioContext, measure, n } from './scenario.js';
+import { type Scenario, type ScenarioContext, beyondLinearBudget, measure, n, notMeasured } from './scenario.js';
 
 const PEER = 'tar -c';
 
@@ -34,6 +34,11 @@ export const diffScenario: Scenario = {
     const kind = s.capabilities.nativeDiff ? 'native diff' : 'naive diff';
     for (const c of cases(ctx)) {
       const row = { scenario: 'diff', case: c.label, params: { base: c.base, k: c.k }, subject: s.name, kind: 'driver', metric: 'time', unit: 'ms', peer: PEER, note: kind } as const;
+      const skip = s.capabilities.nativeDiff ? undefined : beyondLinearBudget(ctx, c.base, 'a naive diff');
+      if (skip !== undefined) {
+        notMeasured(ctx, row, skip);
+        continue;
+      }
       await measure(ctx, row, async () => {
         const base = await s.base(ctx.data, c.base);
         const child = await s.layerFromTar(base, await ctx.data.changesTar(c.base, c.k));

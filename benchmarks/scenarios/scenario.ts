@@ -51,6 +51,20 @@ export async function measure(ctx: ScenarioContext, row: RowBase, fn: () => Prom
   }
 }
 
+/** Records `row` as not measured, with the reason the report shows. */
+export function notMeasured(ctx: ScenarioContext, row: RowBase, reason: string): void {
+  ctx.results.add({ ...row, samples: [], skipped: reason });
+}
+
+/**
+ * Why a cost that grows with the whole tree is not measured at `base` entries
+ * (see BenchPlan.linearMaxBase), or undefined where it is.
+ */
+export function beyondLinearBudget(ctx: ScenarioContext, base: number, what: string): string | undefined {
+  const max = ctx.plan.linearMaxBase;
+  return base > max ? `${what} grows with the whole tree: measured up to ${n(max)} entries only` : undefined;
+}
+
 /** Thousands separators for case labels: 20000 → "20,000". */
 export function n(value: number): string {
   return value.toLocaleString('en-US');

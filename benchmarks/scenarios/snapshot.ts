@@ -1,7 +1,7 @@
 import { randomId } from '../../core/index.js';
 import { copyTree } from '../peers/tar-peer.js';
 import { sampleFresh } from '../stats.js';
-import { type Scenario, measure, n, sampleIntoFreshDir } from './scenario.js';
+import { type Scenario, beyondLinearBudget, measure, n, notMeasured, sampleIntoFreshDir } from './scenario.js';
 
 const PEER = 'cp -a';
 
@@ -25,7 +25,13 @@ export const snapshotScenario: Scenario = {
   async runDriver(ctx, s) {
     const cost = `snapshotCost ${s.capabilities.snapshotCost}`;
     for (const base of ctx.plan.snapshot.bases) {
-      await measure(ctx, { scenario: 'snapshot', case: `parent ${n(base)}`, params: { base }, subject: s.name, kind: 'driver', metric: 'time', unit: 'ms', peer: PEER, note: cost }, async () => {
+      const row = { scenario: 'snapshot', case: `parent ${n(base)}`, params: { base }, subject: s.name, kind: 'driver', metric: 'time', unit: 'ms', peer: PEER, note: cost } as const;
+      const skip = s.capabilities.snapshotCost === 'linear' ? beyondLinearBudget(ctx, base, 'a linear-cost snapshot') : undefined;
+      if (skip !== undefined) {
+        notMeasured(ctx, row, skip);
+        continue;
+      }
+      await measure(ctx, row, async () => {
         const parent = await s.base(ctx.data, base);
         return sampleFresh(
           ctx.plan.heavyRepeats,
