@@ -136,6 +136,19 @@ export class UnionTree implements TreeReader {
     return holder && { fsPath: holder.layer.dir + (p === '/' ? '' : p), inTop: holder.layer === this.#top };
   }
 
+  /**
+   * Where the stack below holds the directory that the top layer's directory
+   * at path merges with (its real path): undefined where path is not a
+   * directory of the top layer, or the top's copy does not merge (opaque, new,
+   * or over a non-directory). That lower copy is what overlayfs calls the
+   * directory's origin; its identity survives a copy-up of the directory.
+   */
+  async mergedBelow(path: string): Promise<string | undefined> {
+    const p = normalizeLayerPath(path);
+    if ((await this.#holder(p))?.layer !== this.#top || (await this.#index(p))?.lower === undefined) return undefined;
+    return (await this.#below?.locate(p))?.fsPath;
+  }
+
   async stat(path: string): Promise<EntryStat | undefined> {
     const p = normalizeLayerPath(path);
     const holder = await this.#holder(p);

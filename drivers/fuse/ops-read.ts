@@ -19,8 +19,12 @@ const dataSyncFd = promisify(fdatasync);
 /** The access-mode bits of open(2) flags (Node's fs.constants lacks O_ACCMODE). */
 export const O_ACCMODE = 3;
 
-/** What getattr answers for a backing entry's lstat (use_ino: st_ino is the backing inode, so hard links show as one file). */
-export function fuseStat(st: Stats): FuseStat {
+/**
+ * What getattr answers for a backing entry's lstat (use_ino: st_ino is the
+ * backing inode, so hard links show as one file), or for `ino` where given
+ * (a merged directory's origin, see UnionFs.inode).
+ */
+export function fuseStat(st: Stats, ino: number = st.ino): FuseStat {
   return {
     mode: st.mode,
     uid: st.uid,
@@ -28,7 +32,7 @@ export function fuseStat(st: Stats): FuseStat {
     size: st.size,
     // A merged directory's link count is not its backing copy's: 1 tells find(1) not to count subdirectories.
     nlink: st.isDirectory() ? 1 : st.nlink,
-    ino: st.ino,
+    ino,
     rdev: st.rdev,
     blksize: st.blksize,
     blocks: st.blocks,
@@ -53,7 +57,9 @@ export function opensForWrite(flags: number): boolean {
 export function readOps(u: UnionFs) {
   return {
     async getattr(path: string): Promise<FuseStat> {
-      return fuseStat(await lstat((await u.locate(path)).fsPath));
+      const at = await u.locate(path);
+      const st = await lstat(at.fsPath);
+      return fuseStat(st, await u.inode(path, at, st));
     },
     async readdir(path: string): Promise<string[]> {
       const at = await u.locate(path);

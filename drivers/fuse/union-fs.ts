@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, lutimes, rename, rm, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import {
   UnionTree,
@@ -76,6 +77,20 @@ export class UnionFs {
     const at = await this.tree.locate(path);
     if (at === undefined) throw fsError('ENOENT', path);
     return at;
+  }
+
+  /**
+   * The st_ino the mount shows for path, which `at` and `st` locate and lstat:
+   * the backing inode, except for a directory of the top layer that merges
+   * with one below, which keeps the inode of that lower copy (its origin, as
+   * in overlayfs). So a directory's inode does not change when a change inside
+   * it copies it up: programs that hold a directory and check its identity on
+   * the way back up (fts(3) in `rm -rf`, `find`) see the same directory.
+   */
+  async inode(path: string, at: UnionLocation, st: Stats): Promise<number> {
+    if (!at.inTop || !st.isDirectory()) return st.ino;
+    const origin = await this.tree.mergedBelow(path);
+    return origin === undefined ? st.ino : ((await lstatIfPresent(origin))?.ino ?? st.ino);
   }
 
   /** Does the union of the layers below the top have path? */
