@@ -23,8 +23,9 @@ import { opaqueXattrFor } from './whiteout-format.js';
  * `<home>/counts` (`MountCounts`).
  *
  * A subclass supplies the name, capabilities, probe and how a union is
- * mounted (`mount`, `unmount`, and `releaseMount` for `remove`), and extends
- * `init` with its own stale-mount recovery.
+ * mounted, seen and ended (`mountHooks`); `mount` and `unmount` count
+ * references around those hooks. Its `init` calls `clearStaleMounts` after
+ * any recovery of its own.
  */
 export abstract class UpperLayerDriver implements StorageDriver {
   abstract readonly name: string;
@@ -42,10 +43,8 @@ export abstract class UpperLayerDriver implements StorageDriver {
   }
 
   abstract probe(): Promise<ProbeResult>;
-  abstract mount(id: string): Promise<string>;
-  abstract unmount(id: string): Promise<void>;
-  /** Makes sure nothing of id is mounted any more (called by `remove` once the count is 0). */
-  protected abstract releaseMount(id: string): Promise<void>;
+  /** How this driver's unions are mounted at layers/<id>/merged. */
+  protected abstract readonly mountHooks: MountHooks;
 
   /** Creates the home layout, removes half-made layers and count temp files; subclasses then clear stale mounts. */
   async init(): Promise<void> {
@@ -61,7 +60,8 @@ export abstract class UpperLayerDriver implements StorageDriver {
    * with no count is released (`detach`); a count with nothing live, or of a
    * layer that is gone, drops to 0.
    */
-  protected async clearStaleMounts(mounts: MountHooks): Promise<void> {
+  protected async clearStaleMounts(): Promise<void> {
+    const mounts = this.mountHooks;
     const counted = new Map(await this.counts.entries());
     for (const id of await this.home.ids()) {
       const merged = this.home.paths(id).merged;
@@ -74,25 +74,25 @@ export abstract class UpperLayerDriver implements StorageDriver {
   }
 
   /**
-   * The reference-counted part of `mount`: attaches id's union at its mount
-   * point when no reference is held or nothing is live there, then counts one
-   * more and returns the mount point. Fails with ENOLAYER, and as `attach` does.
+   * Attaches id's union at its mount point when no reference is held or nothing
+   * is live there, then counts one more and returns the mount point. Fails with
+   * ENOLAYER, and as the hooks' `attach` does (EDRIVERUNAVAILABLE).
    */
-  protected async countedMount(id: string, mounts: MountHooks): Promise<string> {
+  async mount(id: string): Promise<string> {
     await this.home.info(id);
     const merged = this.home.paths(id).merged;
     const count = await this.counts.get(id);
-    if (count === 0 || !(await mounts.isLive(id, merged))) await mounts.attach(id, merged);
+    if (count === 0 || !(await this.mountHooks.isLive(id, merged))) await this.mountHooks.attach(id, merged);
     await this.counts.set(id, count + 1);
     return merged;
   }
 
-  /** The reference-counted part of `unmount`: the last reference detaches. Fails with ENOLAYER. */
-  protected async countedUnmount(id: string, mounts: MountHooks): Promise<void> {
+  /** Drops one reference; the last one detaches. Fails with ENOLAYER. */
+  async unmount(id: string): Promise<void> {
     await this.home.info(id);
     const count = await this.counts.get(id);
     if (count === 0) return;
-    if (count === 1) await mounts.detach(id, this.home.paths(id).merged);
+    if (count === 1) await this.mountHooks.detach(id, this.home.paths(id).merged);
     await this.counts.set(id, count - 1);
   }
 
@@ -105,7 +105,7 @@ export abstract class UpperLayerDriver implements StorageDriver {
     if ((await this.counts.get(id)) > 0) throw new StrataError(ErrorCode.ELAYERBUSY, `layer ${id} is mounted; unmount it first`);
     const child = await this.home.childOf(id);
     if (child !== undefined) throw new StrataError(ErrorCode.ELAYERHASCHILDREN, `layer ${id} has child layer ${child}; remove it first`);
-    await this.releaseMount(id);
+    await this.mountHooks.detach(id, this.home.paths(id).merged);
     await this.home.destroy(id);
   }
 

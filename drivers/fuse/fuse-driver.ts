@@ -33,7 +33,7 @@ export class FuseDriver extends UpperLayerDriver {
   });
   readonly #mounts: MountSupervisor;
   /** A mount is live while its process serves it; attach starts one, detach ends it. */
-  readonly #hooks: MountHooks = {
+  protected readonly mountHooks: MountHooks = {
     isLive: (id, merged) => this.#mounts.serving(id, merged),
     attach: async (id, merged) => {
       const probe = await this.probe();
@@ -67,19 +67,6 @@ export class FuseDriver extends UpperLayerDriver {
     await super.init();
     // Mounts whose process died first (ENOTCONN): then counts agree with what is served.
     for (const id of await this.home.ids()) await this.#mounts.clearStale(id, this.home.paths(id).merged);
-    await this.clearStaleMounts(this.#hooks);
-  }
-
-  /** Fails with ENOLAYER, EDRIVERUNAVAILABLE (no /dev/fuse, or the mount process's reason). */
-  mount(id: string): Promise<string> {
-    return this.countedMount(id, this.#hooks);
-  }
-
-  unmount(id: string): Promise<void> {
-    return this.countedUnmount(id, this.#hooks);
-  }
-
-  protected async releaseMount(id: string): Promise<void> {
-    await this.#mounts.stop(id, this.home.paths(id).merged);
+    await this.clearStaleMounts();
   }
 }

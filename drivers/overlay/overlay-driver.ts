@@ -44,7 +44,7 @@ export class OverlayDriver extends UpperLayerDriver {
   });
   #support: Promise<KernelOverlaySupport> | undefined;
   /** Kernel overlayfs mounts at layers/<id>/merged, for the counted mount helpers. */
-  readonly #kernelMounts: MountHooks = {
+  protected readonly mountHooks: MountHooks = {
     isLive: (_id, merged) => isMounted(merged),
     attach: async (id) => {
       const support = await this.#kernelSupport();
@@ -67,19 +67,7 @@ export class OverlayDriver extends UpperLayerDriver {
   override async init(): Promise<void> {
     await clearProbe(this.#probeDir());
     await super.init();
-    await this.clearStaleMounts(this.#kernelMounts);
-  }
-
-  mount(id: string): Promise<string> {
-    return this.countedMount(id, this.#kernelMounts);
-  }
-
-  unmount(id: string): Promise<void> {
-    return this.countedUnmount(id, this.#kernelMounts);
-  }
-
-  protected async releaseMount(id: string): Promise<void> {
-    await unmountPath(this.home.paths(id).merged);
+    await this.clearStaleMounts();
   }
 
   /**
