@@ -5,7 +5,7 @@ import { closeFd, fstatFd, lstatBigint, openFd, readFd } from './archive/fd.js';
 import { Readable } from 'node:stream';
 import { ErrorCode, StrataError, errnoOf } from './errors.js';
 import { sys } from './sys/index.js';
-import { compareNames, layerPathParent, normalizeLayerPath } from './tree.js';
+import { compareNames, isOverlayXattr, layerPathParent, normalizeLayerPath } from './tree.js';
 import type { EntryStat, EntryType, TreeReader } from './tree.js';
 
 /**
@@ -191,11 +191,10 @@ async function* concatStreams(head: Buffer, rest: Readable): AsyncGenerator<Buff
   yield* rest as AsyncIterable<Buffer>;
 }
 
-const HIDDEN_XATTR_PREFIXES = ['trusted.overlay.', 'user.overlay.'];
 const VISIBLE_XATTR_PREFIXES = ['user.', 'security.', 'trusted.'];
 
 function isUserVisible(name: string): boolean {
-  return VISIBLE_XATTR_PREFIXES.some((p) => name.startsWith(p)) && !HIDDEN_XATTR_PREFIXES.some((p) => name.startsWith(p));
+  return VISIBLE_XATTR_PREFIXES.some((p) => name.startsWith(p)) && !isOverlayXattr(name);
 }
 
 function typeOf(st: BigIntStats): EntryType {

@@ -51,6 +51,14 @@ export interface TreeReader {
 }
 
 /**
+ * Bookkeeping attributes of union filesystems (overlayfs' trusted.overlay.*, or
+ * user.overlay.* with `userxattr`): never user-visible, never copied between layers.
+ */
+export function isOverlayXattr(name: string): boolean {
+  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.');
+}
+
+/**
  * A layer path: absolute, '/'-separated, no '.', '..' or empty components,
  * no trailing slash; the root is '/'. Fails with ENOTFOUND for a path that
  * climbs above the root, so no lookup can leave its layer.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { splitRdev } from '../directory-tree.js';
 import { sys } from '../sys/index.js';
-import { compareNames, layerPathJoin } from '../tree.js';
+import { compareNames, isOverlayXattr, layerPathJoin } from '../tree.js';
 import type { EntryStat, EntryType, TreeReader } from '../tree.js';
 
 /**
@@ -31,14 +31,9 @@ export interface EntrySummary {
 /** A whole tree, by layer path ('/' included). */
 export type Snapshot = Record<string, EntrySummary>;
 
-/** Bookkeeping attributes of union filesystems, never user-visible. */
-function visibleXattr(name: string): boolean {
-  return !name.startsWith('trusted.overlay.') && !name.startsWith('user.overlay.');
-}
-
 function summarize(st: EntryStat, sha256: string | undefined, xattrs: Record<string, Buffer>): EntrySummary & { ino: string } {
   const hex: Record<string, string> = {};
-  for (const name of Object.keys(xattrs).filter(visibleXattr).sort()) hex[name] = xattrs[name]!.toString('hex');
+  for (const name of Object.keys(xattrs).filter((name) => !isOverlayXattr(name)).sort()) hex[name] = xattrs[name]!.toString('hex');
   return {
     type: st.type,
     mode: st.type === 'symlink' ? 0o777 : st.mode,

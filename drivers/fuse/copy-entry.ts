@@ -1,23 +1,9 @@
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readlink, symlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { sys } from '../../core/index.js';
+import { isOverlayXattr, splitRdev, sys } from '../../core/index.js';
 
 const S_IFMT = 0o170000;
-
-/** Bookkeeping xattrs of union filesystems: never copied, listed or settable through the mount. */
-export function isOverlayXattr(name: string): boolean {
-  return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.');
-}
-
-/** Major and minor of a raw dev_t (glibc's encoding). */
-export function splitDev(rdev: number): { major: number; minor: number } {
-  const d = BigInt(rdev);
-  return {
-    major: Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn)),
-    minor: Number((d & 0xffn) | ((d >> 12n) & ~0xffn)),
-  };
-}
 
 /**
  * Makes at `to` (which must not exist) a copy of the single entry at `from`:
@@ -33,7 +19,7 @@ export async function copyEntry(from: string, to: string, privileged: boolean): 
   else if (st.isDirectory()) await mkdir(to, { mode: 0o700 });
   else if (st.isSymbolicLink()) await symlink(await readlink(from), to);
   else {
-    const { major, minor } = splitDev(st.rdev);
+    const { major, minor } = splitRdev(BigInt(st.rdev));
     sys.mknod(to, (st.mode & S_IFMT) | 0o600, major, minor);
   }
   for (const name of sys.llistxattr(from)) {

@@ -4,8 +4,7 @@ import { lstat, readlink, statfs } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import type { FuseStat, FuseStatfs } from 'fuse-native';
-import { sys } from '../../core/index.js';
-import { isOverlayXattr } from './copy-entry.js';
+import { isOverlayXattr, sys } from '../../core/index.js';
 import { fsError } from './errno.js';
 import type { UnionFs } from './union-fs.js';
 

@@ -1,8 +1,7 @@
 import { constants, ftruncate, write } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, truncate, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { layerPathParent, markOpaque, sys } from '../../core/index.js';
-import { isOverlayXattr, splitDev } from './copy-entry.js';
+import { isOverlayXattr, layerPathParent, markOpaque, splitRdev, sys } from '../../core/index.js';
 import { fsError } from './errno.js';
 import { O_ACCMODE, openFd } from './ops-read.js';
 import type { UnionFs } from './union-fs.js';
@@ -76,7 +75,7 @@ export function writeOps(u: UnionFs) {
     mknod(path: string, mode: number, dev: number): Promise<void> {
       return u.mutate(async () => {
         const { fsPath } = await u.prepareNew(path);
-        const { major, minor } = splitDev(dev);
+        const { major, minor } = splitRdev(BigInt(dev));
         sys.mknod(fsPath, mode, major, minor);
         u.tree.update(path, { isDir: false });
       });
