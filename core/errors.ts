@@ -38,6 +38,24 @@ export const ErrorCode = {
   EUSAGE: 'EUSAGE',
   /** An operating-system call failed in a way no other code describes. */
   EIO: 'EIO',
+  /** An argument or value a caller passed is malformed (an id, a reference, a flag's value). */
+  EINVALID: 'EINVALID',
+  /** No image has that name, id or digest. */
+  ENOIMAGE: 'ENOIMAGE',
+  /** No container has that name or id. */
+  ENOCONTAINER: 'ENOCONTAINER',
+  /** A name is taken, or an object is in use (an image by a container, a running container). */
+  ECONFLICT: 'ECONFLICT',
+  /** A registry answered with an error (the message names the reference and what it said). */
+  EREGISTRY: 'EREGISTRY',
+  /** A registry refused the credentials, or asked for credentials that were not given. */
+  EAUTH: 'EAUTH',
+  /** A registry could not be reached (connection refused, reset, TLS failure, time-out). */
+  ENETWORK: 'ENETWORK',
+  /** A Dockerfile is malformed, or one of its steps failed. */
+  EBUILD: 'EBUILD',
+  /** The operation needs privileges this process does not have (root, for the runner). */
+  EPRIVILEGE: 'EPRIVILEGE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -66,7 +84,10 @@ export function exitStatusOf(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.EUSAGE:
     case ErrorCode.ECONFIG:
+    case ErrorCode.EINVALID:
       return 2;
+    case ErrorCode.ENOIMAGE:
+    case ErrorCode.ENOCONTAINER:
     case ErrorCode.ENOLAYER:
     case ErrorCode.ENOTFOUND:
     case ErrorCode.EAMBIGUOUS:
@@ -75,6 +96,7 @@ export function exitStatusOf(code: ErrorCode): number {
     case ErrorCode.ELAYERHASCHILDREN:
     case ErrorCode.ELAYEREXISTS:
     case ErrorCode.ELOCKED:
+    case ErrorCode.ECONFLICT:
       return 4;
     case ErrorCode.EUNSAFEARCHIVE:
     case ErrorCode.EBADARCHIVE:
@@ -83,6 +105,7 @@ export function exitStatusOf(code: ErrorCode): number {
     case ErrorCode.EDRIVERUNAVAILABLE:
     case ErrorCode.EUNKNOWNDRIVER:
     case ErrorCode.EUNSUPPORTED:
+    case ErrorCode.EPRIVILEGE:
       return 6;
     default:
       return 1;
