@@ -16,6 +16,7 @@
  *
  *     node dist/benchmarks/btrfs-sim-costs.js
  */
+import type { DriverRuntime } from '../core/engine.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,9 +24,10 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { type LayerTarHeader, type StorageDriver, type TarWriterEntry, naiveDiff, writeTar } from '../core/index.js';
+import { type LayerTarHeader, type StorageDriver, type TarWriterEntry, naiveDiff, writeTar } from '../core/engine.js';
 import { layerReader } from '../core/testkit/index.js';
 import { BtrfsSimDriver } from '../drivers/btrfs-sim/index.js';
+import { wrapDriver } from '../core/engine.js';
 
 const MIB = 1024 * 1024;
 const MTIME = new Date(1_700_000_000_000);
@@ -105,9 +107,9 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-async function withDriver<T>(fn: (driver: StorageDriver & { check(): Promise<string[]> }, home: string) => Promise<T>): Promise<T> {
+async function withDriver<T>(fn: (driver: DriverRuntime, home: string) => Promise<T>): Promise<T> {
   const home = await mkdtemp(join(tmpdir(), 'strata-btrfs-bench-'));
-  const driver = new BtrfsSimDriver({ home, options: {} });
+  const driver = wrapDriver((c) => new BtrfsSimDriver(c), home);
   await driver.init();
   try {
     return await fn(driver, home);
@@ -117,7 +119,7 @@ async function withDriver<T>(fn: (driver: StorageDriver & { check(): Promise<str
   }
 }
 
-async function base(driver: StorageDriver, id: string, files: readonly FileSpec[]): Promise<number> {
+async function base(driver: DriverRuntime, id: string, files: readonly FileSpec[]): Promise<number> {
   await driver.create(id, null, { writable: false });
   return timed(() => driver.applyDiff(id, null, layerTar(files)));
 }
@@ -170,7 +172,7 @@ async function diskCost(): Promise<{ base: number; withChildren: number }> {
       await driver.create(`c${c}`, 'base', { writable: false });
       await driver.applyDiff(`c${c}`, 'base', layerTar(edits, [small[(c * 3 + 2) % 640]!.path]));
     }
-    const problems = await driver.check();
+    const problems = await (driver.inner as BtrfsSimDriver).check();
     if (problems.length > 0) throw new Error(`store inconsistent: ${problems[0]}`);
     return { base: baseDisk, withChildren: await duBytes(home) };
   });

@@ -1,5 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
-import { MNT_DETACH, sys } from '../core/index.js';
+import { MNT_DETACH, sys } from '../core/engine.js';
 
 /** Mount points at or below dir, deepest first (from /proc/self/mountinfo). */
 export async function mountsUnder(dir: string): Promise<string[]> {

@@ -3,26 +3,26 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerModule } from 'inversify';
-import { buildContainer, type DriverCapabilities, randomId, resolveDriver, type StorageDriver } from '../core/index.js';
+import { type DriverCapabilities, DriverRegistry, type DriverRuntime, randomId } from '../core/engine.js';
 import { removeTree } from './cleanup.js';
 import type { DataSets } from './data/data-sets.js';
 
 /**
  * One driver, in a store root of its own under the benchmark's work directory,
- * obtained only through the public surface (DI container → resolveDriver →
+ * obtained only through the public surface (driver registry → runtime →
  * probe → init). Caches base layers so scenarios share them, and remembers
  * what it mounted so close() leaves nothing behind.
  */
 export class DriverSession {
   readonly name: string;
   readonly root: string;
-  readonly driver: StorageDriver;
+  readonly driver: DriverRuntime;
   readonly #modules: readonly ContainerModule[];
   readonly #bases = new Map<number, Promise<string>>();
   readonly #mounted = new Map<string, number>();
   #forks = 0;
 
-  private constructor(name: string, root: string, driver: StorageDriver, modules: readonly ContainerModule[]) {
+  private constructor(name: string, root: string, driver: DriverRuntime, modules: readonly ContainerModule[]) {
     this.name = name;
     this.root = root;
     this.driver = driver;
@@ -36,8 +36,8 @@ export class DriverSession {
    */
   static async open(name: string, root: string, modules: readonly ContainerModule[]): Promise<DriverSession | { unavailable: string }> {
     await mkdir(root, { recursive: true });
-    const container = await buildContainer({ root, driver: name, plugins: [], driverOptions: {} }, modules, name);
-    const driver = await resolveDriver(container, name);
+    const registry = await DriverRegistry.load({ root, plugins: [], driverOptions: {} }, modules);
+    const driver = await registry.open(name);
     const probe = await driver.probe();
     if (!probe.ok) return { unavailable: probe.reason ?? 'probe failed without a reason' };
     await driver.init();

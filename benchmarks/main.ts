@@ -2,7 +2,8 @@
  * `npm run bench [-- --quick] [--drivers a,b] [--scenarios x,y] [--out DIR]`:
  * runs strata's benchmarks and writes DIR/results.json, report.md, report.html.
  */
-import { exitStatusOf, isStrataError } from '../core/index.js';
+import { isStrataError } from '../core/engine.js';
+import { exitStatusOf } from '../cli/exit-status.js';
 import { parseBenchArgs } from './options.js';
 import { runBench } from './runner.js';
 

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { LayerStore } from '../core/index.js';
+import { Store } from '../core/engine.js';
 import { builtinDriverModules } from '../drivers/index.js';
 import { generateLayerTar } from '../test/store/tar-generator.js';
 
@@ -20,12 +20,12 @@ const MIB = 1024 * 1024;
 const root = await mkdtemp(join(tmpdir(), 'strata-memory-'));
 const peakMiB = (): number => process.resourceUsage().maxRSS / 1024;
 try {
-  const store = await LayerStore.open({ config: { root, driver: 'vfs', plugins: [], driverOptions: {} }, driverModules: builtinDriverModules });
+  const store = await Store.open({ config: { root, driver: 'vfs', plugins: [], driverOptions: {} }, driverModules: builtinDriverModules });
   const started = Date.now();
-  const layer = await store.importLayer(generateLayerTar({ bigFiles: 3, bigSize: 256 * MIB, smallFiles: 16_384, smallSize: 16 * 1024 }));
+  const layer = await store.layers.importLayer(generateLayerTar({ bigFiles: 3, bigSize: 256 * MIB, smallFiles: 16_384, smallSize: 16 * 1024 }));
   const imported = Date.now();
   console.log(`import: ${(layer.size / MIB).toFixed(0)} MiB tar in ${((imported - started) / 1000).toFixed(1)} s, peak RSS ${peakMiB().toFixed(0)} MiB`);
-  await pipeline(await store.diff(layer.id), createWriteStream('/dev/null'));
+  await pipeline(await store.layers.diff(layer.id), createWriteStream('/dev/null'));
   console.log(`diff:   to /dev/null in ${((Date.now() - imported) / 1000).toFixed(1)} s, peak RSS ${peakMiB().toFixed(0)} MiB`);
   await store.close();
 } finally {

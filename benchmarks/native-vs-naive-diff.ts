@@ -18,8 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
-import { naiveDiff } from '../core/index.js';
-import type { TreeReader } from '../core/index.js';
+import { naiveDiff, wrapDriver } from '../core/engine.js';
 import { OverlayDriver } from '../drivers/overlay/index.js';
 import { removeTree } from './cleanup.js';
 import { run } from './exec.js';
@@ -38,14 +37,6 @@ async function digestOf(tar: Readable): Promise<string> {
   return hash.digest('hex');
 }
 
-function layerTree(driver: OverlayDriver, id: string): TreeReader {
-  return {
-    stat: (p) => driver.stat(id, p),
-    readdir: (p) => driver.readdir(id, p),
-    read: (p) => driver.read(id, p),
-    xattrs: (p) => driver.xattrs(id, p),
-  };
-}
 
 interface Row {
   readonly base: number;
@@ -56,7 +47,7 @@ interface Row {
 async function measure(entries: number): Promise<Row> {
   const work = await mkdtemp(join(tmpdir(), 'strata-bench-diff-'));
   try {
-    const driver = new OverlayDriver({ home: join(work, 'home'), options: {} });
+    const driver = wrapDriver((c) => new OverlayDriver(c), join(work, 'home'));
     await driver.init();
     const base = generateBaseTree(entries, 1);
     const upper = generateChangeSet(base, CHANGES, 2);
@@ -67,7 +58,7 @@ async function measure(entries: number): Promise<Row> {
 
     await run('sync', []); // let writeback of the fresh layers settle before timing
     const native = () => driver.diff('upper', 'base').then(digestOf);
-    const naive = () => digestOf(naiveDiff(layerTree(driver, 'base'), layerTree(driver, 'upper')));
+    const naive = async () => digestOf(naiveDiff(await driver.reader('base'), await driver.reader('upper')));
     const [a, b] = [await native(), await naive()];
     if (a !== b) throw new Error(`native and naive diffs differ on a base of ${entries}: ${a} vs ${b}`);
     const nativeMs: number[] = [];

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ErrorCode, StrataError } from '../core/index.js';
+import { ErrorCode, StrataError } from '../core/engine.js';
 import { SCENARIOS, type ScenarioName } from './results.js';
 
 /** What a benchmark run does; the same for `npm run bench` and `strata bench`. */

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ContainerModule } from 'inversify';
-import { ErrorCode, StrataError, buildContainer, registeredDrivers } from '../core/index.js';
+import { ErrorCode, StrataError, DriverRegistry } from '../core/engine.js';
 import { builtinDriverModules } from '../drivers/index.js';
 import { removeTree } from './cleanup.js';
 import { DataSets } from './data/data-sets.js';
@@ -24,8 +24,7 @@ export interface BenchRun {
 
 /** The registered driver names, or the requested ones; EUNKNOWNDRIVER names an unknown one. */
 async function driverNames(work: string, modules: readonly ContainerModule[], wanted?: readonly string[]): Promise<string[]> {
-  const container = await buildContainer({ root: join(work, 'registry'), driver: 'none', plugins: [], driverOptions: {} }, modules, 'none');
-  const known = registeredDrivers(container);
+  const known = (await DriverRegistry.load({ root: join(work, 'registry'), plugins: [], driverOptions: {} }, modules)).names();
   for (const name of wanted ?? []) {
     if (!known.includes(name)) {
       throw new StrataError(ErrorCode.EUNKNOWNDRIVER, `unknown driver ${JSON.stringify(name)}: registered drivers are ${known.join(', ') || '(none)'}`);

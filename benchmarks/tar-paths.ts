@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DirectoryTree, deletingWhiteouts, extractLayer, naiveDiff, readLayerTar } from '../core/index.js';
+import { DirectoryTree, deletingWhiteouts, extractLayer, naiveDiff, readLayerTar } from '../core/engine.js';
 import { removeTree } from './cleanup.js';
 import { contentChunks } from './data/content.js';
 import { Rng } from './data/rng.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, loadPlugins } from '../core/index.js';
+import { loadConfig, loadPlugins } from '../core/engine.js';
 import { builtinDriverModules } from '../drivers/index.js';
 import { benchOptions, DEFAULT_OUT } from '../benchmarks/options.js';
 import { runBench } from '../benchmarks/runner.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { LayerStore, loadConfig, type StrataConfig } from '../core/index.js';
+import { Store, loadConfig, type StrataConfig } from '../core/engine.js';
 import { builtinDriverModules } from '../drivers/index.js';
 import { Output } from './output.js';
 
@@ -36,11 +36,11 @@ export function configOf(command: Command): Promise<StrataConfig> {
 /**
  * Opens the store the global flags name, runs `use`, and closes the store
  * whether `use` succeeds or fails. Fails with ECONFIG, EUNKNOWNDRIVER,
- * EDRIVERUNAVAILABLE, ELOCKED as LayerStore.open does.
+ * EDRIVERUNAVAILABLE, ELOCKED as Store.open does.
  */
-export async function withStore<T>(command: Command, use: (store: LayerStore) => Promise<T>): Promise<T> {
+export async function withStore<T>(command: Command, use: (store: Store) => Promise<T>): Promise<T> {
   const config = await configOf(command);
-  const store = await LayerStore.open({ config, driverModules: builtinDriverModules });
+  const store = await Store.open({ config, driverModules: builtinDriverModules });
   try {
     return await use(store);
   } finally {
@@ -50,7 +50,7 @@ export async function withStore<T>(command: Command, use: (store: LayerStore) =>
 
 /** What a store command's body receives. */
 export interface StoreCommandContext<Options> {
-  readonly store: LayerStore;
+  readonly store: Store;
   readonly out: Output;
   /** The positional arguments, in the order they were declared. */
   readonly args: readonly string[];

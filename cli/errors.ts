@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
-import { ErrorCode, StrataError, errnoOf, exitStatusOf } from '../core/index.js';
+import { ErrorCode, StrataError, errnoOf } from '../core/engine.js';
+import { exitStatusOf } from './exit-status.js';
 
 /** Exit status of a command-line usage error (commander's own errors included). */
 export const USAGE_STATUS = exitStatusOf(ErrorCode.EUSAGE);

@@ -3,7 +3,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ErrorCode, StrataError, errnoOf } from '../core/index.js';
+import { ErrorCode, StrataError, errnoOf } from '../core/engine.js';
 import { usageError } from './errors.js';
 import { ProgressMeter } from './progress.js';
 

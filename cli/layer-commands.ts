@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Change, LayerInfo } from '../core/index.js';
+import type { Change, LayerInfo } from '../core/engine.js';
 import { storeCommand, type StoreCommandContext } from './context.js';
 import { STDIO, openInput, writeOutput } from './files.js';
 import { formatBytes, formatTime, type Column, type Output } from './output.js';
@@ -63,7 +63,7 @@ export function addLayerCommands(program: Command): void {
     'import an OCI layer tarball (plain or gzip) and print its chain id',
     async ({ store, out, args, options }) => {
       const input = await openInput(args[0]!, 'import');
-      const layer = await store.importLayer(input, options.parent !== undefined ? { parent: options.parent } : {});
+      const layer = await store.layers.importLayer(input, options.parent !== undefined ? { parent: options.parent } : {});
       out.value(layer, () => importedName(layer));
     },
   )
@@ -75,7 +75,7 @@ export function addLayerCommands(program: Command): void {
     'create',
     'create an empty layer and print its id',
     async ({ store, out, options }) => {
-      const layer = await store.createLayer({
+      const layer = await store.layers.createLayer({
         writable: options.writable,
         ...(options.parent !== undefined ? { parent: options.parent } : {}),
       });
@@ -85,10 +85,10 @@ export function addLayerCommands(program: Command): void {
     .option('--parent <id>', 'the layer to create it on (default: a base layer)')
     .option('--writable', 'allow changes through its mount', false);
 
-  storeCommand(group, 'ls', 'list the layers', async ({ store, out }) => out.list(await store.list(), layerColumns(out)));
+  storeCommand(group, 'ls', 'list the layers', async ({ store, out }) => out.list(await store.layers.list(), layerColumns(out)));
 
   idCommand(group, 'inspect', 'show everything recorded about a layer', async ({ store, out, ref }) => {
-    const layer = await store.get(ref);
+    const layer = await store.layers.get(ref);
     out.value(layer, () => inspectLines(layer));
   });
 
@@ -96,22 +96,22 @@ export function addLayerCommands(program: Command): void {
     group,
     'diff',
     "write the layer's changes as an uncompressed OCI layer tarball",
-    async ({ store, ref, options }) => writeOutput(await store.diff(ref), options.output, 'diff'),
+    async ({ store, ref, options }) => writeOutput(await store.layers.diff(ref), options.output, 'diff'),
   ).option('-o, --output <file>', `where to write it; ${STDIO} is stdout`, STDIO);
 
   idCommand(group, 'changes', 'list the paths the layer adds (A), changes (C) and deletes (D)', async ({ store, out, ref }) => {
-    const changes: readonly Change[] = await store.changes(ref);
+    const changes: readonly Change[] = await store.layers.changes(ref);
     out.value(changes, () => changes.map((c) => `${c.kind} ${c.path}`));
   });
 
   idCommand(group, 'mount', "mount the layer's union and print the directory (reference-counted)", async ({ store, out, ref }) => {
-    const path = await store.mount(ref);
+    const path = await store.layers.mount(ref);
     out.value({ path }, () => path);
   });
 
-  idCommand(group, 'umount', 'drop one mount reference; the last one unmounts', ({ store, ref }) => store.unmount(ref)).alias(
+  idCommand(group, 'umount', 'drop one mount reference; the last one unmounts', ({ store, ref }) => store.layers.unmount(ref)).alias(
     'unmount',
   );
 
-  idCommand(group, 'rm', 'drop one reference to the layer; the last one deletes it', ({ store, ref }) => store.remove(ref));
+  idCommand(group, 'rm', 'drop one reference to the layer; the last one deletes it', ({ store, ref }) => store.layers.remove(ref));
 }

@@ -4,10 +4,10 @@
  * logic of its own. Exit statuses: 0 success, 1 failure (and a failed
  * `system check`), 2 usage or configuration, 3 not found, 4 busy or conflict,
  * 5 unsafe, bad or corrupt data, 6 driver unavailable or unsupported
- * (core/errors.ts exitStatusOf).
+ * (cli/exit-status.ts).
  */
 import { Command } from 'commander';
-import { errnoOf } from '../core/index.js';
+import { errnoOf } from '../core/engine.js';
 import { addDriverCommands } from './driver-commands.js';
 import { reportError } from './errors.js';
 import { addLayerCommands } from './layer-commands.js';
@@ -18,7 +18,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('strata')
     .description('layered storage for container images, through pluggable storage drivers')
     .option('--root <dir>', 'store root (env STRATA_ROOT; default /var/lib/strata as root, else ~/.local/share/strata)')
-    .option('--driver <name>', 'storage driver (env STRATA_DRIVER; default vfs)')
+    .option('--driver <name>', 'storage driver (env STRATA_DRIVER; default overlay)')
     .option('--config <file>', 'config file (env STRATA_CONFIG; default <root>/strata.json)')
     .option('--json', 'machine-readable output')
     .option('--no-trunc', 'full ids in tables')

@@ -7,7 +7,7 @@ export function addSystemCommands(program: Command): void {
   const group = program.command('system').description('the store as a whole');
 
   storeCommand(group, 'df', 'disk space and inodes each layer holds, and the total', async ({ store, out }) => {
-    const usage = await store.diskUsage();
+    const usage = await store.layers.diskUsage();
     const total = { id: 'total', ...usage.total };
     out.list(
       [...usage.layers, total],
@@ -26,7 +26,7 @@ export function addSystemCommands(program: Command): void {
     'check',
     "verify every layer's content against its diff id; exit 1 naming each layer that fails",
     async ({ store, out }) => {
-      const failures = await store.check();
+      const failures = await store.layers.check();
       out.value({ ok: failures.length === 0, failures }, () =>
         failures.length === 0 ? 'ok: every layer matches its diff id' : failures.map((f) => `FAIL ${f.id}: ${f.reason}`),
       );

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { EntryStat } from './tree.js';
+import type { TreeReader } from './tree.js';
 
 /**
  * # The storage-driver contract
@@ -14,19 +15,25 @@ import type { EntryStat } from './tree.js';
  *                                      equals parent's union (or is empty for a base)
  *     applyDiff(id, parent, tar)       fill it from an OCI layer tarball  — or —
  *     mount(id) ... unmount(id)        let processes change a writable layer
+ *     commit(id)                       the writable layer becomes read-only, its
+ *                                      content untouched (a container's changes
+ *                                      becoming an image layer)
+ *     reader(id)                       look through its union without mounting
  *     diff(id, parent) / changes(...)  what id changes over parent
  *     remove(id)                       once no child and no mount remains
  *
  * ## Glossary
  *
- * - *layer*: a named set of changes over its parent. Ids are opaque strings of
- *   [a-z0-9] chosen by core (64 hex digits for content-addressed layers).
+ * - *layer*: a named set of changes over its parent. Ids are storage keys chosen
+ *   by core: 1 to 128 characters of [a-z0-9]. Core maps content ids (chainIDs)
+ *   to storage keys, so a driver never renames a layer.
  * - *union* of a layer: what a process sees through its mount: the parent's
  *   union with this layer's changes on top (deletions hide lower entries, an
  *   opaque directory hides every lower entry below it).
  * - *layer path*: absolute, '/'-separated, normalized (`normalizeLayerPath`).
  * - *home*: the one directory the driver owns (`DriverContext.home`). A driver
- *   writes nothing outside it (mounts are made inside it too).
+ *   writes nothing outside it (mounts are made inside it too). The name
+ *   `.strata-runtime` in it is core's.
  *
  * ## Example: importing a layer
  *
@@ -34,16 +41,27 @@ import type { EntryStat } from './tree.js';
  *     const size = await driver.applyDiff(id, parentId, tarStream);
  *     // core records diffID, size; the layer becomes visible
  *
+ * ## What core checks, so that a driver does not
+ *
+ * Every driver is reached through core's `DriverRuntime` (runtime/), which
+ * enforces the life cycle and the checks below *before* calling the driver:
+ * `init` exactly once before anything but `probe`; nothing after `close`; the
+ * id rule (EINVALID); ENOLAYER for an id (or parent) that does not exist;
+ * ELAYEREXISTS on create; ELAYERBUSY (mounted) and ELAYERHASCHILDREN on
+ * remove and commit. It also marks a layer half-made while `applyDiff` runs
+ * and removes it through `remove` if a crash interrupted that, and gives
+ * drivers without a native diff core's naive diff and changes over `reader`.
+ * A driver's methods may therefore assume their ids exist and are well-formed.
+ *
  * ## Errors
  *
  * Methods fail with a `StrataError`; the codes each one uses are in its comment.
- * A driver never throws plain errors for the conditions listed there.
  *
  * ## Concurrency
  *
  * Core serialises mutating calls on one store (a store lock across processes);
- * lookups (`stat`, `readdir`, `read`, `diff`, `changes`, `usage`) may run
- * concurrently with each other and with mounts of other layers.
+ * lookups (`reader`, `diff`, `changes`, `usage`) may run concurrently with each
+ * other and with mounts of other layers.
  */
 export interface StorageDriver {
   /** The name the driver is registered and configured under (`vfs`, `overlay`, ...). */
@@ -55,33 +73,36 @@ export interface StorageDriver {
 
   /**
    * Called once before any other method but `probe`: creates the home layout and
-   * recovers from a crash — removes half-made layers (not finished by `create` or
-   * `applyDiff`) and clears stale mounts. Idempotent.
+   * recovers from a crash — clears stale mounts, drops temporary files. Layers a
+   * crash left half-made are removed by core afterwards, through `remove`.
    */
   init(): Promise<void>;
 
-  /** Releases in-process resources. Mounts that outlive the process stay. Nothing may be called after. */
+  /** Releases in-process resources. Mounts that outlive the process stay. Nothing is called after. */
   close(): Promise<void>;
 
   /**
    * Creates layer `id` on top of `parent` (null: a base layer), empty of changes.
    * Its root is a directory 0755 owned 0:0 for a base layer.
    * A writable layer may be mounted read-write; a read-only layer's mount refuses
-   * writes (EROFS to the writing process).
-   * Fails with ELAYEREXISTS if id exists, ENOLAYER if parent does not.
+   * writes (EROFS to the writing process). Atomic: after a crash, the layer
+   * exists completely or not at all.
    */
   create(id: string, parent: string | null, options: CreateOptions): Promise<void>;
 
   /**
-   * Deletes the layer and its content. Fails with ELAYERBUSY while any mount of id
-   * is live, ELAYERHASCHILDREN while a layer names it as parent, ENOLAYER if absent.
-   * Also removes a half-made layer left by a crash.
+   * Deletes the layer and its content; core has checked that it is neither
+   * mounted nor anyone's parent. Also removes a half-made layer (one whose
+   * `applyDiff` was cut short). Atomic as seen by `exists`.
    */
   remove(id: string): Promise<void>;
 
   exists(id: string): Promise<boolean>;
 
-  /** The parent id create() recorded, null for a base layer. Fails with ENOLAYER. */
+  /** Every layer id the driver holds, in any order. */
+  list(): Promise<string[]>;
+
+  /** The parent id create() recorded, null for a base layer. */
   parent(id: string): Promise<string | null>;
 
   /**
@@ -89,12 +110,12 @@ export interface StorageDriver {
    * and returns its absolute path. Reference-counted, durably across processes of
    * one store: n mounts need n unmounts before the directory goes away; every
    * mount of one id returns the same path.
-   * Fails with ENOLAYER, EUNSUPPORTED (mountKind 'none'), EDRIVERUNAVAILABLE
+   * Fails with EUNSUPPORTED (mountKind 'none'), EDRIVERUNAVAILABLE
    * (e.g. the kernel refuses, with the kernel's reason).
    */
   mount(id: string): Promise<string>;
 
-  /** Drops one reference; at zero the mount really goes. Fails with ENOLAYER; unmounting a layer not mounted is a no-op. */
+  /** Drops one reference; at zero the mount really goes. Unmounting a layer not mounted is a no-op. */
   unmount(id: string): Promise<void>;
 
   /** Number of live references `mount` holds for id (0 when not mounted). */
@@ -111,27 +132,31 @@ export interface StorageDriver {
   applyDiff(id: string, parent: string | null, tar: Readable): Promise<number>;
 
   /**
-   * The uncompressed OCI layer tarball of what id changes over parent (normally
-   * id's own parent; null: the whole union of id). Deterministic: the same trees
-   * give the same bytes. For the same trees a native diff gives exactly the bytes
-   * of core's naive diff.
+   * Seals a writable, unmounted layer: from now on it is read-only (its mounts
+   * refuse writes), and its content, union, diff and changes are exactly what
+   * they were — nothing is rewritten or copied (containerd's snapshotter
+   * `Commit`; core then records the layer under its content id). Committing a
+   * read-only layer is a no-op.
    */
-  diff(id: string, parent: string | null): Promise<Readable>;
+  commit(id: string): Promise<void>;
 
-  /** Added / Modified / Deleted paths of id over parent, sorted by path. Same rules as diff. */
-  changes(id: string, parent: string | null): Promise<Change[]>;
+  /**
+   * Optional. The uncompressed OCI layer tarball of what id changes over parent
+   * (normally id's own parent; null: the whole union of id), byte for byte core's
+   * naive diff of the same two unions (`naiveDiff`), which core uses where a
+   * driver has none. Deterministic.
+   */
+  diff?(id: string, parent: string | null): Promise<Readable>;
 
-  /** Metadata of path in id's union; undefined where nothing is there. Fails with ENOLAYER. */
-  stat(id: string, path: string): Promise<EntryStat | undefined>;
+  /** Optional. Added / Modified / Deleted paths of id over parent, sorted by path; as core's `naiveChanges`. */
+  changes?(id: string, parent: string | null): Promise<Change[]>;
 
-  /** Names in a directory of id's union, byte-order sorted. Fails with ENOLAYER, ENOTFOUND. */
-  readdir(id: string, path: string): Promise<string[]>;
-
-  /** Content of a file in id's union. Fails with ENOLAYER, ENOTFOUND. */
-  read(id: string, path: string): Promise<Readable>;
-
-  /** User-visible extended attributes of path in id's union. Fails with ENOLAYER, ENOTFOUND. */
-  xattrs(id: string, path: string): Promise<Record<string, Buffer>>;
+  /**
+   * Read access to id's union without mounting it: stat, readdir, read and
+   * xattrs by layer path (see `TreeReader`). While a writable layer is mounted
+   * the reader sees what its processes see.
+   */
+  reader(id: string): Promise<TreeReader>;
 
   /** Bytes and inodes id itself holds on disk (its own content, not its parents'). */
   usage(id: string): Promise<LayerUsage>;
@@ -212,8 +237,15 @@ export function canMount(caps: DriverCapabilities): caps is DriverCapabilities &
 export interface DriverContext {
   /** Absolute path of the only directory the driver may write in; exists. */
   readonly home: string;
+  /** A scratch directory inside home for staging; core empties it before `init`. Exists. */
+  readonly tmp: string;
   /** `driverOptions[<name>]` from configuration, unvalidated: the driver validates. */
   readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** The context for a driver whose home is `home`: its scratch directory is `<home>/tmp`. */
+export function driverContext(home: string, options: Readonly<Record<string, unknown>> = {}): DriverContext {
+  return { home, tmp: join(home, 'tmp'), options };
 }
 
 /** Injection tokens share their interface's name. */

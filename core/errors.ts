@@ -1,7 +1,7 @@
 /**
  * strata's typed errors. Every failure that reaches a user carries one code from
  * this closed set and a one-line message; code never matches on message text.
- * The CLI maps each code to an exit status (see `exitStatusOf`).
+ * The CLI maps each code to an exit status (cli/exit-status.ts).
  */
 export const ErrorCode = {
   /** No layer (or image, or path) has that id or name. */
@@ -77,37 +77,4 @@ export function isStrataError(err: unknown, code?: ErrorCode): err is StrataErro
 export function errnoOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-/** Exit statuses: 1 generic failure, 2 usage/config, 3 not found, 4 busy/conflict, 5 unsafe or bad input, 6 unavailable. */
-export function exitStatusOf(code: ErrorCode): number {
-  switch (code) {
-    case ErrorCode.EUSAGE:
-    case ErrorCode.ECONFIG:
-    case ErrorCode.EINVALID:
-      return 2;
-    case ErrorCode.ENOIMAGE:
-    case ErrorCode.ENOCONTAINER:
-    case ErrorCode.ENOLAYER:
-    case ErrorCode.ENOTFOUND:
-    case ErrorCode.EAMBIGUOUS:
-      return 3;
-    case ErrorCode.ELAYERBUSY:
-    case ErrorCode.ELAYERHASCHILDREN:
-    case ErrorCode.ELAYEREXISTS:
-    case ErrorCode.ELOCKED:
-    case ErrorCode.ECONFLICT:
-      return 4;
-    case ErrorCode.EUNSAFEARCHIVE:
-    case ErrorCode.EBADARCHIVE:
-    case ErrorCode.ECORRUPT:
-      return 5;
-    case ErrorCode.EDRIVERUNAVAILABLE:
-    case ErrorCode.EUNKNOWNDRIVER:
-    case ErrorCode.EUNSUPPORTED:
-    case ErrorCode.EPRIVILEGE:
-      return 6;
-    default:
-      return 1;
-  }
 }

@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../../core/index.js';
+import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../../core/engine.js';
 import { contentChunks } from './content.js';
 import { ITEM_MTIME, type LayerItem } from './layer-items.js';
 

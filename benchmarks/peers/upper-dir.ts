@@ -3,7 +3,7 @@ import { chmod, link, lstat, mkdir, rm, symlink, utimes } from 'node:fs/promises
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { S_IFCHR, sys } from '../../core/index.js';
+import { S_IFCHR, sys } from '../../core/engine.js';
 import { contentChunks } from '../data/content.js';
 import { ITEM_MTIME, type LayerItem } from '../data/layer-items.js';
 

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { randomId } from '../../core/index.js';
+import { randomId } from '../../core/engine.js';
 import { tarExtract } from '../peers/tar-peer.js';
 import { sampleFresh } from '../stats.js';
 import { type Scenario, type ScenarioContext, measure, n, sampleIntoFreshDir } from './scenario.js';

@@ -1,6 +1,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canMount, randomId } from '../../core/index.js';
+import { canMount, randomId } from '../../core/engine.js';
 import { mountScript } from '../data/mount-script.js';
 import { drain } from '../driver-session.js';
 import { run } from '../exec.js';

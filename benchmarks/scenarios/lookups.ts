@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canMount } from '../../core/index.js';
+import { canMount } from '../../core/engine.js';
 import type { LookupStack } from '../data/data-sets.js';
 import type { DriverSession } from '../driver-session.js';
 import { drain } from '../driver-session.js';
@@ -108,12 +108,13 @@ export const lookupsScenario: Scenario = {
         continue;
       }
       const top = ids[depth - 1]!;
+      const tree = await s.driver.reader(top);
       await record(ctx, api, () =>
         runLookups(
           {
-            stat: async (p) => (await s.driver.stat(top, `/${p}`)) !== undefined,
-            readdir: (p) => s.driver.readdir(top, `/${p}`),
-            read: async (p) => drain(await s.driver.read(top, `/${p}`)),
+            stat: async (p) => (await tree.stat(`/${p}`)) !== undefined,
+            readdir: (p) => tree.readdir(`/${p}`),
+            read: async (p) => drain(await tree.read(`/${p}`)),
           },
           stack.ops,
           ctx.plan.lookups.repeats,

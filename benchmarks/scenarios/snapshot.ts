@@ -1,4 +1,4 @@
-import { randomId } from '../../core/index.js';
+import { randomId } from '../../core/engine.js';
 import { copyTree } from '../peers/tar-peer.js';
 import { sampleFresh } from '../stats.js';
 import { type Scenario, beyondLinearBudget, measure, n, notMeasured, sampleIntoFreshDir } from './scenario.js';

@@ -1,7 +1,11 @@
 /**
- * The layer store: layer metadata in SQLite, content through a storage driver,
- * byte-exact diffs of imported layers (tar-split), crash recovery, a store lock.
+ * The store root and its stores: layer metadata in SQLite, content through a
+ * storage driver, byte-exact diffs of imported layers (tar-split), crash
+ * recovery, a store lock.
  */
-export { LayerStore, type LayerStoreOptions, type ImportOptions, type CreateLayerOptions } from './layer-store.js';
+export { Store, type StoreOptions } from './store.js';
+export { StoreRoot, type StoreRootOptions } from './store-root.js';
+export { StoreDatabase } from './store-database.js';
+export { LayerStore, type ImportOptions, type CreateLayerOptions, type CommitOptions } from './layer-store.js';
 export type { LayerInfo, CheckResult, DiskUsage, UsageFigures } from './layer-info.js';
 export { DEFAULT_LOCK_TIMEOUT_MS } from './store-lock.js';

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { canMount } from '../driver.js';
 import type { StorageDriver } from '../driver.js';
+import { DriverRuntime } from '../runtime/driver-runtime.js';
 import { MNT_DETACH, sys } from '../sys/index.js';
 import type { TreeReader } from '../tree.js';
 import { OffThread } from './off-thread.js';
@@ -14,8 +15,18 @@ import { snapshotDir, snapshotTree } from './snapshot.js';
 import type { Snapshot } from './snapshot.js';
 import { stepTar } from './step-tar.js';
 
-/** Makes the driver under test; `home` is a fresh, existing, empty directory. */
-export type DriverFactory = (home: string) => Promise<StorageDriver> | StorageDriver;
+/**
+ * Makes the driver under test; `home` is a fresh, existing, empty directory. A
+ * plain driver is wrapped in core's runtime; a runtime (as `DriverRegistry.open`
+ * gives) is used as it is.
+ */
+export type DriverFactory = (home: string) => Promise<StorageDriver | DriverRuntime> | StorageDriver | DriverRuntime;
+
+/** The factory's driver for home, in its runtime. */
+export async function runtimeFrom(factory: DriverFactory, home: string): Promise<DriverRuntime> {
+  const made = await factory(home);
+  return made instanceof DriverRuntime ? made : new DriverRuntime(made, home);
+}
 
 /** How a step reaches the layer: a tarball through applyDiff, edits through a writable mount, or both (two sibling layers). */
 export type Route = 'tar' | 'mount' | 'both';
@@ -42,13 +53,14 @@ const EPOCH = 1_600_000_000;
  * snapshot each must equal.
  */
 export class Harness {
-  readonly driver: StorageDriver;
+  /** The driver under test, reached as core reaches every driver: through its runtime. */
+  readonly driver: DriverRuntime;
   /** Can layers be mounted here (capability and, probed, the system)? */
   readonly mounts: boolean;
   readonly #work: string;
   readonly #oracle: string;
   readonly #factory: DriverFactory;
-  readonly #others: StorageDriver[] = [];
+  readonly #others: DriverRuntime[] = [];
   readonly #off = new OffThread();
   readonly #expected = new Map<string, Snapshot>();
   readonly #made: string[] = [];
@@ -56,7 +68,7 @@ export class Harness {
   #steps = 0;
   #last: string[] = [];
 
-  private constructor(factory: DriverFactory, driver: StorageDriver, work: string, oracle: string, current: Snapshot, mounts: boolean) {
+  private constructor(factory: DriverFactory, driver: DriverRuntime, work: string, oracle: string, current: Snapshot, mounts: boolean) {
     this.#factory = factory;
     this.driver = driver;
     this.#work = work;
@@ -72,7 +84,7 @@ export class Harness {
     await mkdir(home, { mode: 0o700 });
     await mkdir(oracle);
     await chmod(oracle, 0o755);
-    const driver = await factory(home);
+    const driver = await runtimeFrom(factory, home);
     await driver.init();
     return new Harness(factory, driver, work, oracle, snapshotDir(oracle), mounts && canMount(driver.capabilities));
   }
@@ -187,8 +199,9 @@ export class Harness {
   }
 
   /** A second driver on the same home, as another process of the same store would have (init called). */
-  async reopen(): Promise<StorageDriver> {
-    const other = await this.#factory(join(this.#work, 'home'));
+  async reopen(): Promise<DriverRuntime> {
+    const home = join(this.#work, 'home');
+    const other = await runtimeFrom(this.#factory, home);
     this.#others.push(other);
     await other.init();
     return other;
@@ -212,7 +225,7 @@ export class Harness {
 }
 
 /** A driver's union of one layer as a TreeReader. */
-export function layerReader(driver: StorageDriver, id: string): TreeReader {
+export function layerReader(driver: DriverRuntime, id: string): TreeReader {
   return {
     stat: (path) => driver.stat(id, path),
     readdir: (path) => driver.readdir(id, path),

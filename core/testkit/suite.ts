@@ -9,7 +9,7 @@ import { chainChecks } from './checks-chains.js';
 import { layerChecks } from './checks-layers.js';
 import { mountChecks } from './checks-mounts.js';
 import { stackChecks } from './checks-stacks.js';
-import { Harness } from './harness.js';
+import { Harness, runtimeFrom } from './harness.js';
 import { registerUnless } from './prerequisite.js';
 import type { Missing } from './prerequisite.js';
 import type { DriverFactory } from './harness.js';
@@ -37,7 +37,7 @@ interface Survey {
  * Registers the conformance suite for one driver with ava (serially: some
  * checks mount). Await it at the top level of the test file:
  *
- *     await conformanceSuite(test, { name: 'vfs', factory: (home) => new VfsDriver({ home, options: {} }) });
+ *     await conformanceSuite(test, { name: 'vfs', factory: (home) => new VfsDriver(driverContext(home)) });
  *
  * Each check gets a fresh temp home, a fresh driver (init() called) and a fresh
  * oracle directory; everything is unmounted and removed afterwards. The oracle:
@@ -85,7 +85,7 @@ async function surveyDriver(factory: DriverFactory): Promise<Survey> {
   const work = await mkdtemp(join(tmpdir(), 'strata-survey-'));
   try {
     await mkdir(join(work, 'home'));
-    const driver = await factory(join(work, 'home'));
+    const driver = await runtimeFrom(factory, join(work, 'home'));
     const caps = driver.capabilities;
     const probe = await driver.probe();
     if (!probe.ok) return { caps, unusable: probe.reason ?? 'probe() says no', root };

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmod, lchown, lutimes, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lutimes, mkdir, open, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import { sys } from '../sys/index.js';
@@ -29,9 +29,6 @@ export interface UpperLayerHomeOptions {
   readonly workDirs: boolean;
 }
 
-const LAYER_ID = /^[a-z0-9]+$/;
-/** Present in a layer's folder while applyDiff writes it; init() removes such layers. */
-const APPLYING = 'applying';
 const LINK_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /**
  * 6 characters: 500 lower layers (the kernel's limit) as `a:b:...` take 3,500
@@ -81,14 +78,10 @@ export class UpperLayerHome {
     return join(this.root, 'empty');
   }
 
-  /** Creates the layout; removes half-made layers (create or applyDiff cut short) and dangling links. Idempotent. */
+  /** Creates the layout; removes dangling links (tmp/ is emptied by core's runtime). Idempotent. */
   async init(): Promise<void> {
     for (const dir of ['layers', 'l', 'empty', 'tmp']) await mkdir(join(this.root, dir), { recursive: true, mode: 0o700 });
     await chmod(this.emptyDir, 0o755);
-    for (const name of await readdir(join(this.root, 'tmp'))) await rm(join(this.root, 'tmp', name), { recursive: true, force: true });
-    for (const id of await this.ids()) {
-      if (await pathExists(join(this.#layerDir(id), APPLYING))) await this.destroy(id);
-    }
     for (const name of await readdir(this.linkDir)) {
       if (!(await pathExists(join(this.linkDir, name)))) await rm(join(this.linkDir, name), { force: true });
     }
@@ -96,7 +89,7 @@ export class UpperLayerHome {
 
   /** Every layer id present. */
   async ids(): Promise<string[]> {
-    return (await readdir(join(this.root, 'layers'))).filter((n) => LAYER_ID.test(n));
+    return readdir(join(this.root, 'layers'));
   }
 
   paths(id: string): UpperLayerPaths {
@@ -105,12 +98,12 @@ export class UpperLayerHome {
   }
 
   async exists(id: string): Promise<boolean> {
-    return LAYER_ID.test(id) && (await this.#infoOrUndefined(id, true)) !== undefined;
+    return (await this.#infoOrUndefined(id, true)) !== undefined;
   }
 
   /** Fails with ENOLAYER. */
   async info(id: string): Promise<UpperLayerInfo> {
-    const info = LAYER_ID.test(id) ? await this.#infoOrUndefined(id, true) : undefined;
+    const info = await this.#infoOrUndefined(id, true);
     if (info === undefined) throw new StrataError(ErrorCode.ENOLAYER, `no layer ${id}`);
     return info;
   }
@@ -143,13 +136,8 @@ export class UpperLayerHome {
     this.#trees.delete(id);
   }
 
-  /**
-   * Creates layer id on parent. Fails with ELAYEREXISTS, ENOLAYER (parent),
-   * EUSAGE (an id not of [a-z0-9]).
-   */
+  /** Creates layer id on parent (both checked by core's runtime). */
   async create(id: string, parent: string | null, writable: boolean): Promise<UpperLayerInfo> {
-    if (!LAYER_ID.test(id)) throw new StrataError(ErrorCode.EUSAGE, `invalid layer id ${JSON.stringify(id)}: use [a-z0-9]`);
-    if (await this.exists(id)) throw new StrataError(ErrorCode.ELAYEREXISTS, `layer ${id} exists already`);
     const parentChain = parent === null ? [] : await this.chain(parent);
     const temp = await this.#tempDir(id);
     let link: string | undefined;
@@ -175,12 +163,19 @@ export class UpperLayerHome {
     return this.info(id);
   }
 
-  /** A layer whose parent is id, if any. */
-  async childOf(id: string): Promise<string | undefined> {
-    for (const other of await this.ids()) {
-      if ((await this.#infoOrUndefined(other))?.parent === id) return other;
-    }
-    return undefined;
+  /**
+   * Makes a writable layer read-only: its `writable` mark and work dir go, its
+   * upper directory stays as it is. The cached union is dropped (it re-checked
+   * ctimes while writable).
+   */
+  async seal(id: string): Promise<void> {
+    const info = await this.info(id);
+    if (!info.writable) return;
+    await rm(join(this.#layerDir(id), 'work'), { recursive: true, force: true });
+    await rm(join(this.#layerDir(id), 'writable'), { force: true });
+    await syncDir(this.#layerDir(id));
+    this.#infos.delete(id);
+    this.forgetTree(id);
   }
 
   /** Removes the layer's folders and link, with no checks (the driver checks mounts and children). */
@@ -195,15 +190,12 @@ export class UpperLayerHome {
   }
 
   /**
-   * Runs `fill` on the layer's upper directory with the layer marked half-made:
-   * a crash inside leaves a layer init() removes; a failure empties the upper
+   * Runs `fill` on the layer's upper directory: a failure empties the upper
    * directory again (nothing of it stays visible) and rethrows. The cached union
-   * of id is dropped afterwards.
+   * of id is dropped afterwards. (A crash inside is core's runtime's to clean.)
    */
   async filling<T>(id: string, fill: (diffDir: string) => Promise<T>): Promise<T> {
     const info = await this.info(id);
-    const marker = join(this.#layerDir(id), APPLYING);
-    await writeFile(marker, '');
     try {
       return await fill(this.paths(id).diff);
     } catch (err) {
@@ -211,7 +203,6 @@ export class UpperLayerHome {
       throw err;
     } finally {
       this.forgetTree(id);
-      await rm(marker, { force: true });
     }
   }
 
@@ -280,6 +271,16 @@ export class UpperLayerHome {
 
   #layerDir(id: string): string {
     return join(this.root, 'layers', id);
+  }
+}
+
+/** Makes a directory's entries durable. */
+async function syncDir(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

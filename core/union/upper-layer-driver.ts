@@ -6,7 +6,7 @@ import { naiveChanges, naiveDiff } from '../diff/naive.js';
 import type { Change, CreateOptions, DriverCapabilities, LayerUsage, ProbeResult, StorageDriver } from '../driver.js';
 import { ErrorCode, StrataError } from '../errors.js';
 import { MountCounts } from '../mount-counts.js';
-import type { EntryStat, TreeReader } from '../tree.js';
+import type { TreeReader } from '../tree.js';
 import { diskUsage } from '../disk-usage.js';
 import { UpperLayerHome } from './layer-home.js';
 import type { UpperLayerHomeOptions } from './layer-home.js';
@@ -101,16 +101,21 @@ export abstract class UpperLayerDriver implements StorageDriver {
   }
 
   async remove(id: string): Promise<void> {
-    await this.home.info(id);
-    if ((await this.counts.get(id)) > 0) throw new StrataError(ErrorCode.ELAYERBUSY, `layer ${id} is mounted; unmount it first`);
-    const child = await this.home.childOf(id);
-    if (child !== undefined) throw new StrataError(ErrorCode.ELAYERHASCHILDREN, `layer ${id} has child layer ${child}; remove it first`);
     await this.mountHooks.detach(id, this.home.paths(id).merged);
     await this.home.destroy(id);
   }
 
   exists(id: string): Promise<boolean> {
     return this.home.exists(id);
+  }
+
+  list(): Promise<string[]> {
+    return this.home.ids();
+  }
+
+  /** Drops the layer's `writable` mark (and its overlayfs work dir): its upper directory is already its content. */
+  async commit(id: string): Promise<void> {
+    await this.home.seal(id);
   }
 
   async parent(id: string): Promise<string | null> {
@@ -142,20 +147,8 @@ export abstract class UpperLayerDriver implements StorageDriver {
     return entries === undefined ? naiveChanges(lower, upper) : changesOf(entries, lower);
   }
 
-  async stat(id: string, path: string): Promise<EntryStat | undefined> {
-    return (await this.home.tree(id)).stat(path);
-  }
-
-  async readdir(id: string, path: string): Promise<string[]> {
-    return (await this.home.tree(id)).readdir(path);
-  }
-
-  async read(id: string, path: string): Promise<Readable> {
-    return (await this.home.tree(id)).read(path);
-  }
-
-  async xattrs(id: string, path: string): Promise<Record<string, Buffer>> {
-    return (await this.home.tree(id)).xattrs(path);
+  reader(id: string): Promise<TreeReader> {
+    return this.home.tree(id);
   }
 
   async usage(id: string): Promise<LayerUsage> {

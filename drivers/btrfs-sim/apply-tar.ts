@@ -1,15 +1,6 @@
 import type { Readable } from 'node:stream';
-import {
-  ErrorCode,
-  type LayerTarHeader,
-  MAX_DEPTH,
-  OPAQUE_MARKER,
-  StrataError,
-  type TreeReader,
-  WHITEOUT_PREFIX,
-  layerPathJoin,
-  readLayerTar,
-} from '../../core/index.js';
+import { ErrorCode, StrataError, type TreeReader, layerPathJoin } from '../../core/index.js';
+import { type LayerTarHeader, MAX_DEPTH, OPAQUE_MARKER, WHITEOUT_PREFIX, readLayerTar } from '../../core/kit.js';
 import type { ExtentStore } from './extent-store.js';
 import { type NodeMeta, xattrStrings } from './node.js';
 import { type LeafNode, WorkDir, type WorkTree } from './work-tree.js';

@@ -4,30 +4,10 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { inject, injectable } from 'inversify';
-import {
-  DirectoryTree,
-  DriverContext,
-  ErrorCode,
-  StrataError,
-  bindMount,
-  capabilities,
-  changesOf,
-  compareTrees,
-  isMounted,
-  unmountPath,
-  writeLayerTar,
-} from '../../core/index.js';
-import type {
-  Change,
-  CreateOptions,
-  DiffEntry,
-  DriverCapabilities,
-  EntryStat,
-  LayerUsage,
-  ProbeResult,
-  StorageDriver,
-  TreeReader,
-} from '../../core/index.js';
+import { DriverContext, ErrorCode, StrataError, capabilities } from '../../core/index.js';
+import { DirectoryTree, bindMount, changesOf, compareTrees, isMounted, unmountPath, writeLayerTar } from '../../core/kit.js';
+import type { Change, CreateOptions, DriverCapabilities, LayerUsage, ProbeResult, StorageDriver, TreeReader } from '../../core/index.js';
+import type { DiffEntry } from '../../core/kit.js';
 import { applyLayerTar } from './apply-tar.js';
 import { checkStore } from './check-store.js';
 import { readStamp, stamp, unchangedContent } from './clean-check.js';
@@ -39,8 +19,6 @@ import { SimTree } from './sim-tree.js';
 import { compareStoredTrees } from './tree-diff.js';
 import { layerUsage } from './usage.js';
 import { WorkTree } from './work-tree.js';
-
-const LAYER_ID = /^[a-z0-9]+$/;
 
 interface Open {
   readonly db: Database.Database;
@@ -120,8 +98,6 @@ export class BtrfsSimDriver implements StorageDriver {
     await this.#extents.init();
     const db = openMetaDb(join(this.#home, 'btrfs-sim.db'));
     this.#open = { db, layers: new LayerTable(db), nodes: new NodeStore(db) };
-    await rm(join(this.#home, 'tmp'), { recursive: true, force: true });
-    await mkdir(join(this.#home, 'tmp'), { mode: 0o700 });
     await this.#extents.reap(db);
     await this.#extents.sweep(db);
     const { layers } = this.#open;
@@ -142,9 +118,7 @@ export class BtrfsSimDriver implements StorageDriver {
   }
 
   async create(id: string, parent: string | null, options: CreateOptions): Promise<void> {
-    if (!LAYER_ID.test(id)) throw new StrataError(ErrorCode.EUSAGE, `invalid layer id ${JSON.stringify(id)}: use [a-z0-9]`);
     const { db, layers, nodes } = this.#state();
-    if (layers.find(id)) throw new StrataError(ErrorCode.ELAYEREXISTS, `layer ${id} exists already`);
     const parentRoot = parent === null ? null : this.#rootOf(parent);
     db.transaction(() => {
       const root = parentRoot ?? nodes.put({ type: 'directory', mode: 0o755, uid: 0, gid: 0, mtimeMs: Date.now(), children: [] });
@@ -156,8 +130,6 @@ export class BtrfsSimDriver implements StorageDriver {
   async remove(id: string): Promise<void> {
     const { db, layers, nodes } = this.#state();
     const row = layers.get(id);
-    if (row.mounts > 0) throw new StrataError(ErrorCode.ELAYERBUSY, `layer ${id} is mounted; unmount it first`);
-    if (layers.childCount(id) > 0) throw new StrataError(ErrorCode.ELAYERHASCHILDREN, `layer ${id} has child layers; remove them first`);
     db.transaction(() => {
       layers.delete(id);
       nodes.decref(row.root);
@@ -168,6 +140,15 @@ export class BtrfsSimDriver implements StorageDriver {
 
   async exists(id: string): Promise<boolean> {
     return this.#state().layers.find(id) !== undefined;
+  }
+
+  async list(): Promise<string[]> {
+    return this.#state().layers.all().map((row) => row.id);
+  }
+
+  /** One row update: the tree (folded back at the last unmount) is already the layer's content. */
+  async commit(id: string): Promise<void> {
+    this.#state().layers.seal(id);
   }
 
   async parent(id: string): Promise<string | null> {
@@ -231,20 +212,8 @@ export class BtrfsSimDriver implements StorageDriver {
     return changesOf(entries, lower);
   }
 
-  async stat(id: string, path: string): Promise<EntryStat | undefined> {
-    return (await this.#reader(id)).stat(path);
-  }
-
-  async readdir(id: string, path: string): Promise<string[]> {
-    return (await this.#reader(id)).readdir(path);
-  }
-
-  async read(id: string, path: string): Promise<Readable> {
-    return (await this.#reader(id)).read(path);
-  }
-
-  async xattrs(id: string, path: string): Promise<Record<string, Buffer>> {
-    return (await this.#reader(id)).xattrs(path);
+  reader(id: string): Promise<TreeReader> {
+    return this.#reader(id);
   }
 
   async usage(id: string): Promise<LayerUsage> {

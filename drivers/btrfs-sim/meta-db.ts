@@ -63,7 +63,7 @@ export function openMetaDb(path: string): Database.Database {
 /** Layer rows: the only place root pointers live. */
 export class LayerTable {
   readonly #get: Database.Statement<[string], LayerRow>;
-  readonly #children: Database.Statement<[string], { n: number }>;
+  readonly #seal: Database.Statement<[string]>;
   readonly #insert: Database.Statement<[string, string | null, string, number]>;
   readonly #setRoot: Database.Statement<[string, string]>;
   readonly #setMounts: Database.Statement<[number, string]>;
@@ -72,7 +72,7 @@ export class LayerTable {
 
   constructor(db: Database.Database) {
     this.#get = db.prepare('SELECT * FROM layers WHERE id = ?');
-    this.#children = db.prepare('SELECT count(*) AS n FROM layers WHERE parent = ?');
+    this.#seal = db.prepare('UPDATE layers SET writable = 0 WHERE id = ?');
     this.#insert = db.prepare('INSERT INTO layers (id, parent, root, generation, writable) VALUES (?, ?, ?, 1, ?)');
     this.#setRoot = db.prepare('UPDATE layers SET root = ?, generation = generation + 1 WHERE id = ?');
     this.#setMounts = db.prepare('UPDATE layers SET mounts = ? WHERE id = ?');
@@ -91,8 +91,9 @@ export class LayerTable {
     return row;
   }
 
-  childCount(id: string): number {
-    return this.#children.get(id)!.n;
+  /** The layer becomes read-only; its tree stays as it is. */
+  seal(id: string): void {
+    this.#seal.run(id);
   }
 
   insert(id: string, parent: string | null, root: string, writable: boolean): void {

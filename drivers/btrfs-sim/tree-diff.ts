@@ -1,4 +1,5 @@
-import { type DiffEntry, compareNames, layerPathJoin } from '../../core/index.js';
+import { compareNames, layerPathJoin } from '../../core/index.js';
+import { type DiffEntry } from '../../core/kit.js';
 import type { DirNode, FileNode, TreeNode } from './node.js';
 import type { NodeStore } from './node-store.js';
 

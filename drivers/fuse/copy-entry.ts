@@ -1,7 +1,8 @@
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readlink, symlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { isOverlayXattr, splitRdev, sys } from '../../core/index.js';
+import { isOverlayXattr } from '../../core/index.js';
+import { splitRdev, sys } from '../../core/kit.js';
 
 const S_IFMT = 0o170000;
 

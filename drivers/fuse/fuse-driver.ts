@@ -1,8 +1,10 @@
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
-import { DriverContext, ErrorCode, StrataError, UpperLayerDriver, capabilities } from '../../core/index.js';
-import type { DriverCapabilities, MountHooks, ProbeResult } from '../../core/index.js';
+import { DriverContext, ErrorCode, StrataError, capabilities } from '../../core/index.js';
+import { UpperLayerDriver } from '../../core/kit.js';
+import type { DriverCapabilities, ProbeResult } from '../../core/index.js';
+import type { MountHooks } from '../../core/kit.js';
 import { MountSupervisor } from './mount-supervisor.js';
 
 /**

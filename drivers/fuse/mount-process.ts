@@ -15,7 +15,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Fuse from 'fuse-native';
 import type { FuseOps, FuseOptions } from 'fuse-native';
-import { MNT_DETACH, UpperLayerHome, opaqueXattrFor, sys } from '../../core/index.js';
+import { MNT_DETACH, UpperLayerHome, opaqueXattrFor, sys } from '../../core/kit.js';
 import { fuseOps } from './fuse-ops.js';
 import { extraLibfuseOptions, mountOptions } from './mount-options.js';
 import { UnionFs } from './union-fs.js';

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrorCode, MNT_DETACH, StrataError, errnoOf, isMounted, sys } from '../../core/index.js';
+import { ErrorCode, StrataError, errnoOf } from '../../core/index.js';
+import { MNT_DETACH, isMounted, sys } from '../../core/kit.js';
 
 const SCRIPT = fileURLToPath(new URL('./mount-process.js', import.meta.url));
 /** How long a mount process may take to mount, and to exit once told to. */

@@ -1,5 +1,6 @@
 import { lstat, rename, rm, unlink } from 'node:fs/promises';
-import { isOpaqueDir, layerPathParent, lstatIfPresent, makeWhiteout, markOpaque } from '../../core/index.js';
+import { layerPathParent } from '../../core/index.js';
+import { isOpaqueDir, lstatIfPresent, makeWhiteout, markOpaque } from '../../core/kit.js';
 import { fsError } from './errno.js';
 import type { UnionFs } from './union-fs.js';
 

@@ -1,7 +1,8 @@
 import { constants, ftruncate, write } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, truncate, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { isOverlayXattr, layerPathParent, markOpaque, splitRdev, sys } from '../../core/index.js';
+import { isOverlayXattr, layerPathParent } from '../../core/index.js';
+import { markOpaque, splitRdev, sys } from '../../core/kit.js';
 import { fsError } from './errno.js';
 import { O_ACCMODE, openFd } from './ops-read.js';
 import type { UnionFs } from './union-fs.js';

@@ -2,15 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { lstat, lutimes, rename, rm, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import {
-  UnionTree,
-  isWhiteoutStats,
-  layerPathJoin,
-  layerPathParent,
-  lstatIfPresent,
-  makeWhiteout,
-} from '../../core/index.js';
-import type { UnionLocation } from '../../core/index.js';
+import { layerPathJoin, layerPathParent } from '../../core/index.js';
+import { UnionTree, isWhiteoutStats, lstatIfPresent, makeWhiteout } from '../../core/kit.js';
+import type { UnionLocation } from '../../core/kit.js';
 import { copyEntry, copyTimes } from './copy-entry.js';
 import { fsError } from './errno.js';
 

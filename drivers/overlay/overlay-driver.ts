@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
-import { DriverContext, ErrorCode, StrataError, UpperLayerDriver, capabilities, isMounted, unmountPath } from '../../core/index.js';
-import type { DriverCapabilities, MountHooks, ProbeResult } from '../../core/index.js';
+import { DriverContext, ErrorCode, StrataError, capabilities } from '../../core/index.js';
+import { UpperLayerDriver, isMounted, unmountPath } from '../../core/kit.js';
+import type { DriverCapabilities, ProbeResult } from '../../core/index.js';
+import type { MountHooks } from '../../core/kit.js';
 import { mountOverlay } from './kernel-mount.js';
 import type { OverlayMountSpec } from './kernel-mount.js';
 import { clearProbe, probeKernelOverlay } from './overlay-probe.js';

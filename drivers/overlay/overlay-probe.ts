@@ -1,6 +1,6 @@
 import { lstat, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isMounted, unmountPath } from '../../core/index.js';
+import { isMounted, unmountPath } from '../../core/kit.js';
 import { mountOverlay } from './kernel-mount.js';
 
 /** Can kernel overlayfs mounts be made in a home? `reason` says why not. */

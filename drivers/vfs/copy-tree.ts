@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, readdir, readlink, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { splitRdev, sys } from '../../core/index.js';
+import { splitRdev, sys } from '../../core/kit.js';
 
 /**
  * Copies the tree at `source` to `target` (which must not exist) as `cp -a`

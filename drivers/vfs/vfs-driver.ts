@@ -1,30 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile, chown } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { inject, injectable } from 'inversify';
-import {
-  DirectoryLayers,
-  DriverContext,
-  ErrorCode,
-  MountCounts,
-  StrataError,
-  bindMount,
-  capabilities,
-  deletingWhiteouts,
-  diskUsage,
-  errnoOf,
-  extractLayer,
-  isMounted,
-  unmountPath,
-} from '../../core/index.js';
-import type {
-  CreateOptions,
-  DriverCapabilities,
-  LayerUsage,
-  ProbeResult,
-  StorageDriver,
-} from '../../core/index.js';
+import { DriverContext, ErrorCode, StrataError, capabilities, errnoOf } from '../../core/index.js';
+import { DirectoryLayers, MountCounts, bindMount, deletingWhiteouts, diskUsage, extractLayer, isMounted, unmountPath } from '../../core/kit.js';
+import type { CreateOptions, DriverCapabilities, LayerUsage, ProbeResult, StorageDriver } from '../../core/index.js';
 import { copyTree } from './copy-tree.js';
 
 /** What create() records next to a layer's tree. */
@@ -33,14 +14,11 @@ interface LayerMeta {
   readonly writable: boolean;
 }
 
-const LAYER_ID = /^[a-z0-9]+$/;
-/** Present in a layer's folder while applyDiff writes it; init() removes such layers. */
-const APPLYING = 'applying';
 
 /**
  * vfs: every layer is a full copy of its parent's tree (reflink clones where the
  * filesystem offers them), so lookups and mounts are plain directory access and
- * diff is core's naive tree comparison (all three from DirectoryLayers).
+ * diff is core's naive tree comparison over `reader` (DirectoryLayers).
  *
  * Home layout:
  *
@@ -77,11 +55,7 @@ export class VfsDriver extends DirectoryLayers implements StorageDriver {
 
   async init(): Promise<void> {
     for (const dir of ['layers', 'mounts', 'tmp']) await mkdir(join(this.#home, dir), { recursive: true, mode: 0o700 });
-    for (const name of await readdir(join(this.#home, 'tmp'))) await rm(join(this.#home, 'tmp', name), { recursive: true, force: true });
     await this.#counts.removeTemp();
-    for (const id of await readdir(join(this.#home, 'layers'))) {
-      if (await exists(join(this.#layerDir(id), APPLYING))) await this.#destroy(id);
-    }
     for (const [id] of await this.#counts.entries()) {
       const meta = await this.#metaOrUndefined(id);
       const live = meta !== undefined && (meta.writable || (await isMounted(this.#mountPath(id))));
@@ -92,9 +66,6 @@ export class VfsDriver extends DirectoryLayers implements StorageDriver {
   async close(): Promise<void> {}
 
   async create(id: string, parent: string | null, options: CreateOptions): Promise<void> {
-    checkId(id);
-    if (await this.exists(id)) throw new StrataError(ErrorCode.ELAYEREXISTS, `layer ${id} exists already`);
-    if (parent !== null) await this.#meta(parent);
     const temp = await this.#tempDir(id);
     try {
       await this.#buildRoot(parent, join(temp, 'root'));
@@ -111,15 +82,24 @@ export class VfsDriver extends DirectoryLayers implements StorageDriver {
   }
 
   async remove(id: string): Promise<void> {
-    await this.#meta(id);
-    if ((await this.#counts.get(id)) > 0) throw new StrataError(ErrorCode.ELAYERBUSY, `layer ${id} is mounted; unmount it first`);
-    const child = await this.#childOf(id);
-    if (child !== undefined) throw new StrataError(ErrorCode.ELAYERHASCHILDREN, `layer ${id} has child layer ${child}; remove it first`);
     await this.#destroy(id);
   }
 
   async exists(id: string): Promise<boolean> {
-    return LAYER_ID.test(id) && (await this.#metaOrUndefined(id)) !== undefined;
+    return (await this.#metaOrUndefined(id)) !== undefined;
+  }
+
+  list(): Promise<string[]> {
+    return readdir(join(this.#home, 'layers'));
+  }
+
+  /** Rewrites meta.json (atomically) with writable false; the tree stays where it is. */
+  async commit(id: string): Promise<void> {
+    const meta = await this.#meta(id);
+    if (!meta.writable) return;
+    const next = join(this.#layerDir(id), 'meta.json.new');
+    await writeFile(next, JSON.stringify({ ...meta, writable: false } satisfies LayerMeta), { flush: true });
+    await rename(next, join(this.#layerDir(id), 'meta.json'));
   }
 
   async parent(id: string): Promise<string | null> {
@@ -157,16 +137,12 @@ export class VfsDriver extends DirectoryLayers implements StorageDriver {
 
   async applyDiff(id: string, _parent: string | null, tar: Readable): Promise<number> {
     const meta = await this.#meta(id);
-    const marker = join(this.#layerDir(id), APPLYING);
-    await writeFile(marker, '');
     try {
       // The layer's root already holds the parent's tree: no `lower` needed.
       return (await extractLayer(this.#rootOf(id), tar, { whiteouts: deletingWhiteouts })).size;
     } catch (err) {
       await this.#resetRoot(id, meta.parent);
       throw err;
-    } finally {
-      await rm(marker, { force: true });
     }
   }
 
@@ -201,20 +177,13 @@ export class VfsDriver extends DirectoryLayers implements StorageDriver {
     await rm(temp, { recursive: true, force: true });
   }
 
-  async #childOf(id: string): Promise<string | undefined> {
-    for (const other of await readdir(join(this.#home, 'layers'))) {
-      if ((await this.#metaOrUndefined(other))?.parent === id) return other;
-    }
-    return undefined;
-  }
-
   protected async layerRoot(id: string): Promise<string> {
     await this.#meta(id);
     return this.#rootOf(id);
   }
 
   async #meta(id: string): Promise<LayerMeta> {
-    const meta = LAYER_ID.test(id) ? await this.#metaOrUndefined(id) : undefined;
+    const meta = await this.#metaOrUndefined(id);
     if (meta === undefined) throw new StrataError(ErrorCode.ENOLAYER, `no layer ${id}`);
     return meta;
   }
@@ -245,12 +214,4 @@ export class VfsDriver extends DirectoryLayers implements StorageDriver {
   #mountPath(id: string): string {
     return join(this.#home, 'mounts', id);
   }
-}
-
-function checkId(id: string): void {
-  if (!LAYER_ID.test(id)) throw new StrataError(ErrorCode.EUSAGE, `invalid layer id ${JSON.stringify(id)}: use [a-z0-9]`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
 }

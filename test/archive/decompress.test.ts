@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { ErrorCode, openLayerStream, readLayerTar } from '../../core/index.js';
+import { ErrorCode, openLayerStream, readLayerTar } from '../../core/engine.js';
 import { assertRefused, packTar } from './fixtures.js';
 
 async function bytesOf(stream: Readable): Promise<Buffer> {

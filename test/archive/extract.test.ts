@@ -1,7 +1,7 @@
 import test from 'ava';
 import { link, lstat, mkdir, readFile, readlink, symlink, utimes, writeFile, chown, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DirectoryTree, sys } from '../../core/index.js';
+import { DirectoryTree, sys } from '../../core/engine.js';
 import { MTIME, extract, gnuTar, listTree, packTar, sandbox } from './fixtures.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import tar, { type Header } from 'tar-stream';
-import { deletingWhiteouts, extractLayer, isStrataError, type ErrorCode, type ExtractOptions, type ExtractResult } from '../../core/index.js';
+import { deletingWhiteouts, extractLayer, isStrataError, type ErrorCode, type ExtractOptions, type ExtractResult } from '../../core/engine.js';
 
 /** One entry to pack; defaults: a file, mode 0644, owned 0:0, mtime 2001-09-09. */
 export interface TarItem {

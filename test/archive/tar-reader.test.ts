@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdir, writeFile, symlink, link, utimes, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ErrorCode, readLayerTar, sys, type LayerTarHeader } from '../../core/index.js';
+import { ErrorCode, readLayerTar, sys, type LayerTarHeader } from '../../core/engine.js';
 import { assertRefused, gnuTar, packTar, sandbox } from './fixtures.js';
 
 async function readAll(bytes: Buffer, consume = true): Promise<Array<{ header: LayerTarHeader; data: string }>> {

@@ -3,7 +3,7 @@ import { chmod, lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { DirectoryTree, ErrorCode, S_IFCHR, deletingWhiteouts, extractLayer, openLayerStream, sys, type WhiteoutHandler } from '../../core/index.js';
+import { DirectoryTree, ErrorCode, S_IFCHR, deletingWhiteouts, extractLayer, openLayerStream, sys, type WhiteoutHandler } from '../../core/engine.js';
 import { assertRefused, extract, hashTree, listTree, packTar, runningAsRoot, sandbox } from './fixtures.js';
 
 /** An overlay-style handler: records calls and marks whiteouts as 0/0 character devices, as the overlay driver will. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { buildContainer, registeredDrivers } from '../../core/index.js';
+import { DriverRegistry } from '../../core/engine.js';
 import { builtinDriverModules } from '../../drivers/index.js';
 import { mountsUnder } from '../../benchmarks/cleanup.js';
 import { type BenchResults, SCENARIOS } from '../../benchmarks/results.js';
@@ -17,8 +17,7 @@ const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const requireMounts = process.env.STRATA_REQUIRE_MOUNTS === '1';
 
 async function registered(dir: string): Promise<string[]> {
-  const c = await buildContainer({ root: join(dir, 'registry'), driver: 'none', plugins: [], driverOptions: {} }, builtinDriverModules, 'none');
-  return registeredDrivers(c);
+  return (await DriverRegistry.load({ root: join(dir, 'registry'), plugins: [], driverOptions: {} }, builtinDriverModules)).names();
 }
 
 test('npm run bench -- --quick writes every sample, a Markdown and an HTML report, and leaves nothing behind', async (t) => {

@@ -10,7 +10,7 @@ import { generateChangeSet } from '../../benchmarks/data/change-set.js';
 import { writeItemsTar } from '../../benchmarks/data/tar-pack.js';
 import { median, summarize } from '../../benchmarks/stats.js';
 import { parseBenchArgs } from '../../benchmarks/options.js';
-import { ErrorCode, isStrataError } from '../../core/index.js';
+import { ErrorCode, isStrataError } from '../../core/engine.js';
 
 const run = promisify(execFile);
 

@@ -1,3 +1,4 @@
+import type { DriverRuntime } from '../../core/engine.js';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,8 +6,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import tar, { type Header } from 'tar-stream';
-import type { StorageDriver } from '../../core/index.js';
+import type { StorageDriver } from '../../core/engine.js';
 import { BtrfsSimDriver } from '../../drivers/btrfs-sim/index.js';
+import { wrapDriver } from '../../core/engine.js';
 
 export { layerReader } from '../../core/testkit/index.js';
 
@@ -22,9 +24,9 @@ export function layerTar(items: readonly TarItem[]): Readable {
 }
 
 /** A fresh, initialised driver in its own temp home, closed and deleted when the test ends. */
-export async function freshDriver(t: ExecutionContext): Promise<{ driver: BtrfsSimDriver; home: string }> {
+export async function freshDriver(t: ExecutionContext): Promise<{ driver: DriverRuntime; home: string }> {
   const home = await mkdtemp(join(tmpdir(), 'strata-btrfs-sim-'));
-  const driver = new BtrfsSimDriver({ home, options: {} });
+  const driver = wrapDriver((c) => new BtrfsSimDriver(c), home);
   await driver.init();
   t.teardown(async () => {
     for (const id of await mountedIds(driver, home)) while ((await driver.mountCount(id)) > 0) await driver.unmount(id);
@@ -34,7 +36,7 @@ export async function freshDriver(t: ExecutionContext): Promise<{ driver: BtrfsS
   return { driver, home };
 }
 
-async function mountedIds(driver: StorageDriver, home: string): Promise<string[]> {
+async function mountedIds(driver: DriverRuntime, home: string): Promise<string[]> {
   const names = await readdir(join(home, 'mnt')).catch(() => [] as string[]);
   const out: string[] = [];
   for (const id of names) if (await driver.exists(id).catch(() => false)) out.push(id);
@@ -61,4 +63,9 @@ export async function extentFileCount(home: string): Promise<number> {
     if (shard !== 'tmp') n += (await readdir(join(home, 'extents', shard))).length;
   }
   return n;
+}
+
+/** The btrfs-sim store's own consistency check (not part of the driver contract). */
+export function storeCheck(driver: DriverRuntime): Promise<string[]> {
+  return (driver.inner as BtrfsSimDriver).check();
 }

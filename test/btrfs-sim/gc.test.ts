@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { isStrataError } from '../../core/index.js';
-import { extentFileCount, freshDriver, layerTar } from './fixtures.js';
+import { isStrataError } from '../../core/engine.js';
+import { extentFileCount, freshDriver, layerTar, storeCheck } from './fixtures.js';
 import { layerOps, tarItemsOf } from './random-layers.js';
 
 /** A step of a random store history: create a layer (on a random existing one or as a base) and fill it, or remove a random layer. */
@@ -55,7 +55,7 @@ test('removing layers in any order leaves no unreferenced node or extent', async
           );
           if (removed) live.splice(live.indexOf(id), 1);
         }
-        t.deepEqual(await driver.check(), []);
+        t.deepEqual(await storeCheck(driver), []);
       }
       // Remove everything: each round starts at a position chosen by `order` and removes the first layer without children from there.
       let k = 0;
@@ -74,7 +74,7 @@ test('removing layers in any order leaves no unreferenced node or extent', async
           idx = (idx + 1) % live.length;
         }
         live.splice(idx, 1);
-        t.deepEqual(await driver.check(), []);
+        t.deepEqual(await storeCheck(driver), []);
       }
       run++;
       t.deepEqual(storeCounts(home), { nodes: 0, extents: 0, bytes: 0 });
@@ -107,10 +107,10 @@ test('init finishes an interrupted garbage collection and sweeps extents of an i
   t.is(await extentFileCount(home), 3);
   await driver.close();
   await driver.init();
-  t.deepEqual(await driver.check(), [], 'a dead-listed extent that is still referenced is kept');
+  t.deepEqual(await storeCheck(driver), [], 'a dead-listed extent that is still referenced is kept');
   t.is(await extentFileCount(home), 2);
   t.deepEqual(await readdir(join(home, 'extents', 'tmp')), []);
   await driver.remove('a');
   t.is(await extentFileCount(home), 1);
-  t.deepEqual(await driver.check(), []);
+  t.deepEqual(await storeCheck(driver), []);
 });

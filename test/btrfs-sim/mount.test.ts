@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import { BtrfsSimDriver, EXTENT_SIZE } from '../../drivers/btrfs-sim/index.js';
 import { testNeeding, unmet } from '../helpers/prerequisites.js';
-import { extentFileCount, freshDriver, layerTar, textOf } from './fixtures.js';
+import { extentFileCount, freshDriver, layerTar, storeCheck, textOf } from './fixtures.js';
+import { wrapDriver } from '../../core/engine.js';
 
 // Probe every need before registering: ava wants all tests declared in one go.
 await Promise.all([unmet('root'), unmet('bind')]);
@@ -37,7 +38,7 @@ await testNeeding(test, 'root', 'writes through a mount fold back into the tree 
   t.is(added?.ino, alias?.ino, 'the hard link survives the fold-back');
   t.is(await textOf(await driver.read('base', '/etc/conf')), 'old', 'the parent is untouched');
   t.is(await extentFileCount(home), 3, 'base keeps var/big; the new file adds one full and one 1-byte extent');
-  t.deepEqual(await driver.check(), []);
+  t.deepEqual(await storeCheck(driver), []);
 });
 
 await testNeeding(test, 'root', 'the fold-back sees same-size rewrites, even with the old mtime put back', async (t) => {
@@ -59,7 +60,7 @@ await testNeeding(test, 'root', 'the fold-back sees same-size rewrites, even wit
   ]);
   t.is(await textOf(await driver.read('box', '/a')), 'AAAA');
   t.is(await textOf(await driver.read('box', '/c')), 'cccc');
-  t.deepEqual(await driver.check(), []);
+  t.deepEqual(await storeCheck(driver), []);
 });
 
 await testNeeding(test, 'root', 'a mount outlives its driver instance; another instance unmounts and folds it', async (t) => {
@@ -68,7 +69,7 @@ await testNeeding(test, 'root', 'a mount outlives its driver instance; another i
   const dir = await driver.mount('box');
   await writeFile(join(dir, 'file'), 'written by another process');
   await driver.close();
-  const other = new BtrfsSimDriver({ home, options: {} });
+  const other = wrapDriver((c) => new BtrfsSimDriver(c), home);
   await other.init();
   t.is(await other.mountCount('box'), 1);
   t.is(await readFile(join(dir, 'file'), 'utf8'), 'written by another process', 'init keeps a live mount');

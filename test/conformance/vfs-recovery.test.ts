@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import test from 'ava';
 import { VfsDriver } from '../../drivers/vfs/index.js';
+import { RUNTIME_DIR, wrapDriver } from '../../core/engine.js';
 
 // vfs-specific crash recovery: what init() finds after a process died mid-way.
 
-test('init removes half-built layers, layers whose applyDiff never finished, and stale counts', async (t) => {
+test('init (through the runtime) removes half-built layers, layers whose applyDiff never finished, and stale counts', async (t) => {
   const home = await mkdtemp(join(tmpdir(), 'strata-vfs-recovery-'));
   try {
-    const first = new VfsDriver({ home, options: {} });
+    const first = wrapDriver((c) => new VfsDriver(c), home);
     await first.init();
     await first.create('done', null, { writable: false });
     await first.create('applying', 'done', { writable: false });
@@ -18,10 +19,10 @@ test('init removes half-built layers, layers whose applyDiff never finished, and
     await first.mount('rw');
     // A crash while building a layer in tmp/, during applyDiff, and after a mount count was written:
     await mkdir(join(home, 'tmp', 'halfmade-123', 'root'), { recursive: true });
-    await writeFile(join(home, 'layers', 'applying', 'applying'), '');
+    await writeFile(join(home, RUNTIME_DIR, 'applying', 'applying'), '');
     await writeFile(join(home, 'counts', 'gone'), '3\n');
 
-    const next = new VfsDriver({ home, options: {} });
+    const next = wrapDriver((c) => new VfsDriver(c), home);
     await next.init();
     t.deepEqual(await readdir(join(home, 'tmp')), []);
     t.true(await next.exists('done'));
@@ -36,7 +37,7 @@ test('init removes half-built layers, layers whose applyDiff never finished, and
 test('a failed applyDiff leaves the layer as its parent was', async (t) => {
   const home = await mkdtemp(join(tmpdir(), 'strata-vfs-recovery-'));
   try {
-    const vfs = new VfsDriver({ home, options: {} });
+    const vfs = wrapDriver((c) => new VfsDriver(c), home);
     await vfs.init();
     await vfs.create('base', null, { writable: false });
     await vfs.create('child', 'base', { writable: false });

@@ -13,7 +13,7 @@ import {
   naiveChanges,
   naiveDiff,
   sys,
-} from '../../core/index.js';
+} from '../../core/engine.js';
 import { FIXED_SECONDS, buildTree, bytesOf, pinTimes, sha256, tempDir } from './trees.js';
 import type { TreeSpec } from './trees.js';
 

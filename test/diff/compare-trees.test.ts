@@ -1,8 +1,8 @@
 import test from 'ava';
 import { chmod, lchown, lutimes, mkdir, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DirectoryTree, ErrorCode, S_IFCHR, compareTrees, isStrataError, sys } from '../../core/index.js';
-import type { DiffEntry } from '../../core/index.js';
+import { DirectoryTree, ErrorCode, S_IFCHR, compareTrees, isStrataError, sys } from '../../core/engine.js';
+import type { DiffEntry } from '../../core/engine.js';
 import { FIXED_SECONDS, buildTree, collect, pinTimes, tempDir } from './trees.js';
 import type { TreeSpec } from './trees.js';
 

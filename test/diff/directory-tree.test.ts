@@ -1,7 +1,7 @@
 import test from 'ava';
 import { chmod, link, mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DirectoryTree, ErrorCode, S_IFBLK, isStrataError, sys } from '../../core/index.js';
+import { DirectoryTree, ErrorCode, S_IFBLK, isStrataError, sys } from '../../core/engine.js';
 import { FIXED_SECONDS, bytesOf, tempDir } from './trees.js';
 
 test('stat reports type, permission bits, size and whole-tree identity without following symlinks', async (t) => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { chmod, lchown, link, mkdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DirectoryTree, S_IFCHR, S_IFIFO, diffSize, naiveChanges, naiveDiff, sys } from '../../core/index.js';
+import { DirectoryTree, S_IFCHR, S_IFIFO, diffSize, naiveChanges, naiveDiff, sys } from '../../core/engine.js';
 import { listTar } from './tar-listing.js';
 import { FIXED_SECONDS, buildTree, bytesOf, pinTimes, sha256, tempDir } from './trees.js';
 import type { TreeSpec } from './trees.js';

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ErrorCode, TAR_TRAILER, encodeTarHeader, isStrataError, writeTar } from '../../core/index.js';
-import type { LayerTarHeader, TarWriterEntry } from '../../core/index.js';
+import { ErrorCode, TAR_TRAILER, encodeTarHeader, isStrataError, writeTar } from '../../core/engine.js';
+import type { LayerTarHeader, TarWriterEntry } from '../../core/engine.js';
 import { listTar } from './tar-listing.js';
 import { bytesOf, tempDir } from './trees.js';
 

@@ -1,10 +1,11 @@
+import type { DriverRuntime } from '../../core/engine.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecutionContext, TestFn } from 'ava';
-import type { StorageDriver } from '../../core/index.js';
+import type { StorageDriver } from '../../core/engine.js';
 import { registerUnless } from '../../core/testkit/index.js';
 import { FuseDriver } from '../../drivers/fuse/index.js';
 import { OverlayDriver } from '../../drivers/overlay/index.js';
@@ -14,6 +15,7 @@ import type { Spec } from '../overlay/fixtures.js';
 
 export { bytesOf } from '../overlay/fixtures.js';
 import type { Need } from '../helpers/prerequisites.js';
+import { wrapDriver } from '../../core/engine.js';
 
 export const run = promisify(execFile);
 
@@ -25,10 +27,10 @@ export async function testNeedingAll(test: TestFn, needs: readonly Need[], title
 }
 
 /** A driver of kind in a fresh temp home; its mounts are dropped and its files removed when the test ends. */
-export async function newDriver(t: ExecutionContext, kind: 'fuse' | 'overlay'): Promise<StorageDriver> {
+export async function newDriver(t: ExecutionContext, kind: 'fuse' | 'overlay'): Promise<DriverRuntime> {
   const work = await mkdtemp(join(tmpdir(), `strata-${kind}-`));
   const home = join(work, 'home');
-  const driver = kind === 'fuse' ? new FuseDriver({ home, options: {} }) : new OverlayDriver({ home, options: {} });
+  const driver = kind === 'fuse' ? wrapDriver((c) => new FuseDriver(c), home) : wrapDriver((c) => new OverlayDriver(c), home);
   await driver.init();
   t.teardown(async () => {
     for (const id of await readdir(join(home, 'layers')).catch(() => [] as string[])) {

@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sys } from '../../core/index.js';
+import { sys } from '../../core/engine.js';
 import { fuseOps } from '../../drivers/fuse/fuse-ops.js';
 import { UnionFs } from '../../drivers/fuse/union-fs.js';
 import { testNeedingAll } from './fixtures.js';

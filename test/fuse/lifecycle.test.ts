@@ -1,9 +1,10 @@
 import test from 'ava';
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isMounted } from '../../core/index.js';
+import { isMounted } from '../../core/engine.js';
 import { FuseDriver } from '../../drivers/fuse/index.js';
 import { buildStack, newDriver, run, sh, testNeedingAll } from './fixtures.js';
+import { wrapDriver } from '../../core/engine.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,7 +32,7 @@ await testNeedingAll(test, ['fuse'], 'a mount outlives the process that made it;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
   t.is(stdout.trim(), merged, 'the other process mounted the layer and exited');
   t.is(await sh(merged, 'echo written > new-file && cat new-file usr/bin/tool'), 'written\n#!/bin/sh\necho v2\n', 'the mount works after its maker exited');
-  const other = new FuseDriver({ home, options: {} });
+  const other = wrapDriver((c) => new FuseDriver(c), home);
   await other.init();
   t.is(await other.mountCount(top), 1, 'init keeps a live mount and its count');
   const pid = await servingPid(merged, top);
@@ -54,7 +55,7 @@ await testNeedingAll(test, ['fuse'], 'SIGTERM to the mount process unmounts; a k
   process.kill(await servingPid(merged, top), 'SIGKILL');
   await until('the stale mount to fail with ENOTCONN', async () => stat(merged).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOTCONN'));
   t.true(await isMounted(merged), 'a killed process leaves its mount behind');
-  const fresh = new FuseDriver({ home: homeOf(merged), options: {} });
+  const fresh = wrapDriver((c) => new FuseDriver(c), homeOf(merged));
   await fresh.init();
   t.false(await isMounted(merged), 'init cleared the stale mount');
   t.is(await fresh.mountCount(top), 0, 'and its count');

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { StorageDriver } from '../../core/index.js';
+import type { StorageDriver } from '../../core/engine.js';
 import { layerTar } from '../overlay/fixtures.js';
 import type { Spec } from '../overlay/fixtures.js';
 import { newDriver, sh, testNeedingAll } from './fixtures.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ExecutionContext, TestFn } from 'ava';
-import { bindMount, unmountPath } from '../../core/index.js';
+import { bindMount, unmountPath } from '../../core/engine.js';
 import { registerUnless } from '../../core/testkit/index.js';
 import type { Missing } from '../../core/testkit/index.js';
 

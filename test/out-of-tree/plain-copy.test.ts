@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { buildContainer, loadConfig, resolveDriver } from '../../core/index.js';
+import { DriverRegistry, loadConfig } from '../../core/engine.js';
 import { conformanceSuite } from '../../core/testkit/index.js';
 
 // The driver reaches strata as a user's strata.json names it: a plugin, by path.
@@ -15,6 +15,6 @@ await conformanceSuite(test, {
     await mkdir(root, { recursive: true });
     await writeFile(join(root, 'strata.json'), JSON.stringify({ driver: 'plain-copy', plugins: [plugin] }));
     const config = await loadConfig({ root }, {});
-    return resolveDriver(await buildContainer(config, []), config.driver);
+    return (await DriverRegistry.load(config, [])).open(config.driver);
   },
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DirectoryTree } from '../../core/index.js';
+import { DirectoryTree } from '../../core/engine.js';
 import { bytesOf, describeTree, layerTar, layerTree, newDriver, requireMounts } from './fixtures.js';
 
 const DEPTH = 200;

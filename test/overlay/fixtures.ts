@@ -1,3 +1,4 @@
+import type { DriverRuntime } from '../../core/engine.js';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,9 +6,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import tarStream from 'tar-stream';
-import { layerPathJoin } from '../../core/index.js';
-import type { TreeReader } from '../../core/index.js';
+import { layerPathJoin } from '../../core/engine.js';
+import type { TreeReader } from '../../core/engine.js';
 import { OverlayDriver } from '../../drivers/overlay/index.js';
+import { wrapDriver } from '../../core/engine.js';
 
 /** A fixed mtime (seconds) so trees built at different moments compare equal. */
 export const SECONDS = 1_700_000_000;
@@ -36,9 +38,9 @@ export async function tempDir(t: ExecutionContext, label = 'strata-overlay-'): P
 }
 
 /** An initialised overlay driver in a fresh home; every mount it still holds is dropped when the test ends. */
-export async function newDriver(t: ExecutionContext): Promise<OverlayDriver> {
+export async function newDriver(t: ExecutionContext): Promise<DriverRuntime> {
   const home = join(await tempDir(t), 'home');
-  const driver = new OverlayDriver({ home, options: {} });
+  const driver = wrapDriver((c) => new OverlayDriver(c), home);
   await driver.init();
   homes.set(driver, home);
   t.teardown(async () => {
@@ -49,10 +51,10 @@ export async function newDriver(t: ExecutionContext): Promise<OverlayDriver> {
   return driver;
 }
 
-const homes = new WeakMap<OverlayDriver, string>();
+const homes = new WeakMap<DriverRuntime, string>();
 
 /** The home directory newDriver made for driver. */
-export function homeOf(driver: OverlayDriver): string {
+export function homeOf(driver: DriverRuntime): string {
   return homes.get(driver)!;
 }
 
@@ -100,7 +102,7 @@ export async function bytesOf(stream: Readable): Promise<Buffer> {
 }
 
 /** A TreeReader over one layer of a driver. */
-export function layerTree(driver: OverlayDriver, id: string): TreeReader {
+export function layerTree(driver: DriverRuntime, id: string): TreeReader {
   return {
     stat: (p) => driver.stat(id, p),
     readdir: (p) => driver.readdir(id, p),

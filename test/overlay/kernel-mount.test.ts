@@ -3,9 +3,10 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DirectoryTree, ErrorCode, isMounted, naiveDiff } from '../../core/index.js';
+import { DirectoryTree, ErrorCode, isMounted, naiveDiff } from '../../core/engine.js';
 import { OverlayDriver } from '../../drivers/overlay/index.js';
 import { bytesOf, describeTree, homeOf, layerTar, layerTree, newDriver, requireMounts } from './fixtures.js';
+import { wrapDriver } from '../../core/engine.js';
 
 const sh = promisify(execFile);
 
@@ -133,7 +134,7 @@ test('init cleans stale mounts: mounted with no count, or counted but not mounte
   await driver.mount('l2');
   await sh('umount', [join(home, 'layers', 'l2', 'merged')]); // as if the machine rebooted under l2's mount
   await writeFile(join(home, 'counts', 'l3'), '0\n'); // as if a crash lost l3's count
-  const reopened = new OverlayDriver({ home, options: {} });
+  const reopened = wrapDriver((c) => new OverlayDriver(c), home);
   await reopened.init();
   t.false(await isMounted(merged));
   t.is(await reopened.mountCount('l2'), 0);

@@ -3,8 +3,8 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
-import { ErrorCode, compareUpper, naiveDiff, sys } from '../../core/index.js';
-import type { DiffEntry, TreeReader } from '../../core/index.js';
+import { ErrorCode, compareUpper, naiveDiff, sys } from '../../core/engine.js';
+import type { DiffEntry, TreeReader } from '../../core/engine.js';
 import { SECONDS, bytesOf, describeTree, homeOf, layerTar, layerTree, newDriver } from './fixtures.js';
 
 /** A 3-layer image: base, a layer deleting and replacing things, a layer re-creating an opaque dir. */

@@ -4,10 +4,11 @@
  */
 import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
-import { isStrataError } from '../../core/index.js';
+import { isStrataError } from '../../core/engine.js';
 import { OverlayDriver } from '../../drivers/overlay/index.js';
+import { wrapDriver } from '../../core/engine.js';
 
-const driver = new OverlayDriver({ home: process.argv[2]!, options: {} });
+const driver = wrapDriver((c) => new OverlayDriver(c), process.argv[2]!);
 const probe = await driver.probe();
 await driver.init();
 const pack = tarStream.pack();

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { chmod } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ErrorCode } from '../../core/index.js';
+import { ErrorCode } from '../../core/engine.js';
 import { tempDir } from './fixtures.js';
 
 const run = promisify(execFile);

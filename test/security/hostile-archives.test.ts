@@ -1,7 +1,7 @@
 import test from 'ava';
 import { lstat, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DirectoryTree, ErrorCode, MAX_DEPTH, deletingWhiteouts, type ExtractOptions } from '../../core/index.js';
+import { DirectoryTree, ErrorCode, MAX_DEPTH, deletingWhiteouts, type ExtractOptions } from '../../core/engine.js';
 import { assertRefused, extract, hashTree, listTree, packTar, runningAsRoot, sandbox, type Sandbox, type TarItem } from '../archive/fixtures.js';
 
 /**

@@ -28,9 +28,9 @@ test('two processes importing into one root at once both succeed and leave consi
   t.not(a.id, c.id);
   const store = await openStore(root);
   t.teardown(() => store.close());
-  const layers = store.list();
+  const layers = store.layers.list();
   t.deepEqual(layers.map((l) => l.id).sort(), [a.id, c.id].sort());
-  t.is(store.get(a.id).refCount, 2, 'the shared layer holds both imports');
-  t.is(store.get(c.id).refCount, 1);
-  t.deepEqual(await store.check(), []);
+  t.is(store.layers.get(a.id).refCount, 2, 'the shared layer holds both imports');
+  t.is(store.layers.get(c.id).refCount, 1);
+  t.deepEqual(await store.layers.check(), []);
 });

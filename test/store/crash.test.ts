@@ -35,13 +35,13 @@ test('kill -9 during a large import leaves a store that opens clean and imports 
 
   const store = await openStore(root);
   t.teardown(() => store.close());
-  t.deepEqual(store.list(), [], 'no partial layer is listed');
+  t.deepEqual(store.layers.list(), [], 'no partial layer is listed');
   const left = await namesUnder(join(root, 'drivers'));
   const generated = fileNamesOf({ bigFiles: 3, bigSize: 0, smallFiles: 50, smallSize: 0 });
   t.deepEqual(generated.filter((n) => left.has(n)), [], 'the driver holds no leftover content');
   t.deepEqual(await readdir(join(root, 'layers')), [], 'no record or spool file is left');
 
-  const fresh = await store.importLayer(generateLayerTar({ bigFiles: 1, bigSize: 1024 * 1024, smallFiles: 10, smallSize: 100 }));
-  t.deepEqual(store.list().map((l) => l.id), [fresh.id]);
-  t.deepEqual(await store.check(), []);
+  const fresh = await store.layers.importLayer(generateLayerTar({ bigFiles: 1, bigSize: 1024 * 1024, smallFiles: 10, smallSize: 100 }));
+  t.deepEqual(store.layers.list().map((l) => l.id), [fresh.id]);
+  t.deepEqual(await store.layers.check(), []);
 });

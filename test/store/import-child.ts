@@ -10,7 +10,7 @@ import { generateLayerTar } from './tar-generator.js';
 const [root, bigFiles, bigMiB, smallFiles, seed] = process.argv.slice(2);
 const store = await openStore(root!);
 let reported = 0;
-const layer = await store.importLayer(
+const layer = await store.layers.importLayer(
   generateLayerTar({ bigFiles: Number(bigFiles), bigSize: Number(bigMiB) * 1024 * 1024, smallFiles: Number(smallFiles), smallSize: 1000, seed: Number(seed) }),
   {
     onProgress: (bytes) => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { LayerStore, type StrataConfig } from '../../core/index.js';
+import { Store, type StrataConfig } from '../../core/engine.js';
 import { builtinDriverModules } from '../../drivers/index.js';
 
 /** The driver the store tests run on (vfs: every registered system has it). */
@@ -20,12 +20,12 @@ export function configFor(root: string): StrataConfig {
   return { root, driver: TEST_DRIVER, plugins: [], driverOptions: {} };
 }
 
-export function openStore(root: string, lockTimeoutMs?: number): Promise<LayerStore> {
-  return LayerStore.open({ config: configFor(root), driverModules: builtinDriverModules, ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }) });
+export function openStore(root: string, lockTimeoutMs?: number): Promise<Store> {
+  return Store.open({ config: configFor(root), driverModules: builtinDriverModules, ...(lockTimeoutMs === undefined ? {} : { lockTimeoutMs }) });
 }
 
 /** A store on a fresh root, closed when the test ends. */
-export async function freshStore(t: ExecutionContext): Promise<{ store: LayerStore; root: string }> {
+export async function freshStore(t: ExecutionContext): Promise<{ store: Store; root: string }> {
   const root = await tempDir(t);
   const store = await openStore(root);
   t.teardown(() => store.close());

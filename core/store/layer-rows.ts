@@ -1,10 +1,8 @@
-import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
-import { ErrorCode, StrataError } from '../errors.js';
+import type { StoreDatabase } from './store-database.js';
 
 /**
- * The store's metadata: one SQLite database at `<root>/strata.db` (WAL, so
- * readers never block the one writer). Every change runs in a transaction.
+ * Layer rows of the store's metadata database.
  *
  * ## Layer rows and the driver
  *
@@ -20,7 +18,7 @@ import { ErrorCode, StrataError } from '../errors.js';
  * A row is inserted in state `creating` *before* the driver layer exists, and
  * set to `removing` before the driver layer is deleted; only `ready` rows are
  * visible. Hence every driver layer has a row, and recovery at open only has to
- * finish off the rows that are not `ready` (see LayerStore.open).
+ * finish off the rows that are not `ready` (see layer-recovery.ts).
  *
  * ## Mount counts
  *
@@ -52,73 +50,15 @@ export interface LayerRow {
   readonly tar_split: string | null;
 }
 
-/** Schema migrations, in order; `schema_version` holds how many have run. Append only. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE layers (
-     id TEXT PRIMARY KEY,
-     driver_id TEXT NOT NULL UNIQUE,
-     parent TEXT REFERENCES layers(id),
-     diff_id TEXT,
-     chain_id TEXT,
-     compressed_digest TEXT,
-     tar_size INTEGER NOT NULL DEFAULT 0,
-     content_size INTEGER NOT NULL DEFAULT 0,
-     writable INTEGER NOT NULL CHECK (writable IN (0, 1)),
-     state TEXT NOT NULL CHECK (state IN ('creating', 'ready', 'removing')),
-     ref_count INTEGER NOT NULL DEFAULT 1 CHECK (ref_count >= 0),
-     mount_count INTEGER NOT NULL DEFAULT 0,
-     created_at TEXT NOT NULL,
-     driver TEXT NOT NULL,
-     tar_split TEXT
-   );
-   CREATE INDEX layers_parent ON layers(parent);`,
-];
-
-export class MetadataDb {
+/**
+ * The `layers` table's SQL, over the root's one database (store-database.ts):
+ * other stores change their rows and layer rows in one transaction.
+ */
+export class LayerRows {
   readonly #db: Db;
 
-  private constructor(db: Db) {
-    this.#db = db;
-  }
-
-  /** Opens (creating and migrating as needed) the database at path. Fails with ECORRUPT for a newer or unreadable schema. */
-  static open(path: string): MetadataDb {
-    let db: Db;
-    try {
-      db = new Database(path);
-      db.pragma('busy_timeout = 10000');
-      db.pragma('journal_mode = WAL');
-      db.pragma('foreign_keys = ON');
-      db.pragma('synchronous = FULL');
-    } catch (err) {
-      throw new StrataError(ErrorCode.ECORRUPT, `cannot open metadata database ${path}: ${(err as Error).message}`, { cause: err });
-    }
-    const store = new MetadataDb(db);
-    store.#migrate(path);
-    return store;
-  }
-
-  #migrate(path: string): void {
-    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    this.#db.transaction(() => {
-      const row = this.#db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
-      const current = row?.version ?? 0;
-      if (current > MIGRATIONS.length) {
-        throw new StrataError(ErrorCode.ECORRUPT, `metadata database ${path} has schema ${current}, newer than this strata (${MIGRATIONS.length})`);
-      }
-      for (const sql of MIGRATIONS.slice(current)) this.#db.exec(sql);
-      if (row === undefined) this.#db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length);
-      else this.#db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length);
-    }).immediate();
-  }
-
-  close(): void {
-    this.#db.close();
-  }
-
-  /** Runs fn in one IMMEDIATE transaction. */
-  transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+  constructor(db: StoreDatabase) {
+    this.#db = db.sqlite;
   }
 
   /** Rows in state 'ready', oldest first. */
@@ -177,6 +117,16 @@ export class MetadataDb {
          WHERE id = ? AND state = 'creating'`,
       )
       .run(values.id, values.diff_id, values.chain_id, values.compressed_digest, values.tar_size, values.content_size, values.tar_split, new Date().toISOString(), tempId);
+  }
+
+  /** A writable layer becomes read-only under its content id, with its digests and sizes. */
+  commitRow(oldId: string, values: Pick<LayerRow, 'id' | 'diff_id' | 'chain_id' | 'tar_size' | 'content_size'>): void {
+    this.#db
+      .prepare(
+        `UPDATE layers SET id = ?, diff_id = ?, chain_id = ?, tar_size = ?, content_size = ?, writable = 0
+         WHERE id = ? AND state = 'ready'`,
+      )
+      .run(values.id, values.diff_id, values.chain_id, values.tar_size, values.content_size, oldId);
   }
 
   setRefCount(id: string, refCount: number): void {
