@@ -55,7 +55,7 @@ function idCommand<Options extends object = object>(
 
 /** `strata layer ...` */
 export function addLayerCommands(program: Command): void {
-  const group = program.command('layer').description('layers: import, create, list, diff, mount, remove');
+  const group = program.command('layer').description('layers: import, create, commit, list, diff, mount, remove');
 
   storeCommand<{ parent?: string }>(
     group,
@@ -112,6 +112,11 @@ export function addLayerCommands(program: Command): void {
   idCommand(group, 'umount', 'drop one mount reference; the last one unmounts', ({ store, ref }) => store.layers.unmount(ref)).alias(
     'unmount',
   );
+
+  idCommand(group, 'commit', 'make a writable layer read-only under its chain id, without copying it; print the chain id', async ({ store, out, ref }) => {
+    const layer = await store.layers.commit(ref);
+    out.value(layer, () => importedName(layer));
+  });
 
   idCommand(group, 'rm', 'drop one reference to the layer; the last one deletes it', ({ store, ref }) => store.layers.remove(ref));
 }

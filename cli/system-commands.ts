@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { storeCommand } from './context.js';
+import { migrateRoot } from '../core/engine.js';
+import { builtinDriverModules } from '../drivers/index.js';
+import { configOf, outputOf, storeCommand } from './context.js';
 import { formatBytes } from './output.js';
 
 /** `strata system ...` */
@@ -33,4 +35,19 @@ export function addSystemCommands(program: Command): void {
       if (failures.length > 0) process.exitCode = 1;
     },
   );
+
+  group
+    .command('migrate')
+    .description('move every layer to another driver, keeping every id (resumable: run it again after an interruption)')
+    .requiredOption('--to <driver>', 'the driver to move to')
+    .action(async (options: { to: string }, command: Command) => {
+      const out = outputOf(command);
+      const config = await configOf(command);
+      const report = await migrateRoot({ config, driverModules: builtinDriverModules }, options.to);
+      out.value(report, () =>
+        report.from === report.to && report.copied === 0
+          ? `the store is in driver ${report.to} already`
+          : `moved ${report.copied + report.resumed} layer(s) from ${report.from} to ${report.to}${report.resumed > 0 ? ` (${report.resumed} copied by an earlier, interrupted run)` : ''}`,
+      );
+    });
 }

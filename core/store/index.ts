@@ -9,3 +9,4 @@ export { StoreDatabase } from './store-database.js';
 export { LayerStore, type ImportOptions, type CreateLayerOptions, type CommitOptions } from './layer-store.js';
 export type { LayerInfo, CheckResult, DiskUsage, UsageFigures } from './layer-info.js';
 export { DEFAULT_LOCK_TIMEOUT_MS } from './store-lock.js';
+export { migrateRoot, type MigrateOptions, type MigrationReport } from './migrate.js';

@@ -12,6 +12,7 @@ import { checkLayers, layerDiskUsage } from './layer-report.js';
 import { recoverLayers } from './layer-recovery.js';
 import { LayerRows, type LayerRow } from './layer-rows.js';
 import type { StoreRoot } from './store-root.js';
+import type { DriverRuntime } from '../runtime/driver-runtime.js';
 import { replayTarSplit } from './tar-split-replay.js';
 
 export type { ImportOptions } from './layer-import.js';
@@ -136,8 +137,12 @@ export class LayerStore {
    * the driver's diff against their parent. Fails with ENOLAYER, EAMBIGUOUS.
    */
   async diff(ref: string): Promise<Readable> {
+    return this.diffThrough(ref, this.#ctx.root.driver);
+  }
+
+  /** `diff`, with the content read from `driver` (another driver holding the same layers: migration). */
+  async diffThrough(ref: string, driver: DriverRuntime): Promise<Readable> {
     const row = resolveLayer(this.#ctx, ref);
-    const driver = this.#ctx.root.driver;
     if (row.tar_split !== null && row.diff_id !== null) {
       const reader = await driver.reader(row.driver_id);
       return replayTarSplit({

@@ -26,4 +26,6 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX layers_parent ON layers(parent);`,
   // The driver that holds the root's content, and an unfinished migration to another one.
   `CREATE TABLE root_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Layers an unfinished `system migrate` has copied to the target driver already (by driver id).
+  `CREATE TABLE migrated_layers (driver_id TEXT PRIMARY KEY);`,
 ];
