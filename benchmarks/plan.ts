@@ -36,6 +36,8 @@ export interface BenchPlan {
   readonly snapshot: { readonly bases: readonly number[] };
   readonly disk: { readonly base: number; readonly children: number; readonly childChanges: number };
   readonly commit: { readonly base: number; readonly changes: number };
+  /** A writable layer of `changes` changes over `base` made read-only (strata's commit vs diff + apply). */
+  readonly layerCommit: { readonly base: number; readonly changes: number };
 }
 
 export const FULL_PLAN: BenchPlan = {
@@ -50,6 +52,7 @@ export const FULL_PLAN: BenchPlan = {
   snapshot: { bases: [100, 10000, 100000] },
   disk: { base: 20000, children: 10, childChanges: 20 },
   commit: { base: 20000, changes: 200 },
+  layerCommit: { base: 20000, changes: 5000 },
 };
 
 export const QUICK_PLAN: BenchPlan = {
@@ -64,4 +67,5 @@ export const QUICK_PLAN: BenchPlan = {
   snapshot: { bases: [100] },
   disk: { base: 100, children: 2, childChanges: 5 },
   commit: { base: 100, changes: 10 },
+  layerCommit: { base: 100, changes: 10 },
 };

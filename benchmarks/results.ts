@@ -1,6 +1,6 @@
 import { type Summary, summarize } from './stats.js';
 
-export const SCENARIOS = ['diff', 'apply', 'lookups', 'snapshot', 'disk', 'commit'] as const;
+export const SCENARIOS = ['diff', 'apply', 'lookups', 'snapshot', 'disk', 'commit', 'layer-commit'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export type Unit = 'ms' | 'us' | 'bytes' | 'inodes';

@@ -31,6 +31,7 @@ export const SCENARIO_TITLES: Readonly<Record<ScenarioName, string>> = {
   snapshot: 'snapshot — create a child of a parent (peer: cp -a)',
   disk: 'disk — a base plus small children (peer: plain overlay directories)',
   commit: 'commit — mount writable, change, unmount, diff (reference: kernel overlayfs)',
+  'layer-commit': 'layer commit — a writable layer of K changes becomes read-only: strata\'s commit and Docker\'s diff + apply (reference: the diff\'s digest alone)',
 };
 
 /** The row `row` is compared with, when it has a peer that was measured. */

@@ -1,6 +1,7 @@
 import type { ScenarioName } from '../results.js';
 import { applyScenario } from './apply.js';
 import { commitScenario } from './commit.js';
+import { layerCommitScenario } from './layer-commit.js';
 import { diffScenario } from './diff.js';
 import { diskScenario } from './disk.js';
 import { lookupsScenario } from './lookups.js';
@@ -15,6 +16,7 @@ export const SCENARIO_TABLE: Readonly<Record<ScenarioName, Scenario>> = {
   snapshot: snapshotScenario,
   disk: diskScenario,
   commit: commitScenario,
+  'layer-commit': layerCommitScenario,
 };
 
 export type { Scenario, ScenarioContext } from './scenario.js';

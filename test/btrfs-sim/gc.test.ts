@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { isStrataError } from '../../core/engine.js';
+import { isStrataError, wrapDriver } from '../../core/engine.js';
+import { BtrfsSimDriver } from '../../drivers/btrfs-sim/index.js';
 import { extentFileCount, freshDriver, layerTar, storeCheck } from './fixtures.js';
 import { layerOps, tarItemsOf } from './random-layers.js';
 
@@ -106,11 +107,13 @@ test('init finishes an interrupted garbage collection and sweeps extents of an i
   await writeFile(join(home, 'extents', 'tmp', 'partial'), 'half');
   t.is(await extentFileCount(home), 3);
   await driver.close();
-  await driver.init();
-  t.deepEqual(await storeCheck(driver), [], 'a dead-listed extent that is still referenced is kept');
+  const reopened = wrapDriver((c) => new BtrfsSimDriver(c), home);
+  t.teardown(() => reopened.close());
+  await reopened.init();
+  t.deepEqual(await storeCheck(reopened), [], 'a dead-listed extent that is still referenced is kept');
   t.is(await extentFileCount(home), 2);
   t.deepEqual(await readdir(join(home, 'extents', 'tmp')), []);
-  await driver.remove('a');
+  await reopened.remove('a');
   t.is(await extentFileCount(home), 1);
-  t.deepEqual(await storeCheck(driver), []);
+  t.deepEqual(await storeCheck(reopened), []);
 });
