@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { documentError, parseJsonDocument } from './json-document.js';
+import { checkedString, documentError, parseJsonDocument } from './json-document.js';
 import type { DocumentSource } from './json-document.js';
 import { descriptorSchema } from './manifest.js';
 import { parseReference } from './reference.js';
@@ -25,17 +25,7 @@ export function isSafeArchivePath(path: string): boolean {
 
 const archivePath = z.string().refine(isSafeArchivePath, { message: `not ${PATH_RULE}` });
 
-const repoTag = z.string().refine(
-  (s) => {
-    try {
-      parseReference(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a valid image reference' },
-);
+const repoTag = checkedString(parseReference, 'not a valid image reference');
 
 export const dockerArchiveEntrySchema = z.looseObject({
   Config: archivePath,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ErrorCode, StrataError } from '../errors.js';
 import { parseJsonDocument } from './json-document.js';
 import type { DocumentSource } from './json-document.js';
-import { parseDigest } from './reference.js';
+import { digestSchema } from './manifest.js';
 
 /**
  * The image config: OCI image-spec's `config.json` with Docker's fields
@@ -12,18 +12,6 @@ import { parseDigest } from './reference.js';
  * writes the configs strata creates, byte-compatible with moby's encoder (see
  * there), so that an import or commit looks to Docker like its own.
  */
-
-const digestSchema = z.string().refine(
-  (s) => {
-    try {
-      parseDigest(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a valid digest (sha256:<64 lowercase hex>)' },
-);
 
 const stringList = z.array(z.string()).nullable().optional();
 const emptyObjectSet = z.record(z.string(), z.looseObject({})).nullable().optional();

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ErrorCode, StrataError } from '../errors.js';
 
 /**
@@ -67,3 +67,19 @@ export function parseJsonDocument<T extends z.ZodType>(
 ): z.output<T> {
   return validateDocument(readJsonDocument(bytes, source, maxBytes), schema, source);
 }
+
+/** A string schema that accepts what `check` accepts (`check` throws to refuse), failing with `message`. */
+export function checkedString(check: (text: string) => unknown, message: string): z.ZodType<string> {
+  return z.string().refine(
+    (text) => {
+      try {
+        check(text);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message },
+  );
+}
+

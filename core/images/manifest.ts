@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { documentError, readJsonDocument, validateDocument } from './json-document.js';
+import { checkedString, documentError, readJsonDocument, validateDocument } from './json-document.js';
 import type { DocumentSource } from './json-document.js';
 import { MediaType, isIndexMediaType, isManifestMediaType, isSchema1MediaType } from './media-types.js';
 import { parseDigest } from './reference.js';
@@ -17,17 +17,7 @@ import { parseDigest } from './reference.js';
  */
 
 /** `algorithm:hex`, validated as reference.ts's parseDigest validates it. */
-const digestSchema = z.string().refine(
-  (s) => {
-    try {
-      parseDigest(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'not a valid digest (sha256:<64 lowercase hex>)' },
-);
+export const digestSchema = checkedString(parseDigest, 'not a valid digest (sha256:<64 lowercase hex>)');
 
 const annotationsSchema = z.record(z.string(), z.string());
 
