@@ -16,7 +16,8 @@ function row(ctx: ScenarioContext, driver: string, way: Way): RowBase {
   const c = ctx.plan.layerCommit;
   return {
     scenario: 'layer-commit', case: `K ${n(c.changes)} over base ${n(c.base)}`, params: { base: c.base, k: c.changes },
-    subject: `${driver}: ${way}`, kind: 'driver', metric: 'time', unit: 'ms',
+    // The commit row is the driver's own; the other two are named after it.
+    subject: way === 'commit' ? driver : `${driver}: ${way}`, kind: 'driver', metric: 'time', unit: 'ms',
     ...(way === 'diff digest' ? {} : { peer: `${driver}: diff digest` }),
   };
 }

@@ -8,6 +8,7 @@ import { chainIdOf, digestOf, idOf, randomId, type Digest } from '../ids.js';
 import { DigestTap, ImportSink } from './import-taps.js';
 import { RECORD_SUFFIX, TMP_PREFIX, mustBeReady, resolveLayer, type LayerContext } from './layer-context.js';
 import type { LayerRow } from './layer-rows.js';
+import type { Lease } from './leases.js';
 import { syncPath } from './record-file.js';
 import { TarSplitRecorder } from './tar-split-recorder.js';
 
@@ -16,6 +17,8 @@ export interface ImportOptions {
   readonly parent?: string;
   /** Called as input is read, with the bytes read so far (compressed, as given). */
   readonly onProgress?: (bytes: number) => void;
+  /** Holds the returned reference (recorded in the transaction that takes it), so a crash gives it back. */
+  readonly lease?: Lease;
 }
 
 /**
@@ -47,20 +50,26 @@ export async function importLayer(ctx: LayerContext, input: Readable, options: I
       rows.setState(tempId, 'removing');
       await recorder.abort();
       await discardLayer(ctx, tempId);
-      rows.setRefCount(existing.id, existing.ref_count + 1);
+      root.db.transaction(() => {
+        rows.setRefCount(existing.id, rows.find(existing.id)!.ref_count + 1);
+        options.lease?.addLayer(existing.id);
+      });
       return rows.find(existing.id)!;
     }
     const recordName = `${id}${RECORD_SUFFIX}`;
     await rename(recordPath, join(ctx.dir, recordName));
     await syncPath(ctx.dir);
-    rows.promote(tempId, {
-      id,
-      diff_id: fed.diffId,
-      chain_id: chainId,
-      compressed_digest: fed.compressedDigest,
-      tar_size: fed.tarSize,
-      content_size: fed.contentSize,
-      tar_split: recordName,
+    root.db.transaction(() => {
+      rows.promote(tempId, {
+        id,
+        diff_id: fed.diffId,
+        chain_id: chainId,
+        compressed_digest: fed.compressedDigest,
+        tar_size: fed.tarSize,
+        content_size: fed.contentSize,
+        tar_split: recordName,
+      });
+      options.lease?.addLayer(id);
     });
     return rows.find(id)!;
   } catch (err) {

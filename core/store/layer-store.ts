@@ -193,6 +193,18 @@ export class LayerStore {
   }
 
   /**
+   * Gives back one reference that is not the last (inside the caller's
+   * transaction): for a holder handing over to another that holds the layer
+   * too. Fails with ENOLAYER, and with ECORRUPT where it would be the last.
+   */
+  unreference(id: string): void {
+    const row = this.#ctx.rows.find(id);
+    if (row === undefined || row.state !== 'ready') throw new StrataError(ErrorCode.ENOLAYER, `no layer ${id}`);
+    if (row.ref_count < 2) throw new StrataError(ErrorCode.ECORRUPT, `layer ${id}: its last reference cannot be handed over`);
+    this.#ctx.rows.setRefCount(id, row.ref_count - 1);
+  }
+
+  /**
    * Drops one reference; at the last one deletes the layer from the driver and
    * the database. Fails with ELAYERHASCHILDREN while layers are built on it,
    * ELAYERBUSY while it is mounted (then nothing changes), ENOLAYER, EAMBIGUOUS.

@@ -1,5 +1,4 @@
 import { createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,15 +10,9 @@ export async function writeWithBackpressure(stream: Writable, data: Buffer): Pro
   if (!stream.write(data)) await once(stream, 'drain');
 }
 
-/** fsyncs a file or directory. */
-export async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+import { syncPath } from '../sync-path.js';
+
+export { syncPath };
 
 /**
  * A gzip-compressed tar-split record file being written: the magic comes

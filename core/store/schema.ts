@@ -28,4 +28,38 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE root_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // Layers an unfinished `system migrate` has copied to the target driver already (by driver id).
   `CREATE TABLE migrated_layers (driver_id TEXT PRIMARY KEY);`,
+  // Images (id: the config's sha256 hex), the layers each holds one reference to (base first),
+  // names (full normalised references) and RepoDigests, content blobs, and the leases that
+  // hold what an unfinished operation has made so far (released at open when its process died).
+  `CREATE TABLE images (
+     id TEXT PRIMARY KEY,
+     config_size INTEGER NOT NULL,
+     manifest_digest TEXT,
+     manifest_media_type TEXT,
+     parent TEXT,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE image_layers (
+     image TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+     position INTEGER NOT NULL,
+     layer TEXT NOT NULL REFERENCES layers(id),
+     PRIMARY KEY (image, position)
+   );
+   CREATE INDEX image_layers_layer ON image_layers(layer);
+   CREATE TABLE tags (name TEXT PRIMARY KEY, image TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE, created_at TEXT NOT NULL);
+   CREATE INDEX tags_image ON tags(image);
+   CREATE TABLE repo_digests (name TEXT PRIMARY KEY, image TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);
+   CREATE TABLE blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, media_type TEXT NOT NULL, created_at TEXT NOT NULL);
+   CREATE TABLE image_blobs (image TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE, digest TEXT NOT NULL, PRIMARY KEY (image, digest));
+   CREATE TABLE layer_blobs (
+     layer TEXT NOT NULL REFERENCES layers(id) ON DELETE CASCADE,
+     digest TEXT NOT NULL,
+     media_type TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     source TEXT,
+     PRIMARY KEY (layer, digest)
+   );
+   CREATE TABLE leases (id TEXT PRIMARY KEY, pid INTEGER NOT NULL, started TEXT NOT NULL, created_at TEXT NOT NULL);
+   CREATE TABLE lease_layers (lease TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE, seq INTEGER NOT NULL, layer TEXT NOT NULL, PRIMARY KEY (lease, seq));
+   CREATE TABLE lease_blobs (lease TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE, digest TEXT NOT NULL, PRIMARY KEY (lease, digest));`,
 ];

@@ -1,3 +1,5 @@
+import { ContentStore } from '../content/content-store.js';
+import { ImageStore } from './image-store.js';
 import { LayerStore } from './layer-store.js';
 import { StoreRoot, type StoreRootOptions } from './store-root.js';
 
@@ -5,17 +7,19 @@ export type StoreOptions = StoreRootOptions;
 
 /**
  * A store root with its stores, as peers over one StoreRoot (database, lock,
- * driver): today the layer store; images, containers and content join it.
+ * driver): layers, images (with their content store); containers join them.
  * Opening initialises the driver and recovers every store from a crash, under
  * the store lock.
  */
 export class Store {
   readonly root: StoreRoot;
   readonly layers: LayerStore;
+  readonly images: ImageStore;
 
   private constructor(root: StoreRoot, layers: LayerStore) {
     this.root = root;
     this.layers = layers;
+    this.images = new ImageStore(root, layers, new ContentStore(root.path));
   }
 
   /**
@@ -30,6 +34,7 @@ export class Store {
       await root.lock.run('open', async () => {
         await root.driver.init();
         await store.layers.recover();
+        await store.images.recover();
       });
       return store;
     } catch (err) {

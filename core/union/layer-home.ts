@@ -1,8 +1,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmod, lchown, lutimes, mkdir, open, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lutimes, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import { sys } from '../sys/index.js';
+import { syncPath } from '../sync-path.js';
 import { UnionTree } from './union-tree.js';
 
 /** What create() records about a layer. */
@@ -173,7 +174,7 @@ export class UpperLayerHome {
     if (!info.writable) return;
     await rm(join(this.#layerDir(id), 'work'), { recursive: true, force: true });
     await rm(join(this.#layerDir(id), 'writable'), { force: true });
-    await syncDir(this.#layerDir(id));
+    await syncPath(this.#layerDir(id));
     this.#infos.delete(id);
     this.forgetTree(id);
   }
@@ -271,16 +272,6 @@ export class UpperLayerHome {
 
   #layerDir(id: string): string {
     return join(this.root, 'layers', id);
-  }
-}
-
-/** Makes a directory's entries durable. */
-async function syncDir(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ErrorCode, StrataError } from '../errors.js';
+import { randomId, type Digest } from '../ids.js';
+import { syncPath } from '../sync-path.js';
+
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+
+/** What `put` stored. */
+export interface BlobInfo {
+  readonly digest: Digest;
+  /** Bytes. */
+  readonly size: number;
+}
+
+/**
+ * Blobs by digest (configs, manifests, compressed layers as they arrived) in
+ * `<root>/blobs/sha256/<hex>`, containerd's content store in miniature: a blob
+ * is written to a temporary file, hashed as it streams, verified against the
+ * digest the caller expects, synced and renamed into place — so a blob file
+ * that exists is complete and correct. Which blobs are still wanted is the
+ * image store's business (its tables); `delete` and `sweep` act on its word.
+ */
+export class ContentStore {
+  readonly #dir: string;
+  readonly #tmp: string;
+
+  constructor(root: string) {
+    this.#dir = join(root, 'blobs', 'sha256');
+    this.#tmp = join(root, 'blobs', 'tmp');
+  }
+
+  /** Creates the folders and drops temporary files a crash left. */
+  async init(): Promise<void> {
+    await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    await rm(this.#tmp, { recursive: true, force: true });
+    await mkdir(this.#tmp, { recursive: true, mode: 0o700 });
+  }
+
+  /** The blob's file (which may not exist). Fails with EINVALID for a malformed digest. */
+  path(digest: string): string {
+    if (!DIGEST_RE.test(digest)) throw new StrataError(ErrorCode.EINVALID, `not a sha256 digest: ${JSON.stringify(digest)}`);
+    return join(this.#dir, digest.slice(7));
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return stat(this.path(digest)).then(() => true, () => false);
+  }
+
+  /**
+   * Stores the bytes of `input`; with `expected`, fails with ECORRUPT (naming
+   * `what` and both digests) when they hash otherwise, and stores nothing.
+   * Storing a blob that exists is a no-op that still verifies the input.
+   */
+  async put(input: Readable | Buffer, expected?: string, what = 'blob'): Promise<BlobInfo> {
+    const temp = join(this.#tmp, randomId());
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      const file = await open(temp, 'wx', 0o600);
+      try {
+        const source = Buffer.isBuffer(input) ? [input] : input;
+        const counter = new Transform({
+          transform(chunk: Buffer, _enc, callback) {
+            hash.update(chunk);
+            size += chunk.length;
+            callback(null, chunk);
+          },
+        });
+        await pipeline(source, counter, file.createWriteStream({ autoClose: false }));
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      const digest: Digest = `sha256:${hash.digest('hex')}`;
+      if (expected !== undefined && digest !== expected) {
+        throw new StrataError(ErrorCode.ECORRUPT, `${what}: content hashes to ${digest}, expected ${expected}`);
+      }
+      await rename(temp, this.path(digest));
+      await syncPath(this.#dir);
+      return { digest, size };
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  /** The blob's bytes, for small blobs (configs, manifests). Fails with ENOTFOUND. */
+  async read(digest: string): Promise<Buffer> {
+    try {
+      return await readFile(this.path(digest));
+    } catch (err) {
+      throw new StrataError(ErrorCode.ENOTFOUND, `blob ${digest} is missing from the content store`, { cause: err });
+    }
+  }
+
+  /** A stream of the blob. Fails with ENOTFOUND. */
+  async open(digest: string): Promise<Readable> {
+    if (!(await this.has(digest))) throw new StrataError(ErrorCode.ENOTFOUND, `blob ${digest} is missing from the content store`);
+    return createReadStream(this.path(digest));
+  }
+
+  async size(digest: string): Promise<number> {
+    return (await stat(this.path(digest))).size;
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.path(digest), { force: true });
+  }
+
+  /** Deletes every blob file `keep` says no to (files a crash left without a row). */
+  async sweep(keep: (digest: string) => boolean): Promise<void> {
+    for (const name of await readdir(this.#dir)) {
+      const digest = `sha256:${name}`;
+      if (DIGEST_RE.test(digest) && !keep(digest)) await rm(join(this.#dir, name), { force: true });
+    }
+  }
+}
