@@ -118,5 +118,20 @@ export function addLayerCommands(program: Command): void {
     out.value(layer, () => importedName(layer));
   });
 
+  storeCommand(group, 'df', 'disk space and inodes each layer holds, and the total', async ({ store, out }) => {
+    const usage = await store.layers.diskUsage();
+    const total = { id: 'total', ...usage.total };
+    out.list(
+      [...usage.layers, total],
+      [
+        { header: 'layer', value: (r) => (r === total ? 'total' : out.id(r.id)) },
+        { header: 'disk', value: (r) => formatBytes(r.bytes), right: true },
+        { header: 'inodes', value: (r) => r.inodes, right: true },
+        { header: 'shared', value: (r) => (r.sharedBytes ? formatBytes(r.sharedBytes) : undefined), right: true },
+      ],
+      usage,
+    );
+  });
+
   idCommand(group, 'rm', 'drop one reference to the layer; the last one deletes it', ({ store, ref }) => store.layers.remove(ref));
 }

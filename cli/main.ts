@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { errnoOf } from '../core/engine.js';
 import { addDriverCommands } from './driver-commands.js';
 import { reportError } from './errors.js';
+import { addImageCommands } from './image-commands.js';
 import { addLayerCommands } from './layer-commands.js';
 import { addSystemCommands } from './system-commands.js';
 
@@ -27,6 +28,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .showSuggestionAfterError(false)
     .configureOutput({ outputError: () => undefined });
   addDriverCommands(program);
+  addImageCommands(program);
   addLayerCommands(program);
   addSystemCommands(program);
   await addBenchCommandIfNeeded(program, argv);

@@ -1,27 +1,51 @@
 import type { Command } from 'commander';
 import { migrateRoot } from '../core/engine.js';
 import { builtinDriverModules } from '../drivers/index.js';
+import { imagesSpace } from '../core/image-ops/index.js';
+import { familiarName, parseReference } from '../core/images/index.js';
 import { configOf, outputOf, storeCommand } from './context.js';
-import { formatBytes } from './output.js';
+import { createdAgo, formatDockerTable, humanSize, imageSize, reclaimableCell, truncateId } from './format/index.js';
+import { pruneImages } from './image-commands.js';
 
 /** `strata system ...` */
 export function addSystemCommands(program: Command): void {
   const group = program.command('system').description('the store as a whole');
 
-  storeCommand(group, 'df', 'disk space and inodes each layer holds, and the total', async ({ store, out }) => {
-    const usage = await store.layers.diskUsage();
-    const total = { id: 'total', ...usage.total };
-    out.list(
-      [...usage.layers, total],
-      [
-        { header: 'layer', value: (r) => (r === total ? 'total' : out.id(r.id)) },
-        { header: 'disk', value: (r) => formatBytes(r.bytes), right: true },
-        { header: 'inodes', value: (r) => r.inodes, right: true },
-        { header: 'shared', value: (r) => (r.sharedBytes ? formatBytes(r.sharedBytes) : undefined), right: true },
-      ],
-      usage,
-    );
-  });
+  storeCommand<{ verbose: boolean }>(group, 'df', 'show disk usage: images, containers, build cache', async ({ store, out, options }) => {
+    const space = imagesSpace(store);
+    const rows = [
+      { type: 'Images', total: space.total, active: space.active, size: space.size, reclaimable: space.reclaimable },
+      { type: 'Containers', total: 0, active: 0, size: 0, reclaimable: 0 },
+      { type: 'Build Cache', total: 0, active: 0, size: 0, reclaimable: 0 },
+    ];
+    if (out.json) return out.jsonDocument({ summary: rows, images: space.images.map((i) => ({ id: `sha256:${i.image.id}`, names: i.image.names, size: i.size, shared: i.shared, unique: i.unique, containers: i.containers })) });
+    if (!options.verbose) {
+      const table = rows.map((r) => [r.type, String(r.total), String(r.active), humanSize(r.size), reclaimableCell(r.reclaimable, r.size)]);
+      return process.stdout.write(formatDockerTable([['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], ...table]));
+    }
+    const perImage = space.images.flatMap((i) => {
+      const names = i.image.names.length === 0 ? [undefined] : [i.image.names[0]];
+      return names.map((name) => {
+        const ref = name === undefined ? undefined : parseReference(name);
+        return [ref ? familiarName(ref) : '<none>', ref?.tag ?? '<none>', truncateId(i.image.id), createdAgo(new Date(i.image.createdAt)), imageSize(i.size), imageSize(i.shared), humanSize(i.unique), String(i.containers)];
+      });
+    });
+    process.stdout.write('Images space usage:\n\n');
+    process.stdout.write(formatDockerTable([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS'], ...perImage]));
+    process.stdout.write('\nContainers space usage:\n\n');
+    process.stdout.write(formatDockerTable([['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES']]));
+    process.stdout.write('\nBuild cache usage: 0B\n\n');
+    process.stdout.write(formatDockerTable([['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED']]));
+  }).option('-v, --verbose', 'show detailed information on space usage', false);
+
+  storeCommand<{ all: boolean; force: boolean }>(group, 'prune', 'remove dangling images (with -a, every unused image)', async ({ store, out, options }) => {
+    const result = await pruneImages(store, options.all);
+    if (out.json) return out.jsonDocument(result);
+    const lines = result.events.length === 0 ? [] : ['Deleted Images:', ...result.events.map((e) => `${e.kind.toLowerCase()}: ${e.what}`), ''];
+    process.stdout.write([...lines, `Total reclaimed space: ${imageSize(result.reclaimed)}`].join('\n') + '\n');
+  })
+    .option('-a, --all', 'remove all unused images, not just dangling ones', false)
+    .option('-f, --force', 'do not prompt for confirmation', false);
 
   storeCommand(
     group,

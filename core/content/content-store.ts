@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -61,21 +61,16 @@ export class ContentStore {
     const hash = createHash('sha256');
     let size = 0;
     try {
-      const file = await open(temp, 'wx', 0o600);
-      try {
-        const source = Buffer.isBuffer(input) ? [input] : input;
-        const counter = new Transform({
-          transform(chunk: Buffer, _enc, callback) {
-            hash.update(chunk);
-            size += chunk.length;
-            callback(null, chunk);
-          },
-        });
-        await pipeline(source, counter, file.createWriteStream({ autoClose: false }));
-        await file.sync();
-      } finally {
-        await file.close();
-      }
+      const source = Buffer.isBuffer(input) ? [input] : input;
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, callback) {
+          hash.update(chunk);
+          size += chunk.length;
+          callback(null, chunk);
+        },
+      });
+      await pipeline(source, counter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
+      await syncPath(temp);
       const digest: Digest = `sha256:${hash.digest('hex')}`;
       if (expected !== undefined && digest !== expected) {
         throw new StrataError(ErrorCode.ECORRUPT, `${what}: content hashes to ${digest}, expected ${expected}`);

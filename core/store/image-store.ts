@@ -40,15 +40,6 @@ export interface RemoveOptions {
   readonly usedBy?: (imageId: string) => string | undefined;
 }
 
-/** An image and what it costs on disk: its own bytes and the bytes it shares with other images. */
-export interface ImageUsage {
-  readonly image: ImageRecord;
-  /** Bytes of its layers' content plus its blobs. */
-  readonly size: number;
-  /** Bytes of layers another image holds too. */
-  readonly shared: number;
-}
-
 /**
  * The image store of a root: images (id = config sha256) holding one reference
  * to each layer of their chain, names and RepoDigests, and the blobs (configs,
@@ -289,23 +280,6 @@ export class ImageStore {
   /** Images no name points at and no image builds on (`image prune`'s dangling ones). */
   dangling(): ImageRecord[] {
     return this.#rows.all().filter((i) => i.names.length === 0 && this.#rows.children(i.id).length === 0);
-  }
-
-  /** Each image's bytes (layers' content plus blobs) and how much of it other images share. */
-  usage(): ImageUsage[] {
-    const images = this.#rows.all();
-    const holders = new Map<string, number>();
-    for (const image of images) for (const layer of image.layers) holders.set(layer, (holders.get(layer) ?? 0) + 1);
-    return images.map((image) => {
-      let size = image.configSize;
-      let shared = 0;
-      for (const layer of image.layers) {
-        const bytes = this.#layers.get(layer).contentSize + this.#rows.layerBlobs(layer).reduce((s, b) => s + b.size, 0);
-        size += bytes;
-        if ((holders.get(layer) ?? 0) > 1) shared += bytes;
-      }
-      return { image, size, shared };
-    });
   }
 
   /** The full normalised name `ref` means, when it is a tag name. */

@@ -10,6 +10,6 @@ export { LayerStore, type ImportOptions, type CreateLayerOptions, type CommitOpt
 export type { LayerInfo, CheckResult, DiskUsage, UsageFigures } from './layer-info.js';
 export { DEFAULT_LOCK_TIMEOUT_MS } from './store-lock.js';
 export { migrateRoot, type MigrateOptions, type MigrationReport } from './migrate.js';
-export { ImageStore, type ImageRecord, type LayerBlob, type NewImage, type RemovalEvent, type RemoveOptions, type ImageUsage } from './image-store.js';
+export { ImageStore, type ImageRecord, type LayerBlob, type NewImage, type RemovalEvent, type RemoveOptions } from './image-store.js';
 export { Lease } from './leases.js';
 export { ContentStore, type BlobInfo } from '../content/content-store.js';

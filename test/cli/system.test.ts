@@ -47,7 +47,7 @@ test('system check passes on a sound store and fails with exit 1 naming a tamper
   t.deepEqual(report.failures.map((f) => f.id), [id]);
 });
 
-test('system df lists each layer and a total', async (t) => {
+test('layer df lists each layer and a total', async (t) => {
   const dir = await tempDir('df');
   t.teardown(dir.cleanup);
   const tars = await makeTarballs(dir.path);
@@ -55,13 +55,13 @@ test('system df lists each layer and a total', async (t) => {
   const base = (await runCli([...root, 'layer', 'import', tars.base])).stdout.trim();
   t.is((await runCli([...root, 'layer', 'import', tars.child, '--parent', base])).status, 0);
 
-  const df = await runCli([...root, 'system', 'df']);
+  const df = await runCli([...root, 'layer', 'df']);
   t.is(df.status, 0, df.stderr);
   const lines = df.stdout.trim().split('\n');
   t.is(lines.length, 4, 'header, two layers, total');
   t.regex(lines[3]!, /^total\s/);
 
-  const json = await runCli([...root, '--json', 'system', 'df']);
+  const json = await runCli([...root, '--json', 'layer', 'df']);
   const usage = JSON.parse(json.stdout) as { layers: { bytes: number }[]; total: { bytes: number } };
   t.is(usage.layers.length, 2);
   t.true(usage.total.bytes > 0);

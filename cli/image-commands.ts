@@ -1,0 +1,213 @@
+import type { Command } from 'commander';
+import { ErrorCode, StrataError } from '../core/engine.js';
+import type { ImageRecord, RemovalEvent, Store } from '../core/engine.js';
+import { imageBytes, imagesSpace, importImage, inspectImage } from '../core/image-ops/index.js';
+import { familiarName, familiarString, layerHistory, parseReference, parseTagTarget } from '../core/images/index.js';
+import { globalsOf, outputOf, withStore } from './context.js';
+import { STDIO, openInput } from './files.js';
+import { createdAgo, ellipsis, formatDockerTable, imageIdCell, imageSize, rfc3339Seconds, truncateId } from './format/index.js';
+import type { Output } from './output.js';
+
+/** A command body on the open store, with its positional arguments and options. */
+type Body<O> = (ctx: { store: Store; out: Output; args: string[]; options: O; noTrunc: boolean }) => Promise<unknown>;
+
+/** Adds `name` (and its aliases) to parent, running body on the open store. */
+function storeAction<O>(command: Command, body: Body<O>): Command {
+  return command.action(async (...params: unknown[]) => {
+    const cmd = params.at(-1) as Command;
+    const options = params.at(-2) as O;
+    const args = (params.slice(0, -2) as (string | string[])[]).flat();
+    const out = outputOf(cmd);
+    await withStore(cmd, (store) => body({ store, out, args, options, noTrunc: globalsOf(cmd).trunc === false }));
+  });
+}
+
+/** One `images` row per name (an untagged image: one `<none>` row), newest image first (by its config's created time). */
+async function imageRows(store: Store, all: boolean, filter?: string) {
+  const images = store.images.list();
+  const parents = new Set(images.map((i) => i.parent).filter((p): p is string => p !== undefined));
+  const dated = await Promise.all(images.map(async (image) => ({ image, created: await createdOf(store, image) })));
+  dated.sort((a, b) => b.created.getTime() - a.created.getTime());
+  const rows = [];
+  for (const { image, created } of dated) {
+    const size = imageBytes(store, image);
+    const digest = image.repoDigests[0]?.split('@')[1] ?? '<none>';
+    if (image.names.length === 0) {
+      if (!all && parents.has(image.id)) continue;
+      if (filter === undefined) rows.push({ image, repo: '<none>', tag: '<none>', digest, created, size });
+      continue;
+    }
+    for (const name of image.names) {
+      const ref = parseReference(name);
+      const repo = familiarName(ref);
+      if (filter !== undefined && repo !== filter && familiarString(ref) !== filter) continue;
+      rows.push({ image, repo, tag: ref.tag ?? '<none>', digest, created, size });
+    }
+  }
+  return rows;
+}
+
+/** When the image was made, from its config (registration time where the config has none). */
+async function createdOf(store: Store, image: ImageRecord): Promise<Date> {
+  const { config } = await store.images.config(image.id);
+  const created = new Date(config.created ?? image.createdAt);
+  return Number.isNaN(created.getTime()) ? new Date(image.createdAt) : created;
+}
+
+/** Docker's lines for removal events. */
+function removalLines(events: readonly RemovalEvent[]): string[] {
+  return events.map((e) => `${e.kind}: ${e.what}`);
+}
+
+/** `images`, `history`, `inspect`, `tag`, `rmi`, `import`, and `image …` for each. */
+export function addImageCommands(program: Command): void {
+  const image = program.command('image').description('manage images (ls, rm, history, inspect, tag, prune, import, mount, umount)');
+
+  for (const [parent, name] of [[program, 'images'], [image, 'ls']] as const) {
+    storeAction<{ all: boolean; quiet: boolean; digests: boolean }>(
+      parent.command(name).description('list images').argument('[repository]', 'only this repository (or repository:tag)')
+        .option('-a, --all', 'show all images (by default intermediate images are hidden)', false)
+        .option('-q, --quiet', 'only show image ids', false)
+        .option('--digests', 'show digests', false),
+      async ({ store, out, args, options, noTrunc }) => {
+        const rows = await imageRows(store, options.all, args[0]);
+        if (out.json) return out.jsonDocument(rows.map((r) => ({ Repository: r.repo, Tag: r.tag, Digest: r.digest, ID: `sha256:${r.image.id}`, CreatedAt: r.created.toISOString(), Size: r.size })));
+        if (options.quiet) return process.stdout.write(rows.map((r) => `${imageIdCell(`sha256:${r.image.id}`, noTrunc)}\n`).join(''));
+        const header = ['REPOSITORY', 'TAG', ...(options.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
+        const body = rows.map((r) => [r.repo, r.tag, ...(options.digests ? [r.digest] : []), imageIdCell(`sha256:${r.image.id}`, noTrunc), createdAgo(r.created), imageSize(r.size)]);
+        process.stdout.write(formatDockerTable([header, ...body]));
+      },
+    );
+  }
+
+  for (const [parent, name] of [[program, 'history'], [image, 'history']] as const) {
+    storeAction<{ human: boolean; quiet: boolean }>(
+      parent.command(name).description('show the history of an image').argument('<image>')
+        .option('-H, --human [bool]', 'print sizes and dates in human readable format', (v: string) => v !== 'false', true)
+        .option('-q, --quiet', 'only show image ids', false),
+      async ({ store, out, args, options, noTrunc }) => {
+        const record = store.images.get(args[0]!);
+        const { config } = await store.images.config(record.id);
+        const layerOf = new Map(record.layers.map((id) => [store.layers.get(id).diffId, id]));
+        const steps = layerHistory(config).map((step) => ({ ...step, size: step.diffId === undefined ? 0 : store.layers.get(layerOf.get(step.diffId as never)!).contentSize }));
+        const rows = steps.reverse().map((s, i) => ({ id: i === 0 ? `sha256:${record.id}` : '<missing>', created: s.entry.created ?? '', createdBy: s.entry.created_by ?? '', size: s.size, comment: s.entry.comment ?? '' }));
+        if (out.json) return out.jsonDocument(rows);
+        if (options.quiet) return process.stdout.write(rows.map((r) => `${r.id === '<missing>' ? r.id : imageIdCell(r.id, noTrunc)}\n`).join(''));
+        const human = options.human;
+        const header = ['IMAGE', human ? 'CREATED' : 'CREATED AT', 'CREATED BY', 'SIZE', 'COMMENT'];
+        const body = rows.map((r) => [
+          r.id === '<missing>' ? r.id : imageIdCell(r.id, noTrunc),
+          r.created === '' ? '' : human ? createdAgo(new Date(r.created)) : rfc3339Seconds(new Date(r.created)),
+          noTrunc ? r.createdBy : ellipsis(r.createdBy, 45),
+          human ? imageSize(r.size) : String(r.size),
+          r.comment,
+        ]);
+        process.stdout.write(formatDockerTable([header, ...body]));
+      },
+    );
+  }
+
+  for (const [parent, name] of [[program, 'inspect'], [image, 'inspect']] as const) {
+    storeAction(parent.command(name).description('show everything recorded about images, as a JSON array').argument('<image...>'), async ({ store, args }) => {
+      const docs = [];
+      for (const ref of args) {
+        const record = store.images.get(ref);
+        const { config } = await store.images.config(record.id);
+        docs.push(inspectImage(record, config, imageBytes(store, record), { name: store.layers.driverName, data: null }));
+      }
+      process.stdout.write(JSON.stringify(docs, null, 4) + '\n');
+    });
+  }
+
+  for (const [parent, name] of [[program, 'tag'], [image, 'tag']] as const) {
+    storeAction(parent.command(name).description('create a tag TARGET that refers to SOURCE').argument('<source>').argument('<target>'), async ({ store, args }) => {
+      store.images.tag(args[0]!, parseTagTarget(args[1]!));
+    });
+  }
+
+  for (const [parent, name] of [[program, 'rmi'], [image, 'rm']] as const) {
+    storeAction<{ force: boolean; prune: boolean }>(
+      parent.command(name).description('remove one or more images').argument('<image...>')
+        .option('-f, --force', 'force removal of the image', false)
+        .option('--no-prune', 'do not delete untagged parents'),
+      async ({ store, out, args, options }) => {
+        const events: RemovalEvent[] = [];
+        let failure: unknown;
+        for (const ref of args) {
+          try {
+            const got = await store.root.lock.run('rmi', () => store.images.removeLocked(ref, { force: options.force, noPrune: !options.prune }));
+            events.push(...got);
+            if (!out.json) process.stdout.write(removalLines(got).map((l) => `${l}\n`).join(''));
+          } catch (err) {
+            if (args.length === 1) throw err;
+            process.stderr.write(`strata: ${(err as Error).message}\n`);
+            failure = err;
+          }
+        }
+        if (out.json) out.jsonDocument(events);
+        if (failure !== undefined) process.exitCode = 1;
+      },
+    );
+  }
+
+  storeAction<{ all: boolean; force: boolean }>(
+    image.command('prune').description('remove dangling images (with -a, every image no container uses)')
+      .option('-a, --all', 'remove all unused images, not just dangling ones', false)
+      .option('-f, --force', 'do not prompt for confirmation', false),
+    async ({ store, out, options }) => {
+      const result = await pruneImages(store, options.all);
+      if (out.json) return out.jsonDocument(result);
+      const lines = result.events.length === 0 ? [] : ['Deleted Images:', ...result.events.map((e) => `${e.kind.toLowerCase()}: ${e.what}`), ''];
+      process.stdout.write([...lines, `Total reclaimed space: ${imageSize(result.reclaimed)}`].join('\n') + '\n');
+    },
+  );
+
+  for (const [parent, name] of [[program, 'import'], [image, 'import']] as const) {
+    storeAction<{ change: string[]; message?: string }>(
+      parent.command(name).description('import the contents from a tarball to create a filesystem image').argument('<file>', `a tarball, plain or gzip; ${STDIO} reads stdin`).argument('[repository]', 'REPOSITORY[:TAG]')
+        .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the image (repeatable)', collect, [])
+        .option('-m, --message <message>', 'set the commit message for the imported image'),
+      async ({ store, out, args, options }) => {
+        const name = args[1] === undefined ? undefined : parseTagTarget(args[1]);
+        const input = await openInput(args[0]!, 'import');
+        const id = await importImage(store, input, { changes: options.change, ...(name ? { name } : {}), ...(options.message === undefined ? {} : { message: options.message }) });
+        out.value({ id: `sha256:${id}` }, () => `sha256:${id}`);
+      },
+    );
+  }
+
+  storeAction(image.command('mount').description("mount an image's root filesystem read-only and print the directory (reference-counted)").argument('<image>'), async ({ store, out, args }) => {
+    const record = store.images.get(args[0]!);
+    const top = topLayer(record);
+    const path = await store.layers.mount(top);
+    out.value({ path }, () => path);
+  });
+
+  storeAction(image.command('umount').alias('unmount').description("drop one mount reference of an image's root filesystem").argument('<image>'), async ({ store, args }) => {
+    await store.layers.unmount(topLayer(store.images.get(args[0]!)));
+  });
+}
+
+function topLayer(record: ImageRecord): string {
+  const top = record.layers.at(-1);
+  if (top === undefined) throw new StrataError(ErrorCode.EUNSUPPORTED, `image ${truncateId(record.id)} has no layers to mount`);
+  return top;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `image prune`: dangling images (every unused one with `all`); the events and the bytes freed. */
+export async function pruneImages(store: Store, all: boolean): Promise<{ events: RemovalEvent[]; reclaimed: number }> {
+  return store.root.lock.run('prune', async () => {
+    const before = imagesSpace(store).size;
+    const events: RemovalEvent[] = [];
+    for (;;) {
+      const victims = all ? store.images.list().filter((i) => store.images.list().every((o) => o.parent !== i.id)) : store.images.dangling();
+      if (victims.length === 0) break;
+      for (const victim of victims) events.push(...(await store.images.removeLocked(victim.id, { force: true, noPrune: true })));
+    }
+    return { events, reclaimed: before - imagesSpace(store).size };
+  });
+}

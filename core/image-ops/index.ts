@@ -1,0 +1,4 @@
+/** Image operations over a store: import, load, save, inspect, disk usage. */
+export * from './import-image.js';
+export * from './inspect.js';
+export * from './disk-usage.js';
