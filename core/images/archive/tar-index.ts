@@ -1,0 +1,255 @@
+import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { ErrorCode, StrataError } from '../../errors.js';
+import { parsePax } from '../../archive/pax.js';
+
+/**
+ * A random-access index of a tar archive file (an image archive, not a layer):
+ * one pass over its headers, no entry data read, memory proportional to the
+ * number of entries (never to their sizes). Entries are then opened by byte
+ * range, in any order, any number of times.
+ *
+ * Names are normalised (`./x`, `/x`, `x/` and `x//y` name the same entry);
+ * a later entry of the same name wins, as tar extraction would have it.
+ * Symlinks and hard links between entries are followed by `resolve`, strictly
+ * inside the archive.
+ */
+
+const BLOCK = 512;
+/** Extended headers (PAX, GNU long names) bigger than this are refused. */
+const MAX_EXTENDED_HEADER = 1024 * 1024;
+/** An archive with more entries than this is refused (an image archive has a few per layer). */
+const MAX_ENTRIES = 1_000_000;
+/** Symlink hops before a lookup is declared a loop. */
+const MAX_HOPS = 40;
+
+export type TarIndexEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+
+export interface TarIndexEntry {
+  /** Normalised name: no leading `/` or `./`, no trailing `/`, no empty or `.` components. */
+  readonly name: string;
+  readonly type: TarIndexEntryType;
+  /** Byte offset of the entry's data in the archive file. */
+  readonly offset: number;
+  /** Bytes of data (0 except for files). */
+  readonly size: number;
+  /** Symlink target as stored, or the (normalised) name a hard link points at. */
+  readonly linkName?: string;
+}
+
+export class TarIndex {
+  readonly #entries: ReadonlyMap<string, TarIndexEntry>;
+
+  private constructor(
+    /** The archive file. */
+    readonly path: string,
+    entries: Map<string, TarIndexEntry>,
+  ) {
+    this.#entries = entries;
+  }
+
+  /**
+   * Scans `path`'s headers. Fails with EBADARCHIVE (naming the file and the
+   * entry or offset) when the file is not a tar, a header checksum is wrong, or
+   * an entry's data runs past the end of the file (a truncated archive); with
+   * EUNSAFEARCHIVE for a name with a `..` component or a NUL byte.
+   */
+  static async open(path: string): Promise<TarIndex> {
+    const handle = await open(path, 'r');
+    try {
+      return new TarIndex(path, await scan(handle, path));
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Every entry, in archive order of their last occurrence. */
+  entries(): IterableIterator<TarIndexEntry> {
+    return this.#entries.values();
+  }
+
+  /** The entry stored under `name` (normalised first), links not followed. */
+  lookup(name: string): TarIndexEntry | undefined {
+    const normal = normalise(name);
+    return normal === undefined ? undefined : this.#entries.get(normal);
+  }
+
+  /**
+   * The entry `name` leads to after following symlinks (in any component) and
+   * hard links, or undefined when nothing is there. Fails with EUNSAFEARCHIVE
+   * naming `name` when a link points outside the archive (absolute, or `..`
+   * above its root), or after 40 hops (a loop).
+   */
+  resolve(name: string): TarIndexEntry | undefined {
+    const unsafe = (why: string) => new StrataError(ErrorCode.EUNSAFEARCHIVE, `${this.path}: entry ${JSON.stringify(name)} ${why}`);
+    if (name.startsWith('/')) throw unsafe('is an absolute path');
+    let pending = name.split('/').filter((p) => p !== '' && p !== '.');
+    const done: string[] = [];
+    let hops = 0;
+    while (pending.length > 0) {
+      const part = pending.shift()!;
+      if (part === '..') {
+        if (done.length === 0) throw unsafe('points outside the archive');
+        done.pop();
+        continue;
+      }
+      done.push(part);
+      let entry = this.#entries.get(done.join('/'));
+      while (entry?.type === 'hardlink') {
+        if (++hops > MAX_HOPS) throw unsafe('is a link loop');
+        entry = this.#entries.get(entry.linkName!);
+      }
+      if (entry?.type !== 'symlink') continue;
+      if (++hops > MAX_HOPS) throw unsafe('is a link loop');
+      const target = entry.linkName!;
+      if (target.startsWith('/')) throw unsafe(`is a link to ${JSON.stringify(target)}, outside the archive`);
+      done.pop();
+      pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
+    }
+    if (done.length === 0) return undefined;
+    let entry = this.#entries.get(done.join('/'));
+    while (entry?.type === 'hardlink') {
+      if (++hops > MAX_HOPS) throw unsafe('is a link loop');
+      entry = this.#entries.get(entry.linkName!);
+    }
+    return entry;
+  }
+
+  /** The data of a file entry (`entry.size` bytes, read from the archive file as it is now). */
+  openEntry(entry: TarIndexEntry): Readable {
+    if (entry.size === 0) return createReadStream(this.path, { start: 1, end: 0 });
+    return createReadStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
+  }
+}
+
+/** `name` normalised as entries are, or undefined when it has a `..` component. */
+function normalise(name: string): string | undefined {
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  return parts.includes('..') ? undefined : parts.join('/');
+}
+
+async function scan(handle: FileHandle, path: string): Promise<Map<string, TarIndexEntry>> {
+  const fileSize = (await handle.stat()).size;
+  const entries = new Map<string, TarIndexEntry>();
+  const block = Buffer.alloc(BLOCK);
+  const bad = (why: string) => new StrataError(ErrorCode.EBADARCHIVE, `${path}: ${why}`);
+  let at = 0;
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  let pax: ReturnType<typeof parsePax>;
+  let last: string | undefined;
+  const where = () => (last === undefined ? 'at the first entry' : `after entry ${JSON.stringify(last)}`);
+
+  for (;;) {
+    if (at + BLOCK > fileSize) {
+      if (at === fileSize && at > 0) break; // no end-of-archive blocks: accepted, as GNU tar does
+      throw bad(`truncated tar header ${where()}`);
+    }
+    await readFully(handle, block, at);
+    if (block.every((b) => b === 0)) break;
+    if (!checksumOk(block)) throw bad(`not a tar archive, or a corrupt header ${where()} (offset ${at})`);
+    const typeflag = String.fromCharCode(block[156]!);
+    const size = pax?.size ?? readNumber(block, 124, 12);
+    if (size === undefined) throw bad(`bad size field ${where()}`);
+    const dataAt = at + BLOCK;
+    const next = dataAt + Math.ceil(size / BLOCK) * BLOCK;
+    if (dataAt + size > fileSize) {
+      throw bad(`truncated: entry ${JSON.stringify(pax?.path ?? longName ?? headerName(block))} needs ${size} bytes, the file ends first`);
+    }
+    if (typeflag === 'x' || typeflag === 'L' || typeflag === 'K') {
+      if (size > MAX_EXTENDED_HEADER) throw bad(`extended header of ${size} bytes ${where()}`);
+      const data = Buffer.alloc(size);
+      await readFully(handle, data, dataAt);
+      if (typeflag === 'x') {
+        pax = parsePax(data);
+        if (pax === undefined) throw bad(`malformed PAX header ${where()}`);
+      } else {
+        const text = cString(data, 0, data.length);
+        if (typeflag === 'L') longName = text;
+        else longLink = text;
+      }
+      at = next;
+      continue;
+    }
+    if (typeflag === 'g') {
+      at = next; // global PAX records: nothing an image archive needs
+      continue;
+    }
+    const rawName = pax?.path ?? longName ?? headerName(block);
+    const rawLink = pax?.linkpath ?? longLink ?? cString(block, 157, 100);
+    pax = undefined;
+    longName = longLink = undefined;
+    if (rawName.includes('\0') || rawName.split('/').includes('..')) {
+      throw new StrataError(ErrorCode.EUNSAFEARCHIVE, `${path}: entry ${JSON.stringify(rawName)} has a ".." component or a NUL byte`);
+    }
+    const name = normalise(rawName)!;
+    const type = TYPES[typeflag] ?? 'other';
+    const entry: TarIndexEntry = {
+      name,
+      type,
+      offset: dataAt,
+      size: type === 'file' ? size : 0,
+      ...(type === 'symlink' ? { linkName: rawLink } : {}),
+      ...(type === 'hardlink' ? { linkName: normalise(rawLink) ?? '\0' } : {}),
+    };
+    entries.delete(name); // keep archive order of the last occurrence
+    if (name !== '') entries.set(name, entry);
+    if (entries.size > MAX_ENTRIES) throw bad(`more than ${MAX_ENTRIES} entries`);
+    last = name;
+    at = next;
+  }
+  return entries;
+}
+
+const TYPES: Readonly<Record<string, TarIndexEntryType>> = {
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '5': 'directory',
+};
+
+async function readFully(handle: FileHandle, into: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < into.length) {
+    const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw new StrataError(ErrorCode.EBADARCHIVE, `unexpected end of file at offset ${position + done}`);
+    done += bytesRead;
+  }
+}
+
+function checksumOk(block: Buffer): boolean {
+  const stored = readNumber(block, 148, 8);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  return stored === sum;
+}
+
+/** An octal field (NUL/space terminated) or a GNU base-256 one; undefined when malformed. */
+function readNumber(block: Buffer, at: number, length: number): number | undefined {
+  if ((block[at]! & 0x80) !== 0) {
+    let value = block[at]! & 0x7f;
+    for (let i = 1; i < length; i++) value = value * 256 + block[at + i]!;
+    return Number.isSafeInteger(value) ? value : undefined;
+  }
+  const text = block.subarray(at, at + length).toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) return undefined;
+  return parseInt(text, 8);
+}
+
+/** The ustar name: `prefix/name` when the ustar magic says a prefix is there. */
+function headerName(block: Buffer): string {
+  const name = cString(block, 0, 100);
+  const ustar = block.subarray(257, 262).toString('latin1') === 'ustar';
+  const prefix = ustar && block[262] === 0 ? cString(block, 345, 155) : '';
+  return prefix === '' ? name : `${prefix}/${name}`;
+}
+
+function cString(buffer: Buffer, at: number, length: number): string {
+  const field = buffer.subarray(at, at + length);
+  const end = field.indexOf(0);
+  return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
+}
