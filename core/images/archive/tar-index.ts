@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ErrorCode, StrataError } from '../../errors.js';
 import { parsePax } from '../../archive/pax.js';
 
@@ -118,7 +118,7 @@ export class TarIndex {
 
   /** The data of a file entry (`entry.size` bytes, read from the archive file as it is now). */
   openEntry(entry: TarIndexEntry): Readable {
-    if (entry.size === 0) return createReadStream(this.path, { start: 1, end: 0 });
+    if (entry.size === 0) return Readable.from([]);
     return createReadStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
   }
 }
