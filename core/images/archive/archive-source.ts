@@ -76,8 +76,8 @@ export function parseJsonObject(bytes: Buffer, label: string, what: string): Rec
   return value as Record<string, unknown>;
 }
 
-/** The entries of a tar archive file; `label` names it in messages (default: its path). */
-export function tarSource(index: TarIndex, label: string = index.path): ArchiveSource {
+/** The entries of a tar archive file; `label` names it in messages (default: the index's). */
+export function tarSource(index: TarIndex, label: string = index.label): ArchiveSource {
   return {
     label,
     async file(name) {

@@ -55,7 +55,7 @@ export async function openImageArchive(input: string, options: OpenArchiveOption
         path = spooled.path;
       }
     }
-    const source = tarSource(await TarIndex.open(path), input === '-' ? 'stdin' : input);
+    const source = tarSource(await TarIndex.open(path, input === '-' ? 'stdin' : input));
     const [format, images] = await readTar(source);
     return finish(format, images, spooled);
   } catch (err) {

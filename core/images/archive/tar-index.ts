@@ -45,20 +45,22 @@ export class TarIndex {
     /** The archive file. */
     readonly path: string,
     entries: Map<string, TarIndexEntry>,
+    /** Names the archive in messages (`stdin` for a spooled copy). */
+    readonly label: string,
   ) {
     this.#entries = entries;
   }
 
   /**
-   * Scans `path`'s headers. Fails with EBADARCHIVE (naming the file and the
+   * Scans `path`'s headers; messages name the archive `label`. Fails with EBADARCHIVE (naming the file and the
    * entry or offset) when the file is not a tar, a header checksum is wrong, or
    * an entry's data runs past the end of the file (a truncated archive); with
    * EUNSAFEARCHIVE for a name with a `..` component or a NUL byte.
    */
-  static async open(path: string): Promise<TarIndex> {
+  static async open(path: string, label: string = path): Promise<TarIndex> {
     const handle = await open(path, 'r');
     try {
-      return new TarIndex(path, await scan(handle, path));
+      return new TarIndex(path, await scan(handle, label), label);
     } finally {
       await handle.close();
     }
@@ -82,7 +84,7 @@ export class TarIndex {
    * above its root), or after 40 hops (a loop).
    */
   resolve(name: string): TarIndexEntry | undefined {
-    const unsafe = (why: string) => new StrataError(ErrorCode.EUNSAFEARCHIVE, `${this.path}: entry ${JSON.stringify(name)} ${why}`);
+    const unsafe = (why: string) => new StrataError(ErrorCode.EUNSAFEARCHIVE, `${this.label}: entry ${JSON.stringify(name)} ${why}`);
     if (name.startsWith('/')) throw unsafe('is an absolute path');
     let pending = name.split('/').filter((p) => p !== '' && p !== '.');
     const done: string[] = [];

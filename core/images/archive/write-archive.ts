@@ -9,6 +9,7 @@ import { planTar, writePlanToDirectory, type PlannedItem } from './archive-plan.
 import type { ArchiveFormat, SaveImage } from './archive-types.js';
 import { planDockerArchive } from './docker-writer.js';
 import { planOciLayout } from './oci-writer.js';
+import { digestOf } from './verify-stream.js';
 
 /**
  * Writes `images` as one archive of `format`:
@@ -19,10 +20,18 @@ import { planOciLayout } from './oci-writer.js';
  * - oci-dir: a directory at `output` (a path; it may exist only as an empty
  *   directory), written as a temp directory beside it and renamed into place.
  * Nothing half-made is visible at a path: on failure the temp is removed and
- * the error rethrown (ECORRUPT when a layer does not match its digest or size;
+ * the error rethrown (ECORRUPT when a config, manifest or layer does not match
+ * its digest or size, the config and manifest checked before anything is written;
  * ECONFLICT when an oci-dir target exists and is not empty).
  */
 export async function writeImageArchive(images: readonly SaveImage[], format: ArchiveFormat, output: string | Writable): Promise<void> {
+  for (const image of images) {
+    for (const blob of [image.config, image.manifest]) {
+      if (blob !== undefined && digestOf(blob.bytes) !== blob.digest) {
+        throw new StrataError(ErrorCode.ECORRUPT, `stored ${blob === image.config ? 'config' : 'manifest'} ${blob.digest} does not match its bytes`);
+      }
+    }
+  }
   const plan = format === 'docker-archive' ? planDockerArchive(images) : planOciLayout(images);
   if (format === 'oci-dir') {
     if (typeof output !== 'string') throw new StrataError(ErrorCode.EINVALID, 'an oci-dir archive needs a directory path, not a stream');
