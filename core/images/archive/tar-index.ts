@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { ErrorCode, StrataError } from '../../errors.js';
 import { parsePax } from '../../archive/pax.js';
+import { BLOCK, isFileType, isZeroBlock, paddingOf, parseRawHeader, type RawHeader } from '../../store/raw-tar-header.js';
 
 /**
  * A random-access index of a tar archive file (an image archive, not a layer):
@@ -16,7 +17,6 @@ import { parsePax } from '../../archive/pax.js';
  * inside the archive.
  */
 
-const BLOCK = 512;
 /** Extended headers (PAX, GNU long names) bigger than this are refused. */
 const MAX_EXTENDED_HEADER = 1024 * 1024;
 /** An archive with more entries than this is refused (an image archive has a few per layer). */
@@ -131,11 +131,11 @@ function normalise(name: string): string | undefined {
   return parts.includes('..') ? undefined : parts.join('/');
 }
 
-async function scan(handle: FileHandle, path: string): Promise<Map<string, TarIndexEntry>> {
+async function scan(handle: FileHandle, label: string): Promise<Map<string, TarIndexEntry>> {
   const fileSize = (await handle.stat()).size;
   const entries = new Map<string, TarIndexEntry>();
   const block = Buffer.alloc(BLOCK);
-  const bad = (why: string) => new StrataError(ErrorCode.EBADARCHIVE, `${path}: ${why}`);
+  const bad = (why: string) => new StrataError(ErrorCode.EBADARCHIVE, `${label}: ${why}`);
   let at = 0;
   let longName: string | undefined;
   let longLink: string | undefined;
@@ -149,15 +149,20 @@ async function scan(handle: FileHandle, path: string): Promise<Map<string, TarIn
       throw bad(`truncated tar header ${where()}`);
     }
     await readFully(handle, block, at);
-    if (block.every((b) => b === 0)) break;
+    if (isZeroBlock(block)) break;
     if (!checksumOk(block)) throw bad(`not a tar archive, or a corrupt header ${where()} (offset ${at})`);
-    const typeflag = String.fromCharCode(block[156]!);
-    const size = pax?.size ?? readNumber(block, 124, 12);
-    if (size === undefined) throw bad(`bad size field ${where()}`);
+    let raw: RawHeader;
+    try {
+      raw = parseRawHeader(block);
+    } catch (err) {
+      throw bad(`${(err as Error).message} ${where()}`);
+    }
+    const typeflag = raw.typeflag;
+    const size = pax?.size ?? raw.size;
     const dataAt = at + BLOCK;
-    const next = dataAt + Math.ceil(size / BLOCK) * BLOCK;
+    const next = dataAt + size + paddingOf(size);
     if (dataAt + size > fileSize) {
-      throw bad(`truncated: entry ${JSON.stringify(pax?.path ?? longName ?? headerName(block))} needs ${size} bytes, the file ends first`);
+      throw bad(`truncated: entry ${JSON.stringify(pax?.path ?? longName ?? raw.name)} needs ${size} bytes, the file ends first`);
     }
     if (typeflag === 'x' || typeflag === 'L' || typeflag === 'K') {
       if (size > MAX_EXTENDED_HEADER) throw bad(`extended header of ${size} bytes ${where()}`);
@@ -178,15 +183,15 @@ async function scan(handle: FileHandle, path: string): Promise<Map<string, TarIn
       at = next; // global PAX records: nothing an image archive needs
       continue;
     }
-    const rawName = pax?.path ?? longName ?? headerName(block);
+    const rawName = pax?.path ?? longName ?? raw.name;
     const rawLink = pax?.linkpath ?? longLink ?? cString(block, 157, 100);
     pax = undefined;
     longName = longLink = undefined;
     if (rawName.includes('\0') || rawName.split('/').includes('..')) {
-      throw new StrataError(ErrorCode.EUNSAFEARCHIVE, `${path}: entry ${JSON.stringify(rawName)} has a ".." component or a NUL byte`);
+      throw new StrataError(ErrorCode.EUNSAFEARCHIVE, `${label}: entry ${JSON.stringify(rawName)} has a ".." component or a NUL byte`);
     }
     const name = normalise(rawName)!;
-    const type = TYPES[typeflag] ?? 'other';
+    const type: TarIndexEntryType = isFileType(typeflag) ? 'file' : (TYPES[typeflag] ?? 'other');
     const entry: TarIndexEntry = {
       name,
       type,
@@ -205,9 +210,6 @@ async function scan(handle: FileHandle, path: string): Promise<Map<string, TarIn
 }
 
 const TYPES: Readonly<Record<string, TarIndexEntryType>> = {
-  '0': 'file',
-  '\0': 'file',
-  '7': 'file',
   '1': 'hardlink',
   '2': 'symlink',
   '5': 'directory',
@@ -222,32 +224,13 @@ async function readFully(handle: FileHandle, into: Buffer, position: number): Pr
   }
 }
 
+/** The header's checksum field matches its bytes (the field itself counted as spaces). */
 function checksumOk(block: Buffer): boolean {
-  const stored = readNumber(block, 148, 8);
+  const text = block.toString('latin1', 148, 156).replace(/[\0 ]+$/, '').trim();
+  if (!/^[0-7]+$/.test(text)) return false;
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
-  return stored === sum;
-}
-
-/** An octal field (NUL/space terminated) or a GNU base-256 one; undefined when malformed. */
-function readNumber(block: Buffer, at: number, length: number): number | undefined {
-  if ((block[at]! & 0x80) !== 0) {
-    let value = block[at]! & 0x7f;
-    for (let i = 1; i < length; i++) value = value * 256 + block[at + i]!;
-    return Number.isSafeInteger(value) ? value : undefined;
-  }
-  const text = block.subarray(at, at + length).toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) return undefined;
-  return parseInt(text, 8);
-}
-
-/** The ustar name: `prefix/name` when the ustar magic says a prefix is there. */
-function headerName(block: Buffer): string {
-  const name = cString(block, 0, 100);
-  const ustar = block.subarray(257, 262).toString('latin1') === 'ustar';
-  const prefix = ustar && block[262] === 0 ? cString(block, 345, 155) : '';
-  return prefix === '' ? name : `${prefix}/${name}`;
+  return parseInt(text, 8) === sum;
 }
 
 function cString(buffer: Buffer, at: number, length: number): string {
