@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { registerUnless } from '../../core/testkit/index.js';
 import { TarIndex, openImageArchive, writeImageArchive } from '../../core/images/archive/index.js';
 import { Dockerd, buildOddImage, runPeer, umoci } from '../helpers/peers/index.js';
+import { Readable } from 'node:stream';
+import type { SaveImage } from '../../core/images/archive/index.js';
 import { asSaveImage, hashOf, tempDir } from './support.js';
+import { configFor, layerTar, sha256 } from './fixtures.js';
 
 /**
  * Docker 20.10 as the judge: what `docker save` writes is read with the ids
@@ -83,4 +86,29 @@ registerUnless(test, missing, 'docker load accepts a strata docker-archive under
   t.is(again.images[0]!.config.digest, original.config.digest, 'strata save -> docker load -> docker save keeps the image id');
   await again.close();
   await layout.close();
+});
+
+registerUnless(test, missing, 'docker load reads a strata docker-archive of several images whose shared layer is a layer.tar symlink', async (t) => {
+  const dir = await tempDir(t);
+  const base = await layerTar({ 'etc/base': 'base\n' });
+  const extra = await layerTar({ 'etc/extra': 'extra\n' });
+  const image = (names: string[], layers: Buffer[]): SaveImage => {
+    const config = configFor(layers.map(sha256));
+    return {
+      names,
+      config: { digest: sha256(config), bytes: config },
+      layers: layers.map((l) => ({ diffId: sha256(l), size: l.length, open: async () => Readable.from([l]) })),
+    };
+  };
+  // `extra` sits on `base` in one image and alone in the other: two layer dirs, one layer.tar
+  const images = [image(['strata-test/stack:two'], [base, extra]), image(['strata-test/alone:one'], [extra])];
+  await writeImageArchive(images, 'docker-archive', join(dir, 'both.tar'));
+  const index = await TarIndex.open(join(dir, 'both.tar'));
+  t.true([...index.entries()].some((e) => e.type === 'symlink'), 'the shared layer is written once');
+  await daemon!.docker(['load', '-i', join(dir, 'both.tar')]);
+  for (const written of images) {
+    const loaded = await inspect(written.names[0]!);
+    t.is<string, string>(loaded.Id, written.config.digest);
+    t.deepEqual<string[], string[]>(loaded.RootFS.Layers, written.layers.map((l) => l.diffId));
+  }
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -123,4 +123,40 @@ registerUnless(test, zstdMissing === undefined ? undefined : { reason: zstdMissi
   t.is(layer.mediaType, MediaType.ociLayerZstd);
   t.is((await hashOf(await openLayerStream(await layer.open()))).digest, layer.diffId);
   await archive.close();
+});
+
+test('a nested index (several platforms) gives the manifest for this machine, named by the outer descriptor', async (t) => {
+  const dir = await tempDir(t);
+  const mine = await tinyImage(['x:mine'], { mine: '1' });
+  const other = await tinyImage(['x:other'], { other: '2' });
+  const items = planOciLayout([other, mine]);
+  const outer = JSON.parse((await bytesOf(await (items.at(-1) as Extract<PlannedItem, { kind: 'file' }>).open())).toString());
+  const host = { x64: 'amd64', arm64: 'arm64' }[process.arch as string] ?? process.arch;
+  const [otherDescriptor, mineDescriptor] = outer.manifests.map((m: { annotations?: unknown }) => ({ ...m, annotations: undefined }));
+  const nested = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.ociIndex,
+    manifests: [
+      { ...otherDescriptor, platform: { os: 'linux', architecture: 'not-this-one' } },
+      { ...mineDescriptor, platform: { os: 'linux', architecture: host } },
+    ],
+  }));
+  const index = { schemaVersion: 2, manifests: [{ mediaType: MediaType.ociIndex, digest: sha256(nested), size: nested.length, annotations: { 'io.containerd.image.name': 'example.com/multi:1' } }] };
+  const path = await tarOf(dir, [...items.slice(0, -1), bytesItem(`blobs/sha256/${sha256(nested).slice(7)}`, nested), bytesItem('index.json', Buffer.from(JSON.stringify(index)))], 'multi.tar');
+  const archive = await openImageArchive(path, { tmpDir: dir });
+  t.is(archive.images.length, 1);
+  t.is(archive.images[0]!.config.digest, mine.config.digest);
+  t.deepEqual(archive.images[0]!.names, ['example.com/multi:1']);
+  await archive.close();
+});
+
+test('a blob symlink in an OCI layout directory that leads outside it is unsafe', async (t) => {
+  const dir = await tempDir(t);
+  const image = await tinyImage(['x:y']);
+  await writeImageArchive([image], 'oci-dir', join(dir, 'layout'));
+  const blob = join(dir, 'layout/blobs/sha256', image.config.digest.slice(7));
+  await writeFile(join(dir, 'outside'), image.config.bytes);
+  await rm(blob);
+  await symlink('../../../outside', blob);
+  await assertFails(t, openImageArchive(join(dir, 'layout'), { tmpDir: dir }), ErrorCode.EUNSAFEARCHIVE, image.config.digest.slice(7));
 });

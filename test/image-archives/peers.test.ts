@@ -117,6 +117,21 @@ peerTest('layers offered uncompressed only are written as plain tars under a new
   t.deepEqual(back.names, ['odd:plain']);
 });
 
+peerTest('a strata docker-archive is read by skopeo and unpacks through it to the same tree', async (t) => {
+  const dir = await tempDir(t);
+  const layout = await oddLayout(dir);
+  const original = await readOnly(layout, dir);
+  const save = await asSaveImage({ ...original, names: ['example.com/odd:v1'] }, dir);
+  await writeImageArchive([save], 'docker-archive', join(dir, 'odd.tar'));
+  const inspected = await skopeo.inspect(`docker-archive:${join(dir, 'odd.tar')}`);
+  t.deepEqual(inspected.Layers, original.layers.map((l) => l.diffId));
+  t.deepEqual(Buffer.from(await skopeo.rawConfig(`docker-archive:${join(dir, 'odd.tar')}`)), original.config.bytes);
+  await skopeo.copy(`docker-archive:${join(dir, 'odd.tar')}`, `oci:${join(dir, 'copied')}:v1`);
+  await umoci.unpack(`${join(dir, 'copied')}:v1`, join(dir, 'bundle-copied'));
+  await umoci.unpack(`${layout}:odd`, join(dir, 'bundle-original'));
+  t.is(await describeTree(join(dir, 'bundle-copied/rootfs')), await describeTree(join(dir, 'bundle-original/rootfs')));
+});
+
 peerTest('the writers are deterministic: the same images give the same bytes', async (t) => {
   const dir = await tempDir(t);
   const original = await readOnly(await oddLayout(dir), dir);

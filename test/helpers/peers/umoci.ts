@@ -32,6 +32,10 @@ export const umoci = {
   async config(ref: string, flags: readonly string[]): Promise<void> {
     await runPeer('umoci', ['config', '--image', ref, ...flags]);
   },
+  /** Commits the changes made in an unpacked `bundle`'s rootfs as a new layer of `ref`. */
+  async repack(ref: string, bundle: string): Promise<void> {
+    await runPeer('umoci', ['repack', '--image', ref, bundle]);
+  },
   /** Unpacks `ref` into the bundle `bundle` (its tree is `bundle/rootfs`). */
   async unpack(ref: string, bundle: string): Promise<void> {
     await runPeer('umoci', ['unpack', '--image', ref, bundle]);
