@@ -5,13 +5,14 @@ import { Decompress } from 'fzstd';
 import { ErrorCode, StrataError, errnoOf, isStrataError } from '../errors.js';
 
 /** Compressions recognised by their leading bytes; gzip and zstd are supported. */
-const MAGIC: ReadonlyArray<{ readonly name: string; readonly bytes: readonly number[] }> = [
+const MAGIC: ReadonlyArray<{ readonly name: 'gzip' | 'zstd' | 'xz' | 'bzip2'; readonly bytes: readonly number[] }> = [
   { name: 'gzip', bytes: [0x1f, 0x8b] },
   { name: 'zstd', bytes: [0x28, 0xb5, 0x2f, 0xfd] },
   { name: 'xz', bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
   { name: 'bzip2', bytes: [0x42, 0x5a, 0x68] },
 ];
-const HEAD_BYTES = 6;
+/** Bytes `compressionOf` needs to tell every format apart. */
+export const HEAD_BYTES = 6;
 
 /**
  * The uncompressed bytes of a layer: gunzipped when `input` starts with the gzip
@@ -41,7 +42,7 @@ export async function openLayerStream(input: Readable): Promise<Readable> {
     length += chunk.length;
   }
   const first = Buffer.concat(head);
-  const format = MAGIC.find((m) => m.bytes.every((b, i) => first[i] === b))?.name;
+  const format = compressionOf(first);
   if (format !== undefined && format !== 'gzip' && format !== 'zstd') {
     await chunks.return?.();
     throw new StrataError(ErrorCode.EBADARCHIVE, `${format} layers are not supported (only gzip, zstd or uncompressed tar)`);
@@ -50,6 +51,15 @@ export async function openLayerStream(input: Readable): Promise<Readable> {
   if (format === undefined) return raw;
   const inflate = pipeline(raw, format === 'gzip' ? createGunzip() : zstdDecompressor(), () => undefined);
   return Readable.from(corruptIsBadArchive(inflate), { objectMode: false });
+}
+
+/**
+ * The compression `head` (the first 6 bytes or more of a stream) announces by
+ * its magic: 'gzip', 'zstd', 'xz' or 'bzip2'; undefined for anything else
+ * (a plain tar among others).
+ */
+export function compressionOf(head: Buffer): 'gzip' | 'zstd' | 'xz' | 'bzip2' | undefined {
+  return MAGIC.find((m) => m.bytes.every((b, i) => head[i] === b))?.name;
 }
 
 /** A Transform that zstd-decompresses; a corrupt or truncated stream fails with EBADARCHIVE. */

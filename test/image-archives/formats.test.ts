@@ -160,3 +160,14 @@ test('a blob symlink in an OCI layout directory that leads outside it is unsafe'
   await symlink('../../../outside', blob);
   await assertFails(t, openImageArchive(join(dir, 'layout'), { tmpDir: dir }), ErrorCode.EUNSAFEARCHIVE, image.config.digest.slice(7));
 });
+
+test('an archive can be written to a stream (stdout) and read back; an xz-compressed archive is refused in one line', async (t) => {
+  const dir = await tempDir(t);
+  const image = await tinyImage(['x:stream']);
+  await writeImageArchive([image], 'oci-archive', createWriteStream(join(dir, 'out.tar')));
+  const archive = await openImageArchive(join(dir, 'out.tar'), { tmpDir: dir });
+  t.deepEqual(archive.images[0]!.tags, ['stream']);
+  await archive.close();
+  await writeFile(join(dir, 'image.tar.xz'), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2, 3]));
+  await assertFails(t, openImageArchive(join(dir, 'image.tar.xz'), { tmpDir: dir }), ErrorCode.EBADARCHIVE, 'xz-compressed');
+});

@@ -3,7 +3,8 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { openLayerStream } from '../../archive/decompress.js';
+import { HEAD_BYTES, compressionOf, openLayerStream } from '../../archive/decompress.js';
+import { ErrorCode, StrataError } from '../../errors.js';
 
 /** A temporary copy of an archive; `remove()` deletes it (idempotent). */
 export interface Spooled {
@@ -31,14 +32,21 @@ export async function spool(input: Readable, tmpDir: string): Promise<Spooled> {
   }
 }
 
-/** Whether the file at `path` starts with the gzip or zstd magic. */
+/**
+ * Whether the file at `path` is compressed (gzip or zstd: it must be spooled
+ * to be read at random). Fails with EBADARCHIVE for xz and bzip2, which
+ * strata does not decompress.
+ */
 export async function isCompressed(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await handle.read(head, 0, 4, 0);
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
-    return bytesRead === 4 && head.equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
+    const head = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await handle.read(head, 0, HEAD_BYTES, 0);
+    const compression = compressionOf(head.subarray(0, bytesRead));
+    if (compression === 'xz' || compression === 'bzip2') {
+      throw new StrataError(ErrorCode.EBADARCHIVE, `${path}: ${compression}-compressed archives are not supported (only gzip, zstd or plain tar)`);
+    }
+    return compression !== undefined;
   } finally {
     await handle.close();
   }
