@@ -31,13 +31,12 @@ export async function readDockerArchive(source: ArchiveSource): Promise<ArchiveI
   const entries = await manifestEntries(source);
   if (await isCompleteOciLayout(source)) {
     const images = await readOciLayout(source);
-    for (const entry of entries) {
-      const configDigest = digestNamed(entry.Config);
-      const image = images.find((i) => i.config.digest === configDigest);
-      if (image === undefined) return readEntries(source, entries); // the layout does not cover manifest.json
-      (image.names as string[]).push(...(entry.RepoTags ?? []).filter((n) => !image.names.includes(n)));
-    }
-    return images;
+    const named = images.map((image) => {
+      const repoTags = entries.filter((e) => digestNamed(e.Config) === image.config.digest).flatMap((e) => e.RepoTags ?? []);
+      return { ...image, names: [...new Set([...image.names, ...repoTags])] };
+    });
+    // the layout is used only when it holds every image manifest.json lists
+    if (entries.every((e) => images.some((i) => i.config.digest === digestNamed(e.Config)))) return named;
   }
   return readEntries(source, entries);
 }
@@ -97,7 +96,7 @@ async function imageOf(source: ArchiveSource, entry: DockerManifestEntry): Promi
       open: async () => verifyingStream(file.open(), { size: file.size, ...(blobDigest !== undefined ? { digest: blobDigest } : {}), what }),
     });
   }
-  return { names: [...(entry.RepoTags ?? [])], tags: [], config: { digest: config.digest, bytes: config.bytes } , layers };
+  return { names: [...(entry.RepoTags ?? [])], tags: [], config: { digest: config.digest, bytes: config.bytes }, layers };
 }
 
 /**

@@ -38,7 +38,7 @@ export async function isCompleteOciLayout(source: ArchiveSource): Promise<boolea
     for (const { descriptor } of (await manifestsOf(source)).values()) {
       const manifest = parseJsonObject(await readBlob(source, descriptor, 'manifest'), source.label, descriptor.digest);
       for (const blob of [manifest['config'], ...(Array.isArray(manifest['layers']) ? manifest['layers'] : [undefined])]) {
-        if ((await source.file(blobPath(source, descriptorOf(source, blob, descriptor.digest)))) === undefined) return false;
+        if ((await source.file(blobPath(descriptorOf(source, blob, descriptor.digest)))) === undefined) return false;
       }
     }
     return true;
@@ -104,7 +104,7 @@ async function imageOf(source: ArchiveSource, descriptor: Descriptor, names: str
   const rawLayers = manifest['layers'];
   if (!Array.isArray(rawLayers)) throw new StrataError(ErrorCode.EBADARCHIVE, `${source.label}: manifest ${descriptor.digest} has no layers list`);
   const layerDescriptors = rawLayers.map((l) => descriptorOf(source, l, descriptor.digest));
-  const config = await readConfigBlob(source, blobPath(source, configDescriptor), configDescriptor);
+  const config = await readConfigBlob(source, blobPath(configDescriptor), configDescriptor);
   if (config.diffIds.length !== layerDescriptors.length) {
     throw new StrataError(
       ErrorCode.EBADARCHIVE,
@@ -123,7 +123,7 @@ async function imageOf(source: ArchiveSource, descriptor: Descriptor, names: str
 }
 
 async function layerOf(source: ArchiveSource, descriptor: Descriptor, diffId: Digest): Promise<ArchiveLayer> {
-  const path = blobPath(source, descriptor);
+  const path = blobPath(descriptor);
   const file = await source.file(path);
   if (file === undefined) throw new StrataError(ErrorCode.EBADARCHIVE, `${source.label}: layer blob ${descriptor.digest} is missing`);
   if (file.size !== descriptor.size) {
@@ -141,14 +141,14 @@ async function layerOf(source: ArchiveSource, descriptor: Descriptor, diffId: Di
 
 /** A manifest or index blob, whole, verified against its descriptor (ECORRUPT otherwise). */
 async function readBlob(source: ArchiveSource, descriptor: Descriptor, kind: string): Promise<Buffer> {
-  const bytes = await readSmallFile(source, blobPath(source, descriptor), JSON_BLOB_LIMIT, `${kind} ${descriptor.digest}`);
+  const bytes = await readSmallFile(source, blobPath(descriptor), JSON_BLOB_LIMIT, `${kind} ${descriptor.digest}`);
   if (digestOf(bytes) !== descriptor.digest || bytes.length !== descriptor.size) {
     throw new StrataError(ErrorCode.ECORRUPT, `${source.label}: ${kind} blob ${descriptor.digest} does not match its digest or size`);
   }
   return bytes;
 }
 
-function blobPath(source: ArchiveSource, descriptor: Descriptor): string {
+function blobPath(descriptor: Descriptor): string {
   return `blobs/sha256/${descriptor.digest.slice('sha256:'.length)}`;
 }
 
