@@ -7,7 +7,7 @@ import { Dockerd, buildOddImage, runPeer, umoci } from '../helpers/peers/index.j
 import { Readable } from 'node:stream';
 import type { SaveImage } from '../../core/images/archive/index.js';
 import { asSaveImage, hashOf, tempDir } from './support.js';
-import { configFor, layerTar, sha256 } from './fixtures.js';
+import { configFor, layerTar, nameOf, sha256 } from './fixtures.js';
 
 /**
  * Docker 20.10 as the judge: what `docker save` writes is read with the ids
@@ -73,7 +73,7 @@ registerUnless(test, missing, 'docker load accepts a strata docker-archive under
   await buildOddImage(join(dir, 'layout'), 'odd');
   const layout = await openImageArchive(join(dir, 'layout'), { tmpDir: dir });
   const original = layout.images[0]!;
-  const save = await asSaveImage({ ...original, names: ['strata-test/odd:v1'] }, dir);
+  const save = await asSaveImage(original, ['strata-test/odd:v1'], dir);
 
   await writeImageArchive([save], 'docker-archive', join(dir, 'odd.tar'));
   t.regex(await daemon!.docker(['load', '-i', join(dir, 'odd.tar')]), /Loaded image: strata-test\/odd:v1/);
@@ -95,7 +95,7 @@ registerUnless(test, missing, 'docker load reads a strata docker-archive of seve
   const image = (names: string[], layers: Buffer[]): SaveImage => {
     const config = configFor(layers.map(sha256));
     return {
-      names,
+      names: names.map(nameOf),
       config: { digest: sha256(config), bytes: config },
       layers: layers.map((l) => ({ diffId: sha256(l), size: l.length, open: async () => Readable.from([l]) })),
     };
@@ -107,7 +107,7 @@ registerUnless(test, missing, 'docker load reads a strata docker-archive of seve
   t.true([...index.entries()].some((e) => e.type === 'symlink'), 'the shared layer is written once');
   await daemon!.docker(['load', '-i', join(dir, 'both.tar')]);
   for (const written of images) {
-    const loaded = await inspect(written.names[0]!);
+    const loaded = await inspect(`${written.names[0]!.repository}:${written.names[0]!.tag}`);
     t.is<string, string>(loaded.Id, written.config.digest);
     t.deepEqual<string[], string[]>(loaded.RootFS.Layers, written.layers.map((l) => l.diffId));
   }

@@ -1,8 +1,23 @@
 import { createHash } from 'node:crypto';
 import { bytesItem, type PlannedItem } from '../../core/images/archive/archive-plan.js';
 import { writeTar } from '../../core/archive/tar-writer.js';
-import type { Digest } from '../../core/images/archive/index.js';
+import type { Digest, SaveName } from '../../core/images/archive/index.js';
 import { bytesOf } from './support.js';
+
+/**
+ * A SaveName for a familiar `repository:tag`, for fixtures only (the real
+ * grammar is core/images/reference.ts's): a first component with a dot, a
+ * colon or `localhost` is a registry, else the name is on docker.io.
+ */
+export function nameOf(familiar: string): SaveName {
+  const colon = familiar.lastIndexOf(':');
+  const repository = familiar.slice(0, colon);
+  const tag = familiar.slice(colon + 1);
+  const first = repository.split('/')[0]!;
+  const hosted = repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const full = hosted ? repository : `docker.io/${repository.includes('/') ? '' : 'library/'}${repository}`;
+  return { repository, tag, full: `${full}:${tag}` };
+}
 
 export function sha256(bytes: Buffer): Digest {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

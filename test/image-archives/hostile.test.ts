@@ -9,7 +9,7 @@ import { openImageArchive, writeImageArchive, type SaveImage } from '../../core/
 import { bytesItem, planTar, type PlannedItem } from '../../core/images/archive/archive-plan.js';
 import { planOciLayout } from '../../core/images/archive/oci-writer.js';
 import { assertFails, bytesOf, tempDir } from './support.js';
-import { configFor, layerTar, sha256, tinyParts } from './fixtures.js';
+import { configFor, layerTar, nameOf, sha256, tinyParts } from './fixtures.js';
 
 /** Untrusted archives: each class fails with its code and one line naming the file or digest. */
 
@@ -91,7 +91,7 @@ test('a truncated docker-archive fails naming the layer entry', async (t) => {
 async function ociItems(): Promise<{ items: PlannedItem[]; layerDigest: string; image: SaveImage }> {
   const { layer, config } = await tinyParts();
   const image: SaveImage = {
-    names: ['tiny:latest'],
+    names: [nameOf('tiny:latest')],
     config: { digest: sha256(config), bytes: config },
     layers: [{ diffId: sha256(layer), size: layer.length, open: async () => Readable.from([layer]) }],
   };

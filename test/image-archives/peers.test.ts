@@ -77,7 +77,7 @@ peerTest('strata oci-dir and oci-archive keep the stored digests and are read by
   const dir = await tempDir(t);
   const layout = await oddLayout(dir);
   const original = await readOnly(layout, dir);
-  const save = await asSaveImage({ ...original, names: ['example.com/odd:v1'] }, dir, { keepBlobs: true, keepManifest: true });
+  const save = await asSaveImage(original, ['example.com/odd:v1'], dir, { keepBlobs: true, keepManifest: true });
 
   await writeImageArchive([save], 'oci-dir', join(dir, 'out'));
   const raw = await skopeo.rawManifest(`oci:${join(dir, 'out')}:v1`);
@@ -101,7 +101,7 @@ peerTest('layers offered uncompressed only are written as plain tars under a new
   const dir = await tempDir(t);
   const layout = await oddLayout(dir);
   const original = await readOnly(layout, dir);
-  const save = await asSaveImage({ ...original, names: ['odd:plain'] }, dir);
+  const save = await asSaveImage(original, ['odd:plain'], dir);
 
   await writeImageArchive([save], 'oci-archive', join(dir, 'plain.tar'));
   const inspected = await skopeo.inspect(`oci-archive:${join(dir, 'plain.tar')}:plain`);
@@ -114,14 +114,14 @@ peerTest('layers offered uncompressed only are written as plain tars under a new
   const back = await readOnly(join(dir, 'plain.tar'), dir);
   t.is(back.config.digest, original.config.digest, 'load -> save -> load keeps the image id');
   t.deepEqual(back.tags, ['plain']);
-  t.deepEqual(back.names, ['odd:plain']);
+  t.deepEqual(back.names, ['docker.io/library/odd:plain']);
 });
 
 peerTest('a strata docker-archive is read by skopeo and unpacks through it to the same tree', async (t) => {
   const dir = await tempDir(t);
   const layout = await oddLayout(dir);
   const original = await readOnly(layout, dir);
-  const save = await asSaveImage({ ...original, names: ['example.com/odd:v1'] }, dir);
+  const save = await asSaveImage(original, ['example.com/odd:v1'], dir);
   await writeImageArchive([save], 'docker-archive', join(dir, 'odd.tar'));
   const inspected = await skopeo.inspect(`docker-archive:${join(dir, 'odd.tar')}`);
   t.deepEqual(inspected.Layers, original.layers.map((l) => l.diffId));
@@ -135,13 +135,14 @@ peerTest('a strata docker-archive is read by skopeo and unpacks through it to th
 peerTest('the writers are deterministic: the same images give the same bytes', async (t) => {
   const dir = await tempDir(t);
   const original = await readOnly(await oddLayout(dir), dir);
-  const save = await asSaveImage({ ...original, names: ['odd:one', 'odd:two'] }, dir, { keepBlobs: true });
+  const save = await asSaveImage(original, ['odd:one', 'odd:two'], dir, { keepBlobs: true });
   for (const format of ['docker-archive', 'oci-archive'] as const) {
     await writeImageArchive([save], format, join(dir, `${format}-1.tar`));
     await writeImageArchive([save], format, join(dir, `${format}-2.tar`));
     t.deepEqual(await readFile(join(dir, `${format}-1.tar`)), await readFile(join(dir, `${format}-2.tar`)), format);
     const back = await openImageArchive(join(dir, `${format}-1.tar`), { tmpDir: dir });
-    t.deepEqual([...back.images[0]!.names].sort(), ['odd:one', 'odd:two'], format);
+    const expected = format === 'docker-archive' ? ['odd:one', 'odd:two'] : ['docker.io/library/odd:one', 'docker.io/library/odd:two'];
+    t.deepEqual([...back.images[0]!.names].sort(), expected, format);
     await back.close();
   }
 });

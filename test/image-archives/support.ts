@@ -10,6 +10,7 @@ import { openLayerStream } from '../../core/archive/decompress.js';
 import type { ArchiveImage, Digest, SaveImage, SaveLayer } from '../../core/images/archive/index.js';
 import { isStrataError, type ErrorCode } from '../../core/errors.js';
 import { runPeer } from '../helpers/peers/index.js';
+import { nameOf } from './fixtures.js';
 
 /** A temp directory removed when the test ends. */
 export async function tempDir(t: ExecutionContext, prefix = 'strata-ia-'): Promise<string> {
@@ -36,12 +37,13 @@ export async function hashOf(stream: Readable): Promise<{ digest: Digest; size: 
 }
 
 /**
- * What the store would hand the writers for an image it loaded from `image`:
+ * What the store would hand the writers for an image it loaded from `image`,
+ * tagged with the familiar `names`:
  * each layer decompressed to a file under `dir` (its diffID checked), the
  * stored blob offered as `compressed` when `keepBlobs`, the manifest when
  * `keepManifest`.
  */
-export async function asSaveImage(image: ArchiveImage, dir: string, options: { keepBlobs?: boolean; keepManifest?: boolean } = {}): Promise<SaveImage> {
+export async function asSaveImage(image: ArchiveImage, names: readonly string[], dir: string, options: { keepBlobs?: boolean; keepManifest?: boolean } = {}): Promise<SaveImage> {
   const layers: SaveLayer[] = [];
   for (const [i, layer] of image.layers.entries()) {
     const file = join(dir, `layer-${image.config.digest.slice(7, 19)}-${i}.tar`);
@@ -68,7 +70,7 @@ export async function asSaveImage(image: ArchiveImage, dir: string, options: { k
     });
   }
   return {
-    names: image.names,
+    names: names.map(nameOf),
     config: image.config,
     ...(options.keepManifest === true && image.manifest !== undefined ? { manifest: image.manifest } : {}),
     layers,

@@ -86,10 +86,26 @@ export interface ArchiveLayer {
   open(): Promise<Readable>;
 }
 
+/**
+ * One tagged name of an image to write, already parsed (core/images/reference.ts
+ * gives these parts; the writers never split a name themselves).
+ */
+export interface SaveName {
+  /** Docker's familiar repository: `busybox`, `example.com:5000/team/app`. */
+  readonly repository: string;
+  readonly tag: string;
+  /** The fully qualified reference: `docker.io/library/busybox:latest`. */
+  readonly full: string;
+}
+
 /** One image to write. */
 export interface SaveImage {
-  /** Full references to record (RepoTags in docker-archive; annotations in OCI); familiar form preferred (`busybox:latest`). */
-  readonly names: readonly string[];
+  /**
+   * Its tagged names: `repository:tag` in docker-archive's RepoTags and
+   * `repositories`; `full` as io.containerd.image.name and `tag` as
+   * org.opencontainers.image.ref.name in OCI layouts (as Docker 25+ writes).
+   */
+  readonly names: readonly SaveName[];
   /** The config bytes exactly as stored; its digest is the image id. */
   readonly config: StoredBlob;
   /**

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SaveImage } from './archive-types.js';
 import { bytesItem, type PlannedItem } from './archive-plan.js';
-import { splitName } from './name-parts.js';
 import { verifyingStream } from './verify-stream.js';
 
 /**
@@ -59,11 +58,9 @@ export function planDockerArchive(images: readonly SaveImage[]): PlannedItem[] {
         });
       }
     }
-    const tags = image.names.filter((n) => splitName(n)?.tag !== undefined);
-    manifest.push({ Config: configName, RepoTags: tags, Layers: dirs.map((d) => `${d}/layer.tar`) });
-    for (const name of tags) {
-      const { repository, tag } = splitName(name)!;
-      if (dirs.length > 0) (repositories[repository] ??= {})[tag!] = dirs.at(-1)!;
+    manifest.push({ Config: configName, RepoTags: image.names.map((n) => `${n.repository}:${n.tag}`), Layers: dirs.map((d) => `${d}/layer.tar`) });
+    for (const { repository, tag } of image.names) {
+      if (dirs.length > 0) (repositories[repository] ??= {})[tag] = dirs.at(-1)!;
     }
   }
   items.push(bytesItem('manifest.json', Buffer.from(JSON.stringify(manifest))));

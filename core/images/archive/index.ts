@@ -19,9 +19,10 @@
  *     }
  *
  * Saving (`strata save -o FILE|DIR [--format F]`): build one `SaveImage` per
- * image (config bytes, stored manifest if any, per layer the uncompressed tar
- * by `open()` with its diffID and size, and the stored compressed blob when
- * kept) and call `writeImageArchive(images, format, pathOrStdout)`.
+ * image (its tagged names parsed into `SaveName`s, the config bytes, the stored
+ * manifest if any, per layer the uncompressed tar by `open()` with its diffID
+ * and size, and the stored compressed blob when kept) and call
+ * `writeImageArchive(images, format, pathOrStdout)`.
  */
 export * from './archive-types.js';
 export { openImageArchive, type OpenedArchive, type OpenArchiveOptions } from './read-archive.js';

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { Annotation, MediaType, type Descriptor, type Digest, type SaveImage, type SaveLayer } from './archive-types.js';
 import { bytesItem, type PlannedItem } from './archive-plan.js';
-import { splitName } from './name-parts.js';
 import { digestOf, verifyingStream } from './verify-stream.js';
 
 /**
@@ -10,7 +9,7 @@ import { digestOf, verifyingStream } from './verify-stream.js';
  *     oci-layout                      {"imageLayoutVersion":"1.0.0"}
  *     blobs/sha256/<hex>              layers, configs, manifests; each once
  *     index.json                      one descriptor per image name, annotated
- *                                     io.containerd.image.name = the name and
+ *                                     io.containerd.image.name = the full name,
  *                                     org.opencontainers.image.ref.name = its tag
  *                                     (as Docker 25+ writes); one unannotated
  *                                     descriptor for an image without names
@@ -33,8 +32,7 @@ export function planOciLayout(images: readonly SaveImage[]): PlannedItem[] {
     const descriptor = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length };
     if (image.names.length === 0) index.push(descriptor);
     for (const name of image.names) {
-      const tag = splitName(name)?.tag;
-      index.push({ ...descriptor, annotations: { [Annotation.containerdName]: name, ...(tag !== undefined ? { [Annotation.refName]: tag } : {}) } });
+      index.push({ ...descriptor, annotations: { [Annotation.containerdName]: name.full, [Annotation.refName]: name.tag } });
     }
   }
   const indexJson = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: index };
