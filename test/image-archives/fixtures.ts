@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { bytesItem, type PlannedItem } from '../../core/images/archive/archive-plan.js';
 import { writeTar } from '../../core/archive/tar-writer.js';
 import type { Digest, SaveName } from '../../core/images/archive/index.js';
+import { sha256Digest as sha256 } from '../../core/ids.js';
 import { bytesOf } from './support.js';
 
 /**
@@ -19,9 +19,7 @@ export function nameOf(familiar: string): SaveName {
   return { repository, tag, full: `${full}:${tag}` };
 }
 
-export function sha256(bytes: Buffer): Digest {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
+export { sha256Digest as sha256 } from '../../core/ids.js';
 
 /** A small uncompressed layer tar holding `files`. */
 export async function layerTar(files: Record<string, string>): Promise<Buffer> {

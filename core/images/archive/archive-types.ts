@@ -7,8 +7,10 @@ import type { Readable } from 'node:stream';
  * and fields follow the OCI image spec, so the swap is mechanical).
  */
 
-/** `sha256:<64 hex>`; the only algorithm image archives use in practice. */
-export type Digest = `sha256:${string}`;
+import type { Digest } from '../../ids.js';
+
+/** `sha256:<64 hex>` (core/ids.ts); the only algorithm accepted in archives. */
+export type { Digest };
 
 export const MediaType = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',

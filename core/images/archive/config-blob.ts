@@ -1,7 +1,8 @@
 import { ErrorCode, StrataError } from '../../errors.js';
+import { sha256Digest } from '../../ids.js';
 import { parseJsonObject, readSmallFile, type ArchiveSource } from './archive-source.js';
 import type { Digest, StoredBlob } from './archive-types.js';
-import { digestOf, isDigest } from './verify-stream.js';
+import { isDigestValue } from './verify-stream.js';
 
 /** Configs, manifests and index files over this many bytes are refused (EBADARCHIVE). */
 export const JSON_BLOB_LIMIT = 8 * 1024 * 1024;
@@ -20,14 +21,14 @@ export interface ConfigBlob extends StoredBlob {
 export async function readConfigBlob(source: ArchiveSource, name: string, expected?: { digest: Digest; size?: number }): Promise<ConfigBlob> {
   const what = `config ${name}`;
   const bytes = await readSmallFile(source, name, JSON_BLOB_LIMIT, what);
-  const digest = digestOf(bytes);
+  const digest = sha256Digest(bytes);
   if (expected !== undefined && (digest !== expected.digest || (expected.size !== undefined && bytes.length !== expected.size))) {
     throw new StrataError(ErrorCode.ECORRUPT, `${source.label}: ${what} is ${digest} (${bytes.length} bytes), not ${expected.digest}`);
   }
   const config = parseJsonObject(bytes, source.label, what);
   const rootfs = config['rootfs'] as { diff_ids?: unknown } | undefined;
   const diffIds = rootfs?.diff_ids;
-  if (!Array.isArray(diffIds) || !diffIds.every(isDigest)) {
+  if (!Array.isArray(diffIds) || !diffIds.every(isDigestValue)) {
     throw new StrataError(ErrorCode.EBADARCHIVE, `${source.label}: ${what} has no valid rootfs.diff_ids`);
   }
   return { digest, bytes, diffIds };

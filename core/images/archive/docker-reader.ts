@@ -3,7 +3,7 @@ import { readSmallFile, safeArchivePath, type ArchiveSource } from './archive-so
 import type { ArchiveImage, ArchiveLayer, Digest } from './archive-types.js';
 import { JSON_BLOB_LIMIT, readConfigBlob } from './config-blob.js';
 import { isCompleteOciLayout, readOciLayout } from './oci-reader.js';
-import { isDigest, verifyingStream } from './verify-stream.js';
+import { isDigestValue, verifyingStream } from './verify-stream.js';
 
 /** One element of `docker save`'s manifest.json (the fields strata reads). */
 interface DockerManifestEntry {
@@ -106,5 +106,5 @@ async function imageOf(source: ArchiveSource, entry: DockerManifestEntry): Promi
 function digestNamed(path: string): Digest | undefined {
   const match = /^(?:blobs\/sha256\/([0-9a-f]{64})|([0-9a-f]{64})\.json)$/.exec(path.replace(/^\.\//, ''));
   const digest = match === null ? undefined : `sha256:${match[1] ?? match[2]}`;
-  return isDigest(digest) ? digest : undefined;
+  return isDigestValue(digest) ? digest : undefined;
 }

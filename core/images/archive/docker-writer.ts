@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { chainIdOf, idOf, type Digest } from '../../ids.js';
 import type { SaveImage } from './archive-types.js';
 import { bytesItem, type PlannedItem } from './archive-plan.js';
 import { verifyingStream } from './verify-stream.js';
@@ -34,11 +34,11 @@ export function planDockerArchive(images: readonly SaveImage[]): PlannedItem[] {
       items.push(bytesItem(configName, image.config.bytes));
     }
     const dirs: string[] = [];
-    let chain: string | undefined;
+    let chain: Digest | null = null;
     for (const layer of image.layers) {
       const parent = dirs.at(-1);
-      chain = chain === undefined ? layer.diffId : `sha256:${createHash('sha256').update(`${chain} ${layer.diffId}`).digest('hex')}`;
-      const dir = chain.slice('sha256:'.length);
+      chain = chainIdOf(chain, layer.diffId);
+      const dir = idOf(chain);
       dirs.push(dir);
       if (written.has(dir)) continue;
       written.add(dir);

@@ -1,8 +1,9 @@
 import { ErrorCode, StrataError } from '../../errors.js';
+import { sha256Digest } from '../../ids.js';
 import { parseJsonObject, readSmallFile, type ArchiveSource } from './archive-source.js';
 import { Annotation, MediaType, type ArchiveImage, type ArchiveLayer, type Descriptor, type Digest } from './archive-types.js';
 import { JSON_BLOB_LIMIT, readConfigBlob } from './config-blob.js';
-import { digestOf, isDigest, verifyingStream } from './verify-stream.js';
+import { isDigestValue, verifyingStream } from './verify-stream.js';
 
 /**
  * Reads an OCI image layout (oci-layout, index.json, blobs/<alg>/<hex>), from
@@ -142,7 +143,7 @@ async function layerOf(source: ArchiveSource, descriptor: Descriptor, diffId: Di
 /** A manifest or index blob, whole, verified against its descriptor (ECORRUPT otherwise). */
 async function readBlob(source: ArchiveSource, descriptor: Descriptor, kind: string): Promise<Buffer> {
   const bytes = await readSmallFile(source, blobPath(descriptor), JSON_BLOB_LIMIT, `${kind} ${descriptor.digest}`);
-  if (digestOf(bytes) !== descriptor.digest || bytes.length !== descriptor.size) {
+  if (sha256Digest(bytes) !== descriptor.digest || bytes.length !== descriptor.size) {
     throw new StrataError(ErrorCode.ECORRUPT, `${source.label}: ${kind} blob ${descriptor.digest} does not match its digest or size`);
   }
   return bytes;
@@ -165,7 +166,7 @@ function descriptorOf(source: ArchiveSource, value: unknown, where: string): Des
     d === null ||
     typeof d !== 'object' ||
     typeof d.mediaType !== 'string' ||
-    !isDigest(d.digest) ||
+    !isDigestValue(d.digest) ||
     typeof d.size !== 'number' ||
     !Number.isSafeInteger(d.size) ||
     d.size < 0

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
+import { sha256Digest } from '../../ids.js';
 import { Annotation, MediaType, type Descriptor, type Digest, type SaveImage, type SaveLayer } from './archive-types.js';
 import { bytesItem, type PlannedItem } from './archive-plan.js';
-import { digestOf, verifyingStream } from './verify-stream.js';
+import { verifyingStream } from './verify-stream.js';
 
 /**
  * The files of an OCI image layout (image-spec 1.0 image-layout):
@@ -62,7 +63,7 @@ function manifestFor(image: SaveImage): { layers: ChosenLayer[]; manifest: { dig
     layers: layers.map((l) => l.descriptor),
   };
   const bytes = Buffer.from(JSON.stringify(manifest));
-  return { layers, manifest: { digest: digestOf(bytes), bytes, mediaType: MediaType.ociManifest } };
+  return { layers, manifest: { digest: sha256Digest(bytes), bytes, mediaType: MediaType.ociManifest } };
 }
 
 /** The stored manifest and the blobs it names, when every one of them is offered. */

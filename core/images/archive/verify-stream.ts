@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { ErrorCode, StrataError } from '../../errors.js';
-import type { Digest } from './archive-types.js';
+import { isDigest, type Digest } from '../../ids.js';
 
 /** What a blob must be: its size in bytes and, when known, its digest. */
 export interface Expected {
@@ -47,14 +47,7 @@ export function verifyingStream(input: Readable, expected: Expected): Readable {
   return pipeline(input, check, () => undefined);
 }
 
-/** sha256 of a buffer as a Digest. */
-export function digestOf(bytes: Buffer): Digest {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-/** Whether `value` is a well-formed sha256 digest (the only algorithm accepted). */
-export function isDigest(value: unknown): value is Digest {
-  return typeof value === 'string' && DIGEST.test(value);
+/** Whether `value` (from untrusted JSON) is a well-formed sha256 digest. */
+export function isDigestValue(value: unknown): value is Digest {
+  return typeof value === 'string' && isDigest(value);
 }

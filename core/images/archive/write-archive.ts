@@ -5,11 +5,12 @@ import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCode, StrataError, errnoOf } from '../../errors.js';
+import { sha256Digest } from '../../ids.js';
 import { planTar, writePlanToDirectory, type PlannedItem } from './archive-plan.js';
 import type { ArchiveFormat, SaveImage } from './archive-types.js';
 import { planDockerArchive } from './docker-writer.js';
 import { planOciLayout } from './oci-writer.js';
-import { digestOf } from './verify-stream.js';
+
 
 /**
  * Writes `images` as one archive of `format`:
@@ -27,7 +28,7 @@ import { digestOf } from './verify-stream.js';
 export async function writeImageArchive(images: readonly SaveImage[], format: ArchiveFormat, output: string | Writable): Promise<void> {
   for (const image of images) {
     for (const blob of [image.config, image.manifest]) {
-      if (blob !== undefined && digestOf(blob.bytes) !== blob.digest) {
+      if (blob !== undefined && sha256Digest(blob.bytes) !== blob.digest) {
         throw new StrataError(ErrorCode.ECORRUPT, `stored ${blob === image.config ? 'config' : 'manifest'} ${blob.digest} does not match its bytes`);
       }
     }
