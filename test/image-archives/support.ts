@@ -94,8 +94,8 @@ export async function assertFails(t: ExecutionContext, promise: Promise<unknown>
 
 /**
  * A listing of the tree at `root` that says everything a layer must keep: per
- * path, type, mode (with setuid bits), owner, size, link target, content hash,
- * xattrs (user.*), and which paths are hard links of one another.
+ * path, type, mode (with setuid bits), owner, link target, content hash,
+ * device numbers, xattrs (user.*), and the link count of hard-linked files.
  */
 export async function describeTree(root: string): Promise<string> {
   const script = [
@@ -103,6 +103,7 @@ export async function describeTree(root: string): Promise<string> {
     "find . -printf '%p %y %m %U:%G %l\\n' | LC_ALL=C sort",
     "find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum",
     "find . -type f -links +1 -printf '%p has %n links\\n' | LC_ALL=C sort",
+    "find . \\( -type c -o -type b \\) -exec stat -c '%n device %t:%T' {} + | LC_ALL=C sort",
     'find . -print0 | LC_ALL=C sort -z | xargs -0 getfattr -h -d -m "^user\\." 2>/dev/null | grep -v "^$" || true',
   ].join('\n');
   return runPeer('sh', ['-c', script, 'sh', root]);

@@ -44,9 +44,10 @@ export const umoci = {
 
 /**
  * Writes a tree with the content layer tools get wrong into `dir`: setuid and
- * setgid and sticky modes, owners, a hard link, relative and absolute and
- * dangling symlinks, a user xattr, names with spaces, UTF-8, a leading dash
- * and 150 bytes, an empty file, a nested empty directory.
+ * setgid and sticky modes, owners (ids over 65535 too), a hard link, relative
+ * and absolute and dangling symlinks, a user xattr, names with spaces, UTF-8,
+ * a leading dash and 150 bytes, an empty file, a nested empty directory, a
+ * fifo and a character device.
  */
 export async function writeOddTree(dir: string): Promise<void> {
   await mkdir(join(dir, 'bin'), { recursive: true });
@@ -69,11 +70,16 @@ export async function writeOddTree(dir: string): Promise<void> {
   await writeFile(join(dir, '-leading-dash'), '');
   await writeFile(join(dir, 'n'.repeat(150)), 'long name\n');
   await writeFile(join(dir, 'big'), Buffer.alloc(300_000, 7));
+  await writeFile(join(dir, 'high-ids'), 'owned by 100000:200000\n');
+  await chown(join(dir, 'high-ids'), 100_000, 200_000);
+  await runPeer('mkfifo', [join(dir, 'fifo')]);
+  await runPeer('mknod', [join(dir, 'null-device'), 'c', '1', '3']);
 }
 
 /**
- * A layout at `dir` with image `tag` of two layers: the odd tree, then a
- * layer that changes a file and deletes another; CMD and ENV set. Returns the ref.
+ * A layout at `dir` with image `tag` of four layers: the odd tree; a layer
+ * that changes a file; a whiteout; and a layer `umoci repack` made from an
+ * unpacked bundle (a file removed, a mode changed). CMD and ENV set. Returns the ref.
  */
 export async function buildOddImage(dir: string, tag: string): Promise<string> {
   const ref = await umoci.init(dir, tag);
@@ -85,6 +91,10 @@ export async function buildOddImage(dir: string, tag: string): Promise<string> {
     await writeFile(join(work, 'two/owned'), 'changed in layer two\n');
     await umoci.insert(ref, join(work, 'two'), '/');
     await umoci.whiteout(ref, '/-leading-dash');
+    await umoci.unpack(ref, join(work, 'bundle'));
+    await rm(join(work, 'bundle/rootfs/big'));
+    await chmod(join(work, 'bundle/rootfs/empty'), 0o2775);
+    await umoci.repack(ref, join(work, 'bundle'));
     await umoci.config(ref, ['--config.cmd', '/bin/tool', '--config.env', 'STRATA=1']);
     return ref;
   } finally {
