@@ -10,6 +10,10 @@ export interface PaxRecords {
   readonly gid?: number;
   /** `mtime`, milliseconds since the epoch (sub-second precision kept to the millisecond). */
   readonly mtimeMs?: number;
+  /** `path` and `linkpath` (UTF-8), and `size` (bytes), which override the ustar fields. */
+  readonly path?: string;
+  readonly linkpath?: string;
+  readonly size?: number;
 }
 
 const XATTR_PREFIX = 'SCHILY.xattr.';
@@ -23,6 +27,9 @@ export function parsePax(block: Buffer): PaxRecords | undefined {
   let uid: number | undefined;
   let gid: number | undefined;
   let mtimeMs: number | undefined;
+  let path: string | undefined;
+  let linkpath: string | undefined;
+  let size: number | undefined;
   let at = 0;
   while (at < block.length) {
     if (block[at] === 0) break; // NUL padding after the last record
@@ -48,8 +55,23 @@ export function parsePax(block: Buffer): PaxRecords | undefined {
       const seconds = Number(value.toString('latin1'));
       if (!Number.isFinite(seconds)) return undefined;
       mtimeMs = Math.floor(seconds * 1000);
+    } else if (key === 'path') {
+      path = value.toString('utf8');
+    } else if (key === 'linkpath') {
+      linkpath = value.toString('utf8');
+    } else if (key === 'size') {
+      size = Number(value.toString('latin1'));
+      if (!Number.isSafeInteger(size) || size < 0) return undefined;
     }
     at = end;
   }
-  return { xattrs, uid, gid, mtimeMs };
+  return {
+    xattrs,
+    uid,
+    gid,
+    mtimeMs,
+    ...(path !== undefined ? { path } : {}),
+    ...(linkpath !== undefined ? { linkpath } : {}),
+    ...(size !== undefined ? { size } : {}),
+  };
 }

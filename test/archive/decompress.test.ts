@@ -39,9 +39,9 @@ test('inputs shorter than any magic pass through', async (t) => {
   t.deepEqual(await bytesOf(await openLayerStream(Readable.from([Buffer.from([0x1f])]))), Buffer.from([0x1f]));
 });
 
-test('zstd and xz layers are refused with EBADARCHIVE naming the format', async (t) => {
-  const zstd = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]);
-  await assertRefused(t, openLayerStream(Readable.from([zstd])), ErrorCode.EBADARCHIVE, 'zstd');
+test('xz and bzip2 layers are refused with EBADARCHIVE naming the format', async (t) => {
+  const bzip2 = Buffer.from('BZh91AY&SY');
+  await assertRefused(t, openLayerStream(Readable.from([bzip2])), ErrorCode.EBADARCHIVE, 'bzip2');
   const xz = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0]);
   await assertRefused(t, openLayerStream(Readable.from([xz])), ErrorCode.EBADARCHIVE, 'xz');
 });
