@@ -2,3 +2,5 @@
 export * from './import-image.js';
 export * from './inspect.js';
 export * from './disk-usage.js';
+export * from './load-images.js';
+export * from './save-images.js';
