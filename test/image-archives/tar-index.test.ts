@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { ErrorCode } from '../../core/errors.js';
+import { writeTar } from '../../core/archive/tar-writer.js';
 import { TarIndex, openImageArchive } from '../../core/images/archive/index.js';
 import { bytesItem, planTar, type PlannedItem } from '../../core/images/archive/archive-plan.js';
 import { assertFails, bytesOf, tempDir } from './support.js';
@@ -54,6 +55,21 @@ test('symlinks and hard links are followed inside the archive, in any component'
   t.is(index.resolve('other/layer.tar')?.name, 'real/layer.tar');
   t.is(index.resolve('alias/layer.tar')?.name, 'real/layer.tar');
   t.is(index.resolve('other/missing'), undefined);
+
+  const linked = join(dir, 'hardlink.tar');
+  const header = { mode: 0o644, uid: 0, gid: 0, mtime: new Date(0) };
+  await pipeline(
+    writeTar(
+      (async function* () {
+        yield { header: { ...header, name: 'real/layer.tar', type: 'file' as const, size: 5 }, content: async () => [Buffer.from('layer')] };
+        yield { header: { ...header, name: 'dir/layer.tar', type: 'hardlink' as const, size: 0, linkName: 'real/layer.tar' } };
+      })(),
+    ),
+    createWriteStream(linked),
+  );
+  const hardIndex = await TarIndex.open(linked);
+  t.is(hardIndex.lookup('dir/layer.tar')?.type, 'hardlink');
+  t.is((await bytesOf(hardIndex.openEntry(hardIndex.resolve('dir/layer.tar')!))).toString(), 'layer');
   for (const name of ['escape', 'absolute', 'loop', '../real/layer.tar']) {
     const err = t.throws(() => index.resolve(name));
     t.is((err as { code?: string }).code, ErrorCode.EUNSAFEARCHIVE, name);
