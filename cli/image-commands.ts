@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ErrorCode, StrataError } from '../core/engine.js';
 import type { ImageRecord, RemovalEvent, Store } from '../core/engine.js';
-import { imageBytes, imagesSpace, importImage, inspectImage } from '../core/image-ops/index.js';
+import { imageBytes, imagesSpace, importImage, inspectImage, loadImages, saveImages } from '../core/image-ops/index.js';
 import { familiarName, familiarString, layerHistory, parseReference, parseTagTarget } from '../core/images/index.js';
 import { globalsOf, outputOf, withStore } from './context.js';
 import { STDIO, openInput } from './files.js';
@@ -172,6 +172,41 @@ export function addImageCommands(program: Command): void {
         const input = await openInput(args[0]!, 'import');
         const id = await importImage(store, input, { changes: options.change, ...(name ? { name } : {}), ...(options.message === undefined ? {} : { message: options.message }) });
         out.value({ id: `sha256:${id}` }, () => `sha256:${id}`);
+      },
+    );
+  }
+
+  for (const [parent, name] of [[program, 'load'], [image, 'load']] as const) {
+    storeAction<{ input?: string; quiet: boolean }>(
+      parent.command(name).description('load images from a docker-archive, an oci-archive or an OCI layout directory (detected from the content)')
+        .option('-i, --input <file>', `the archive or layout directory; ${STDIO} (the default) reads stdin`)
+        .option('-q, --quiet', 'suppress the load output', false),
+      async ({ store, out, options }) => {
+        const loaded = await loadImages(store, options.input ?? STDIO);
+        if (out.json) return out.jsonDocument(loaded.map((l) => ({ id: `sha256:${l.id}`, names: l.names.map(familiarString) })));
+        if (options.quiet) return;
+        const lines = loaded.flatMap((l) => (l.names.length === 0 ? [`Loaded image ID: sha256:${l.id}`] : l.names.map((n) => `Loaded image: ${familiarString(n)}`)));
+        process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+      },
+    );
+  }
+
+  for (const [parent, name] of [[program, 'save'], [image, 'save']] as const) {
+    storeAction<{ output?: string; format: string }>(
+      parent.command(name).description('save images to an archive (docker-archive by default) or an OCI layout directory').argument('<image...>')
+        .option('-o, --output <file>', 'write to this file (or directory, for oci-dir) instead of stdout')
+        .option('--format <format>', 'docker-archive, oci-archive or oci-dir', 'docker-archive'),
+      async ({ store, args, options }) => {
+        if (!['docker-archive', 'oci-archive', 'oci-dir'].includes(options.format)) {
+          throw new StrataError(ErrorCode.EUSAGE, `invalid --format ${JSON.stringify(options.format)}: use docker-archive, oci-archive or oci-dir`);
+        }
+        const format = options.format as 'docker-archive' | 'oci-archive' | 'oci-dir';
+        if (options.output === undefined || options.output === STDIO) {
+          if (format === 'oci-dir') throw new StrataError(ErrorCode.EUSAGE, 'save --format oci-dir needs -o DIR');
+          if (process.stdout.isTTY) throw new StrataError(ErrorCode.EUSAGE, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
+          return saveImages(store, args, format, process.stdout);
+        }
+        await saveImages(store, args, format, options.output);
       },
     );
   }
