@@ -7,6 +7,7 @@ import { ErrorCode, StrataError, errnoOf } from './errors.js';
 import { sys } from './sys/index.js';
 import { compareNames, isOverlayXattr, layerPathParent, normalizeLayerPath } from './tree.js';
 import type { EntryStat, EntryType, TreeReader } from './tree.js';
+import { assertUtf8Listing } from './utf8-name.js';
 
 /**
  * A plain directory seen as a tree: the upper side of a vfs layer, an extracted
@@ -67,7 +68,9 @@ export class DirectoryTree implements TreeReader {
     const fsPath = await this.#existing(path);
     try {
       if (!(await lstat(fsPath)).isDirectory()) throw new StrataError(ErrorCode.ENOTFOUND, `${path} is not a directory`);
-      return (await readdir(fsPath)).sort(compareNames);
+      const names = await readdir(fsPath);
+      await assertUtf8Listing(names, fsPath, normalizeLayerPath(path));
+      return names.sort(compareNames);
     } catch (err) {
       if (err instanceof StrataError) throw err;
       if (isAbsent(err)) throw notFound(path);

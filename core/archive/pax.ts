@@ -10,6 +10,9 @@ export interface PaxRecords {
   readonly gid?: number;
   /** `mtime`, milliseconds since the epoch (sub-second precision kept to the millisecond). */
   readonly mtimeMs?: number;
+  /** `path` and `linkpath`, raw bytes (tar-stream would decode them as UTF-8, replacing invalid bytes). */
+  readonly path?: Buffer;
+  readonly linkpath?: Buffer;
 }
 
 const XATTR_PREFIX = 'SCHILY.xattr.';
@@ -23,6 +26,8 @@ export function parsePax(block: Buffer): PaxRecords | undefined {
   let uid: number | undefined;
   let gid: number | undefined;
   let mtimeMs: number | undefined;
+  let path: Buffer | undefined;
+  let linkpath: Buffer | undefined;
   let at = 0;
   while (at < block.length) {
     if (block[at] === 0) break; // NUL padding after the last record
@@ -44,6 +49,10 @@ export function parsePax(block: Buffer): PaxRecords | undefined {
       if (!Number.isSafeInteger(id) || id < 0) return undefined;
       if (key === 'uid') uid = id;
       else gid = id;
+    } else if (key === 'path') {
+      path = Buffer.from(value);
+    } else if (key === 'linkpath') {
+      linkpath = Buffer.from(value);
     } else if (key === 'mtime') {
       const seconds = Number(value.toString('latin1'));
       if (!Number.isFinite(seconds)) return undefined;
@@ -51,5 +60,5 @@ export function parsePax(block: Buffer): PaxRecords | undefined {
     }
     at = end;
   }
-  return { xattrs, uid, gid, mtimeMs };
+  return { xattrs, uid, gid, mtimeMs, ...(path !== undefined ? { path } : {}), ...(linkpath !== undefined ? { linkpath } : {}) };
 }
