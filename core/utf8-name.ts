@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readlink } from 'node:fs/promises';
 import { ErrorCode, StrataError } from './errors.js';
 
 /**
@@ -82,4 +82,19 @@ export async function assertUtf8Listing(names: readonly (string | { readonly nam
     const shown = quoteNameBytes(Buffer.concat([Buffer.from(shownDir === '/' ? '/' : `${shownDir}/`), raw]));
     throw new StrataError(ErrorCode.EUNSUPPORTED, `name ${shown} is not valid UTF-8: strata keeps names as UTF-8 text (rename it)`);
   }
+}
+
+/**
+ * The target of symlink `fsPath` as text. Fails with EUNSUPPORTED naming the
+ * link (`shownPath`) where the target is not valid UTF-8, and with what
+ * readlink fails with.
+ */
+export async function readlinkUtf8(fsPath: string, shownPath: string): Promise<string> {
+  const raw = await readlink(fsPath, { encoding: 'buffer' });
+  const text = decodeUtf8Name(raw);
+  if (text !== undefined) return text;
+  throw new StrataError(
+    ErrorCode.EUNSUPPORTED,
+    `symlink ${JSON.stringify(shownPath)}: its target ${quoteNameBytes(raw)} is not valid UTF-8: strata keeps link targets as UTF-8 text`,
+  );
 }

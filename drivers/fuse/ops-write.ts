@@ -2,7 +2,7 @@ import { constants, ftruncate, write } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, truncate, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { isOverlayXattr, layerPathParent, markOpaque, splitRdev, sys } from '../../core/index.js';
-import { fsError } from './errno.js';
+import { fsError, refuseReplacedBytes } from './errno.js';
 import { O_ACCMODE, openFd } from './ops-read.js';
 import type { UnionFs } from './union-fs.js';
 
@@ -67,6 +67,7 @@ export function writeOps(u: UnionFs) {
     },
     symlink(target: string, path: string): Promise<void> {
       return u.mutate(async () => {
+        refuseReplacedBytes(target, `the target of ${path}`);
         const { fsPath } = await u.prepareNew(path);
         await symlink(target, fsPath);
         u.tree.update(path, { isDir: false });
