@@ -40,7 +40,12 @@ type TarSource = AsyncIterable<Buffer> & { readonly header: Header };
  */
 const EXTRACT_OPTIONS = { filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0];
 
-/** tar-stream's extractor, with the hook strata uses to see PAX blocks byte-exact. */
+/**
+ * tar-stream's extractor, with the hook strata uses to see PAX blocks
+ * byte-exact: private members, verified with tar-stream 3.2.2 (package.json
+ * pins that exact version; test/archive/tar-stream-pin.test.ts fails when
+ * another is installed and exercises every long-header path through the hook).
+ */
 interface ExtractInternals {
   _header: { type: string | null } | null;
   _decodeLongHeader(block: Buffer): void;
@@ -65,6 +70,9 @@ export async function* readLayerTar(input: Readable): AsyncGenerator<LayerTarEnt
   let rawPax: Buffer | undefined;
   let globalPax: PaxRecords | undefined;
   const internals = extract as unknown as ExtractInternals;
+  if (typeof internals._decodeLongHeader !== 'function') {
+    throw new StrataError(ErrorCode.EIO, 'the installed tar-stream has no _decodeLongHeader: strata needs tar-stream 3.2.2');
+  }
   const decodeLongHeader = internals._decodeLongHeader.bind(extract);
   internals._decodeLongHeader = (block: Buffer): void => {
     if (internals._header?.type === 'pax-header') rawPax = Buffer.from(block);
