@@ -119,8 +119,7 @@ export async function* readLayerTar(input: Readable): AsyncGenerator<LayerTarEnt
  * entry's own PAX header (and only then).
  */
 function toLayerHeader(raw: Header, pax: PaxRecords | undefined, global: PaxRecords | undefined, last: string | undefined): LayerTarHeader {
-  const rawName = textOf(pax?.path ?? global?.path ?? Buffer.from(raw.name, 'latin1'), 'name', undefined, last);
-  const what = rawName;
+  const what = textOf(paxOr(pax?.path, global?.path, raw.name), 'name', undefined, last);
   const type = raw.type == null ? undefined : TYPES[raw.type];
   if (type === undefined) {
     throw new StrataError(
@@ -128,8 +127,8 @@ function toLayerHeader(raw: Header, pax: PaxRecords | undefined, global: PaxReco
       `entry ${JSON.stringify(what)}: unsupported tar entry type ${JSON.stringify(raw.type ?? 'unknown')}${after(last)}`,
     );
   }
-  const name = normalizeEntryName(rawName, what);
-  const linkBytes = pax?.linkpath ?? global?.linkpath ?? Buffer.from(raw.linkname ?? '', 'latin1');
+  const name = normalizeEntryName(what, what);
+  const linkBytes = paxOr(pax?.linkpath, global?.linkpath, raw.linkname ?? '');
   let linkName: string | undefined;
   if (type === 'hardlink') linkName = normalizeEntryName(textOf(linkBytes, 'hardlink target', what, last), what);
   if (type === 'symlink') {
@@ -194,6 +193,12 @@ function namedBody(source: TarSource, name: string): Readable {
     if (body.listenerCount('error') > 0 || body.readableFlowing === true) body.destroy(failure);
   });
   return body;
+}
+
+/** As tar-stream picks a name: the PAX record (the entry's own over the global one) unless empty, else the header's field (latin1: its bytes). */
+function paxOr(own: Buffer | undefined, global: Buffer | undefined, field: string): Buffer {
+  const record = own ?? global;
+  return record !== undefined && record.length > 0 ? record : Buffer.from(field, 'latin1');
 }
 
 /**
