@@ -75,6 +75,8 @@ function madeThroughMount(driver: string, need: Need | undefined): Promise<void>
       oneLine(t, result.stderr, `name "/sub/${SHOWN}" is not valid UTF-8`);
       t.is(result.raw.length, 0, `${command} writes nothing to stdout`);
     }
+    const df = await runCli([...root, 'system', 'df']);
+    t.is(df.status, 0, `disk usage counts bytes, whatever the names: ${df.stderr}`);
 
     const umount = await runCli([...root, 'layer', 'umount', id]);
     if (driver === 'btrfs-sim') {
