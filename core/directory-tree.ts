@@ -1,5 +1,5 @@
 import { constants, createReadStream } from 'node:fs';
-import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
+import { lstat, readdir, realpath } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { closeFd, fstatFd, lstatBigint, openFd, readFd } from './archive/fd.js';
 import { Readable } from 'node:stream';
@@ -7,6 +7,7 @@ import { ErrorCode, StrataError, errnoOf } from './errors.js';
 import { sys } from './sys/index.js';
 import { compareNames, isOverlayXattr, layerPathParent, normalizeLayerPath } from './tree.js';
 import type { EntryStat, EntryType, TreeReader } from './tree.js';
+import { assertUtf8Listing, readlinkUtf8 } from './utf8-name.js';
 
 /**
  * A plain directory seen as a tree: the upper side of a vfs layer, an extracted
@@ -20,7 +21,9 @@ import type { EntryStat, EntryType, TreeReader } from './tree.js';
  *
  * Sizes are 0 for everything but files; `ino` is `${dev}:${ino}`; xattrs are the
  * user.*, security.* and trusted.* ones minus `trusted.overlay.*` and
- * `user.overlay.*` (overlayfs bookkeeping).
+ * `user.overlay.*` (overlayfs bookkeeping). A name or symlink target that is
+ * not valid UTF-8 (made through a mount) fails `readdir` or `stat` with
+ * EUNSUPPORTED naming it, never comes back as another name (core/utf8-name.ts).
  */
 export class DirectoryTree implements TreeReader {
   readonly #dir: string;
@@ -58,7 +61,7 @@ export class DirectoryTree implements TreeReader {
       nlink: Number(st.nlink),
       ino: `${st.dev}:${st.ino}`,
     };
-    if (type === 'symlink') return { ...base, linkTarget: await readlink(fsPath) };
+    if (type === 'symlink') return { ...base, linkTarget: await readlinkUtf8(fsPath, normalizeLayerPath(path)) };
     if (type === 'char' || type === 'block') return { ...base, rdev: splitRdev(st.rdev) };
     return base;
   }
@@ -67,7 +70,9 @@ export class DirectoryTree implements TreeReader {
     const fsPath = await this.#existing(path);
     try {
       if (!(await lstat(fsPath)).isDirectory()) throw new StrataError(ErrorCode.ENOTFOUND, `${path} is not a directory`);
-      return (await readdir(fsPath)).sort(compareNames);
+      const names = await readdir(fsPath);
+      await assertUtf8Listing(names, fsPath, normalizeLayerPath(path));
+      return names.sort(compareNames);
     } catch (err) {
       if (err instanceof StrataError) throw err;
       if (isAbsent(err)) throw notFound(path);

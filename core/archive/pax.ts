@@ -10,9 +10,10 @@ export interface PaxRecords {
   readonly gid?: number;
   /** `mtime`, milliseconds since the epoch (sub-second precision kept to the millisecond). */
   readonly mtimeMs?: number;
-  /** `path` and `linkpath` (UTF-8), and `size` (bytes), which override the ustar fields. */
-  readonly path?: string;
-  readonly linkpath?: string;
+  /** `path` and `linkpath`, raw bytes (tar-stream would decode them as UTF-8, replacing invalid bytes). */
+  readonly path?: Buffer;
+  readonly linkpath?: Buffer;
+  /** `size` (bytes), which overrides the ustar field. */
   readonly size?: number;
 }
 
@@ -27,8 +28,8 @@ export function parsePax(block: Buffer): PaxRecords | undefined {
   let uid: number | undefined;
   let gid: number | undefined;
   let mtimeMs: number | undefined;
-  let path: string | undefined;
-  let linkpath: string | undefined;
+  let path: Buffer | undefined;
+  let linkpath: Buffer | undefined;
   let size: number | undefined;
   let at = 0;
   while (at < block.length) {
@@ -51,14 +52,14 @@ export function parsePax(block: Buffer): PaxRecords | undefined {
       if (!Number.isSafeInteger(id) || id < 0) return undefined;
       if (key === 'uid') uid = id;
       else gid = id;
+    } else if (key === 'path') {
+      path = Buffer.from(value);
+    } else if (key === 'linkpath') {
+      linkpath = Buffer.from(value);
     } else if (key === 'mtime') {
       const seconds = Number(value.toString('latin1'));
       if (!Number.isFinite(seconds)) return undefined;
       mtimeMs = Math.floor(seconds * 1000);
-    } else if (key === 'path') {
-      path = value.toString('utf8');
-    } else if (key === 'linkpath') {
-      linkpath = value.toString('utf8');
     } else if (key === 'size') {
       size = Number(value.toString('latin1'));
       if (!Number.isSafeInteger(size) || size < 0) return undefined;

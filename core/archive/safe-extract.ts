@@ -33,8 +33,6 @@ export interface ExtractResult {
 
 /** Whiteout-like names that are aufs bookkeeping (`.wh..wh.plnk`, ...): skipped, as Docker does. */
 const AUFS_META_PREFIX = `${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`;
-/** xattrs a layer may not carry: they are a driver's own bookkeeping. */
-const RESERVED_XATTR_PREFIX = 'trusted.overlay.';
 
 /**
  * Writes an uncompressed OCI layer tarball into `dir`, an existing directory
@@ -48,10 +46,12 @@ const RESERVED_XATTR_PREFIX = 'trusted.overlay.';
  * name; a parent that is a symlink (or, except under a whiteout, not a
  * directory) — unless an earlier entry of this layer replaced it; a change of
  * the layer root's type; a hardlink to a directory, to a path reached through
- * a symlink; whiteouts of ".", ".." or ""; a ".wh." name used as a directory; reserved `trusted.overlay.*` xattrs;
- * devices without `allowDevices`; paths deeper than MAX_DEPTH or PATH_MAX.
- * Fails with EBADARCHIVE for a malformed or truncated tar or a hardlink whose
- * target exists nowhere, and with EIO for other OS failures.
+ * a symlink; whiteouts of ".", ".." or ""; a ".wh." name used as a directory;
+ * reserved `trusted.overlay.*` and `user.overlay.*` xattrs; devices without
+ * `allowDevices`; paths deeper than MAX_DEPTH or PATH_MAX.
+ * Fails with EBADARCHIVE for a malformed or truncated tar, a name or link
+ * target that is not valid UTF-8 (see readLayerTar) or a hardlink whose target
+ * exists nowhere, and with EIO for other OS failures.
  * On failure `dir` is left half-written: the CALLER removes it.
  */
 export async function extractLayer(dir: string, input: Readable, options: ExtractOptions): Promise<ExtractResult> {
@@ -80,9 +80,6 @@ export async function extractLayer(dir: string, input: Readable, options: Extrac
 /** Applies one entry; returns the file bytes it wrote. */
 async function applyEntry(job: LayerExtraction, header: LayerTarHeader, body: Readable): Promise<number> {
   const what = header.name;
-  for (const name of Object.keys(header.xattrs ?? {})) {
-    if (name.startsWith(RESERVED_XATTR_PREFIX)) throw unsafe(what, `xattr ${name} is reserved for the storage driver`);
-  }
   const parts = entryNameParts(header.name);
   if (parts.slice(0, -1).some((part) => part.startsWith(WHITEOUT_PREFIX))) {
     throw unsafe(what, 'a whiteout name is used as a directory');

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import tar, { type Header } from 'tar-stream';
 import { ErrorCode, StrataError, isStrataError } from '../errors.js';
-import type { EntryType } from '../tree.js';
+import { isOverlayXattr, type EntryType } from '../tree.js';
+import { decodeUtf8Name, quoteNameBytes } from '../utf8-name.js';
 import type { LayerTarHeader } from './entry.js';
 import { normalizeEntryName } from './entry-name.js';
 import { parsePax, type PaxRecords } from './pax.js';
@@ -32,7 +33,19 @@ const TYPES: Readonly<Record<string, EntryType | 'hardlink'>> = {
 
 type TarSource = AsyncIterable<Buffer> & { readonly header: Header };
 
-/** tar-stream's extractor, with the hook strata uses to see PAX blocks byte-exact. */
+/**
+ * tar-stream 3.x reads `filenameEncoding` (its own typings omit it): latin1
+ * keeps every byte of ustar and GNU long names, one char per byte, for
+ * toLayerHeader to decode as UTF-8 itself.
+ */
+const EXTRACT_OPTIONS = { filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0];
+
+/**
+ * tar-stream's extractor, with the hook strata uses to see PAX blocks
+ * byte-exact: private members, verified with tar-stream 3.2.2 (package.json
+ * pins that exact version; test/archive/tar-stream-pin.test.ts fails when
+ * another is installed and exercises every long-header path through the hook).
+ */
 interface ExtractInternals {
   _header: { type: string | null } | null;
   _decodeLongHeader(block: Buffer): void;
@@ -46,16 +59,24 @@ interface ExtractInternals {
  * entry's data is in flight.
  *
  * Fails with EUNSAFEARCHIVE for a name (or hardlink target) with a ".."
- * component or a NUL byte, and with EBADARCHIVE, naming the last good entry,
- * for a truncated, corrupt or unsupported archive.
+ * component or a NUL byte, and for an xattr reserved for union bookkeeping
+ * (`trusted.overlay.*`, `user.overlay.*`); with EBADARCHIVE naming the entry
+ * for a name or link target that is not valid UTF-8 (see core/utf8-name.ts);
+ * and with EBADARCHIVE, naming the last good entry, for a truncated, corrupt
+ * or unsupported archive.
  */
 export async function* readLayerTar(input: Readable): AsyncGenerator<LayerTarEntry> {
-  const extract = tar.extract();
+  const extract = tar.extract(EXTRACT_OPTIONS);
   let rawPax: Buffer | undefined;
+  let globalPax: PaxRecords | undefined;
   const internals = extract as unknown as ExtractInternals;
+  if (typeof internals._decodeLongHeader !== 'function') {
+    throw new StrataError(ErrorCode.EIO, 'the installed tar-stream has no _decodeLongHeader: strata needs tar-stream 3.2.2');
+  }
   const decodeLongHeader = internals._decodeLongHeader.bind(extract);
   internals._decodeLongHeader = (block: Buffer): void => {
     if (internals._header?.type === 'pax-header') rawPax = Buffer.from(block);
+    if (internals._header?.type === 'pax-global-header') globalPax = parsePax(block);
     decodeLongHeader(block);
   };
   input.on('error', (err) => extract.destroy(err));
@@ -77,7 +98,7 @@ export async function* readLayerTar(input: Readable): AsyncGenerator<LayerTarEnt
       const pax = hasPax && rawPax !== undefined ? parsePax(rawPax) : undefined;
       if (hasPax && pax === undefined) throw badArchive(last, new Error('malformed PAX header'));
       rawPax = undefined;
-      const header = toLayerHeader(entry.header, pax, last);
+      const header = toLayerHeader(entry.header, pax, hasPax ? globalPax : undefined, last);
       const body = namedBody(entry, header.name);
       yield { header, body };
       if (!body.readableEnded) {
@@ -93,8 +114,12 @@ export async function* readLayerTar(input: Readable): AsyncGenerator<LayerTarEnt
   }
 }
 
-function toLayerHeader(raw: Header, pax: PaxRecords | undefined, last: string | undefined): LayerTarHeader {
-  const what = raw.name;
+/**
+ * `global`: the PAX global header's records, which tar-stream merges under an
+ * entry's own PAX header (and only then).
+ */
+function toLayerHeader(raw: Header, pax: PaxRecords | undefined, global: PaxRecords | undefined, last: string | undefined): LayerTarHeader {
+  const what = textOf(paxOr(pax?.path, global?.path, raw.name), 'name', undefined, last);
   const type = raw.type == null ? undefined : TYPES[raw.type];
   if (type === undefined) {
     throw new StrataError(
@@ -102,11 +127,12 @@ function toLayerHeader(raw: Header, pax: PaxRecords | undefined, last: string | 
       `entry ${JSON.stringify(what)}: unsupported tar entry type ${JSON.stringify(raw.type ?? 'unknown')}${after(last)}`,
     );
   }
-  const name = normalizeEntryName(raw.name, what);
+  const name = normalizeEntryName(what, what);
+  const linkBytes = paxOr(pax?.linkpath, global?.linkpath, raw.linkname ?? '');
   let linkName: string | undefined;
-  if (type === 'hardlink') linkName = normalizeEntryName(raw.linkname ?? '', what);
+  if (type === 'hardlink') linkName = normalizeEntryName(textOf(linkBytes, 'hardlink target', what, last), what);
   if (type === 'symlink') {
-    const target = raw.linkname ?? '';
+    const target = textOf(linkBytes, 'symlink target', what, last);
     linkName = target;
     if (target.includes('\0') || target === '') {
       throw new StrataError(ErrorCode.EUNSAFEARCHIVE, `entry ${JSON.stringify(what)}: invalid symlink target`);
@@ -114,6 +140,11 @@ function toLayerHeader(raw: Header, pax: PaxRecords | undefined, last: string | 
   }
   const device = type === 'char' || type === 'block';
   const xattrs = pax !== undefined && Object.keys(pax.xattrs).length > 0 ? pax.xattrs : undefined;
+  for (const xattr of Object.keys(xattrs ?? {})) {
+    if (isOverlayXattr(xattr)) {
+      throw new StrataError(ErrorCode.EUNSAFEARCHIVE, `entry ${JSON.stringify(what)}: xattr ${xattr} is reserved for the storage driver`);
+    }
+  }
   return {
     name,
     type,
@@ -162,6 +193,25 @@ function namedBody(source: TarSource, name: string): Readable {
     if (body.listenerCount('error') > 0 || body.readableFlowing === true) body.destroy(failure);
   });
   return body;
+}
+
+/** As tar-stream picks a name: the PAX record (the entry's own over the global one) unless empty, else the header's field (latin1: its bytes). */
+function paxOr(own: Buffer | undefined, global: Buffer | undefined, field: string): Buffer {
+  const record = own ?? global;
+  return record !== undefined && record.length > 0 ? record : Buffer.from(field, 'latin1');
+}
+
+/**
+ * The text of a name or link target: its bytes as UTF-8. Fails with
+ * EBADARCHIVE naming the entry (bad bytes shown as `\xff`) where they are not
+ * valid UTF-8: strata keeps names as text, and Node would write another name
+ * (see core/utf8-name.ts). `entry`: the entry's name where `bytes` is its link target.
+ */
+function textOf(bytes: Buffer, what: string, entry: string | undefined, last: string | undefined): string {
+  const text = decodeUtf8Name(bytes);
+  if (text !== undefined) return text;
+  const subject = entry === undefined ? `entry ${quoteNameBytes(bytes)}: name` : `entry ${JSON.stringify(entry)}: ${what} ${quoteNameBytes(bytes)}`;
+  throw new StrataError(ErrorCode.EBADARCHIVE, `${subject} is not valid UTF-8; strata keeps names as UTF-8 text${after(last)}`);
 }
 
 function badArchive(last: string | undefined, err: unknown): StrataError {

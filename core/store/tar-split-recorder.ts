@@ -247,6 +247,7 @@ export class TarSplitRecorder {
   /** Abandons the record: closes and deletes the record and spool files. */
   async abort(): Promise<void> {
     await this.#out.destroy();
+    this.#spool.on('error', () => undefined);
     this.#spool.destroy();
     await rm(this.#out.path, { force: true });
     await rm(`${this.#out.path}.inline`, { force: true });

@@ -6,6 +6,7 @@ import { canMount } from '../driver.js';
 import type { DriverCapabilities } from '../driver.js';
 import type { Check } from './check.js';
 import { chainChecks } from './checks-chains.js';
+import { changeChecks } from './checks-changes.js';
 import { commitChecks } from './checks-commit.js';
 import { layerChecks } from './checks-layers.js';
 import { mountChecks } from './checks-mounts.js';
@@ -22,7 +23,7 @@ export interface SuiteOptions {
 }
 
 /** Every check, in the order they are registered. */
-export const checks: readonly Check[] = [...layerChecks, ...chainChecks, ...stackChecks, ...mountChecks, ...commitChecks];
+export const checks: readonly Check[] = [...layerChecks, ...chainChecks, ...stackChecks, ...changeChecks, ...mountChecks, ...commitChecks];
 
 /** What this machine offers the driver, found once before any check is registered. */
 interface Survey {

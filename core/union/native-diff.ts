@@ -46,7 +46,7 @@ async function* children(
   upper: TreeReader,
 ): AsyncGenerator<DiffEntry> {
   const fsDir = dir === '/' ? upperDir : upperDir + dir;
-  const entries = await listUpperDir(fsDir);
+  const entries = await listUpperDir(fsDir, dir);
   const own = entries.filter((e) => e.kind !== 'whiteout').map((e) => e.name).sort(compareNames);
   const whiteouts = new Set(entries.filter((e) => e.kind === 'whiteout').map((e) => e.name));
   cut ||= dir !== '/' && isOpaqueDir(fsDir);

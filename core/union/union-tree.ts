@@ -226,7 +226,7 @@ export class UnionTree implements TreeReader {
     const merged = p === '/' || (parent?.lower !== undefined && !isOpaqueDir(fsPath));
     const lower = merged && this.#below !== null ? await this.#below.#index(p) : undefined;
     const children = new Map(lower?.children);
-    for (const { name, kind } of await listUpperDir(fsPath)) {
+    for (const { name, kind } of await listUpperDir(fsPath, p)) {
       if (kind === 'whiteout') children.delete(name);
       else children.set(name, { layer: this.#top, isDir: kind === 'directory' });
     }

@@ -1,5 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
+import { assertUtf8Listing } from '../utf8-name.js';
 import { isWhiteoutStats } from './whiteout-format.js';
 
 /** What one name in an upper directory is, as the union reads it. */
@@ -14,13 +15,17 @@ export interface UpperDirEntry {
  * The entries of one directory of one upper layer, in readdir order, whiteouts
  * (char 0/0) told apart from real entries; [] where the directory is absent
  * (a writable layer may remove it at any time). Only character devices are
- * lstat'ed. Fails with EIO on any other error.
+ * lstat'ed. Fails with EUNSUPPORTED naming a name that is not valid UTF-8
+ * (`layerPath`: the directory's layer path, for that message; see
+ * core/utf8-name.ts), and with EIO on any other error.
  */
-export async function listUpperDir(fsPath: string): Promise<UpperDirEntry[]> {
+export async function listUpperDir(fsPath: string, layerPath: string): Promise<UpperDirEntry[]> {
   let dirents;
   try {
     dirents = await readdir(fsPath, { withFileTypes: true });
+    await assertUtf8Listing(dirents, fsPath, layerPath);
   } catch (err) {
+    if (err instanceof StrataError) throw err;
     if (isAbsent(err)) return [];
     throw upperIoError(fsPath, err);
   }

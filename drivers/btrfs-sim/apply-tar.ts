@@ -7,8 +7,6 @@ import { type LeafNode, WorkDir, type WorkTree } from './work-tree.js';
 
 /** aufs' own entries (`.wh..wh.plnk`, `.wh..wh.aufs`): skipped, as core's extractor does. */
 const AUFS_META_PREFIX = WHITEOUT_PREFIX + WHITEOUT_PREFIX;
-/** Driver bookkeeping names a tar may not set. */
-const RESERVED_XATTR = 'trusted.overlay.';
 
 /**
  * Applies an uncompressed OCI layer tar to `tree` (opened on the parent's root),
@@ -25,11 +23,11 @@ const RESERVED_XATTR = 'trusted.overlay.';
  * Fails with EUNSAFEARCHIVE naming the entry when a parent is a symlink or any
  * non-directory, a ".wh." name is used as a directory, a whiteout names "", "."
  * or "..", a hardlink resolves through a symlink or names a directory or the
- * root, the root entry is not a directory, an entry sets a trusted.overlay.*
- * xattr or is deeper than MAX_DEPTH components; with EBADARCHIVE for a
- * hardlink whose target is absent; and with what readLayerTar and the extent
- * store fail with. Device nodes are accepted: here they are only metadata
- * (materialising one for a mount needs root, as mknod does).
+ * root, the root entry is not a directory, an entry is deeper than MAX_DEPTH
+ * components; with EBADARCHIVE for a hardlink whose target is absent; and with
+ * what readLayerTar (reserved `*.overlay.*` xattrs, names that are not UTF-8)
+ * and the extent store fail with. Device nodes are accepted: here they are
+ * only metadata (materialising one for a mount needs root, as mknod does).
  */
 export async function applyLayerTar(tree: WorkTree, lower: TreeReader, extents: ExtentStore, tar: Readable, created: Set<string>): Promise<number> {
   const session = new ApplySession(tree, lower);
@@ -53,9 +51,6 @@ function isWhiteout(name: string): boolean {
 }
 
 function metaOf(header: LayerTarHeader): NodeMeta {
-  for (const name of Object.keys(header.xattrs ?? {})) {
-    if (name.startsWith(RESERVED_XATTR)) throw unsafe(header.name, `sets the reserved xattr ${name}`);
-  }
   const xattrs = xattrStrings(header.xattrs);
   const meta = { mode: header.mode & 0o7777, uid: header.uid, gid: header.gid, mtimeMs: header.mtime.getTime() };
   return xattrs ? { ...meta, xattrs } : meta;

@@ -26,3 +26,16 @@ export function isErrnoAnswer(err: unknown): boolean {
   const code = errnoOf(err);
   return code !== undefined && ERRNO[code] !== undefined;
 }
+
+/**
+ * fuse-native hands paths (and symlink targets) to the handlers as strings
+ * decoded from UTF-8 with U+FFFD in place of invalid bytes, so a name made
+ * through the mount with such bytes (`touch $'\xff'`) arrives as another name.
+ * A new name whose last component (or a symlink target) holds U+FFFD is
+ * therefore refused with EILSEQ rather than stored under the replaced name
+ * (strata keeps names as UTF-8 text, see core/utf8-name.ts). The cost: a real
+ * U+FFFD cannot be created through this mount (a tar can still carry one).
+ */
+export function refuseReplacedBytes(text: string, what: string): void {
+  if (text.includes('\uFFFD')) throw fsError('EILSEQ', `${what} arrived with bytes that are not UTF-8`);
+}

@@ -1,7 +1,7 @@
 import { lstat, rename, rm, unlink } from 'node:fs/promises';
 import { layerPathParent } from '../../core/index.js';
 import { isOpaqueDir, lstatIfPresent, makeWhiteout, markOpaque } from '../../core/kit.js';
-import { fsError } from './errno.js';
+import { fsError, refuseReplacedBytes } from './errno.js';
 import type { UnionFs } from './union-fs.js';
 
 /**
@@ -17,7 +17,7 @@ import type { UnionFs } from './union-fs.js';
  *   old contents there do not merge back in.
  *
  * Fails with ENOENT, EINVAL (into itself), EISDIR/ENOTDIR (kind mismatch),
- * ENOTEMPTY, EROFS.
+ * ENOTEMPTY, EROFS, EILSEQ (a new name that was not UTF-8).
  */
 export function renameOps(u: UnionFs) {
   return {
@@ -25,6 +25,7 @@ export function renameOps(u: UnionFs) {
       return u.mutate(async () => {
         if (from === to) return;
         if (to.startsWith(`${from}/`)) throw fsError('EINVAL', `${from} into itself`);
+        refuseReplacedBytes(to.slice(to.lastIndexOf('/') + 1), to);
         const src = await u.locate(from);
         const srcStat = await lstat(src.fsPath);
         const dst = await u.tree.locate(to);

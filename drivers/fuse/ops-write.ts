@@ -3,7 +3,7 @@ import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, truncate, unli
 import { promisify } from 'node:util';
 import { isOverlayXattr, layerPathParent } from '../../core/index.js';
 import { markOpaque, splitRdev, sys } from '../../core/kit.js';
-import { fsError } from './errno.js';
+import { fsError, refuseReplacedBytes } from './errno.js';
 import { O_ACCMODE, openFd } from './ops-read.js';
 import type { UnionFs } from './union-fs.js';
 
@@ -68,6 +68,7 @@ export function writeOps(u: UnionFs) {
     },
     symlink(target: string, path: string): Promise<void> {
       return u.mutate(async () => {
+        refuseReplacedBytes(target, `the target of ${path}`);
         const { fsPath } = await u.prepareNew(path);
         await symlink(target, fsPath);
         u.tree.update(path, { isDir: false });

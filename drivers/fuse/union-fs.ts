@@ -6,7 +6,7 @@ import { layerPathJoin, layerPathParent } from '../../core/index.js';
 import { UnionTree, isWhiteoutStats, lstatIfPresent, makeWhiteout } from '../../core/kit.js';
 import type { UnionLocation } from '../../core/kit.js';
 import { copyEntry, copyTimes } from './copy-entry.js';
-import { fsError } from './errno.js';
+import { fsError, refuseReplacedBytes } from './errno.js';
 
 /** What a mount serves: a stack of upper directories in overlayfs' format. */
 export interface UnionFsOptions {
@@ -153,9 +153,11 @@ export class UnionFs {
    * Readies path, which the union must not have, for a new entry in the top
    * layer: copies its parent up and removes a whiteout there. Returns the
    * real path and whether a whiteout was replaced (a new directory there must
-   * be opaque). Call inside `mutate`. Fails with EEXIST, ENOENT, ENOTDIR.
+   * be opaque). Call inside `mutate`. Fails with EEXIST, ENOENT, ENOTDIR, and
+   * EILSEQ for a name that was not UTF-8 (see refuseReplacedBytes).
    */
   async prepareNew(path: string): Promise<{ fsPath: string; replacedWhiteout: boolean }> {
+    refuseReplacedBytes(path.slice(path.lastIndexOf('/') + 1), path);
     if ((await this.tree.locate(path)) !== undefined) throw fsError('EEXIST', path);
     const parent = await this.locate(layerPathParent(path));
     if (!(await lstat(parent.fsPath)).isDirectory()) throw fsError('ENOTDIR', path);

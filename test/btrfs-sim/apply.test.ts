@@ -65,6 +65,7 @@ test('hostile entries are refused as core\'s extractor refuses them, naming the 
     ['a hardlink to nothing', [[{ name: 'l', type: 'link', linkname: 'nowhere' }]], 'EBADARCHIVE'],
     ['a whiteout of ".."', [[{ name: 'dir/.wh...' }]], 'EUNSAFEARCHIVE'],
     ['a reserved xattr', [[{ name: 'x', pax: { 'SCHILY.xattr.trusted.overlay.opaque': 'y' } }, 'x']], 'EUNSAFEARCHIVE'],
+    ['an unprivileged overlay\'s reserved xattr', [[{ name: 'u', pax: { 'SCHILY.xattr.user.overlay.redirect': '/x' } }, 'u']], 'EUNSAFEARCHIVE'],
     ['a file below a file', [[{ name: 'f/inner' }, 'i']], 'EUNSAFEARCHIVE'],
   ];
   for (const [what, items, code] of cases) {

@@ -58,7 +58,7 @@ async function layerPair(t: Parameters<typeof tempDir>[0]) {
   return { lowerDir, upperDir, lower: new DirectoryTree(lowerDir), upper: new DirectoryTree(upperDir) };
 }
 
-test('changes map add/modify/delete to A/C/D, opaque to one D per hidden lower child, sorted by path bytes', async (t) => {
+test('changes map add/modify/delete to A/C/D (a type change to C), opaque to one D per hidden lower child, sorted by path bytes', async (t) => {
   const { lower, upper } = await layerPair(t);
   const changes = (await naiveChanges(lower, upper)).map((c) => `${c.kind} ${c.path}`);
   // byte order of the whole path: '/a-c' comes before '/a/b' ('-' < '/'), unlike tree order
@@ -76,7 +76,7 @@ test('changes map add/modify/delete to A/C/D, opaque to one D per hidden lower c
     'D /e/gone',
     'C /e/keep',
     'A /e/sym',
-    'A /f',
+    'C /f',
     'A /f/inside',
   ]);
 });

@@ -2,7 +2,7 @@ import test from 'ava';
 import { lstat, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DirectoryTree, ErrorCode, MAX_DEPTH, deletingWhiteouts, type ExtractOptions } from '../../core/engine.js';
-import { assertRefused, extract, hashTree, listTree, packTar, runningAsRoot, sandbox, type Sandbox, type TarItem } from '../archive/fixtures.js';
+import { assertRefused, extract, gnuTar, hashTree, listTree, packTar, runningAsRoot, sandbox, type Sandbox, type TarItem } from '../archive/fixtures.js';
 
 /**
  * Every hostile class: the extraction fails with the code, one line naming the
@@ -178,6 +178,12 @@ const cases: HostileCase[] = [
     entry: 'dir',
   },
   {
+    title: 'union bookkeeping xattrs of an unprivileged overlay (user.overlay.*) in the tar',
+    items: () => [{ name: 'f', body: 'x', pax: { 'SCHILY.xattr.user.overlay.redirect': '/etc' } }],
+    code: ErrorCode.EUNSAFEARCHIVE,
+    entry: 'user.overlay.redirect',
+  },
+  {
     title: 'a hardlink to a path that exists nowhere',
     items: (box) => [{ name: 'h', type: 'link', linkname: join(box.canary, 'secret.txt') }],
     code: ErrorCode.EBADARCHIVE,
@@ -195,6 +201,19 @@ for (const c of cases) {
     t.is(await hashTree(box.canary), canaryBefore, 'canary unchanged');
   });
 }
+
+test('refused: a name that is not valid UTF-8 (GNU tar keeps its bytes), one line showing them, nothing written', async (t) => {
+  const box = await sandbox(t);
+  const tree = join(box.root, 'tree');
+  await mkdir(join(tree, 'dir'), { recursive: true });
+  await writeFile(join(tree, 'dir', 'before'), 'written first');
+  await writeFile(Buffer.from(`${tree}/dir/caf\xe9`, 'latin1'), 'latin-1 name');
+  const canaryBefore = await hashTree(box.canary);
+  const tarBytes = gnuTar(tree, ['--sort=name', '-cf', '-', 'dir']);
+  await assertRefused(t, extract(box.layer, tarBytes), ErrorCode.EBADARCHIVE, 'entry "dir/caf\\xe9": name is not valid UTF-8');
+  t.deepEqual(await listTree(box.layer), ['dir/', 'dir/before'], 'no entry under another name (U+FFFD)');
+  t.is(await hashTree(box.canary), canaryBefore, 'canary unchanged');
+});
 
 test('absolute names are stored inside the layer', async (t) => {
   const box = await sandbox(t);

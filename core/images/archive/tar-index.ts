@@ -162,7 +162,7 @@ async function scan(handle: FileHandle, label: string): Promise<Map<string, TarI
     const dataAt = at + BLOCK;
     const next = dataAt + size + paddingOf(size);
     if (dataAt + size > fileSize) {
-      throw bad(`truncated: entry ${JSON.stringify(pax?.path ?? longName ?? raw.name)} needs ${size} bytes, the file ends first`);
+      throw bad(`truncated: entry ${JSON.stringify(pax?.path?.toString('utf8') ?? longName ?? raw.name)} needs ${size} bytes, the file ends first`);
     }
     if (typeflag === 'x' || typeflag === 'L' || typeflag === 'K') {
       if (size > MAX_EXTENDED_HEADER) throw bad(`extended header of ${size} bytes ${where()}`);
@@ -183,8 +183,8 @@ async function scan(handle: FileHandle, label: string): Promise<Map<string, TarI
       at = next; // global PAX records: nothing an image archive needs
       continue;
     }
-    const rawName = pax?.path ?? longName ?? raw.name;
-    const rawLink = pax?.linkpath ?? longLink ?? cString(block, 157, 100);
+    const rawName = pax?.path?.toString('utf8') ?? longName ?? raw.name;
+    const rawLink = pax?.linkpath?.toString('utf8') ?? longLink ?? cString(block, 157, 100);
     pax = undefined;
     longName = longLink = undefined;
     if (rawName.includes('\0') || rawName.split('/').includes('..')) {
