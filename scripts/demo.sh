@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# strata demo: builds a 3-layer image with GNU tar, imports it, and shows what
-# strata knows about it. Run by `npm run demo` (which builds first).
+# strata demo: makes the seed tutorials' hello-world image and a second image
+# sharing its layer, and shows images, history, inspect, system df and rmi; then
+# builds a 3-layer stack with GNU tar and shows the layer engine. Run by
+# `npm run demo` (which builds first).
 #
 # The store: $STRATA_ROOT if set, else the default store's `demo` sub-store
 # (/var/lib/strata/demo as root, ~/.local/share/strata/demo otherwise). The demo
@@ -43,6 +45,24 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/strata-demo.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 # Fixed owners and times: the same tarballs, and so the same ids, on every run.
 tarc() { tar --numeric-owner --owner=0 --group=0 --sort=name --mtime='2025-01-01 00:00Z' -C "$1" -cf "$2" "${@:3}"; }
+
+# --- images: the seed tutorials' hello-world -----------------------------------
+section "The hello-world image: a root file system holding one tiny static program"
+node -e "import('$repo/dist/demo/hello-elf.js').then((m) => m.helloRootfsTar(process.arch === 'arm64' ? 'arm64' : 'amd64').pipe(process.stdout))" >"$work/hello.tar"
+show 'tar -tvf hello.tar'
+tar -tvf "$work/hello.tar"
+run strata import -c 'CMD ["/hello"]' "$work/hello.tar" hello
+run strata import -c 'CMD ["/hello"]' -c 'ENV GREETING=hi' -m 'hello, with a greeting' "$work/hello.tar" hello-env:v1
+run strata tag hello hello:seed
+run strata images
+run strata history hello-env:v1
+show 'strata inspect hello | head -24'
+strata inspect hello | head -24
+run strata system df -v
+run strata rmi hello:seed
+run strata rmi hello-env:v1
+run strata images
+run strata layer ls
 
 # --- three layers, made with GNU tar ------------------------------------------
 section "Building three layer tarballs with GNU tar in $work"
@@ -113,6 +133,7 @@ fi
 
 # --- the store ---------------------------------------------------------------
 section "The store"
+run strata layer df
 run strata system df
 run strata system check
 run strata driver ls
