@@ -5,3 +5,5 @@ export { createdAgo, humanDuration, rfc3339Seconds } from './human-duration.js';
 export { formatDockerTable } from './table.js';
 export type { DockerTableOptions } from './table.js';
 export { ellipsis, imageIdCell, truncateId } from './ids.js';
+export { commandCell, containerStatus } from './container-cells.js';
+export type { ContainerState } from './container-cells.js';

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { checkedString, documentError, readJsonDocument, validateDocument } from './json-document.js';
 import type { DocumentSource } from './json-document.js';
 import { MediaType, isIndexMediaType, isManifestMediaType, isSchema1MediaType } from './media-types.js';
-import { parseDigest } from './reference.js';
+import { parseDigest, parseReference } from './reference.js';
+import type { ImageReference } from './reference.js';
 
 /**
  * OCI image manifests and indexes (image-spec v1.1) and Docker schema 2
@@ -132,3 +133,26 @@ export const Annotation = {
   CONTAINERD_IMAGE_NAME: 'io.containerd.image.name',
   CREATED: 'org.opencontainers.image.created',
 } as const;
+
+/**
+ * The image name a manifest descriptor of an index carries, or undefined:
+ * `io.containerd.image.name` when it is a valid reference (containerd, Docker
+ * 25+), else `org.opencontainers.image.ref.name` when it is a full name (holds
+ * '/' or ':', as skopeo and buildah write `docker.io/library/busybox:latest`).
+ * A bare ref.name (`latest`, `v1`) is a tag with no repository: it names
+ * nothing by itself (the caller may pair it with a name given by the user).
+ * Invalid values are ignored, not errors: annotations are free text.
+ */
+export function nameFromAnnotations(annotations: Readonly<Record<string, string>> | undefined): ImageReference | undefined {
+  if (annotations === undefined) return undefined;
+  const candidates = [annotations[Annotation.CONTAINERD_IMAGE_NAME], annotations[Annotation.REF_NAME]];
+  for (const [i, text] of candidates.entries()) {
+    if (text === undefined || (i === 1 && !/[/:]/.test(text))) continue;
+    try {
+      return parseReference(text);
+    } catch {
+      // not a reference: try the next one
+    }
+  }
+  return undefined;
+}

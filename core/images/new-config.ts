@@ -74,7 +74,9 @@ export interface CommitOptions extends CommonOptions {
 
 /**
  * The config of `commit`: the parent's layers and history plus one layer and
- * one entry `{created, author, created_by: Cmd joined by spaces, comment}`.
+ * one entry `{created, author, created_by: Cmd joined by spaces, comment}`;
+ * `author` also at the top, the message only in history (Docker's inspect
+ * shows the last history comment as Comment when the config has none).
  */
 export function committedImageConfig(options: CommitOptions): ImageConfig {
   const created = createdText(options.created);
@@ -87,7 +89,6 @@ export function committedImageConfig(options: CommitOptions): ImageConfig {
   return {
     ...platformFields(options.platform ?? { os: options.parent.os, architecture: options.parent.architecture, ...(options.parent.variant ? { variant: options.parent.variant } : {}) }),
     ...(options.author ? { author: options.author } : {}),
-    ...(options.message ? { comment: options.message } : {}),
     config: options.config,
     container: options.containerId,
     container_config: options.containerConfig,

@@ -20,10 +20,17 @@ import { ErrorCode, StrataError } from '../errors.js';
  * (shown as `busybox`), `localhost:5000/a/b:t` keeps its host and port, and
  * `docker.io/x` is shown as `x`.
  *
- * Deviations, on purpose: a name whose first element looks like a domain but is
+ * These are the rules of current distribution, which the docker CLI 23+ uses
+ * (28.2 checked on this machine: test/images-model/reference-docker-cli.test.ts).
+ * Docker 20.10's CLI and daemon differ in three corners: an upper-case first
+ * element without '.' or ':' (`Foo/bar`) is not a host there but an upper-case
+ * repository (refused); IPv6 hosts (`[::1]:5000/x`) are refused; and the
+ * 255-character limit counts `domain/path` (`docker.io/library/` + 237 at
+ * most) instead of the path.
+ *
+ * Deviation, on purpose: a name whose first element looks like a domain but is
  * not a valid host (`a_b.c/d`) is refused, where Docker parses it with an empty
- * domain; the 255-character limit applies to the path (current distribution),
- * not to domain + path (Docker 20.10).
+ * domain.
  *
  * Every failure is StrataError EINVALID whose message starts with Docker's
  * (`invalid reference format: ...`) and names the part that is wrong.

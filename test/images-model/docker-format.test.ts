@@ -1,6 +1,8 @@
 import test from 'ava';
 import {
   bytesSize,
+  commandCell,
+  containerStatus,
   createdAgo,
   ellipsis,
   formatDockerTable,
@@ -131,4 +133,15 @@ test('ids truncate to 12 hex unless --no-trunc', (t) => {
   t.is(imageIdCell(id, true), id);
   t.is(ellipsis('short', 20), 'short');
   t.is(ellipsis("sh -c 'echo hi; exit 3'", 20), "sh -c 'echo hi; exi…");
+});
+
+test('docker ps STATUS and COMMAND cells', (t) => {
+  const now = new Date('2026-11-29T19:20:00Z');
+  t.is(containerStatus({ status: 'created' }, now), 'Created');
+  t.is(containerStatus({ status: 'exited', exitCode: 3, finishedAt: new Date('2026-11-29T19:19:59.5Z') }, now), 'Exited (3) Less than a second ago');
+  t.is(containerStatus({ status: 'exited', exitCode: 0, finishedAt: new Date('2026-11-29T19:19:54Z') }, now), 'Exited (0) 6 seconds ago');
+  t.is(containerStatus({ status: 'running', startedAt: new Date('2026-11-29T19:17:00Z') }, now), 'Up 3 minutes');
+  t.is(commandCell(['sh', '-c', 'echo hi; exit 3'], false), `"sh -c 'echo hi; exi…"`);
+  t.is(commandCell(['sh', '-c', 'echo hi; exit 3'], true), `"sh -c 'echo hi; exit 3'"`);
+  t.is(commandCell(['/hello'], false), '"/hello"');
 });

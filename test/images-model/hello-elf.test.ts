@@ -1,6 +1,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,3 +59,25 @@ test('the rootfs tar holds only /hello, 0755, root-owned, and is the same bytes 
   t.is(createHash('sha256').update(first).digest('hex'), 'bc17230cf5cb5939026df6fb5801d05736c7c8138a537c2ea81b423fc074ddf0');
 });
 
+
+/** The aarch64 program cannot run here; LLVM's disassembler (when installed) reads it back. */
+const llvmMc = existsSync('/usr/bin/llvm-mc') ? '/usr/bin/llvm-mc' : undefined;
+
+(llvmMc ? test : test.skip)('the aarch64 code disassembles to write(1, msg, 13) and exit(0)', async (t) => {
+  const elf = helloElf('arm64');
+  const code = elf.subarray(120, elf.length - HELLO_MESSAGE.length);
+  const hex = [...code].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
+  const child = execFile(llvmMc!, ['--disassemble', '-triple=aarch64']);
+  const output = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+  });
+  child.stdin!.end(hex);
+  const lines = (await output)
+    .split('\n')
+    .map((l) => l.trim().replace(/\s+/g, ' '))
+    .filter((l) => l !== '' && !l.startsWith('.'));
+  t.deepEqual(lines, ['mov x0, #1', `adr x1, #${code.length - 4}`, 'mov x2, #13', 'mov x8, #64', 'svc #0', 'mov x0, #0', 'mov x8, #93', 'svc #0']);
+});

@@ -112,6 +112,19 @@ test('strata builds the config of `docker commit -c` byte for byte', (t) => {
     dockerVersion: DOCKER_VERSION,
   });
   t.is(sha256(serializeImageConfig(config)), 'a8bad2facdbfe55c509a4e07b3fd79e577eb0e80e2aa8ce8f01cc125ec3f3709');
+  const signed = parseImageConfig(DOCKER_CONFIGS['12acb20f72abc7cea792670f9301391d630c5561194ed66482c8bd73e7836ee6']!, { what: 'c' });
+  const rebuilt = committedImageConfig({
+    parent: { ...parent, history: [signed.history![0]!], rootfs: { type: 'layers', diff_ids: [signed.rootfs.diff_ids[0]!] } },
+    created: signed.created!,
+    containerId: signed.container!,
+    containerConfig: signed.container_config!,
+    config: signed.container_config!,
+    diffId: signed.rootfs.diff_ids[1]!,
+    dockerVersion: DOCKER_VERSION,
+    message: 'a message',
+    author: 'Ann Author <ann@example.org>',
+  });
+  t.is(sha256(serializeImageConfig(rebuilt)), '12acb20f72abc7cea792670f9301391d630c5561194ed66482c8bd73e7836ee6', 'commit -m -a');
   const withMessage = committedImageConfig({ parent, created: new Date(0), containerId: 'c', containerConfig: {}, config: {}, diffId: HELLO_DIFF_ID, message: 'm', author: 'Ann <a@b>' });
   t.is(withMessage.author, 'Ann <a@b>');
   t.deepEqual(withMessage.history!.at(-1), { created: '1970-01-01T00:00:00Z', author: 'Ann <a@b>', created_by: '', comment: 'm' });

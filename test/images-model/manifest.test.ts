@@ -3,7 +3,7 @@ import type { ExecutionContext } from 'ava';
 import { ErrorCode, isStrataError } from '../../core/errors.js';
 import { isSafeArchivePath, parseDockerArchiveManifest, parseOciLayout } from '../../core/images/archive-manifest.js';
 import { MAX_DOCUMENT_BYTES } from '../../core/images/json-document.js';
-import { parseImageIndex, parseImageManifest, parseManifest } from '../../core/images/manifest.js';
+import { nameFromAnnotations, parseImageIndex, parseImageManifest, parseManifest } from '../../core/images/manifest.js';
 import { MANIFEST_ACCEPT, MediaType, isIndexMediaType, layerCompression, layerMediaType } from '../../core/images/media-types.js';
 
 const D1 = `sha256:${'a'.repeat(64)}`;
@@ -95,4 +95,16 @@ test("docker save's manifest.json parses; unsafe paths and bad tags are refused"
 test('oci-layout must say 1.0.0', (t) => {
   t.is(parseOciLayout('{"imageLayoutVersion":"1.0.0"}', { what: 'oci-layout' }).imageLayoutVersion, '1.0.0');
   refused(t, () => parseOciLayout('{"imageLayoutVersion":"2.0.0"}', { what: 'oci-layout', code: ErrorCode.EBADARCHIVE }), ErrorCode.EBADARCHIVE, 'oci-layout: imageLayoutVersion 2.0.0 is not 1.0.0');
+});
+
+test('image names come from containerd or full OCI ref.name annotations', (t) => {
+  t.deepEqual(nameFromAnnotations({ 'io.containerd.image.name': 'docker.io/library/busybox:1.36', 'org.opencontainers.image.ref.name': '1.36' }), {
+    domain: 'docker.io',
+    path: 'library/busybox',
+    tag: '1.36',
+  });
+  t.deepEqual(nameFromAnnotations({ 'org.opencontainers.image.ref.name': 'localhost:5000/a:t' }), { domain: 'localhost:5000', path: 'a', tag: 't' });
+  t.is(nameFromAnnotations({ 'org.opencontainers.image.ref.name': 'latest' }), undefined);
+  t.is(nameFromAnnotations({ 'io.containerd.image.name': 'Not Valid' }), undefined);
+  t.is(nameFromAnnotations(undefined), undefined);
 });
