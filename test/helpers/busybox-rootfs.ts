@@ -21,6 +21,7 @@ export async function makeBusyboxRootfs(parent: string = tmpdir()): Promise<stri
     await mkdir(join(root, dir), { recursive: true });
   }
   await copyFile(BUSYBOX, join(root, 'bin/busybox'));
+  execFileSync('chmod', ['755', root]);
   execFileSync('chmod', ['1777', join(root, 'tmp')]);
   execFileSync('chown', ['1000:1000', join(root, 'home/user')]);
   const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((name) => name !== '' && name !== 'busybox');

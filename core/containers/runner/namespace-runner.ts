@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { containerCgroup, removeContainerCgroup } from './freezer.js';
 import { prepareRootfs } from './mountpoints.js';
+import { forgetRun, recordRun } from './reap.js';
 import { namespaceScript } from './namespace-script.js';
 import { isExecFailure, prepareRun } from './prepare-run.js';
 import type { ContainerRunner, ExitInfo, RunIo, RunSpec } from './run-spec.js';
@@ -26,8 +27,6 @@ const TTY_TOOLS: [string, string][] = [['/usr/bin/script', 'bsdutils'], ['/usr/b
  *
  * Signals: SIGINT, SIGTERM, SIGHUP go to the container's PID 1, which ignores
  * any it has no handler for (Docker's behaviour too); SIGKILL always works.
- * With `tty` but without stdin, the terminal reads end of file at once (Docker
- * keeps it open with no input).
  */
 export class NamespaceRunner implements ContainerRunner {
   readonly name = 'builtin' as const;
@@ -37,6 +36,7 @@ export class NamespaceRunner implements ContainerRunner {
     if (isExecFailure(prepared)) return { exitCode: prepared.exitCode, startError: prepared.message };
     const mounts = await prepareRootfs(spec);
     const cgroup = await containerCgroup(prepared.id);
+    await recordRun(spec.containerDir, { backend: 'builtin', id: prepared.id, cgroup });
     try {
       const script = namespaceScript({ spec, prepared: mounts, env: prepared.env, cgroup });
       const namespaces = ['--mount', '--uts', '--ipc', ...(spec.network === 'none' ? ['--net'] : [])];
@@ -46,7 +46,7 @@ export class NamespaceRunner implements ContainerRunner {
       });
       return { exitCode: await supervise(child, spec, io, cgroup) };
     } finally {
-      await removeContainerCgroup(cgroup);
+      if (await removeContainerCgroup(cgroup)) await forgetRun(spec.containerDir);
     }
   }
 }

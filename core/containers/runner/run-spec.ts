@@ -34,7 +34,7 @@ export interface RunSpec {
   readonly etc: EtcFiles;
   /** A pseudo-terminal for the process (its stdin, stdout and stderr), as `-t`. */
   readonly tty: boolean;
-  /** The caller's stdin is connected to the process (`-i`); otherwise the process reads /dev/null (or, with a tty, a terminal that gets no input). */
+  /** The caller's stdin is connected to the process (`-i`); otherwise the process reads /dev/null (or, with a tty, a terminal that gets no input). With both, input written before the runtime sets the terminal raw may be echoed twice by runc's extra terminal; Docker refuses a non-terminal stdin with -t. */
   readonly stdin: boolean;
   /** Terminal size with `tty` (default 24 rows × 80 columns). */
   readonly consoleSize?: { readonly rows: number; readonly columns: number };

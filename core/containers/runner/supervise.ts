@@ -11,13 +11,16 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'
 const FIND_INIT_EVERY_MS = 5;
 
 /**
- * spawn()'s stdio for a runner's child: stdin only when the spec attaches it,
+ * spawn()'s stdio for a runner's child: stdin only when the spec attaches it
+ * (with a tty and no stdin, a pipe that stays silent and open),
  * 'inherit' hands the caller's descriptor over, a stream is piped. Fd 3 is a
  * pipe strata holds for the life of the run (the built-in runner's watchdog
  * reads it: its end of file means strata is gone).
  */
 export function stdioFor(spec: RunSpec, io: RunIo): StdioOptions {
-  const input = !spec.stdin || io.stdin === undefined ? 'ignore' : io.stdin === 'inherit' ? 'inherit' : 'pipe';
+  // A terminal without input stays open (Docker's -t without -i): a pipe strata never writes.
+  const detached = spec.tty ? 'pipe' : 'ignore';
+  const input = !spec.stdin || io.stdin === undefined ? detached : io.stdin === 'inherit' ? 'inherit' : 'pipe';
   const output = (s: Writable | 'inherit' | undefined) => (s === undefined ? 'ignore' : s === 'inherit' ? 'inherit' : 'pipe');
   return [input, output(io.stdout), output(io.stderr), 'pipe'];
 }
