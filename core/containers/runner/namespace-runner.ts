@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { makeDevTemplate } from './dev-template.js';
 import { containerCgroup, removeContainerCgroup } from './freezer.js';
 import { prepareRootfs } from './mountpoints.js';
 import { forgetRun, recordRun } from './reap.js';
@@ -12,6 +13,7 @@ const TOOLS: [string, string][] = [
   ['/usr/bin/setpriv', 'util-linux'],
   ['/usr/bin/unshare', 'util-linux'],
   ['/usr/bin/env', 'coreutils'],
+  ['/usr/bin/cp', 'coreutils'],
 ];
 const TTY_TOOLS: [string, string][] = [['/usr/bin/script', 'bsdutils'], ['/usr/bin/stty', 'coreutils']];
 
@@ -38,7 +40,8 @@ export class NamespaceRunner implements ContainerRunner {
     const cgroup = await containerCgroup(prepared.id);
     await recordRun(spec.containerDir, { backend: 'builtin', id: prepared.id, cgroup });
     try {
-      const script = namespaceScript({ spec, prepared: mounts, env: prepared.env, cgroup });
+      const devTemplate = await makeDevTemplate(spec.containerDir);
+      const script = namespaceScript({ spec, prepared: mounts, env: prepared.env, cgroup, devTemplate });
       const namespaces = ['--mount', '--uts', '--ipc', ...(spec.network === 'none' ? ['--net'] : [])];
       const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', '/usr/bin/unshare', ...namespaces, '--fork', '--kill-child', '--', '/bin/sh', '-c', script], {
         stdio: stdioFor(spec, io),

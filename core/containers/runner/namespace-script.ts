@@ -1,10 +1,9 @@
 import { DEFAULT_CAPABILITIES } from './capabilities.js';
+import { NOFILE_LIMIT } from './oci-config.js';
 import type { PreparedRootfs } from './mountpoints.js';
 import type { RunSpec } from './run-spec.js';
 import { shQuote, shWords } from './shell-quote.js';
 
-/** Devices bound from the host into the container's /dev (a tmpfs). */
-const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
 export interface NamespaceScriptInput {
   readonly spec: RunSpec;
@@ -13,6 +12,8 @@ export interface NamespaceScriptInput {
   readonly env: readonly string[];
   /** The freezer cgroup directory the container's PID 1 joins before it runs anything. */
   readonly cgroup: string;
+  /** The /dev template (see `makeDevTemplate`), copied into the container's /dev tmpfs. */
+  readonly devTemplate: string;
 }
 
 /**
@@ -22,22 +23,22 @@ export interface NamespaceScriptInput {
  * 1. a watchdog (fd 3 is strata's pipe): when strata goes away, even by
  *    SIGKILL, it thaws the cgroup and kills the container's PID 1, so the PID
  *    namespace and everything in it dies;
- * 2. the mounts, in this mount namespace only: tmpfs /dev with host devices
- *    bound in, devpts (new instance), /dev/shm, read-only sysfs, the /etc files
+ * 2. the mounts, in this mount namespace only: tmpfs /dev with the devices
+ *    and links copied in from a template, devpts (new instance), /dev/shm, read-only sysfs, the /etc files
  *    and the binds (targets already resolved inside the root file system);
  * 3. with a tty, `script` (util-linux) opens a pseudo-terminal from the
  *    container's devpts instance (bound over /dev/pts and /dev/ptmx for that);
  * 4. a waiter in the host PID namespace forks PID 1 of a new PID namespace and
  *    exits with its status (a shell reports 128+N for a signal; unshare --fork
  *    2.38 loses it, hence the shell);
- * 5. PID 1 joins the freezer cgroup, mounts /proc, clears the environment,
+ * 5. PID 1 joins the freezer cgroup, sets RLIMIT_NOFILE as runc's config does, mounts /proc, clears the environment,
  *    sets gid, groups and Docker's capability bounding set (setpriv), then
  *    chroots, changes directory, sets the uid (unshare --root --wd --setuid)
  *    and execs the command — which stays PID 1, as in Docker.
  *
  * Every value reaches the shell single-quoted.
  */
-export function namespaceScript({ spec, prepared, env, cgroup }: NamespaceScriptInput): string {
+export function namespaceScript({ spec, prepared, env, cgroup, devTemplate }: NamespaceScriptInput): string {
   const dev = prepared.dev;
   const lines: string[] = ['set -e'];
   const watchdog = [
@@ -50,19 +51,10 @@ export function namespaceScript({ spec, prepared, env, cgroup }: NamespaceScript
   if (spec.network === 'none') lines.push('ip link set lo up');
   lines.push(`printf %s ${shQuote(spec.hostname)} > /proc/sys/kernel/hostname`);
   lines.push(`mount -t tmpfs -o nosuid,strictatime,mode=755,size=65536k tmpfs ${shQuote(dev)}`);
-  for (const device of DEVICES) {
-    const target = shQuote(`${dev}/${device}`);
-    lines.push(`: > ${target}`, `mount --bind /dev/${device} ${target}`);
-  }
   lines.push(
-    `mkdir ${shQuote(`${dev}/pts`)} ${shQuote(`${dev}/shm`)}`,
+    `cp -a ${shQuote(`${devTemplate}/.`)} ${shQuote(`${dev}/`)}`,
     `mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,nosuid,noexec devpts ${shQuote(`${dev}/pts`)}`,
-    `ln -s pts/ptmx ${shQuote(`${dev}/ptmx`)}`,
     `mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm ${shQuote(`${dev}/shm`)}`,
-    `ln -s /proc/self/fd ${shQuote(`${dev}/fd`)}`,
-    `ln -s /proc/self/fd/0 ${shQuote(`${dev}/stdin`)}`,
-    `ln -s /proc/self/fd/1 ${shQuote(`${dev}/stdout`)}`,
-    `ln -s /proc/self/fd/2 ${shQuote(`${dev}/stderr`)}`,
     `mount -t sysfs -o ro,nosuid,nodev,noexec sysfs ${shQuote(prepared.sys)}`,
   );
   for (const bind of prepared.binds) {
@@ -88,6 +80,7 @@ function waiterScript(spec: RunSpec, prepared: PreparedRootfs, env: readonly str
   const enter = [`--root=${spec.rootfs}`, `--wd=${spec.cwd}`, ...(uid === 0 ? [] : [`--setuid=${uid}`])];
   const pid1 = [
     `echo 0 > ${shQuote(`${cgroup}/cgroup.procs`)}`,
+    `ulimit -n ${NOFILE_LIMIT}`,
     `mount -t proc -o nosuid,nodev,noexec proc ${shQuote(prepared.proc)}`,
     `exec /usr/bin/env -i -- ${shWords(env)} /usr/bin/setpriv --regid ${gid} ${groups} --bounding-set ${caps} -- /usr/bin/unshare ${shWords(enter)} -- ${shWords(spec.args)}`,
   ].join(' && ');
