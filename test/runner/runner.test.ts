@@ -125,6 +125,17 @@ for (const runner of RUNNERS) {
     t.deepEqual(await readdir(join(box.rootfs, 'data')), [], 'the mountpoint is created, empty, as runc does');
   }));
 
+  maybe(name('network host sees the host\'s interfaces; a file can be bound'), (t) => withBox(async (box) => {
+    const file = join(box.dir, 'file.txt');
+    await writeFile(file, 'from the host\n');
+    const r = await capture(runner, await specFor(box, ['sh', '-c', 'ls /sys/class/net | wc -l; cat /opt/f.txt'], {
+      network: 'host', mounts: [{ source: file, destination: '/opt/f.txt', readonly: true }],
+    }));
+    const hostInterfaces = (await readdir('/sys/class/net')).length;
+    t.is(r.stdout, `${hostInterfaces}\nfrom the host\n`);
+    t.is((await stat(join(box.rootfs, 'opt/f.txt'))).size, 0, 'the stub file is empty');
+  }));
+
   maybe(name('/etc/hosts, hostname, resolv.conf are bound in but never written into the root file system'), (t) => withBox(async (box) => {
     const r = await capture(runner, await specFor(box, ['sh', '-c', 'cat /etc/hosts /etc/hostname /etc/resolv.conf; echo more >> /etc/hosts']));
     t.is(r.stdout, '127.0.0.1\tlocalhost\nstrata-test\nnameserver 192.0.2.53\n');

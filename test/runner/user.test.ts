@@ -1,8 +1,8 @@
 import test from 'ava';
-import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { containerEnv, resolveInRoot, resolveUser } from '../../core/containers/runner/index.js';
+import { containerEnv, resolveInRoot, resolveUser, writeInitLayer } from '../../core/containers/runner/index.js';
 import { isStrataError } from '../../core/errors.js';
 import { makeBusyboxRootfs } from '../helpers/busybox-rootfs.js';
 
@@ -60,4 +60,14 @@ test('containerEnv: default PATH, HOSTNAME, TERM with a tty, HOME from passwd un
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNAME=h', 'TERM=xterm', 'A=1', 'HOME=/home/user',
   ]);
   t.deepEqual(containerEnv(['PATH=/x', 'HOME=/h', 'A=1', 'A=2'], { hostname: 'h', tty: false, user }), ['HOSTNAME=h', 'PATH=/x', 'HOME=/h', 'A=2']);
+});
+
+test('writeInitLayer adds Docker\'s init-layer entries the image lacks, and keeps those it has', async (t) => {
+  const root = await makeBusyboxRootfs(parent);
+  await writeFile(join(root, 'etc/hosts'), 'image\n');
+  await writeInitLayer(root);
+  t.is(await readFile(join(root, 'etc/hosts'), 'utf8'), 'image\n');
+  t.is((await stat(join(root, 'etc/resolv.conf'))).size, 0);
+  t.is(await readlink(join(root, 'etc/mtab')), '/proc/mounts');
+  t.true((await stat(join(root, 'dev/pts'))).isDirectory());
 });

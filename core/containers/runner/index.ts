@@ -15,3 +15,4 @@ export { freezeContainer, thawContainer, isFrozen } from './freezer.js';
 export { reapContainer } from './reap.js';
 export { ociConfig } from './oci-config.js';
 export { validateRunSpec } from './validate-spec.js';
+export { writeInitLayer } from './init-layer.js';

@@ -29,7 +29,7 @@ export interface PreparedRootfs {
  * mountpoint is part of the container's layer (`docker diff` lists it as
  * added). The /etc files only get a stub when the image lacks them; Docker
  * hides those stubs in an "init" layer below the container's: a caller that
- * wants the same creates its container layer on such a layer.
+ * wants the same creates its container layer on such a layer (`writeInitLayer`).
  * The working directory is created too (root-owned, 0755) as runc does.
  */
 export async function prepareRootfs(spec: RunSpec): Promise<PreparedRootfs> {
