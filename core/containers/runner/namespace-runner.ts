@@ -4,7 +4,7 @@ import { containerCgroup, removeContainerCgroup } from './freezer.js';
 import { prepareRootfs } from './mountpoints.js';
 import { forgetRun, recordRun } from './reap.js';
 import { namespaceScript } from './namespace-script.js';
-import { isExecFailure, prepareRun } from './prepare-run.js';
+import { isExecFailure, prepareRun, terminalSize } from './prepare-run.js';
 import type { ContainerRunner, ExitInfo, RunIo, RunSpec } from './run-spec.js';
 import { stdioFor, supervise } from './supervise.js';
 
@@ -41,7 +41,7 @@ export class NamespaceRunner implements ContainerRunner {
     await recordRun(spec.containerDir, { backend: 'builtin', id: prepared.id, cgroup });
     try {
       const devTemplate = await makeDevTemplate(spec.containerDir);
-      const script = namespaceScript({ spec, prepared: mounts, env: prepared.env, cgroup, devTemplate });
+      const script = namespaceScript({ spec, prepared: mounts, env: prepared.env, cgroup, devTemplate, size: terminalSize(spec, io) });
       const namespaces = ['--mount', '--uts', '--ipc', ...(spec.network === 'none' ? ['--net'] : [])];
       const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', '/usr/bin/unshare', ...namespaces, '--fork', '--kill-child', '--', '/bin/sh', '-c', script], {
         stdio: stdioFor(spec, io),

@@ -14,6 +14,8 @@ export interface NamespaceScriptInput {
   readonly cgroup: string;
   /** The /dev template (see `makeDevTemplate`), copied into the container's /dev tmpfs. */
   readonly devTemplate: string;
+  /** The terminal's size with `tty` (see `terminalSize`). */
+  readonly size: { readonly rows: number; readonly columns: number };
 }
 
 /**
@@ -38,7 +40,7 @@ export interface NamespaceScriptInput {
  *
  * Every value reaches the shell single-quoted.
  */
-export function namespaceScript({ spec, prepared, env, cgroup, devTemplate }: NamespaceScriptInput): string {
+export function namespaceScript({ spec, prepared, env, cgroup, devTemplate, size }: NamespaceScriptInput): string {
   const dev = prepared.dev;
   const lines: string[] = ['set -e'];
   const watchdog = [
@@ -64,7 +66,6 @@ export function namespaceScript({ spec, prepared, env, cgroup, devTemplate }: Na
   const waiter = `exec unshare --pid -- /bin/sh -c ${shQuote(waiterScript(spec, prepared, env, cgroup))}`;
   if (spec.tty) {
     lines.push(`mount --bind ${shQuote(`${dev}/pts`)} /dev/pts`, `mount --bind ${shQuote(`${dev}/pts/ptmx`)} /dev/ptmx`);
-    const size = spec.consoleSize ?? { rows: 24, columns: 80 };
     lines.push(`exec script -qfec ${shQuote(`stty rows ${size.rows} cols ${size.columns}; ${waiter}`)} /dev/null`);
   } else {
     lines.push(waiter);

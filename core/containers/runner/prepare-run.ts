@@ -45,3 +45,15 @@ function writeLine(stream: Writable | 'inherit' | undefined, line: string): void
   if (stream === 'inherit') process.stderr.write(line + '\n');
   else stream?.write(line + '\n');
 }
+
+/**
+ * The terminal size a `tty` run starts with: the spec's, else that of the
+ * caller's own terminal when stdout is handed over ('inherit') and is one,
+ * else 24 × 80. Later resizes of an inherited terminal reach the container
+ * through `script`, which follows SIGWINCH.
+ */
+export function terminalSize(spec: RunSpec, io: RunIo): { rows: number; columns: number } {
+  if (spec.consoleSize !== undefined) return spec.consoleSize;
+  if (io.stdout === 'inherit' && process.stdout.isTTY && process.stdout.rows > 0) return { rows: process.stdout.rows, columns: process.stdout.columns };
+  return { rows: 24, columns: 80 };
+}

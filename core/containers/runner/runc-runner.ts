@@ -6,7 +6,7 @@ import { containerCgroup, removeContainerCgroup } from './freezer.js';
 import { prepareRootfs } from './mountpoints.js';
 import { forgetRun, recordRun } from './reap.js';
 import { ociConfig } from './oci-config.js';
-import { isExecFailure, prepareRun } from './prepare-run.js';
+import { isExecFailure, prepareRun, terminalSize } from './prepare-run.js';
 import type { ContainerRunner, ExitInfo, RunIo, RunSpec } from './run-spec.js';
 import { shWords } from './shell-quote.js';
 import { stdioFor, supervise } from './supervise.js';
@@ -39,12 +39,12 @@ export class RuncRunner implements ContainerRunner {
     const state = join(spec.containerDir, 'runc');
     await mkdir(bundle, { recursive: true });
     await mkdir(state, { recursive: true });
-    await writeFile(join(bundle, 'config.json'), JSON.stringify(ociConfig(spec, prepared.env, prepared.id, join(spec.containerDir, 'etc')), null, 2));
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(ociConfig({ ...spec, consoleSize: terminalSize(spec, io) }, prepared.env, prepared.id, join(spec.containerDir, 'etc')), null, 2));
     const cgroup = await containerCgroup(prepared.id);
     await recordRun(spec.containerDir, { backend: 'runc', id: prepared.id, cgroup });
     try {
       const runc = [RUNC, '--root', state, 'run', '--bundle', bundle, prepared.id];
-      const size = spec.consoleSize ?? { rows: 24, columns: 80 };
+      const size = terminalSize(spec, io);
       // runc copies a terminal only to and from its own controlling terminal: give it one.
       const command = spec.tty ? ['/usr/bin/script', '-qfec', `stty rows ${size.rows} cols ${size.columns}; exec ${shWords(runc)}`, '/dev/null'] : runc;
       const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', '/usr/bin/unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--', ...command], {
