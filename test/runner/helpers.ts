@@ -1,10 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { NamespaceRunner, RuncRunner, resolveUser } from '../../core/containers/runner/index.js';
 import type { ContainerRunner, RunningContainer, RunSpec } from '../../core/containers/runner/index.js';
-import { makeBusyboxRootfs } from '../helpers/busybox-rootfs.js';
+import type { ExecutionContext, TestFn } from 'ava';
+import { BUSYBOX, makeBusyboxRootfs } from '../helpers/busybox-rootfs.js';
 
 /** Both backends; STRATA_RUNNER=builtin|runc narrows the loop. */
 export const RUNNERS: ContainerRunner[] = [new NamespaceRunner(), new RuncRunner()].filter(
@@ -66,4 +67,26 @@ export async function capture(runner: ContainerRunner, spec: RunSpec, options: {
   stdin?.end(options.input);
   const exit = await runner.run(spec, { stdout, stderr, stdin, started: options.started });
   return { ...exit, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+/** Why runner tests cannot run here (not root, busybox-static, runc or a cgroup freezer missing), or undefined. */
+export async function runnerUnmet(backend?: 'builtin' | 'runc'): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'the runners need root';
+  const missing = async (path: string, what: string) => access(path).then(() => undefined, () => `${path} is missing (${what})`);
+  return (await missing(BUSYBOX, 'Debian package busybox-static'))
+    ?? (backend === 'runc' ? await missing('/usr/sbin/runc', 'Debian package runc') : undefined)
+    ?? (await missing('/sys/fs/cgroup/freezer/tasks', 'cgroup v1 freezer').then((r) => (r === undefined ? r : missing('/sys/fs/cgroup/cgroup.controllers', 'cgroup v2'))));
+}
+
+/**
+ * `test` when `reason` is undefined; otherwise a visible skip naming it — or,
+ * with STRATA_REQUIRE_MOUNTS=1 (CI), a failing test: a prerequisite CI must have.
+ * Tests stay concurrent (unlike testkit's serial registerUnless).
+ */
+export function testUnless(test: TestFn, reason: string | undefined): (title: string, run: (t: ExecutionContext) => Promise<void>) => void {
+  return (title, run) => {
+    if (reason === undefined) test(title, run);
+    else if (process.env.STRATA_REQUIRE_MOUNTS === '1') test(title, (t) => t.fail(`prerequisite missing and STRATA_REQUIRE_MOUNTS=1: ${reason}`));
+    else test.skip(`${title} (skipped: ${reason})`, () => undefined);
+  };
 }

@@ -7,15 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freezeContainer, isFrozen, reapContainer, thawContainer } from '../../core/containers/runner/index.js';
 import type { RunningContainer } from '../../core/containers/runner/index.js';
-import { unmet } from '../helpers/prerequisites.js';
-import { RUNNERS, capture, makeBox, specFor } from './helpers.js';
+import { RUNNERS, capture, makeBox, runnerUnmet, specFor, testUnless } from './helpers.js';
 import type { Box } from './helpers.js';
 
 const exec = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./fixtures/run-child.js', import.meta.url));
-const reason = await unmet('root');
-const maybe = reason === undefined ? test : test.skip;
-if (reason !== undefined) console.log(`# skipping the runner tests: ${reason}`);
 
 /** Runs `body` with a fresh box, always cleaned up. */
 async function withBox<T>(body: (box: Box) => Promise<T>): Promise<T> {
@@ -57,7 +53,10 @@ async function eventually(check: () => Promise<boolean>): Promise<boolean> {
   return check();
 }
 
+const unmetFor = { builtin: await runnerUnmet('builtin'), runc: await runnerUnmet('runc') };
+
 for (const runner of RUNNERS) {
+  const maybe = testUnless(test, unmetFor[runner.name]);
   const name = (title: string) => `${runner.name}: ${title}`;
 
   maybe(name('output and exit code pass through'), (t) => withBox(async (box) => {
@@ -202,7 +201,7 @@ for (const runner of RUNNERS) {
   }));
 }
 
-maybe('not root: EPRIVILEGE with a clear line', (t) => withBox(async (box) => {
+testUnless(test, unmetFor.builtin)('not root: EPRIVILEGE with a clear line', (t) => withBox(async (box) => {
   const spec = await specFor(box, ['true']);
   const r = await exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CHILD, 'builtin', JSON.stringify(spec)]).then(
     () => ({ code: 0, stderr: '' }),

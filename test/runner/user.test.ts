@@ -5,12 +5,15 @@ import { join } from 'node:path';
 import { containerEnv, resolveInRoot, resolveUser, writeInitLayer } from '../../core/containers/runner/index.js';
 import { isStrataError } from '../../core/errors.js';
 import { makeBusyboxRootfs } from '../helpers/busybox-rootfs.js';
+import { runnerUnmet, testUnless } from './helpers.js';
 
+const reason = await runnerUnmet();
 const parent = await mkdtemp(join(tmpdir(), 'strata-user-'));
-const rootfs = await makeBusyboxRootfs(parent);
+const rootfs = reason === undefined ? await makeBusyboxRootfs(parent) : parent;
 test.after.always(() => rm(parent, { recursive: true, force: true }));
+const maybe = testUnless(test, reason);
 
-test('names, ids and groups resolve against the image\'s passwd and group, as Docker does', async (t) => {
+maybe('names, ids and groups resolve against the image\'s passwd and group, as Docker does', async (t) => {
   t.deepEqual(await resolveUser(rootfs, ''), { uid: 0, gid: 0, additionalGids: [], home: '/root' });
   t.deepEqual(await resolveUser(rootfs, 'user'), { uid: 1000, gid: 1000, additionalGids: [50], home: '/home/user' });
   t.deepEqual(await resolveUser(rootfs, '1000'), { uid: 1000, gid: 1000, additionalGids: [50], home: '/home/user' });
@@ -20,7 +23,7 @@ test('names, ids and groups resolve against the image\'s passwd and group, as Do
   t.deepEqual(await resolveUser(rootfs, '4242:4343'), { uid: 4242, gid: 4343, additionalGids: [], home: '/' });
 });
 
-test('an unknown user or group fails with Docker\'s message', async (t) => {
+maybe('an unknown user or group fails with Docker\'s message', async (t) => {
   const user = await t.throwsAsync(resolveUser(rootfs, 'nosuch'));
   t.true(isStrataError(user, 'EINVALID'));
   t.is(user?.message, 'unable to find user nosuch: no matching entries in passwd file');
@@ -29,7 +32,7 @@ test('an unknown user or group fails with Docker\'s message', async (t) => {
   await t.throwsAsync(resolveUser(rootfs, 'user:'), { message: /empty group/ });
 });
 
-test('passwd is read inside the root file system: a symlink to the host\'s passwd resolves inside it', async (t) => {
+maybe('passwd is read inside the root file system: a symlink to the host\'s passwd resolves inside it', async (t) => {
   const root = await makeBusyboxRootfs(parent);
   await rm(join(root, 'etc/passwd'));
   await mkdir(join(root, 'etc/real'));
@@ -41,7 +44,7 @@ test('passwd is read inside the root file system: a symlink to the host\'s passw
   await t.throwsAsync(resolveUser(root, 'root'), { message: /unable to find user root/ }, 'the link resolves to the image\'s own /etc/group, never to a host file');
 });
 
-test('resolveInRoot keeps every path inside the root and stops symlink loops', async (t) => {
+maybe('resolveInRoot keeps every path inside the root and stops symlink loops', async (t) => {
   const root = await mkdtemp(join(parent, 'paths-'));
   await mkdir(join(root, 'a'));
   await symlink('/', join(root, 'a/up'));
@@ -62,7 +65,7 @@ test('containerEnv: default PATH, HOSTNAME, TERM with a tty, HOME from passwd un
   t.deepEqual(containerEnv(['PATH=/x', 'HOME=/h', 'A=1', 'A=2'], { hostname: 'h', tty: false, user }), ['HOSTNAME=h', 'PATH=/x', 'HOME=/h', 'A=2']);
 });
 
-test('writeInitLayer adds Docker\'s init-layer entries the image lacks, and keeps those it has', async (t) => {
+maybe('writeInitLayer adds Docker\'s init-layer entries the image lacks, and keeps those it has', async (t) => {
   const root = await makeBusyboxRootfs(parent);
   await writeFile(join(root, 'etc/hosts'), 'image\n');
   await writeInitLayer(root);
