@@ -45,6 +45,7 @@ export class NamespaceRunner implements ContainerRunner {
       const namespaces = ['--mount', '--uts', '--ipc', ...(spec.network === 'none' ? ['--net'] : [])];
       const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', '/usr/bin/unshare', ...namespaces, '--fork', '--kill-child', '--', '/bin/sh', '-c', script], {
         stdio: stdioFor(spec, io),
+        detached: true, // a session of its own: the caller's terminal signals only strata, which forwards them to PID 1 (Docker's sig-proxy)
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', SHELL: '/bin/sh' },
       });
       return { exitCode: await supervise(child, spec, io, cgroup) };

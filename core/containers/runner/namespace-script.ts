@@ -44,6 +44,7 @@ export function namespaceScript({ spec, prepared, env, cgroup, devTemplate, size
   const dev = prepared.dev;
   const lines: string[] = ['set -e'];
   const watchdog = [
+    "trap '' INT TERM HUP QUIT",
     'read -r _ <&3 || :',
     'echo THAWED > "$1/freezer.state" 2>/dev/null || :',
     'for p in $(cat "$1/cgroup.procs"); do grep -qE "^NSpid:[[:space:]]+[0-9]+([[:space:]]+[0-9]+)*[[:space:]]+1\\$" /proc/$p/status 2>/dev/null && kill -9 $p; done',

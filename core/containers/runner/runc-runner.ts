@@ -49,6 +49,7 @@ export class RuncRunner implements ContainerRunner {
       const command = spec.tty ? ['/usr/bin/script', '-qfec', `stty rows ${size.rows} cols ${size.columns}; exec ${shWords(runc)}`, '/dev/null'] : runc;
       const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', '/usr/bin/unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--', ...command], {
         stdio: stdioFor(spec, io),
+        detached: true, // a session of its own: the caller's terminal signals only strata, which forwards them to PID 1 (Docker's sig-proxy)
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', SHELL: '/bin/sh' },
       });
       return { exitCode: await supervise(child, spec, io, cgroup) };

@@ -19,8 +19,8 @@ const FIND_INIT_EVERY_MS = 5;
  */
 export function stdioFor(spec: RunSpec, io: RunIo): StdioOptions {
   // A terminal without input stays open (Docker's -t without -i): a pipe strata never writes.
-  const detached = spec.tty ? 'pipe' : 'ignore';
-  const input = !spec.stdin || io.stdin === undefined ? detached : io.stdin === 'inherit' ? 'inherit' : 'pipe';
+  const silent = spec.tty ? 'pipe' : 'ignore';
+  const input = !spec.stdin || io.stdin === undefined ? silent : io.stdin === 'inherit' ? 'inherit' : 'pipe';
   const output = (s: Writable | 'inherit' | undefined) => (s === undefined ? 'ignore' : s === 'inherit' ? 'inherit' : 'pipe');
   return [input, output(io.stdout), output(io.stderr), 'pipe'];
 }
