@@ -1,0 +1,97 @@
+import { DEFAULT_CAPABILITIES } from './capabilities.js';
+import { NOFILE_LIMIT } from './oci-config.js';
+import type { PreparedRootfs } from './mountpoints.js';
+import type { RunSpec } from './run-spec.js';
+import { shQuote, shWords } from './shell-quote.js';
+
+
+export interface NamespaceScriptInput {
+  readonly spec: RunSpec;
+  readonly prepared: PreparedRootfs;
+  /** The process environment, complete (see `containerEnv`). */
+  readonly env: readonly string[];
+  /** The freezer cgroup directory the container's PID 1 joins before it runs anything. */
+  readonly cgroup: string;
+  /** The /dev template (see `makeDevTemplate`), copied into the container's /dev tmpfs. */
+  readonly devTemplate: string;
+  /** The terminal's size with `tty` (see `terminalSize`). */
+  readonly size: { readonly rows: number; readonly columns: number };
+}
+
+/**
+ * The shell script the built-in runner runs as the first process of new
+ * mount, UTS, IPC (and, for network none, network) namespaces. Its stages:
+ *
+ * 1. a watchdog (fd 3 is strata's pipe): when strata goes away, even by
+ *    SIGKILL, it thaws the cgroup and kills the container's PID 1, so the PID
+ *    namespace and everything in it dies;
+ * 2. the mounts, in this mount namespace only: tmpfs /dev with the devices
+ *    and links copied in from a template, devpts (new instance), /dev/shm, read-only sysfs, the /etc files
+ *    and the binds (targets already resolved inside the root file system);
+ * 3. with a tty, `script` (util-linux) opens a pseudo-terminal from the
+ *    container's devpts instance (bound over /dev/pts and /dev/ptmx for that);
+ * 4. a waiter in the host PID namespace forks PID 1 of a new PID namespace and
+ *    exits with its status (a shell reports 128+N for a signal; unshare --fork
+ *    2.38 loses it, hence the shell);
+ * 5. PID 1 joins the freezer cgroup, sets RLIMIT_NOFILE as runc's config does, mounts /proc, clears the environment,
+ *    sets gid, groups and Docker's capability bounding set (setpriv), then
+ *    chroots, changes directory, sets the uid (unshare --root --wd --setuid)
+ *    and execs the command — which stays PID 1, as in Docker.
+ *
+ * Every value reaches the shell single-quoted.
+ */
+export function namespaceScript({ spec, prepared, env, cgroup, devTemplate, size }: NamespaceScriptInput): string {
+  const dev = prepared.dev;
+  const lines: string[] = ['set -e'];
+  const watchdog = [
+    "trap '' INT TERM HUP QUIT",
+    'read -r _ <&3 || :',
+    'echo THAWED > "$1/freezer.state" 2>/dev/null || :',
+    'for p in $(cat "$1/cgroup.procs"); do grep -qE "^NSpid:[[:space:]]+[0-9]+([[:space:]]+[0-9]+)*[[:space:]]+1\\$" /proc/$p/status 2>/dev/null && kill -9 $p; done',
+  ].join('; ');
+  // Double fork: the watchdog is no child of this shell (script, exec'd below, would wait for it).
+  lines.push(`(/bin/sh -c ${shQuote(watchdog)} watchdog ${shQuote(cgroup)} </dev/null >/dev/null 2>&1 &)`, 'exec 3<&-');
+  if (spec.network === 'none') lines.push('ip link set lo up');
+  lines.push(`printf %s ${shQuote(spec.hostname)} > /proc/sys/kernel/hostname`);
+  lines.push(`mount -t tmpfs -o nosuid,strictatime,mode=755,size=65536k tmpfs ${shQuote(dev)}`);
+  lines.push(
+    `cp -a ${shQuote(`${devTemplate}/.`)} ${shQuote(`${dev}/`)}`,
+    `mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,nosuid,noexec devpts ${shQuote(`${dev}/pts`)}`,
+    `mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm ${shQuote(`${dev}/shm`)}`,
+    `mount -t sysfs -o ro,nosuid,nodev,noexec sysfs ${shQuote(prepared.sys)}`,
+  );
+  for (const bind of prepared.binds) {
+    lines.push(`mount --rbind ${shQuote(bind.source)} ${shQuote(bind.target)}`);
+    if (bind.readonly) lines.push(`mount -o remount,bind,ro ${shQuote(bind.target)}`);
+  }
+  const waiter = `exec unshare --pid -- /bin/sh -c ${shQuote(waiterScript(spec, prepared, env, cgroup))}`;
+  if (spec.tty) {
+    lines.push(`mount --bind ${shQuote(`${dev}/pts`)} /dev/pts`, `mount --bind ${shQuote(`${dev}/pts/ptmx`)} /dev/ptmx`);
+    lines.push(`exec script -qfec ${shQuote(`stty rows ${size.rows} cols ${size.columns}; ${waiter}`)} /dev/null`);
+  } else {
+    lines.push(waiter);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Stage 4 and 5: fork PID 1 with the caller's stdin (a background job would get /dev/null), wait, exit with its status. */
+function waiterScript(spec: RunSpec, prepared: PreparedRootfs, env: readonly string[], cgroup: string): string {
+  const { uid, gid, additionalGids } = spec.user;
+  const groups = additionalGids.length > 0 ? `--groups ${additionalGids.join(',')}` : '--clear-groups';
+  const caps = `-all,${DEFAULT_CAPABILITIES.map((c) => `+${c}`).join(',')}`;
+  const enter = [`--root=${spec.rootfs}`, `--wd=${spec.cwd}`, ...(uid === 0 ? [] : [`--setuid=${uid}`])];
+  const pid1 = [
+    `echo 0 > ${shQuote(`${cgroup}/cgroup.procs`)}`,
+    `ulimit -n ${NOFILE_LIMIT}`,
+    `mount -t proc -o nosuid,nodev,noexec proc ${shQuote(prepared.proc)}`,
+    `exec /usr/bin/env -i -- ${shWords(env)} /usr/bin/setpriv --regid ${gid} ${groups} --bounding-set ${caps} -- /usr/bin/unshare ${shWords(enter)} -- ${shWords(spec.args)}`,
+  ].join(' && ');
+  return [
+    'exec 4<&0',
+    `/bin/sh -c ${shQuote(pid1)} <&4 4<&- &`,
+    'pid=$!',
+    'exec 4<&-',
+    "trap '' INT TERM HUP QUIT",
+    'wait $pid',
+  ].join('\n');
+}
