@@ -13,3 +13,4 @@ export { migrateRoot, type MigrateOptions, type MigrationReport } from './migrat
 export { ImageStore, type ImageRecord, type LayerBlob, type NewImage, type RemovalEvent, type RemoveOptions } from './image-store.js';
 export { Lease } from './leases.js';
 export { ContentStore, type BlobInfo } from '../content/content-store.js';
+export { ContainerStore, type ContainerRecord, type ContainerState } from './container-store.js';

@@ -13,6 +13,7 @@ import { recoverLayers } from './layer-recovery.js';
 import { LayerRows, type LayerRow } from './layer-rows.js';
 import type { StoreRoot } from './store-root.js';
 import type { DriverRuntime } from '../runtime/driver-runtime.js';
+import type { Lease } from './leases.js';
 import { replayTarSplit } from './tar-split-replay.js';
 
 export type { ImportOptions } from './layer-import.js';
@@ -21,6 +22,8 @@ export type { CommitOptions } from './layer-commit.js';
 export interface CreateLayerOptions {
   readonly parent?: string;
   readonly writable: boolean;
+  /** Holds the new layer's reference (recorded in the transaction that makes it visible). */
+  readonly lease?: Lease;
 }
 
 /**
@@ -112,7 +115,10 @@ export class LayerStore {
       rows.delete(id);
       throw err;
     }
-    rows.setState(id, 'ready');
+    root.db.transaction(() => {
+      rows.setState(id, 'ready');
+      options.lease?.addLayer(id);
+    });
     return toInfo(rows.find(id)!);
   }
 
@@ -153,6 +159,12 @@ export class LayerStore {
       });
     }
     return driver.diff(row.driver_id, driverParentOf(this.#ctx, row));
+  }
+
+  /** The layer's whole union as an OCI layer tarball (no whiteouts: `docker export`). Fails with ENOLAYER, EAMBIGUOUS. */
+  async exportTar(ref: string): Promise<Readable> {
+    const row = resolveLayer(this.#ctx, ref);
+    return this.#ctx.root.driver.diff(row.driver_id, null);
   }
 
   /** Added / Modified / Deleted paths of the layer over its parent (or over `base`, an ancestor). Fails with ENOLAYER, EAMBIGUOUS. */

@@ -24,6 +24,11 @@ export class Lease {
     this.id = id;
   }
 
+  /** Is the process that holds (pid, started) still alive? */
+  static alive(pid: number, started: string): boolean {
+    return started !== '' && startTimeOf(pid) === started;
+  }
+
   /** A new lease of this process. */
   static begin(db: StoreDatabase): Lease {
     const id = randomId();
@@ -64,7 +69,7 @@ export function deadLeases(db: StoreDatabase): { id: string; layers: string[] }[
 }
 
 /** Start time of a live process (clock ticks since boot), or undefined when it does not exist. */
-function startTimeOf(pid: number): string | undefined {
+export function startTimeOf(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];

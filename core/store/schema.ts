@@ -62,4 +62,22 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE leases (id TEXT PRIMARY KEY, pid INTEGER NOT NULL, started TEXT NOT NULL, created_at TEXT NOT NULL);
    CREATE TABLE lease_layers (lease TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE, seq INTEGER NOT NULL, layer TEXT NOT NULL, PRIMARY KEY (lease, seq));
    CREATE TABLE lease_blobs (lease TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE, digest TEXT NOT NULL, PRIMARY KEY (lease, digest));`,
+  // Containers: a writable layer on an image, the merged run configuration (JSON), and its state.
+  // `owner_pid`/`owner_started` name the strata process running it (the state is stale once it is gone).
+  `CREATE TABLE containers (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     image TEXT NOT NULL REFERENCES images(id),
+     image_ref TEXT NOT NULL,
+     layer TEXT NOT NULL,
+     base_layer TEXT,
+     config TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('created', 'running', 'exited')),
+     owner_pid INTEGER,
+     owner_started TEXT,
+     exit_code INTEGER,
+     started_at TEXT,
+     finished_at TEXT,
+     created_at TEXT NOT NULL
+   );`,
 ];

@@ -1,4 +1,5 @@
 import { ContentStore } from '../content/content-store.js';
+import { ContainerStore } from './container-store.js';
 import { ImageStore } from './image-store.js';
 import { LayerStore } from './layer-store.js';
 import { StoreRoot, type StoreRootOptions } from './store-root.js';
@@ -7,7 +8,7 @@ export type StoreOptions = StoreRootOptions;
 
 /**
  * A store root with its stores, as peers over one StoreRoot (database, lock,
- * driver): layers, images (with their content store); containers join them.
+ * driver): layers, images (with their content store), containers.
  * Opening initialises the driver and recovers every store from a crash, under
  * the store lock.
  */
@@ -15,11 +16,13 @@ export class Store {
   readonly root: StoreRoot;
   readonly layers: LayerStore;
   readonly images: ImageStore;
+  readonly containers: ContainerStore;
 
   private constructor(root: StoreRoot, layers: LayerStore) {
     this.root = root;
     this.layers = layers;
     this.images = new ImageStore(root, layers, new ContentStore(root.path));
+    this.containers = new ContainerStore(root, layers, this.images);
   }
 
   /**
@@ -35,6 +38,7 @@ export class Store {
         await root.driver.init();
         await store.layers.recover();
         await store.images.recover();
+        await store.containers.recover();
       });
       return store;
     } catch (err) {

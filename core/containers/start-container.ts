@@ -1,0 +1,67 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { ErrorCode, StrataError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import type { ContainerRecord } from '../store/container-rows.js';
+import { NamespaceRunner } from './runner/namespace-runner.js';
+import { RuncRunner } from './runner/runc-runner.js';
+import type { ExitInfo, RunIo, RunSpec } from './runner/run-spec.js';
+import { resolveUser } from './runner/user.js';
+import { argvOf, type RunConfig } from './run-config.js';
+
+/** /etc/hosts of a container: the host's with host networking, else localhost and its own name. */
+async function etcFiles(config: RunConfig): Promise<RunSpec['etc']> {
+  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const own = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+  const hosts = config.Network === 'host' ? await readFile('/etc/hosts', 'utf8').catch(() => own) : `${own}127.0.1.1\t${config.Hostname}\n`;
+  return { hosts, hostname: `${config.Hostname}\n`, resolvConf: config.Network === 'host' ? hostResolv : '' };
+}
+
+/**
+ * Runs a created or exited container to its end in this process: its layer is
+ * mounted through the store's driver, the process runs through its runtime
+ * (the built-in namespaces runner, or runc), its state is recorded (running,
+ * then exited with its status), and the mount is dropped. With AutoRemove
+ * (`run --rm`) the container is removed afterwards. If this process is killed,
+ * the container's processes die with it and the next store open records it as
+ * exited. Fails with ECONFLICT (it is running), EINVALID (an unknown user:
+ * Docker's message), EPRIVILEGE (not root).
+ */
+export async function startContainer(store: Store, c: ContainerRecord, io: RunIo): Promise<ExitInfo> {
+  const { containers, layers, root } = store;
+  if (containers.isRunning(c)) throw new StrataError(ErrorCode.ECONFLICT, `container ${c.id.slice(0, 12)} is running already`);
+  if (process.getuid?.() !== 0) throw new StrataError(ErrorCode.EPRIVILEGE, 'running a container needs root (the built-in runner and runc use mount and PID namespaces; rootless is not supported)');
+  const rootfs = await root.lock.run('start', async () => {
+    const path = await layers.mountLocked(c.layer);
+    containers.markRunning(c.id);
+    return path;
+  });
+  let exit: ExitInfo = { exitCode: 125 };
+  try {
+    const user = await resolveUser(rootfs, c.config.User);
+    const containerDir = containers.dirOf(c.id);
+    await mkdir(containerDir, { recursive: true, mode: 0o700 });
+    const spec: RunSpec = {
+      rootfs,
+      containerDir,
+      args: argvOf(c.config),
+      env: c.config.Env,
+      cwd: c.config.WorkingDir,
+      user,
+      hostname: c.config.Hostname,
+      network: c.config.Network,
+      mounts: c.config.Binds,
+      etc: await etcFiles(c.config),
+      tty: c.config.Tty,
+      stdin: c.config.OpenStdin,
+    };
+    const runner = c.config.Runtime === 'runc' ? new RuncRunner() : new NamespaceRunner();
+    exit = await runner.run(spec, io);
+    return exit;
+  } finally {
+    await root.lock.run('stop', async () => {
+      containers.markExited(c.id, exit.exitCode);
+      await layers.unmountLocked(c.layer);
+    });
+    if (c.config.AutoRemove) await containers.remove(c.id, true);
+  }
+}
