@@ -135,7 +135,7 @@ export function addImageCommands(program: Command): void {
         let failure: unknown;
         for (const ref of args) {
           try {
-            const got = await store.root.lock.run('rmi', () => store.images.removeLocked(ref, { force: options.force, noPrune: !options.prune }));
+            const got = await store.root.lock.run('rmi', () => store.images.removeLocked(ref, { force: options.force, noPrune: !options.prune, usedBy: (id) => store.containers.usedBy(id) }));
             events.push(...got);
             if (!out.json) process.stdout.write(removalLines(got).map((l) => `${l}\n`).join(''));
           } catch (err) {

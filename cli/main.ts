@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { errnoOf } from '../core/engine.js';
 import { addDriverCommands } from './driver-commands.js';
 import { reportError } from './errors.js';
+import { addContainerCommands } from './container-commands.js';
 import { addImageCommands } from './image-commands.js';
 import { addLayerCommands } from './layer-commands.js';
 import { addSystemCommands } from './system-commands.js';
@@ -24,11 +25,13 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .option('--json', 'machine-readable output')
     .option('--no-trunc', 'full ids in tables')
     .option('--debug', 'stack traces on errors')
+    .enablePositionalOptions()
     .exitOverride()
     .showSuggestionAfterError(false)
     .configureOutput({ outputError: () => undefined });
   addDriverCommands(program);
   addImageCommands(program);
+  addContainerCommands(program);
   addLayerCommands(program);
   addSystemCommands(program);
   await addBenchCommandIfNeeded(program, argv);

@@ -12,10 +12,12 @@ export function addSystemCommands(program: Command): void {
   const group = program.command('system').description('the store as a whole');
 
   storeCommand<{ verbose: boolean }>(group, 'df', 'show disk usage: images, containers, build cache', async ({ store, out, options }) => {
-    const space = imagesSpace(store);
+    const space = imagesSpace(store, (id) => store.containers.containersOf(id));
+    const containers = store.containers.list();
+    const running = containers.filter((c) => store.containers.isRunning(c)).length;
     const rows = [
       { type: 'Images', total: space.total, active: space.active, size: space.size, reclaimable: space.reclaimable },
-      { type: 'Containers', total: 0, active: 0, size: 0, reclaimable: 0 },
+      { type: 'Containers', total: containers.length, active: running, size: 0, reclaimable: 0 },
       { type: 'Build Cache', total: 0, active: 0, size: 0, reclaimable: 0 },
     ];
     if (out.json) return out.jsonDocument({ summary: rows, images: space.images.map((i) => ({ id: `sha256:${i.image.id}`, names: i.image.names, size: i.size, shared: i.shared, unique: i.unique, containers: i.containers })) });
