@@ -7,6 +7,7 @@ import { RuncRunner } from './runner/runc-runner.js';
 import type { ExitInfo, RunIo, RunSpec } from './runner/run-spec.js';
 import { resolveUser } from './runner/user.js';
 import { argvOf, type RunConfig } from './run-config.js';
+import { placeStubs, removeStubs } from './runtime-stubs.js';
 
 /** /etc/hosts of a container: the host's with host networking, else localhost and its own name. */
 async function etcFiles(config: RunConfig): Promise<RunSpec['etc']> {
@@ -36,6 +37,7 @@ export async function startContainer(store: Store, c: ContainerRecord, io: RunIo
     return path;
   });
   let exit: ExitInfo = { exitCode: 125 };
+  const stubs = await placeStubs(rootfs);
   try {
     const user = await resolveUser(rootfs, c.config.User);
     const containerDir = containers.dirOf(c.id);
@@ -58,6 +60,7 @@ export async function startContainer(store: Store, c: ContainerRecord, io: RunIo
     exit = await runner.run(spec, io);
     return exit;
   } finally {
+    await removeStubs(stubs).catch(() => undefined);
     await root.lock.run('stop', async () => {
       containers.markExited(c.id, exit.exitCode);
       await layers.unmountLocked(c.layer);
