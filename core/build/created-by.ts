@@ -18,9 +18,13 @@ export function createdByNop(config: BuildConfig, comment: string): string {
   return `${shellOf(config).join(' ')} #(nop) ${comment}`;
 }
 
-/** The argv a RUN executes under `config`: exec form as is, shell form through the shell. */
+/**
+ * The argv of a command under `config`: exec form as is, shell form through the shell
+ * (an empty shell form — `CMD` alone — is the shell alone, as Docker stores it).
+ */
 export function runArgv(config: BuildConfig, command: CommandForm): string[] {
-  return 'exec' in command ? [...command.exec] : [...shellOf(config), command.shell];
+  if ('exec' in command) return [...command.exec];
+  return command.shell === '' ? shellOf(config) : [...shellOf(config), command.shell];
 }
 
 /** For a RUN: the `|N K=V …` prefix when any build arg reached it, then the argv joined by spaces. */

@@ -17,7 +17,8 @@
  */
 import { posix } from 'node:path';
 import type { BuildConfig, HealthConfig } from './image-config.js';
-import { shellOf, withEnv } from './image-config.js';
+import { withEnv } from './image-config.js';
+import { runArgv } from './created-by.js';
 import { goDuration, goList, goQuoteList, goQuoteRune, parseGoDuration } from './go-format.js';
 import type { CommandForm, Instruction } from './instructions.js';
 import { buildError } from './parse-dockerfile.js';
@@ -44,7 +45,7 @@ export function applyMetadata(config: BuildConfig, meta: StageMeta, inst: Metada
   const c: BuildConfig = structuredClone(config);
   const m: StageMeta = { ...meta };
   const fail = (message: string): never => { throw buildError(file, inst.line, inst.keyword, message); };
-  const argv = (cmd: CommandForm): string[] => ('exec' in cmd ? cmd.exec : [...shellOf(c), cmd.shell]);
+  const argv = (cmd: CommandForm): string[] => runArgv(c, cmd);
   let comment: string;
   switch (inst.keyword) {
     case 'CMD':

@@ -113,7 +113,6 @@ function parseInstruction(keyword: string, rest: string, src: Source, body: stri
       return { ...src, keyword: kw, command: heredocs.length ? { shell: args } : command(), heredocs, flags };
     }
     case 'CMD': case 'ENTRYPOINT':
-      needArgs(1);
       return { ...src, keyword: kw, command: command() };
     case 'ENV': case 'LABEL': {
       const pairs = parseKeyValues(args, kw, ctx.escape);
