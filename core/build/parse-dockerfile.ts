@@ -135,7 +135,8 @@ function parseInstruction(keyword: string, rest: string, src: Source, body: stri
     }
     case 'EXPOSE':
       needArgs(1);
-      return { ...src, keyword: kw, ports: args.split(/\s+/u).filter(Boolean) };
+      // Docker sorts the ports as written, before expansion (it shows in the history).
+      return { ...src, keyword: kw, ports: args.split(/\s+/u).filter(Boolean).sort() };
     case 'VOLUME': {
       needArgs(1);
       const paths = listOrJson();

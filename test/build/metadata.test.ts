@@ -68,7 +68,7 @@ test('history strings of metadata instructions as Docker writes them', (t) => {
 test('ENV replaces in place; EXPOSE ranges and default tcp; bad values fail with the line', (t) => {
   const r = apply({ Env: ['A=1', 'B=2'] }, ['ENV A=3', 'EXPOSE 8000-8001 53/UDP']);
   t.deepEqual(r.config.Env, ['A=3', 'B=2']);
-  t.deepEqual(Object.keys(r.config.ExposedPorts!), ['8000/tcp', '8001/tcp', '53/udp']);
+  t.deepEqual(Object.keys(r.config.ExposedPorts!), ['53/udp', '8000/tcp', '8001/tcp']);
   t.throws(() => apply({}, ['EXPOSE abc']), { message: 'Dockerfile:2: EXPOSE: Invalid containerPort: abc' });
   t.throws(() => apply({}, ['HEALTHCHECK --interval=1x CMD true']), { message: /time: invalid duration "1x"/ });
   t.throws(() => apply({}, ['HEALTHCHECK --retries=-1 CMD true']), { message: /--retries cannot be negative/ });

@@ -45,10 +45,12 @@ export class ContextFilter {
   }
 
   /**
-   * Whether a walk must still enter the excluded directory `rel`: some `!` rule could
-   * re-include something below it.
+   * Whether a walk must still enter the excluded directory `rel`, as Docker's CLI decides
+   * it: some `!` pattern starts with `rel/`. (So a `!` pattern starting with a wildcard re-includes nothing below an
+   * excluded directory, as in Docker.)
    */
   mayIncludeBelow(rel: string): boolean {
-    return this.patterns.some((p) => p.startsWith('!'));
+    const dir = `${rel}/`;
+    return this.patterns.some((p) => p.startsWith('!') && `${p.slice(1)}/`.startsWith(dir));
   }
 }

@@ -9,6 +9,14 @@
  *   and itself (directories named with a trailing `/`), joined by `,`.
  * - Several sources: `multi:` + SHA-256 of their `file:…`/`dir:…` strings joined by `,`.
  *
+ * A symlink met while walking a directory source is hashed as Docker's context does it:
+ * followed inside the context, the hash of what it points to; when that is missing or
+ * excluded, the link's own relative path stands in for the hash (a quirk kept on purpose:
+ * it is what makes the hashes equal Docker's).
+ *
+ * A directory that is in the context only because a `!` rule re-includes something below
+ * it (Docker's CLI sends no entry for it) contributes its relative path instead of a hash.
+ *
  * Build-context entries are hashed as Docker's CLI sends them: uid and gid 0, no user or
  * group names. Entries of an image (COPY --from) carry their owner and the names the
  * daemon's host gives those ids (Docker looks them up), which the caller passes.
@@ -17,9 +25,9 @@ import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { ContextFilter } from './dockerignore.js';
-import { walkContext } from './resolve-sources.js';
+import { followInScope, walkContext } from './resolve-sources.js';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'character-device' | 'block-device' | 'fifo';
 
@@ -91,13 +99,24 @@ export async function contextEntry(root: string, rel: string, stat: Stats): Prom
 /** `file:…` or `dir:…` for the resolved context source `rel` (links already followed). */
 export async function hashContextSource(root: string, rel: string, stat: Stats, filter?: ContextFilter): Promise<string> {
   if (!stat.isDirectory()) return 'file:' + await entryHash(await contextEntry(root, rel, stat));
+  const prefix = rel === '' ? '' : `${rel}/`;
+  const below = (await walkContext(root, filter)).filter((p) => p.startsWith(prefix));
   const hashes: string[] = [];
-  if (rel !== '') hashes.push(await entryHash(await contextEntry(root, rel, stat)));
-  const base = rel === '' ? root : join(root, rel);
-  for (const sub of await walkContext(base, undefined)) {
-    const full = rel === '' ? sub : `${rel}/${sub}`;
-    if (filter?.excludes(full)) continue;
-    hashes.push(await entryHash(await contextEntry(root, full, await lstat(join(root, full)))));
-  }
+  for (const p of below) hashes.push(await walkedEntryHash(root, p, filter));
+  // Directories the context holds only because something below them is re-included
+  // were not sent as entries: Docker's hash uses their path instead.
+  const present = new Set(below);
+  const implicit = new Set<string>();
+  for (const p of below) for (let d = posix.dirname(p); d !== '.' && d.startsWith(prefix); d = posix.dirname(d)) if (!present.has(d)) implicit.add(d);
+  hashes.push(...implicit);
+  if (rel !== '') hashes.push(filter?.excludes(rel) ? rel : await entryHash(await contextEntry(root, rel, stat)));
   return dirSourceHash(hashes);
+}
+
+async function walkedEntryHash(root: string, rel: string, filter?: ContextFilter): Promise<string> {
+  const stat = await lstat(join(root, rel));
+  if (!stat.isSymbolicLink()) return entryHash(await contextEntry(root, rel, stat));
+  const target = await followInScope(root, rel);
+  const targetStat = target === '' || filter?.excludes(target) ? undefined : await lstat(join(root, target)).catch(() => undefined);
+  return targetStat ? entryHash(await contextEntry(root, target, targetStat)) : rel;
 }
