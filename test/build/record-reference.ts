@@ -15,14 +15,13 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile, access } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import tar from 'tar-stream';
 import { BUSYBOX_BASE_CHANGES, BUSYBOX_BASE_NAME, writeBusyboxBaseTar } from './busybox-base.js';
-import { corpusDir } from './corpus.js';
+import { corpusDir, listCases, prepareCase } from './corpus.js';
 import type { CaseOptions, ExpectedResult, FsEntry } from './corpus.js';
 
 const exec = promisify(execFile);
@@ -86,30 +85,50 @@ async function exportListing(d: Daemon, image: string): Promise<Map<string, FsEn
   }
 }
 
+async function dockerBuild(d: Daemon, ctx: string, tag: string, options: CaseOptions): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = ['build', '--network=none', '-t', tag];
+  for (const [k, v] of Object.entries(options.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
+  for (const [k, v] of Object.entries(options.labels ?? {})) args.push('--label', `${k}=${v}`);
+  if (options.target) args.push('--target', options.target);
+  if (options.dockerfile) args.push('-f', join(ctx, options.dockerfile));
+  args.push(ctx);
+  return new Promise((resolve) => {
+    const child = spawn(DOCKER, args, { env: d.env });
+    let stdout = ''; let stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** The `Step N/M : …` lines, and the numbers N of the steps Docker answered from its cache. */
+function stepsOf(stdout: string): { steps: string[]; cachedSteps: number[] } {
+  const lines = stdout.split('\n');
+  const steps: string[] = [];
+  const cachedSteps: number[] = [];
+  lines.forEach((line, i) => {
+    const m = /^Step (\d+)\/\d+ : /.exec(line);
+    if (!m) return;
+    steps.push(line);
+    if (lines[i + 1] === ' ---> Using cache') cachedSteps.push(Number(m[1]));
+  });
+  return { steps, cachedSteps };
+}
+
 async function recordCase(d: Daemon, name: string, base: Map<string, FsEntry>): Promise<ExpectedResult> {
-  const dir = join(corpusDir, name);
-  const options: CaseOptions = await readFile(join(dir, 'case.json'), 'utf8').then(JSON.parse, () => ({}));
-  const ctx = await mkdtemp(join(tmpdir(), `strata-case-${name}-`));
+  const { ctx, options } = await prepareCase(name);
   try {
-    await cp(join(dir, 'context'), ctx, { recursive: true, verbatimSymlinks: true });
-    if (await access(join(dir, 'prepare.sh')).then(() => true, () => false)) await exec('sh', [join(dir, 'prepare.sh')], { cwd: ctx });
     const tag = `strata-case:${name.toLowerCase()}`;
-    const args = ['build', '--network=none', '-t', tag];
-    for (const [k, v] of Object.entries(options.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
-    for (const [k, v] of Object.entries(options.labels ?? {})) args.push('--label', `${k}=${v}`);
-    if (options.target) args.push('--target', options.target);
-    if (options.dockerfile) args.push('-f', join(ctx, options.dockerfile));
-    args.push(ctx);
-    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(DOCKER, args, { env: d.env });
-      let stdout = ''; let stderr = '';
-      child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-      child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
-    const steps = result.stdout.split('\n').filter((l) => /^Step \d+\/\d+ : /.test(l));
+    const result = await dockerBuild(d, ctx, tag, options);
+    const { steps, cachedSteps } = stepsOf(result.stdout);
+    let rebuild: ExpectedResult['rebuild'];
+    if (options.rebuild) {
+      if (options.rebuild.script) await exec('sh', ['-c', options.rebuild.script], { cwd: ctx });
+      const again = await dockerBuild(d, ctx, tag, { ...options, ...options.rebuild, buildArgs: { ...options.buildArgs, ...options.rebuild.buildArgs } });
+      rebuild = { exitCode: again.code, ...stepsOf(again.stdout) };
+    }
     if (result.code !== 0) {
-      return { exitCode: result.code, error: result.stderr.trim().split('\n').filter(Boolean).pop() ?? '', steps };
+      return { exitCode: result.code, error: result.stderr.trim().split('\n').filter(Boolean).pop() ?? '', steps, cachedSteps };
     }
     const { stdout: inspect } = await exec(DOCKER, ['image', 'inspect', tag], { env: d.env });
     const image = JSON.parse(inspect)[0];
@@ -122,7 +141,7 @@ async function recordCase(d: Daemon, name: string, base: Map<string, FsEntry>): 
     changed.sort((a, b) => a.path.localeCompare(b.path));
     await exec(DOCKER, ['rmi', '-f', tag], { env: d.env }).catch(() => undefined);
     return {
-      exitCode: 0, steps, config: image.Config, architecture: image.Architecture, os: image.Os,
+      exitCode: 0, steps, cachedSteps, ...(rebuild ? { rebuild } : {}), config: image.Config, architecture: image.Architecture, os: image.Os,
       layers: image.RootFS.Layers.length, history, files: changed, removed,
     };
   } finally {
@@ -132,7 +151,7 @@ async function recordCase(d: Daemon, name: string, base: Map<string, FsEntry>): 
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const cases = (await readdir(corpusDir)).filter((c) => only.length === 0 || only.includes(c)).sort();
+  const cases = (await listCases()).filter((c) => only.length === 0 || only.includes(c));
   const d = await startDaemon();
   try {
     const work = await mkdtemp(join(tmpdir(), 'strata-base-'));
