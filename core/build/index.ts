@@ -44,3 +44,7 @@ export { ContextSources } from './context/context-sources.js';
 export { compressionOf, isAddArchive, isTarHeader, openDecompressed } from './context/add-archive.js';
 export type { Compression } from './context/add-archive.js';
 export { URL_FILE_MODE, mtimeFromLastModified, urlDestination } from './context/url-source.js';
+export { parsePasswd, parseGroup, resolveChown, resolveRunUser } from './user-spec.js';
+export type { PasswdEntry, GroupEntry } from './user-spec.js';
+export { fileDestination, copiedMode, CREATED_DIRECTORY_MODE } from './copy-rules.js';
+export type { SourceOrigin } from './copy-rules.js';
