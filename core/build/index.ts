@@ -43,7 +43,7 @@ export type { EntryType, HashedEntry } from './context/source-hash.js';
 export { ContextSources } from './context/context-sources.js';
 export { compressionOf, isAddArchive, isTarHeader, openDecompressed } from './context/add-archive.js';
 export type { Compression } from './context/add-archive.js';
-export { URL_FILE_MODE, mtimeFromLastModified, urlDestination } from './context/url-source.js';
+export { URL_FILE_MODE, mtimeFromLastModified, urlDestination, urlSourceHash } from './context/url-source.js';
 export { parsePasswd, parseGroup, resolveChown, resolveRunUser } from './user-spec.js';
 export type { PasswdEntry, GroupEntry } from './user-spec.js';
 export { fileDestination, copiedMode, CREATED_DIRECTORY_MODE } from './copy-rules.js';

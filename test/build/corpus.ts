@@ -17,6 +17,13 @@ export interface CaseOptions {
    * merged over the first build's: what the cache reuses.
    */
   rebuild?: { script?: string; buildArgs?: Record<string, string>; labels?: Record<string, string> };
+  /**
+   * Files an HTTP server on 127.0.0.1 serves during the build (URL path → body as latin1
+   * bytes, Last-Modified); the build gets `--build-arg BASEURL=http://127.0.0.1:PORT`.
+   */
+  serve?: Record<string, { content: string; lastModified?: string }>;
+  /** Paths of the built image whose mtimes (seconds) to record. */
+  mtimes?: string[];
 }
 
 /** One entry of the built image's root file system that differs from the busybox base. */
@@ -58,6 +65,8 @@ export interface ExpectedResult {
   /** Entries added or changed relative to the base; `removed` lists the base paths gone. */
   files?: FsEntry[];
   removed?: string[];
+  /** The mtimes (seconds since the epoch) of the paths case.json asked for. */
+  mtimes?: Record<string, number>;
 }
 
 /** The corpus folder in the source tree (test/build/corpus), from dist/ or from source. */

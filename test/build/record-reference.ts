@@ -17,6 +17,9 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import tar from 'tar-stream';
@@ -60,7 +63,7 @@ async function stopDaemon(d: Daemon): Promise<void> {
 }
 
 /** Every entry of the image's exported root file system, keyed by path. */
-async function exportListing(d: Daemon, image: string): Promise<Map<string, FsEntry>> {
+async function exportListing(d: Daemon, image: string, mtimes?: Map<string, number>): Promise<Map<string, FsEntry>> {
   const { stdout: id } = await exec(DOCKER, ['create', image, '/bin/true'], { env: d.env });
   const cid = id.trim();
   try {
@@ -73,6 +76,7 @@ async function exportListing(d: Daemon, image: string): Promise<Map<string, FsEn
       const hash = createHash('sha256');
       for await (const chunk of entry) hash.update(chunk as Buffer);
       const path = '/' + h.name.replace(/^\.?\//, '').replace(/\/$/, '');
+      if (h.mtime) mtimes?.set(path, Math.floor(h.mtime.getTime() / 1000));
       entries.set(path, {
         path, type: h.type ?? 'file', mode: ((h.mode ?? 0) & 0o7777).toString(8).padStart(4, '0'), uid: h.uid ?? 0, gid: h.gid ?? 0,
         ...(h.type === 'file' ? { size: h.size ?? 0, sha256: hash.digest('hex') } : {}),
@@ -116,7 +120,9 @@ function stepsOf(stdout: string): { steps: string[]; cachedSteps: number[] } {
 }
 
 async function recordCase(d: Daemon, name: string, base: Map<string, FsEntry>): Promise<ExpectedResult> {
-  const { ctx, options } = await prepareCase(name);
+  const { ctx, options: caseOptions } = await prepareCase(name);
+  const server = caseOptions.serve ? await serve(caseOptions.serve) : undefined;
+  const options: CaseOptions = server ? { ...caseOptions, buildArgs: { ...caseOptions.buildArgs, BASEURL: server.url } } : caseOptions;
   try {
     const tag = `strata-case:${name.toLowerCase()}`;
     const result = await dockerBuild(d, ctx, tag, options);
@@ -134,7 +140,9 @@ async function recordCase(d: Daemon, name: string, base: Map<string, FsEntry>): 
     const image = JSON.parse(inspect)[0];
     const { stdout: hist } = await exec(DOCKER, ['history', '--no-trunc', '--format', '{{.CreatedBy}}\t{{.Size}}', tag], { env: d.env });
     const history = hist.trimEnd().split('\n').reverse().map((l) => { const [createdBy, size] = l.split('\t'); return { createdBy, size }; });
-    const listing = await exportListing(d, tag);
+    const allMtimes = new Map<string, number>();
+    const listing = await exportListing(d, tag, allMtimes);
+    const mtimes = options.mtimes ? Object.fromEntries(options.mtimes.map((p) => [p, allMtimes.get(p) ?? -1])) : undefined;
     const changed: FsEntry[] = [];
     for (const [p, e] of listing) if (JSON.stringify(base.get(p)) !== JSON.stringify(e)) changed.push(e);
     const removed = [...base.keys()].filter((p) => !listing.has(p));
@@ -142,11 +150,24 @@ async function recordCase(d: Daemon, name: string, base: Map<string, FsEntry>): 
     await exec(DOCKER, ['rmi', '-f', tag], { env: d.env }).catch(() => undefined);
     return {
       exitCode: 0, steps, cachedSteps, ...(rebuild ? { rebuild } : {}), config: image.Config, architecture: image.Architecture, os: image.Os,
-      layers: image.RootFS.Layers.length, history, files: changed, removed,
+      layers: image.RootFS.Layers.length, history, files: changed, removed, ...(mtimes ? { mtimes } : {}),
     };
   } finally {
+    server?.server.close();
     await rm(ctx, { recursive: true, force: true });
   }
+}
+
+/** An HTTP server on 127.0.0.1 serving `files` (path → body, Last-Modified), for ADD <url>. */
+async function serve(files: NonNullable<CaseOptions['serve']>): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const file = files[req.url ?? ''];
+    if (!file) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', ...(file.lastModified ? { 'Last-Modified': file.lastModified } : {}) });
+    res.end(Buffer.from(file.content, 'latin1'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 async function main(): Promise<void> {

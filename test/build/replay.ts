@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 import { BuildArgs } from '../../core/build/build-args.js';
 import { ContextFilter, parseDockerignore } from '../../core/build/context/dockerignore.js';
 import { ContextSources } from '../../core/build/context/context-sources.js';
+import { combineSourceHashes } from '../../core/build/context/source-hash.js';
+import { urlDestination, urlSourceHash } from '../../core/build/context/url-source.js';
 import { dispatchStage } from '../../core/build/dispatch.js';
 import type { HistoryEntry, StageResult, StepExecutor } from '../../core/build/dispatch.js';
 import type { BuildConfig } from '../../core/build/image-config.js';
@@ -44,10 +46,23 @@ async function build(ctx: string, options: CaseOptions): Promise<Replayed> {
   const dfName = options.dockerfile ?? 'Dockerfile';
   const df = parseDockerfile(await readFile(join(ctx, dfName), 'utf8'), dfName);
   const ignore = await readFile(join(ctx, '.dockerignore'), 'utf8').then(parseDockerignore, () => []);
-  const buildArgs = new BuildArgs(options.buildArgs);
+  const buildArgs = new BuildArgs(options.serve ? { BASEURL: 'http://served.invalid', ...options.buildArgs } : options.buildArgs);
   const plan = planBuild(df, { target: options.target, buildArgs });
   const context = new ContextSources(ctx, new ContextFilter(ignore), dfName);
-  const sources = { resolve: async (inst: Parameters<ContextSources['resolve']>[0], dest: string) => (inst.flags.from !== undefined ? { hash: 'from:?', sources: [] } : context.resolve(inst, dest)) };
+  const sources = {
+    resolve: async (inst: Parameters<ContextSources['resolve']>[0], dest: string) => {
+      if (inst.flags.from !== undefined) return { hash: 'from:?', sources: [] };
+      const resolved = await context.resolve(inst, dest);
+      if (!resolved.sources.some((s) => s.kind === 'url')) return resolved;
+      // URLs: hash what the recorder's HTTP server served (case.json `serve`), as Docker does.
+      const hashes = await Promise.all(resolved.sources.map(async (s) => {
+        if (s.kind !== 'url') throw new Error('mixed sources');
+        const body = Buffer.from(options.serve![new URL(s.url).pathname]!.content, 'latin1');
+        return urlSourceHash(urlDestination(s.url, dest.endsWith('/') ? dest : '/'), body.length, async function* () { yield body; });
+      }));
+      return { hash: combineSourceHashes(hashes), sources: resolved.sources };
+    },
+  };
   const results = new Map<number, Replayed>();
   const stages: Replayed['stages'] = [];
   for (let i = 0; i <= plan.target; i++) {

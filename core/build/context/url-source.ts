@@ -4,12 +4,16 @@
  *   file goes there under that name, else the destination is the file's path; a URL with
  *   no usable last segment fails when the destination is a directory;
  * - the file's mtime is the response's Last-Modified when it parses as an HTTP date
- *   (RFC 1123, RFC 850 or asctime, as Go's http.ParseTime), else the time of the download;
- * - the file's mode is 0600 (Docker writes it to a temporary file first); it is never
- *   extracted, and its cache hash is its content's (`file:<hex>`).
+ *   (RFC 1123, RFC 850 or asctime, as Go's http.ParseTime), else the epoch (0) — not the
+ *   download time (corpus add-url);
+ * - the file's mode is 0600 and owner 0:0 (Docker writes it to a temporary file first);
+ *   it is never extracted, even when it is a tar;
+ * - created_by carries `urlSourceHash`: the tarsum entry hash of the downloaded file
+ *   (named by its file name, mode 0600, owner root) with no `file:` prefix.
  */
 import { posix } from 'node:path';
 import { ErrorCode, StrataError } from '../../errors.js';
+import { entryHash } from './source-hash.js';
 
 export const URL_FILE_MODE = 0o600;
 
@@ -30,8 +34,9 @@ const HTTP_DATE = [
   /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
 ];
 
-/** The mtime a downloaded file gets: Last-Modified when valid, else `now`. */
-export function mtimeFromLastModified(lastModified: string | null | undefined, now: Date): Date {
+/** The mtime a downloaded file gets: Last-Modified when valid, else the epoch. */
+export function mtimeFromLastModified(lastModified: string | null | undefined): Date {
+  const now = new Date(0);
   if (!lastModified) return now;
   const value = lastModified.trim();
   if (!HTTP_DATE.some((re) => re.test(value))) return now;
@@ -44,4 +49,9 @@ export function mtimeFromLastModified(lastModified: string | null | undefined, n
   }
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? now : new Date(ms);
+}
+
+/** The hash ADD <url>'s created_by shows for a downloaded file (`fileName` as urlDestination's). */
+export function urlSourceHash(fileName: string, size: number, content: () => AsyncIterable<Uint8Array>): Promise<string> {
+  return entryHash({ name: posix.basename(fileName), type: 'file', mode: URL_FILE_MODE, uid: 0, gid: 0, uname: 'root', gname: 'root', size, content });
 }
