@@ -37,7 +37,9 @@ export function createdByRun(config: BuildConfig, command: CommandForm, args: St
 
 /**
  * For an ADD or COPY: `sourceHash` is `file:<hex>`, `dir:<hex>` or `multi:<hex>`
- * (see source-hash.ts); `dest` as written after expansion.
+ * (see source-hash.ts), preceded by `--chown=<spec>` with no space when the flag is given
+ * (Docker's own spacing); `dest` as written after expansion, not made absolute
+ * (`in ./file-copy `).
  */
 export function createdByCopy(config: BuildConfig, keyword: 'ADD' | 'COPY', sourceHash: string, dest: string): string {
   return createdByNop(config, `${keyword} ${sourceHash} in ${dest} `);

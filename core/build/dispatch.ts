@@ -133,7 +133,7 @@ export async function dispatchStage(input: StageInput): Promise<StageResult> {
         const dest = absoluteDest(config.WorkingDir, inst.dest);
         const { hash, sources } = await input.sources.resolve(inst, dest, config);
         const chown = inst.flags.chown ? `--chown=${inst.flags.chown}` : '';
-        const createdBy = createdByCopy(config, inst.keyword, chown + hash, dest);
+        const createdBy = createdByCopy(config, inst.keyword, chown + hash, inst.dest);
         step(createdBy, await executor.copy({ instruction: inst, dest, sources, createdBy, config }));
         break;
       }

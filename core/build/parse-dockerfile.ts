@@ -108,7 +108,6 @@ function parseInstruction(keyword: string, rest: string, src: Source, body: stri
       return { ...src, keyword: kw, image: w[0]!, stageName, flags };
     }
     case 'RUN': {
-      needArgs(1);
       const heredocs = readHeredocs(args, body, ctx, src, kw);
       return { ...src, keyword: kw, command: heredocs.length ? { shell: args } : command(), heredocs, flags };
     }

@@ -11,7 +11,7 @@ import { listCases, readExpected } from './corpus.js';
 import { replayCase } from './replay.js';
 
 /** Cases whose failure comes from running a step (the executor's part), not from the pure modules. */
-const EXECUTOR_FAILURES = new Set(['run-fails', 'chown-unknown']);
+const EXECUTOR_FAILURES = new Set(['run-fails', 'chown-unknown', 'run-empty']);
 const FIELDS = ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'ExposedPorts', 'Volumes', 'Labels', 'OnBuild', 'StopSignal', 'Healthcheck', 'Shell'] as const;
 
 for (const name of await listCases()) {
