@@ -48,3 +48,4 @@ export { parsePasswd, parseGroup, resolveChown, resolveRunUser } from './user-sp
 export type { PasswdEntry, GroupEntry } from './user-spec.js';
 export { fileDestination, copiedMode, CREATED_DIRECTORY_MODE } from './copy-rules.js';
 export type { SourceOrigin } from './copy-rules.js';
+export { classicSteps } from './step-lines.js';
