@@ -1,4 +1,5 @@
 import type { FuseOps } from 'fuse-native';
+import { currentCaller } from './caller.js';
 import { isErrnoAnswer, negativeErrno } from './errno.js';
 import { opensForWrite, readOps } from './ops-read.js';
 import { renameOps } from './ops-rename.js';
@@ -11,13 +12,18 @@ export type FaultLog = (op: string, path: string, err: unknown) => void;
 type Reply = (result: number, value?: unknown) => void;
 type AsyncOp = (...args: never[]) => Promise<unknown>;
 
+/** Operations that make a node: they take the caller (`currentCaller`) as one more, last argument. */
+const MAKES_NODE = new Set(['create', 'mkdir', 'mknod', 'symlink']);
+
 /**
  * The fuse-native handler table for a union: every operation is an async
  * function whose result goes back in the callback, and whose failure —
  * thrown or rejected — answers a negative errno for that call only
  * (`negativeErrno`: EIO for anything not an errno). The mount stays up.
  * `read`/`write` answer their byte count in the first callback argument,
- * as fuse-native expects.
+ * as fuse-native expects. Operations that make a node get the calling
+ * process (uid, gid, pid, umask) as a last argument, read while the binding
+ * still dispatches the call.
  */
 export function fuseOps(u: UnionFs, log: FaultLog): FuseOps {
   const r = readOps(u);
@@ -34,6 +40,7 @@ export function fuseOps(u: UnionFs, log: FaultLog): FuseOps {
     const countsBytes = name === 'read' || name === 'write';
     table[name] = (...args: unknown[]) => {
       const reply = args.pop() as Reply;
+      if (MAKES_NODE.has(name)) args.push(currentCaller());
       const fail = (err: unknown) => {
         if (!isErrnoAnswer(err)) log(name, String(args[0]), err);
         reply(negativeErrno(err));

@@ -2,7 +2,9 @@ import { constants, ftruncate, write } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, truncate, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { isOverlayXattr, layerPathParent, markOpaque, splitRdev, sys } from '../../core/index.js';
+import type { Caller } from './caller.js';
 import { fsError } from './errno.js';
+import { giveToCaller } from './ownership.js';
 import { O_ACCMODE, openFd } from './ops-read.js';
 import type { UnionFs } from './union-fs.js';
 
@@ -10,6 +12,9 @@ const writeAt = promisify(write);
 const truncateFd = promisify(ftruncate);
 /** fuse-native hands "leave unchanged" (-1) as an unsigned 32-bit number. */
 const UNCHANGED_ID = 0xffffffff;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
 /**
  * fuse-native passes utimens' times as milliseconds. Its 2.2.6 C shim put the
  * access time in both slots; scripts/patch-fuse-native.mjs (postinstall) fixes
@@ -38,11 +43,13 @@ export function writeOps(u: UnionFs) {
         return openFd(fsPath, (flags & ~CREATION_FLAGS & ~O_ACCMODE) | constants.O_RDWR | (flags & constants.O_TRUNC));
       });
     },
-    create(path: string, mode: number): Promise<number> {
+    /** `caller` (here and in mkdir, symlink, mknod): who asks, given by fuseOps; the new node becomes theirs (`giveToCaller`). */
+    create(path: string, mode: number, caller?: Caller): Promise<number> {
       return u.mutate(async () => {
         const { fsPath } = await u.prepareNew(path);
         const fd = await openFd(fsPath, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, mode & 0o7777);
         u.tree.update(path, { isDir: false });
+        if (u.privileged) await giveToCaller(fsPath, caller, S_IFREG | (mode & 0o7777), fd);
         return fd;
       });
     },
@@ -57,27 +64,30 @@ export function writeOps(u: UnionFs) {
       if (!u.writable) throw fsError('EROFS');
       await truncateFd(fd, size);
     },
-    mkdir(path: string, mode: number): Promise<void> {
+    mkdir(path: string, mode: number, caller?: Caller): Promise<void> {
       return u.mutate(async () => {
         const { fsPath, replacedWhiteout } = await u.prepareNew(path);
         await mkdir(fsPath, { mode: mode & 0o7777 });
         if (replacedWhiteout) markOpaque(fsPath, u.opaqueXattr);
         u.tree.update(path, { isDir: true });
+        if (u.privileged) await giveToCaller(fsPath, caller, S_IFDIR | (mode & 0o7777));
       });
     },
-    symlink(target: string, path: string): Promise<void> {
+    symlink(target: string, path: string, caller?: Caller): Promise<void> {
       return u.mutate(async () => {
         const { fsPath } = await u.prepareNew(path);
         await symlink(target, fsPath);
         u.tree.update(path, { isDir: false });
+        if (u.privileged) await giveToCaller(fsPath, caller, S_IFLNK | 0o777);
       });
     },
-    mknod(path: string, mode: number, dev: number): Promise<void> {
+    mknod(path: string, mode: number, dev: number, caller?: Caller): Promise<void> {
       return u.mutate(async () => {
         const { fsPath } = await u.prepareNew(path);
         const { major, minor } = splitRdev(BigInt(dev));
         sys.mknod(fsPath, mode, major, minor);
         u.tree.update(path, { isDir: false });
+        if (u.privileged) await giveToCaller(fsPath, caller, mode);
       });
     },
     link(from: string, path: string): Promise<void> {
