@@ -16,13 +16,14 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 /**
- * fuse-native passes utimens' times as milliseconds. Its 2.2.6 C shim put the
- * access time in both slots; scripts/patch-fuse-native.mjs (postinstall) fixes
- * that line and rebuilds it, so the mtime slot is the real mtime. UTIME_NOW and
- * UTIME_OMIT both arrive as 1073 ms (tv_sec 0, tv_nsec ~2^30) and cannot be told
- * apart: the mount takes that marker as "now".
+ * fuse-native passes utimens' times as milliseconds. scripts/patch-fuse-native.mjs
+ * (postinstall) fixes its C shim (the mtime slot held the atime) and turns
+ * UTIME_NOW and UTIME_OMIT into these markers; an unpatched shim sends 1073 ms
+ * (tv_sec 0, tv_nsec ~2^30) for both, taken as "now".
  */
-const UTIME_MARKER_MS = 1073;
+const UTIME_NOW_MS = 2 ** 52 + 1;
+const UTIME_OMIT_MS = 2 ** 52 + 2;
+const UNPATCHED_MARKER_MS = 1073;
 /** Flags that make sense for the creating call only, or that the kernel already applied (append offsets). */
 const CREATION_FLAGS = constants.O_CREAT | constants.O_EXCL | constants.O_NOCTTY | constants.O_APPEND | constants.O_TRUNC;
 
@@ -130,8 +131,14 @@ export function writeOps(u: UnionFs) {
     },
     utimens(path: string, atime: number, mtime: number): Promise<void> {
       return u.mutate(async () => {
-        const seconds = (ms: number): number => (ms === UTIME_MARKER_MS ? Date.now() : ms) / 1000;
-        await lutimes(await u.copyUp(path), seconds(atime), seconds(mtime));
+        const fsPath = await u.copyUp(path);
+        if (atime === UTIME_OMIT_MS && mtime === UTIME_OMIT_MS) return;
+        // Node has no UTIME_OMIT: a kept time is read back (to ~0.25 µs: seconds as a double).
+        const kept = atime === UTIME_OMIT_MS || mtime === UTIME_OMIT_MS ? await lstat(fsPath) : undefined;
+        const now = Date.now();
+        const seconds = (ms: number, keptMs: number | undefined): number =>
+          (ms === UTIME_OMIT_MS ? keptMs! : ms === UTIME_NOW_MS || ms === UNPATCHED_MARKER_MS ? now : ms) / 1000;
+        await lutimes(fsPath, seconds(atime, kept?.atimeMs), seconds(mtime, kept?.mtimeMs));
       });
     },
     setxattr(path: string, name: string, value: Buffer): Promise<void> {
