@@ -58,7 +58,9 @@ export function readOps(u: UnionFs) {
     async getattr(path: string): Promise<FuseStat> {
       const at = await u.locate(path);
       const st = await lstat(at.fsPath);
-      return fuseStat(st, await u.inode(path, at, st));
+      const shown = fuseStat(st, await u.inode(path, at, st));
+      shown.ctime = Math.floor(u.ctimes.shown(path, st.ctimeMs));
+      return shown;
     },
     async readdir(path: string): Promise<string[]> {
       const at = await u.locate(path);

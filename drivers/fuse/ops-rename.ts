@@ -52,7 +52,9 @@ export function renameOps(u: UnionFs) {
         if (await u.lowerHas(from)) makeWhiteout(u.upper(from));
         u.tree.update(from, null);
         u.tree.update(to, { isDir });
-      });
+        u.ctimes.gone(to);
+        u.ctimes.moved(from, to);
+      }, layerPathParent(from), layerPathParent(to), to);
     },
   };
 }

@@ -42,7 +42,7 @@ export function writeOps(u: UnionFs) {
       return u.mutate(async () => {
         const fsPath = await u.copyUp(path);
         return openFd(fsPath, (flags & ~CREATION_FLAGS & ~O_ACCMODE) | constants.O_RDWR | (flags & constants.O_TRUNC));
-      });
+      }, ...((flags & constants.O_TRUNC) !== 0 ? [path] : []));
     },
     /** `caller` (here and in mkdir, symlink, mknod): who asks, given by fuseOps; the new node becomes theirs (`giveToCaller`). */
     create(path: string, mode: number, caller?: Caller): Promise<number> {
@@ -52,17 +52,19 @@ export function writeOps(u: UnionFs) {
         u.tree.update(path, { isDir: false });
         if (u.privileged) await giveToCaller(fsPath, caller, S_IFREG | (mode & 0o7777), fd);
         return fd;
-      });
+      }, layerPathParent(path), path);
     },
-    async write(_path: string, fd: number, buf: Buffer, len: number, pos: number): Promise<number> {
+    async write(path: string, fd: number, buf: Buffer, len: number, pos: number): Promise<number> {
       if (!u.writable) throw fsError('EROFS');
+      u.ctimes.changed(path);
       return (await writeAt(fd, buf, 0, len, pos)).bytesWritten;
     },
     truncate(path: string, size: number): Promise<void> {
-      return u.mutate(async () => truncate(await u.copyUp(path), size));
+      return u.mutate(async () => truncate(await u.copyUp(path), size), path);
     },
-    async ftruncate(_path: string, fd: number, size: number): Promise<void> {
+    async ftruncate(path: string, fd: number, size: number): Promise<void> {
       if (!u.writable) throw fsError('EROFS');
+      u.ctimes.changed(path);
       await truncateFd(fd, size);
     },
     mkdir(path: string, mode: number, caller?: Caller): Promise<void> {
@@ -72,7 +74,7 @@ export function writeOps(u: UnionFs) {
         if (replacedWhiteout) markOpaque(fsPath, u.opaqueXattr);
         u.tree.update(path, { isDir: true });
         if (u.privileged) await giveToCaller(fsPath, caller, S_IFDIR | (mode & 0o7777));
-      });
+      }, layerPathParent(path), path);
     },
     symlink(target: string, path: string, caller?: Caller): Promise<void> {
       return u.mutate(async () => {
@@ -80,7 +82,7 @@ export function writeOps(u: UnionFs) {
         await symlink(target, fsPath);
         u.tree.update(path, { isDir: false });
         if (u.privileged) await giveToCaller(fsPath, caller, S_IFLNK | 0o777);
-      });
+      }, layerPathParent(path), path);
     },
     mknod(path: string, mode: number, dev: number, caller?: Caller): Promise<void> {
       return u.mutate(async () => {
@@ -89,7 +91,7 @@ export function writeOps(u: UnionFs) {
         sys.mknod(fsPath, mode, major, minor);
         u.tree.update(path, { isDir: false });
         if (u.privileged) await giveToCaller(fsPath, caller, mode);
-      });
+      }, layerPathParent(path), path);
     },
     link(from: string, path: string): Promise<void> {
       return u.mutate(async () => {
@@ -98,7 +100,7 @@ export function writeOps(u: UnionFs) {
         const { fsPath } = await u.prepareNew(path);
         await link(source, fsPath);
         u.tree.update(path, { isDir: false });
-      });
+      }, from, layerPathParent(path), path);
     },
     unlink(path: string): Promise<void> {
       return u.mutate(async () => {
@@ -107,7 +109,7 @@ export function writeOps(u: UnionFs) {
         await u.copyUp(layerPathParent(path));
         if (at.inTop) await unlink(at.fsPath);
         await u.hide(path);
-      });
+      }, layerPathParent(path));
     },
     rmdir(path: string): Promise<void> {
       return u.mutate(async () => {
@@ -118,16 +120,16 @@ export function writeOps(u: UnionFs) {
         // The top layer's copy holds at most whiteouts of lower names.
         if (at.inTop) await rm(at.fsPath, { recursive: true });
         await u.hide(path);
-      });
+      }, layerPathParent(path));
     },
     chmod(path: string, mode: number): Promise<void> {
-      return u.mutate(async () => chmod(await u.copyUp(path), mode & 0o7777));
+      return u.mutate(async () => chmod(await u.copyUp(path), mode & 0o7777), path);
     },
     chown(path: string, uid: number, gid: number): Promise<void> {
       return u.mutate(async () => {
         const fsPath = await u.copyUp(path);
         await lchown(fsPath, uid === UNCHANGED_ID ? -1 : uid, gid === UNCHANGED_ID ? -1 : gid);
-      });
+      }, path);
     },
     utimens(path: string, atime: number, mtime: number): Promise<void> {
       return u.mutate(async () => {
@@ -139,13 +141,13 @@ export function writeOps(u: UnionFs) {
         const seconds = (ms: number, keptMs: number | undefined): number =>
           (ms === UTIME_OMIT_MS ? keptMs! : ms === UTIME_NOW_MS || ms === UNPATCHED_MARKER_MS ? now : ms) / 1000;
         await lutimes(fsPath, seconds(atime, kept?.atimeMs), seconds(mtime, kept?.mtimeMs));
-      });
+      }, path);
     },
     setxattr(path: string, name: string, value: Buffer): Promise<void> {
       return u.mutate(async () => {
         if (isOverlayXattr(name)) throw fsError('EPERM', name);
         sys.lsetxattr(await u.copyUp(path), name, Buffer.from(value));
-      });
+      }, path);
     },
     removexattr(path: string, name: string): Promise<void> {
       return u.mutate(async () => {
@@ -153,7 +155,7 @@ export function writeOps(u: UnionFs) {
         const at = await u.locate(path);
         if (sys.lgetxattr(at.fsPath, name) === null) throw fsError('ENODATA', name);
         sys.lremovexattr(await u.copyUp(path), name);
-      });
+      }, path);
     },
   };
 }

@@ -13,6 +13,7 @@ import {
 import type { UnionLocation } from '../../core/index.js';
 import { copyEntry, copyTimes } from './copy-entry.js';
 import { fsError } from './errno.js';
+import { ShownCtimes } from './shown-ctimes.js';
 
 /** What a mount serves: a stack of upper directories in overlayfs' format. */
 export interface UnionFsOptions {
@@ -53,6 +54,8 @@ export class UnionFs {
   readonly writable: boolean;
   readonly opaqueXattr: string;
   readonly privileged: boolean;
+  /** ctimes kept stable across copy-ups; ops report their changes here (see ShownCtimes). */
+  readonly ctimes = new ShownCtimes();
   readonly #workDir: string;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -98,10 +101,21 @@ export class UnionFs {
     return this.lower !== null && (await this.lower.locate(path)) !== undefined;
   }
 
-  /** Runs a change of the top layer after every change queued before it. Fails with EROFS on a read-only mount. */
-  mutate<T>(change: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a change of the top layer after every change queued before it.
+   * `changed`: the union paths whose own attributes the change alters as the
+   * kernel sees it (the entry, or a directory whose entries it changes): once
+   * it succeeds, they show their backing ctimes again (`ShownCtimes`).
+   * Fails with EROFS on a read-only mount.
+   */
+  mutate<T>(change: () => Promise<T>, ...changed: string[]): Promise<T> {
     if (!this.writable) return Promise.reject(fsError('EROFS'));
-    const run = this.#queue.then(change, change);
+    const task = async (): Promise<T> => {
+      const result = await change();
+      this.ctimes.changed(...changed);
+      return result;
+    };
+    const run = this.#queue.then(task, task);
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -116,13 +130,14 @@ export class UnionFs {
   async copyUp(path: string): Promise<string> {
     const at = await this.locate(path);
     if (at.inTop) return at.fsPath;
-    const parent = await this.copyUp(layerPathParent(path));
+    await this.copyUp(layerPathParent(path));
     const staged = this.#stagingPath();
     try {
       const st = await copyEntry(at.fsPath, staged, this.privileged);
       await copyTimes(st, staged);
-      await this.#keepingTimes(parent, () => rename(staged, this.upper(path)));
+      await this.#keepingTimes(layerPathParent(path), () => rename(staged, this.upper(path)));
       this.tree.update(path, { isDir: st.isDirectory() });
+      this.ctimes.pin(path, st.ctimeMs);
     } catch (err) {
       await rm(staged, { recursive: true, force: true });
       throw err;
@@ -183,12 +198,16 @@ export class UnionFs {
   async hide(path: string): Promise<void> {
     if (await this.lowerHas(path)) makeWhiteout(this.upper(path));
     this.tree.update(path, null);
+    this.ctimes.gone(path);
   }
 
-  async #keepingTimes(dir: string, change: () => Promise<void>): Promise<void> {
+  /** Runs change, which adds an entry to the top layer's directory at path, and puts back that directory's times; its ctime shown stays. */
+  async #keepingTimes(path: string, change: () => Promise<void>): Promise<void> {
+    const dir = this.upper(path);
     const before = await lstat(dir);
+    this.ctimes.pin(path, before.ctimeMs);
     await change();
-    await lutimes(dir, before.atime, before.mtime);
+    await lutimes(dir, before.atimeMs / 1000, before.mtimeMs / 1000);
   }
 
   #stagingPath(): string {
