@@ -10,12 +10,14 @@
 // (uid, gid, pid, umask of the process making the call) before it hands the call
 // to JavaScript; `binding.fuse_native_context()`, called synchronously inside a
 // handler, answers [uid, gid, pid, umask] of the call being dispatched (undefined
-// outside one). drivers/fuse/caller.ts reads it.
+// outside one). drivers/fuse/caller.ts reads it. And st_ino in 64 bits (it kept only
+// the low 32): the mount shows inode numbers that are distinct across filesystems.
 // The script patches those lines of its C source and builds the addon with npm's
 // node-gyp (headers and libfuse come from fuse-shared-library, already installed);
 // node-gyp-build then loads build/Release ahead of the prebuilt binary.
 // Idempotent; a no-op once fixed or when another fuse-native lacks the lines.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -69,7 +71,27 @@ const FIXES = [
       '}\n',
   ],
   ['  NAPI_EXPORT_FUNCTION(fuse_native_unmount)\n', '  NAPI_EXPORT_FUNCTION(fuse_native_unmount)\n  NAPI_EXPORT_FUNCTION(fuse_native_context)\n'],
+  // st_ino in 64 bits: the high half in a 19th slot of the stat array (index.js below).
+  [
+    '  uint32s_to_timespec(&stat->st_ctim, &ints);\n#endif\n}\n',
+    '  uint32s_to_timespec(&stat->st_ctim, &ints);\n#endif\n  stat->st_ino += ((uint64_t) *ints++) << 32;\n}\n',
+  ],
 ];
+
+/** The same for its index.js: [as shipped, fixed]. */
+const JS_FIXES = [
+  ['  const ints = new Uint32Array(18)\n', '  const ints = new Uint32Array(19)\n'],
+  [
+    '  ints[7] = (stat && stat.ino) || 0\n',
+    '  ints[7] = (stat && stat.ino) || 0\n  ints[18] = Math.floor(((stat && stat.ino) || 0) / 4294967296)\n',
+  ],
+];
+
+/** text with every fix applied, or undefined where one does not apply (another version). */
+function patched(text, fixes) {
+  for (const [shipped, fixed] of fixes) if (!text.includes(fixed)) text = text.replace(shipped, fixed);
+  return fixes.every(([, fixed]) => text.includes(fixed)) ? text : undefined;
+}
 
 const require = createRequire(import.meta.url);
 let dir;
@@ -79,12 +101,17 @@ try {
   process.exit(0); // not installed: the fuse driver's probe() says so
 }
 const source = join(dir, 'fuse-native.c');
-const original = readFileSync(source, 'utf8');
-let text = original;
-for (const [shipped, fixed] of FIXES) if (!text.includes(fixed)) text = text.replace(shipped, fixed);
-if (!FIXES.every(([, fixed]) => text.includes(fixed))) process.exit(0); // another version: leave it alone
-const built = join(dir, 'build', 'Release', 'fuse.node');
-if (text === original && existsSync(built) && readFileSync(built).includes('fuse_native_context')) process.exit(0);
+const script = join(dir, 'index.js');
+const text = patched(readFileSync(source, 'utf8'), FIXES);
+const js = patched(readFileSync(script, 'utf8'), JS_FIXES);
+if (text === undefined || js === undefined) process.exit(0); // another version: leave it alone
+// The build is current when its stamp names this exact source.
+const stamp = join(dir, 'build', 'Release', 'strata-patched.txt');
+const digest = createHash('sha256').update(text).digest('hex');
+if (existsSync(join(dir, 'build', 'Release', 'fuse.node')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) {
+  writeFileSync(script, js);
+  process.exit(0);
+}
 writeFileSync(source, text);
 
 /**
@@ -101,7 +128,10 @@ function nodeGyp() {
 }
 const [cmd, args] = nodeGyp();
 const result = spawnSync(cmd, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-if (result.status !== 0) {
+if (result.status === 0) {
+  writeFileSync(script, js); // only with the binary that reads its 19-slot stat arrays
+  writeFileSync(stamp, digest);
+} else {
   process.stderr.write(String(result.stderr ?? result.error ?? '').split('\n').slice(-15).join('\n'));
   console.error('strata: could not rebuild fuse-native with its fixes; fuse mounts will lose mtimes set by cp -a / tar -x, and files created through them belong to the mount process');
 }

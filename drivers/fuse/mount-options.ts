@@ -15,7 +15,7 @@ import type { FuseOptions } from 'fuse-native';
  *
  * Both: misses are cached too (`extraLibfuseOptions`); `allow_other` + `default_permissions` (as root) so any process can
  * use the mount and the kernel checks modes; libfuse's `use_ino` so st_ino is
- * the backing inode (hard links show as one file); `ro` where read-only, so
+ * the number getattr answers (see InodeNumbers); `ro` where read-only, so
  * the kernel itself answers EROFS. fuse-native's per-call timeout is raised:
  * a copy-up of a large file or tree may take long.
  */

@@ -19,9 +19,9 @@ const dataSyncFd = promisify(fdatasync);
 export const O_ACCMODE = 3;
 
 /**
- * What getattr answers for a backing entry's lstat (use_ino: st_ino is the
- * backing inode, so hard links show as one file), or for `ino` where given
- * (a merged directory's origin, see UnionFs.inode).
+ * What getattr answers for a backing entry's lstat, showing `ino` as st_ino
+ * (use_ino; UnionFs.inode gives the number: hard links show as one file, a
+ * copy-up keeps its source's). Without `ino`, the backing inode.
  */
 export function fuseStat(st: Stats, ino: number = st.ino): FuseStat {
   return {

@@ -13,6 +13,7 @@ import {
 import type { UnionLocation } from '../../core/index.js';
 import { copyEntry, copyTimes } from './copy-entry.js';
 import { fsError } from './errno.js';
+import { InodeNumbers } from './inode-numbers.js';
 import { ShownCtimes } from './shown-ctimes.js';
 
 /** What a mount serves: a stack of upper directories in overlayfs' format. */
@@ -56,6 +57,7 @@ export class UnionFs {
   readonly privileged: boolean;
   /** ctimes kept stable across copy-ups; ops report their changes here (see ShownCtimes). */
   readonly ctimes = new ShownCtimes();
+  readonly inodes: InodeNumbers;
   readonly #workDir: string;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -68,6 +70,7 @@ export class UnionFs {
     this.opaqueXattr = options.opaqueXattr;
     this.privileged = options.privileged;
     this.#workDir = options.workDir;
+    this.inodes = new InodeNumbers(options.layers, options.privileged);
   }
 
   /** Real path of a layer path in the top layer. */
@@ -83,17 +86,19 @@ export class UnionFs {
   }
 
   /**
-   * The st_ino the mount shows for path, which `at` and `st` locate and lstat:
-   * the backing inode, except for a directory of the top layer that merges
-   * with one below, which keeps the inode of that lower copy (its origin, as
-   * in overlayfs). So a directory's inode does not change when a change inside
-   * it copies it up: programs that hold a directory and check its identity on
-   * the way back up (fts(3) in `rm -rf`, `find`) see the same directory.
+   * The st_ino the mount shows for path, which `at` and `st` locate and lstat
+   * (see InodeNumbers: stable across copy-up and remounts, distinct across
+   * filesystems). A directory of the top layer that merges with one below
+   * shows the number of that lower copy (its origin, as in overlayfs), so a
+   * directory's number does not change when a change inside it copies it up:
+   * programs that hold a directory and check its identity on the way back up
+   * (fts(3) in `rm -rf`, `find`) see the same directory.
    */
   async inode(path: string, at: UnionLocation, st: Stats): Promise<number> {
-    if (!at.inTop || !st.isDirectory()) return st.ino;
+    if (!at.inTop || !st.isDirectory()) return this.inodes.of(at.fsPath, st);
     const origin = await this.tree.mergedBelow(path);
-    return origin === undefined ? st.ino : ((await lstatIfPresent(origin))?.ino ?? st.ino);
+    const originStat = origin === undefined ? undefined : await lstatIfPresent(origin);
+    return originStat === undefined ? this.inodes.of(at.fsPath, st) : this.inodes.of(origin!, originStat);
   }
 
   /** Does the union of the layers below the top have path? */
@@ -134,6 +139,8 @@ export class UnionFs {
     const staged = this.#stagingPath();
     try {
       const st = await copyEntry(at.fsPath, staged, this.privileged);
+      // A directory copied up in place shows its merged origin's number (see inode): nothing to record.
+      if (!st.isDirectory()) this.inodes.record(staged, st, this.inodes.of(at.fsPath, st));
       await copyTimes(st, staged);
       await this.#keepingTimes(layerPathParent(path), () => rename(staged, this.upper(path)));
       this.tree.update(path, { isDir: st.isDirectory() });
@@ -163,7 +170,9 @@ export class UnionFs {
   }
 
   async #copyTreeTo(path: string, to: string): Promise<void> {
-    const st = await copyEntry((await this.locate(path)).fsPath, to, this.privileged);
+    const at = await this.locate(path);
+    const st = await copyEntry(at.fsPath, to, this.privileged);
+    this.inodes.record(to, st, await this.inode(path, at, st));
     if (st.isDirectory()) {
       for (const name of await this.tree.readdir(path)) await this.#copyTreeTo(layerPathJoin(path, name), join(to, name));
     }
