@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { sys } from '../../core/index.js';
+import { sys } from '../../core/sys/index.js';
 
 /** Bits of a shown inode number left to the backing inode; the filesystem's index goes above them. */
 const INO_BITS = 2 ** 48;

@@ -4,7 +4,8 @@ import { lstat, readlink, statfs } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import type { FuseStat, FuseStatfs } from 'fuse-native';
-import { isOverlayXattr, sys } from '../../core/index.js';
+import { sys } from '../../core/sys/index.js';
+import { isOverlayXattr } from '../../core/tree.js';
 import { fsError } from './errno.js';
 import type { UnionFs } from './union-fs.js';
 

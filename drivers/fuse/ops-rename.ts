@@ -1,5 +1,7 @@
 import { lstat, rename, rm, unlink } from 'node:fs/promises';
-import { isOpaqueDir, layerPathParent, lstatIfPresent, makeWhiteout, markOpaque } from '../../core/index.js';
+import { layerPathParent } from '../../core/tree.js';
+import { lstatIfPresent } from '../../core/union/upper-dir.js';
+import { isOpaqueDir, makeWhiteout, markOpaque } from '../../core/union/whiteout-format.js';
 import { fsError } from './errno.js';
 import type { UnionFs } from './union-fs.js';
 

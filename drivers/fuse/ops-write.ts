@@ -1,7 +1,10 @@
 import { constants, ftruncate, write } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink, truncate, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { isOverlayXattr, layerPathParent, markOpaque, splitRdev, sys } from '../../core/index.js';
+import { splitRdev } from '../../core/directory-tree.js';
+import { sys } from '../../core/sys/index.js';
+import { isOverlayXattr, layerPathParent } from '../../core/tree.js';
+import { markOpaque } from '../../core/union/whiteout-format.js';
 import type { Caller } from './caller.js';
 import { fsError } from './errno.js';
 import { giveToCaller } from './ownership.js';

@@ -2,15 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { lstat, lutimes, rename, rm, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import {
-  UnionTree,
-  isWhiteoutStats,
-  layerPathJoin,
-  layerPathParent,
-  lstatIfPresent,
-  makeWhiteout,
-} from '../../core/index.js';
-import type { UnionLocation } from '../../core/index.js';
+import { layerPathJoin, layerPathParent } from '../../core/tree.js';
+import { UnionTree } from '../../core/union/union-tree.js';
+import { lstatIfPresent } from '../../core/union/upper-dir.js';
+import { isWhiteoutStats, makeWhiteout } from '../../core/union/whiteout-format.js';
+import type { UnionLocation } from '../../core/union/union-tree.js';
 import { copyEntry, copyTimes } from './copy-entry.js';
 import { fsError } from './errno.js';
 import { InodeNumbers } from './inode-numbers.js';
