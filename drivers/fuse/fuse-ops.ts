@@ -2,6 +2,7 @@ import type { FuseOps } from 'fuse-native';
 import { currentCaller } from './caller.js';
 import { isErrnoAnswer, negativeErrno } from './errno.js';
 import { opensForWrite, readOps } from './ops-read.js';
+import { PathFds } from './path-fds.js';
 import { renameOps } from './ops-rename.js';
 import { writeOps } from './ops-write.js';
 import type { UnionFs } from './union-fs.js';
@@ -34,6 +35,14 @@ export function fuseOps(u: UnionFs, log: FaultLog): FuseOps {
     ...renameOps(u),
     open: (path: string, flags: number) => (opensForWrite(flags) ? w.openForWrite(path, flags) : r.openForRead(path)),
   };
+  if (!u.writable) {
+    // Nothing to copy up: libfuse answers open(2) itself and reads find their descriptor by path.
+    const fds = new PathFds();
+    delete ops.open;
+    delete ops.release;
+    ops.read = async (path: string, _fd: number, buf: Buffer, len: number, pos: number) =>
+      fds.with((await u.locate(path)).fsPath, (fd) => r.read(path, fd, buf, len, pos));
+  }
   const table: Record<string, (...args: unknown[]) => void> = {};
   for (const [name, fn] of Object.entries(ops)) {
     if (name === 'openForRead' || name === 'openForWrite') continue;

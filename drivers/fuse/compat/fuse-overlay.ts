@@ -20,17 +20,20 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { opaqueXattrFor } from '../../../core/union/whiteout-format.js';
-import { serveUnion } from '../fuse-server.js';
-import { UnionFs } from '../union-fs.js';
 import { parseOverlayArgs } from './overlay-args.js';
 
 /** Set in the daemon's environment: it mounts and reports on fd 3 instead of forking again. */
 const DAEMON_ENV = 'STRATA_FUSE_OVERLAY_DAEMON';
 const VERSION = '0.1.0';
 
+/** Mounts and serves (the daemon, or -f). The union and fuse-native load here only: the parent that daemonizes never loads them. */
 async function serve(argv: readonly string[], report: (line: string) => void): Promise<void> {
   const args = parseOverlayArgs(argv, process.cwd());
+  const [{ opaqueXattrFor }, { serveUnion }, { UnionFs }] = await Promise.all([
+    import('../../../core/union/whiteout-format.js'),
+    import('../fuse-server.js'),
+    import('../union-fs.js'),
+  ]);
   process.umask(0); // the kernel applied the caller's umask already
   const privileged = process.getuid?.() === 0;
   // containers/storage hands short symlinks (l/XXXX) to each layer: the union reads the directories themselves.
