@@ -24,7 +24,7 @@ const S_ISGID = 0o2000;
  * Fails with the errno of chown/chmod.
  */
 export async function giveToCaller(fsPath: string, caller: Caller | undefined, mode: number, fd?: number): Promise<void> {
-  if (caller === undefined) return;
+  if (caller === undefined || (caller.uid === 0 && caller.gid === 0)) return; // made as root:root already (or the setgid parent's group)
   const parent = await lstat(dirname(fsPath));
   const inheritsGroup = (parent.mode & S_ISGID) !== 0;
   const gid = inheritsGroup ? parent.gid : caller.gid;
