@@ -1,18 +1,16 @@
-import { close, fdatasync, fsync, open, read } from 'node:fs';
+import { closeSync, fdatasync, fsync, lstatSync, open, openSync, read } from 'node:fs';
 import { constants } from 'node:fs';
-import { lstat, readlink, statfs } from 'node:fs/promises';
+import { readlink, statfs } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import type { FuseStat, FuseStatfs } from 'fuse-native';
 import { sys } from '../../core/sys/index.js';
 import { isOverlayXattr } from '../../core/tree.js';
-import { fsError } from './errno.js';
 import type { UnionFs } from './union-fs.js';
 
 const readAt = promisify(read);
 /** Raw fds, not FileHandles: a FileHandle closes its fd when collected, and these live on as FUSE file handles. */
 export const openFd = promisify(open);
-const closeFd = promisify(close);
 const syncFd = promisify(fsync);
 const dataSyncFd = promisify(fdatasync);
 
@@ -60,7 +58,7 @@ export function readOps(u: UnionFs) {
   return {
     async getattr(path: string): Promise<FuseStat> {
       const at = await u.locate(path);
-      const st = await lstat(at.fsPath);
+      const st = lstatSync(at.fsPath); // a metadata call answered from the kernel's caches: a thread-pool hop costs more
       const shown = fuseStat(st, await u.inode(path, at, st));
       shown.ctime = Math.floor(u.ctimes.shown(path, st.ctimeMs));
       return shown;
@@ -75,13 +73,13 @@ export function readOps(u: UnionFs) {
     },
     /** Read-only opens; opens for writing copy up first (see writeOps.open). */
     async openForRead(path: string): Promise<number> {
-      return openFd((await u.locate(path)).fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+      return openSync((await u.locate(path)).fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
     },
     async read(_path: string, fd: number, buf: Buffer, len: number, pos: number): Promise<number> {
       return (await readAt(fd, buf, 0, len, pos)).bytesRead;
     },
     async release(_path: string, fd: number): Promise<void> {
-      await closeFd(fd);
+      closeSync(fd);
     },
     async fsync(_path: string, datasync: boolean, fd: number): Promise<void> {
       if (fd > 0) await (datasync ? dataSyncFd(fd) : syncFd(fd));

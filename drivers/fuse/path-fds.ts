@@ -1,7 +1,5 @@
-import { close, constants, open } from 'node:fs';
-import { promisify } from 'node:util';
-
-const openFd = promisify(open);
+import { close, constants } from 'node:fs';
+import { openFd } from './ops-read.js';
 
 /**
  * Read-only descriptors of backing files, kept by path, for a mount that
