@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freezeContainer, isFrozen, reapContainer, thawContainer } from '../../core/containers/runner/index.js';
+import { freezeContainer, isFrozen, reapContainer, thawContainer, withContainerFrozen } from '../../core/containers/runner/index.js';
 import type { RunningContainer } from '../../core/containers/runner/index.js';
 import { RUNNERS, capture, makeBox, runnerUnmet, specFor, testUnless } from './helpers.js';
 import type { Box } from './helpers.js';
@@ -166,6 +166,13 @@ for (const runner of RUNNERS) {
     await new Promise((r) => setTimeout(r, 300));
     t.is((await stat(ticks)).size, frozenSize, 'no write while frozen');
     await thawContainer(c.freezerCgroup);
+    t.true(await eventually(async () => (await stat(ticks)).size > frozenSize), 'writes resume once thawed');
+    const sizeInside = await withContainerFrozen(box.containerDir, async () => {
+      t.true(await isFrozen(c.freezerCgroup));
+      return (await stat(ticks)).size;
+    });
+    t.false(await isFrozen(c.freezerCgroup));
+    t.true(sizeInside > frozenSize);
     c.kill('SIGKILL');
     t.is((await running).exitCode, 137);
   }));
