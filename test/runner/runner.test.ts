@@ -78,6 +78,12 @@ for (const runner of RUNNERS) {
     t.regex(notExec.stderr, /exec: "\/etc\/passwd": permission denied/);
   }));
 
+  maybe(name('a setup failure (a directory bound over a file) exits 125 with the runtime\'s message'), (t) => withBox(async (box) => {
+    const r = await capture(runner, await specFor(box, ['true'], { mounts: [{ source: box.dir, destination: '/etc/passwd', readonly: false }] }));
+    t.is(r.exitCode, 125);
+    t.regex(r.stderr, /not a directory/i);
+  }));
+
   maybe(name('user 1000 and nobody:nogroup from the image\'s passwd and group'), (t) => withBox(async (box) => {
     const user = await capture(runner, await specFor(box, ['sh', '-c', 'id -u; id -g; id -G; echo $HOME'], { userSpec: '1000' }));
     t.is(user.stdout, '1000\n1000\n1000 50\n/home/user\n');

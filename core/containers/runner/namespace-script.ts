@@ -5,6 +5,9 @@ import type { RunSpec } from './run-spec.js';
 import { shQuote, shWords } from './shell-quote.js';
 
 
+/** Exit status when the runner itself fails to set the container up (a mount, the cgroup), Docker's 125. */
+export const SETUP_FAILED = 125;
+
 export interface NamespaceScriptInput {
   readonly spec: RunSpec;
   readonly prepared: PreparedRootfs;
@@ -38,11 +41,14 @@ export interface NamespaceScriptInput {
  *    chroots, changes directory, sets the uid (unshare --root --wd --setuid)
  *    and execs the command — which stays PID 1, as in Docker.
  *
- * Every value reaches the shell single-quoted.
+ * A failed setup step exits 125 (SETUP_FAILED) with the tool's message on
+ * stderr; once the last tools run (setpriv, unshare --root), their own failures
+ * exit 1 with a message, like the command's. Every value reaches the shell
+ * single-quoted.
  */
 export function namespaceScript({ spec, prepared, env, cgroup, devTemplate, size }: NamespaceScriptInput): string {
   const dev = prepared.dev;
-  const lines: string[] = ['set -e'];
+  const lines: string[] = [];
   const watchdog = [
     "trap '' INT TERM HUP QUIT",
     'read -r _ <&3 || :',
@@ -51,22 +57,25 @@ export function namespaceScript({ spec, prepared, env, cgroup, devTemplate, size
   ].join('; ');
   // Double fork: the watchdog is no child of this shell (script, exec'd below, would wait for it).
   lines.push(`(/bin/sh -c ${shQuote(watchdog)} watchdog ${shQuote(cgroup)} </dev/null >/dev/null 2>&1 &)`, 'exec 3<&-');
-  if (spec.network === 'none') lines.push('ip link set lo up');
-  lines.push(`printf %s ${shQuote(spec.hostname)} > /proc/sys/kernel/hostname`);
-  lines.push(`mount -t tmpfs -o nosuid,strictatime,mode=755,size=65536k tmpfs ${shQuote(dev)}`);
-  lines.push(
+  const setup: string[] = [];
+  if (spec.network === 'none') setup.push('ip link set lo up');
+  setup.push(`printf %s ${shQuote(spec.hostname)} > /proc/sys/kernel/hostname`);
+  setup.push(`mount -t tmpfs -o nosuid,strictatime,mode=755,size=65536k tmpfs ${shQuote(dev)}`);
+  setup.push(
     `cp -a ${shQuote(`${devTemplate}/.`)} ${shQuote(`${dev}/`)}`,
     `mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,nosuid,noexec devpts ${shQuote(`${dev}/pts`)}`,
     `mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm ${shQuote(`${dev}/shm`)}`,
     `mount -t sysfs -o ro,nosuid,nodev,noexec sysfs ${shQuote(prepared.sys)}`,
   );
   for (const bind of prepared.binds) {
-    lines.push(`mount --rbind ${shQuote(bind.source)} ${shQuote(bind.target)}`);
-    if (bind.readonly) lines.push(`mount -o remount,bind,ro ${shQuote(bind.target)}`);
+    setup.push(`mount --rbind ${shQuote(bind.source)} ${shQuote(bind.target)}`);
+    if (bind.readonly) setup.push(`mount -o remount,bind,ro ${shQuote(bind.target)}`);
   }
+  // With a tty, `script` must open its terminal from the container's devpts instance.
+  if (spec.tty) setup.push(`mount --bind ${shQuote(`${dev}/pts`)} /dev/pts`, `mount --bind ${shQuote(`${dev}/pts/ptmx`)} /dev/ptmx`);
+  lines.push(...setup.map((command) => `${command} || exit ${SETUP_FAILED}`));
   const waiter = `exec unshare --pid -- /bin/sh -c ${shQuote(waiterScript(spec, prepared, env, cgroup))}`;
   if (spec.tty) {
-    lines.push(`mount --bind ${shQuote(`${dev}/pts`)} /dev/pts`, `mount --bind ${shQuote(`${dev}/pts/ptmx`)} /dev/ptmx`);
     lines.push(`exec script -qfec ${shQuote(`stty rows ${size.rows} cols ${size.columns}; ${waiter}`)} /dev/null`);
   } else {
     lines.push(waiter);
@@ -85,10 +94,11 @@ function waiterScript(spec: RunSpec, prepared: PreparedRootfs, env: readonly str
     `ulimit -n ${NOFILE_LIMIT}`,
     `mount -t proc -o nosuid,nodev,noexec proc ${shQuote(prepared.proc)}`,
     `exec /usr/bin/env -i -- ${shWords(env)} /usr/bin/setpriv --regid ${gid} ${groups} --bounding-set ${caps} -- /usr/bin/unshare ${shWords(enter)} -- ${shWords(spec.args)}`,
-  ].join(' && ');
+  ];
+  const steps = pid1.slice(0, -1).map((command) => `{ ${command} || exit ${SETUP_FAILED}; }`).join(' && ');
   return [
     'exec 4<&0',
-    `/bin/sh -c ${shQuote(pid1)} <&4 4<&- &`,
+    `/bin/sh -c ${shQuote(`${steps} && ${pid1[pid1.length - 1]}`)} <&4 4<&- &`,
     'pid=$!',
     'exec 4<&-',
     "trap '' INT TERM HUP QUIT",
