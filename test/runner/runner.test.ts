@@ -115,19 +115,19 @@ for (const runner of RUNNERS) {
   }));
 
   maybe(name('binds: rw writes land on the host, ro refuses writes, neither lands in the root file system'), (t) => withBox(async (box) => {
-    const rw = join(box.dir, 'rw');
+    const rw = join(box.dir, 'r w#\\1');
     const ro = join(box.dir, 'ro');
     await mkdir(rw);
     await mkdir(ro);
     await writeFile(join(ro, 'f'), 'host\n');
-    const spec = await specFor(box, ['sh', '-c', 'echo hi > /data/new; cat /config/f; echo x > /config/f || echo refused'], {
-      mounts: [{ source: rw, destination: '/data', readonly: false }, { source: ro, destination: '/config', readonly: true }],
+    const spec = await specFor(box, ['sh', '-c', 'echo hi > "/data dir/new"; cat /config/f; echo x > /config/f || echo refused'], {
+      mounts: [{ source: rw, destination: '/data dir', readonly: false }, { source: ro, destination: '/config', readonly: true }],
     });
     const r = await capture(runner, spec);
     t.is(await readFile(join(rw, 'new'), 'utf8'), 'hi\n');
     t.true(r.stdout.startsWith('host\n') && r.stdout.endsWith('refused\n'));
     t.is(await readFile(join(ro, 'f'), 'utf8'), 'host\n');
-    t.deepEqual(await readdir(join(box.rootfs, 'data')), [], 'the mountpoint is created, empty, as runc does');
+    t.deepEqual(await readdir(join(box.rootfs, 'data dir')), [], 'the mountpoint is created, empty, as runc does');
   }));
 
   maybe(name('network host sees the host\'s interfaces; a file can be bound'), (t) => withBox(async (box) => {

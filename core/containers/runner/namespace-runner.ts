@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { makeDevTemplate } from './dev-template.js';
 import { containerCgroup, removeContainerCgroup } from './freezer.js';
 import { prepareRootfs } from './mountpoints.js';
@@ -41,7 +43,9 @@ export class NamespaceRunner implements ContainerRunner {
     await recordRun(spec.containerDir, { backend: 'builtin', id: prepared.id, cgroup });
     try {
       const devTemplate = await makeDevTemplate(spec.containerDir);
-      const script = namespaceScript({ spec, prepared: mounts, env: prepared.env, cgroup, devTemplate, size: terminalSize(spec, io) });
+      const fstabFile = join(spec.containerDir, 'fstab');
+      const { script, fstab } = namespaceScript({ spec, prepared: mounts, env: prepared.env, cgroup, devTemplate, fstabFile, size: terminalSize(spec, io) });
+      await writeFile(fstabFile, fstab);
       const namespaces = ['--mount', '--uts', '--ipc', ...(spec.network === 'none' ? ['--net'] : [])];
       const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', '/usr/bin/unshare', ...namespaces, '--fork', '--kill-child', '--', '/bin/sh', '-c', script], {
         stdio: stdioFor(spec, io),
