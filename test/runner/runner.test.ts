@@ -183,6 +183,11 @@ for (const runner of RUNNERS) {
     t.is((await running).exitCode, 137);
   }));
 
+  maybe(name('stop: PID 1 without a handler ignores SIGTERM, so SIGKILL follows the grace period'), (t) => withBox(async (box) => {
+    const r = await capture(runner, await specFor(box, ['sleep', '1000']), { started: (c) => c.stop(200) });
+    t.is(r.exitCode, 137);
+  }));
+
   maybe(name('SIGTERM to strata reaches a container process that traps it'), (t) => withBox(async (box) => {
     const spec = await specFor(box, ['sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.05; done']);
     const child = spawn(process.execPath, [CHILD, runner.name, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });

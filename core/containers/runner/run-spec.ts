@@ -99,6 +99,8 @@ export interface RunningContainer {
    * without a trap does nothing: stop with SIGKILL after a time-out.
    */
   kill(signal: NodeJS.Signals): void;
+  /** `docker stop`: SIGTERM now, SIGKILL after `graceMs` (default 10,000) if the process still runs. */
+  stop(graceMs?: number): void;
 }
 
 /**

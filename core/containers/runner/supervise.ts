@@ -7,6 +7,8 @@ import type { RunIo, RunningContainer, RunSpec } from './run-spec.js';
 
 /** Signals a runner forwards to the container with `forwardSignals`. */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** `docker stop`'s default grace period, in ms. */
+const STOP_GRACE_MS = 10_000;
 /** How often the container's PID 1 is looked for in its cgroup, in ms. */
 const FIND_INIT_EVERY_MS = 5;
 
@@ -44,6 +46,7 @@ export function supervise(child: ChildProcess, spec: RunSpec, io: RunIo, cgroup:
 
   let initPid: number | undefined;
   let exited = false;
+  let killTimer: NodeJS.Timeout | undefined;
   const pending: NodeJS.Signals[] = [];
   const deliver = (signal: NodeJS.Signals): void => {
     if (initPid === undefined) pending.push(signal);
@@ -61,6 +64,10 @@ export function supervise(child: ChildProcess, spec: RunSpec, io: RunIo, cgroup:
     },
     freezerCgroup: cgroup,
     kill: deliver,
+    stop(graceMs = STOP_GRACE_MS) {
+      deliver('SIGTERM');
+      killTimer ??= setTimeout(() => deliver('SIGKILL'), graceMs);
+    },
   };
   const onSignal = (signal: NodeJS.Signals) => deliver(signal);
   if (io.forwardSignals) for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
@@ -83,6 +90,7 @@ export function supervise(child: ChildProcess, spec: RunSpec, io: RunIo, cgroup:
     });
     child.on('close', (code, signal) => {
       exited = true;
+      clearTimeout(killTimer);
       if (io.forwardSignals) for (const s of FORWARDED_SIGNALS) process.off(s, onSignal);
       resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
     });
