@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freezeContainer, isFrozen, reapContainer, thawContainer, withContainerFrozen } from '../../core/containers/runner/index.js';
+import { NamespaceRunner, RuncRunner, freezeContainer, isFrozen, reapContainer, thawContainer, withContainerFrozen } from '../../core/containers/runner/index.js';
 import type { RunningContainer } from '../../core/containers/runner/index.js';
 import { RUNNERS, capture, makeBox, runnerUnmet, specFor, testUnless } from './helpers.js';
 import type { Box } from './helpers.js';
@@ -227,4 +227,10 @@ testUnless(test, unmetFor.builtin)('not root: EPRIVILEGE with a clear line', (t)
   );
   t.is(r.code, 77);
   t.regex(r.stderr, /running a container needs root/);
+}));
+
+testUnless(test, unmetFor.builtin)('builtin: loader variables are refused (they would reach host tools); runc passes them', (t) => withBox(async (box) => {
+  const spec = await specFor(box, ['sh', '-c', 'echo $LD_LIBRARY_PATH'], { env: ['LD_LIBRARY_PATH=/opt/lib'] });
+  await t.throwsAsync(new NamespaceRunner().run(spec, {}), { message: /cannot pass LD_LIBRARY_PATH/ });
+  if (unmetFor.runc === undefined) t.is((await capture(new RuncRunner(), spec)).stdout, '/opt/lib\n');
 }));

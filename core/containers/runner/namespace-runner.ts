@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ErrorCode, StrataError } from '../../errors.js';
 import { makeDevTemplate } from './dev-template.js';
 import { containerCgroup, removeContainerCgroup } from './freezer.js';
 import { prepareRootfs } from './mountpoints.js';
@@ -36,6 +37,7 @@ export class NamespaceRunner implements ContainerRunner {
   readonly name = 'builtin' as const;
 
   async run(spec: RunSpec, io: RunIo): Promise<ExitInfo> {
+    refuseLoaderVariables(spec.env);
     const prepared = await prepareRun(spec, io, spec.tty ? [...TOOLS, ...TTY_TOOLS] : TOOLS);
     if (isExecFailure(prepared)) return { exitCode: prepared.exitCode, startError: prepared.message };
     const mounts = await prepareRootfs(spec);
@@ -56,5 +58,19 @@ export class NamespaceRunner implements ContainerRunner {
     } finally {
       if (await removeContainerCgroup(cgroup)) await forgetRun(spec.containerDir);
     }
+  }
+}
+
+/**
+ * The built-in runner hands the container's environment to host tools
+ * (setpriv, unshare) that run before the chroot: the dynamic loader's variables
+ * would make them load libraries from host paths an image names (a layer's
+ * directory, say) as root. Fails with EUNSUPPORTED naming the variable; the
+ * runc backend passes them safely.
+ */
+function refuseLoaderVariables(env: readonly string[]): void {
+  const name = env.map((e) => e.slice(0, e.indexOf('='))).find((n) => n.startsWith('LD_') || n === 'GLIBC_TUNABLES');
+  if (name !== undefined) {
+    throw new StrataError(ErrorCode.EUNSUPPORTED, `the built-in runner cannot pass ${name} to a container (host tools would load it before the chroot); use the runc runtime`);
   }
 }
