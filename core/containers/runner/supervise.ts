@@ -49,6 +49,7 @@ export function supervise(child: ChildProcess, spec: RunSpec, io: RunIo, cgroup:
   let killTimer: NodeJS.Timeout | undefined;
   const pending: NodeJS.Signals[] = [];
   const deliver = (signal: NodeJS.Signals): void => {
+    if (exited) return; // PID 1 is gone and its pid may be reused
     if (initPid === undefined) pending.push(signal);
     else {
       try {
