@@ -48,7 +48,7 @@ export class RuncRunner implements ContainerRunner {
       const runc = [RUNC, '--root', state, '--log', log, '--log-format', 'json', 'run', '--bundle', bundle, prepared.id];
       const size = terminalSize(spec, io);
       // runc copies a terminal only to and from its own controlling terminal: give it one.
-      const command = spec.tty ? ['/usr/bin/script', '-qfec', `stty rows ${size.rows} cols ${size.columns}; exec ${shWords(runc)}`, '/dev/null'] : runc;
+      const command = spec.tty ? ['/usr/bin/script', '-qfec', `stty rows ${size.rows} cols ${size.columns} raw -echo; exec ${shWords(runc)}`, '/dev/null'] : runc;
       const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', '/usr/bin/unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--', ...command], {
         stdio: stdioFor(spec, io),
         detached: true, // a session of its own: the caller's terminal signals only strata, which forwards them to PID 1 (Docker's sig-proxy)
