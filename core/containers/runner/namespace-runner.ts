@@ -11,7 +11,7 @@ import { isExecFailure, prepareRun, terminalSize } from './prepare-run.js';
 import type { ContainerRunner, ExitInfo, RunIo, RunSpec } from './run-spec.js';
 import { stdioFor, supervise } from './supervise.js';
 
-/** util-linux tools the built-in runner needs (Debian: util-linux, and bsdutils for script). */
+/** Host tools the built-in runner needs, with their Debian packages; a missing one fails with EUNSUPPORTED. */
 const TOOLS: [string, string][] = [
   ['/usr/bin/setpriv', 'util-linux'],
   ['/usr/bin/unshare', 'util-linux'],
@@ -19,6 +19,8 @@ const TOOLS: [string, string][] = [
   ['/usr/bin/cp', 'coreutils'],
 ];
 const TTY_TOOLS: [string, string][] = [['/usr/bin/script', 'bsdutils'], ['/usr/bin/stty', 'coreutils']];
+/** Brings the loopback up in a new network namespace. */
+const NET_TOOLS: [string, string][] = [['/bin/ip', 'iproute2']];
 
 /**
  * The built-in runner: Linux namespaces through util-linux (setpriv, unshare,
@@ -38,7 +40,7 @@ export class NamespaceRunner implements ContainerRunner {
 
   async run(spec: RunSpec, io: RunIo): Promise<ExitInfo> {
     refuseLoaderVariables(spec.env);
-    const prepared = await prepareRun(spec, io, spec.tty ? [...TOOLS, ...TTY_TOOLS] : TOOLS);
+    const prepared = await prepareRun(spec, io, [...TOOLS, ...(spec.tty ? TTY_TOOLS : []), ...(spec.network === 'none' ? NET_TOOLS : [])]);
     if (isExecFailure(prepared)) return { exitCode: prepared.exitCode, startError: prepared.message };
     const mounts = await prepareRootfs(spec);
     const cgroup = await containerCgroup(prepared.id);

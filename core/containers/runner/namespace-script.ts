@@ -62,7 +62,7 @@ export function namespaceScript({ spec, prepared, env, cgroup, devTemplate, fsta
   // Double fork: the watchdog is no child of this shell (script, exec'd below, would wait for it).
   lines.push(`(/bin/sh -c ${shQuote(watchdog)} watchdog ${shQuote(cgroup)} </dev/null >/dev/null 2>&1 &)`, 'exec 3<&-');
   const setup: string[] = [];
-  if (spec.network === 'none') setup.push('ip link set lo up');
+  if (spec.network === 'none') setup.push('/bin/ip link set lo up');
   setup.push(`printf %s ${shQuote(spec.hostname)} > /proc/sys/kernel/hostname`);
   const mounts: FstabEntry[] = [
     { source: 'tmpfs', target: dev, type: 'tmpfs', options: 'nosuid,strictatime,mode=755,size=65536k' },
