@@ -98,10 +98,16 @@ export function supervise(child: ChildProcess, spec: RunSpec, io: RunIo, cgroup:
   });
 }
 
-/** The host pid of the process in `cgroup` that is PID 1 of a PID namespace below ours, or undefined. */
+/**
+ * The host pid of the process in `cgroup` that is PID 1 of a PID namespace
+ * below ours, or undefined. runc's own init (`runc:[2:INIT]`, before it execs
+ * the command) does not count yet: a signal to it would fail the start rather
+ * than reach the command.
+ */
 export async function findInit(cgroup: string): Promise<number | undefined> {
   for (const pid of await cgroupPids(cgroup)) {
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    if (/^Name:\s+runc:\[/m.test(status)) continue;
     const nspid = /^NSpid:\s+(.*)$/m.exec(status)?.[1].trim().split(/\s+/);
     if (nspid !== undefined && nspid.length >= 2 && nspid[nspid.length - 1] === '1') return pid;
   }
