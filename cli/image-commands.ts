@@ -83,7 +83,8 @@ export function addImageCommands(program: Command): void {
   for (const [parent, name] of [[program, 'history'], [image, 'history']] as const) {
     storeAction<{ human: boolean; quiet: boolean }>(
       parent.command(name).description('show the history of an image').argument('<image>')
-        .option('-H, --human [bool]', 'print sizes and dates in human readable format', (v: string) => v !== 'false', true)
+        // Docker spells it `-H=false`; commander hands a short option's attached value over with its `=`.
+        .option('-H, --human [bool]', 'print sizes and dates in human readable format', (v: string) => v.replace(/^=/, '') !== 'false', true)
         .option('-q, --quiet', 'only show image ids', false),
       async ({ store, out, args, options, noTrunc }) => {
         const record = store.images.get(args[0]!);
