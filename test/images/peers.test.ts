@@ -81,7 +81,13 @@ registerUnless(test, missing(peersUnmet), 'skopeo and umoci read what strata sav
     // skopeo copy to an OCI layout, then the reference unpacker.
     const layout = join(dir, `copied-${format}`);
     await skopeo.copy(ref, `oci:${layout}:hello`);
-    t.is(sha256(await skopeo.rawConfig(`oci:${layout}:hello`)), id, `${format}: skopeo copy keeps the config`);
+    const copiedConfig = await skopeo.rawConfig(`oci:${layout}:hello`);
+    if (format === 'docker-archive') {
+      // skopeo re-serialises a docker-archive's config when it converts to OCI (a new id): the layers stay.
+      t.deepEqual((JSON.parse(copiedConfig) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids, doc!.RootFS.Layers);
+    } else {
+      t.is(sha256(copiedConfig), id, `${format}: skopeo copy keeps the config`);
+    }
     await umoci.unpack(`${layout}:hello`, join(dir, `bundle-${format}`));
     t.is(await describeImageTree(join(dir, `bundle-${format}/rootfs`)), tree, `${format}: umoci unpacks the tree strata mounts`);
   }
