@@ -5,7 +5,7 @@ import { imagesSpace } from '../core/image-ops/index.js';
 import { familiarName, parseReference } from '../core/images/index.js';
 import { configOf, outputOf, storeCommand } from './context.js';
 import { createdAgo, formatDockerTable, humanSize, imageSize, reclaimableCell, truncateId } from './format/index.js';
-import { pruneImages } from './image-commands.js';
+import { pruneImages, pruneReport } from './image-commands.js';
 
 /** `strata system ...` */
 export function addSystemCommands(program: Command): void {
@@ -43,8 +43,7 @@ export function addSystemCommands(program: Command): void {
   storeCommand<{ all: boolean; force: boolean }>(group, 'prune', 'remove dangling images (with -a, every unused image)', async ({ store, out, options }) => {
     const result = await pruneImages(store, options.all);
     if (out.json) return out.jsonDocument(result);
-    const lines = result.events.length === 0 ? [] : ['Deleted Images:', ...result.events.map((e) => `${e.kind.toLowerCase()}: ${e.what}`), ''];
-    process.stdout.write([...lines, `Total reclaimed space: ${imageSize(result.reclaimed)}`].join('\n') + '\n');
+    process.stdout.write(pruneReport(result));
   })
     .option('-a, --all', 'remove all unused images, not just dangling ones', false)
     .option('-f, --force', 'do not prompt for confirmation', false);
