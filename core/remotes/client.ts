@@ -59,7 +59,8 @@ export class RegistryClient {
       if (challenge === undefined) return res;
       res.body.resume();
       this.#challenges.set(host, challenge);
-      this.#forget(host, req.scopes);
+      // A token that was refused is not reused; a first unauthenticated try forgets nothing.
+      if (authorization !== undefined) this.#forget(host, req.scopes);
     }
   }
 

@@ -6,7 +6,7 @@ import { ErrorCode, StrataError } from '../errors.js';
 import { repositoryScope } from './challenge.js';
 import type { RegistryClient } from './client.js';
 import type { Descriptor } from './media-types.js';
-import { apiHost, repositoryName, type RemoteReference } from './reference.js';
+import { apiHost, formatReference, type RemoteReference } from './reference.js';
 import { registryError } from './registry-error.js';
 import { readBody, networkError } from './transport.js';
 
@@ -64,7 +64,7 @@ export class Fetcher {
       });
       if (res.status !== 200 && res.status !== 206) {
         const body = await readBody(res, 64 * 1024, subject).catch(() => Buffer.alloc(0));
-        throw registryError(subject, 'GET blob', res.status, body.toString());
+        throw registryError(subject, 'GET blob', res, body.toString());
       }
       // A 200 to a range request restarts at 0: skip what was already received.
       let skip = res.status === 200 ? received : 0;
@@ -105,8 +105,9 @@ export class Fetcher {
     out.end();
   }
 
+  /** `host/path:tag (blob sha256:…)`: the reference being pulled, and the blob. */
   #subject(desc: Descriptor): string {
-    return `${repositoryName(this.#ref)}@${desc.digest}`;
+    return `${formatReference(this.#ref)} (blob ${desc.digest})`;
   }
 }
 

@@ -5,7 +5,7 @@ import { sha256Digest } from '../ids.js';
 import { repositoryScope } from './challenge.js';
 import type { RegistryClient } from './client.js';
 import type { Descriptor } from './media-types.js';
-import { apiHost, formatReference, repositoryName, type RemoteReference } from './reference.js';
+import { apiHost, formatReference, type RemoteReference } from './reference.js';
 import { registryError } from './registry-error.js';
 import { readBody, type HttpResponse } from './transport.js';
 
@@ -41,7 +41,7 @@ export class Pusher {
     res.body.resume();
     if (res.status === 200) return true;
     if (res.status === 404) return false;
-    throw registryError(this.#subject(desc), 'HEAD blob', res.status, '');
+    throw registryError(this.#subject(desc), 'HEAD blob', res, '');
   }
 
   /**
@@ -60,7 +60,7 @@ export class Pusher {
       await this.#cancel(res);
       return false;
     }
-    throw registryError(this.#subject(desc), `mount from ${from}`, res.status, body.toString());
+    throw registryError(this.#subject(desc), `mount from ${from}`, res, body.toString());
   }
 
   /** Uploads `source` (the blob's exact bytes) in chunks. `onBytes` gets the running total sent. */
@@ -94,7 +94,7 @@ export class Pusher {
     const target = /^https?:\/\//.test(location) ? url.href : `${url.pathname}${url.search}`;
     res = await this.#request('PUT', target, this.#scopes(), { 'content-length': '0' });
     const body = await readBody(res, 64 * 1024, subject);
-    if (res.status !== 201) throw registryError(subject, 'commit upload', res.status, body.toString());
+    if (res.status !== 201) throw registryError(subject, 'commit upload', res, body.toString());
   }
 
   /** PUTs a manifest (bytes exactly as given) under `tagOrDigest`; returns its digest. */
@@ -102,7 +102,7 @@ export class Pusher {
     const subject = formatReference(this.#ref);
     const res = await this.#request('PUT', `/v2/${this.#ref.path}/manifests/${tagOrDigest}`, this.#scopes(), { 'content-type': mediaType }, bytes);
     const body = await readBody(res, 64 * 1024, subject);
-    if (res.status !== 201) throw registryError(subject, 'PUT manifest', res.status, body.toString());
+    if (res.status !== 201) throw registryError(subject, 'PUT manifest', res, body.toString());
     const digest = sha256Digest(bytes);
     const said = res.headers['docker-content-digest'];
     if (typeof said === 'string' && said.startsWith('sha256:') && said !== digest) {
@@ -115,14 +115,15 @@ export class Pusher {
     return [repositoryScope(this.#ref.path, true)];
   }
 
+  /** `host/path:tag (blob sha256:…)`: the reference being pushed, and the blob. */
   #subject(desc: Descriptor): string {
-    return `${repositoryName(this.#ref)}@${desc.digest}`;
+    return `${formatReference(this.#ref)} (blob ${desc.digest})`;
   }
 
   async #location(res: HttpResponse, status: number, what: string, subject: string): Promise<string> {
     const body = await readBody(res, 64 * 1024, subject);
     const location = res.headers.location;
-    if (res.status !== status) throw registryError(subject, what, res.status, body.toString());
+    if (res.status !== status) throw registryError(subject, what, res, body.toString());
     if (typeof location !== 'string' || location === '') throw new StrataError(ErrorCode.EREGISTRY, `${subject}: ${what}: the registry gave no Location`);
     return /^https?:\/\//.test(location) ? location : new URL(location, res.url).href;
   }

@@ -1,4 +1,11 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCode, StrataError } from '../errors.js';
+
+/** The parts of an HTTP answer an error message uses. */
+export interface RegistryAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+}
 
 /** One entry of a registry's `{"errors":[{code,message,detail}]}` body. */
 interface RegistryErrorEntry {
@@ -34,12 +41,14 @@ export function registryErrorCodes(body: string): string[] {
 /**
  * The StrataError for an unexpected registry answer. `subject` names the
  * reference (or blob) being worked on; the message is one line:
- * `<subject>: <what>: HTTP <status>: <registry's errors[].code: message>`.
+ * `<subject>: <what>: HTTP <status>: <registry's errors[].code: message>` (for a
+ * body-less answer, the `error` of its WWW-Authenticate challenge).
  * 401/403 map to EAUTH, MANIFEST_UNKNOWN / NAME_UNKNOWN (and 404 on a manifest) to
  * ENOIMAGE, everything else to EREGISTRY.
  */
-export function registryError(subject: string, what: string, status: number, body: string, manifest = false): StrataError {
-  const said = describeRegistryBody(body);
+export function registryError(subject: string, what: string, res: RegistryAnswer, body: string, manifest = false): StrataError {
+  const { status } = res;
+  const said = describeRegistryBody(body) || challengeError(res.headers['www-authenticate']);
   const codes = registryErrorCodes(body);
   const message = `${subject}: ${what}: HTTP ${status}${said ? `: ${said}` : ''}`;
   if (status === 401 || status === 403) return new StrataError(ErrorCode.EAUTH, message);
@@ -47,6 +56,17 @@ export function registryError(subject: string, what: string, status: number, bod
     return new StrataError(ErrorCode.ENOIMAGE, message);
   }
   return new StrataError(ErrorCode.EREGISTRY, message);
+}
+
+/** `insufficient_scope: …` from a challenge's `error`/`error_description`, for answers without a body (HEAD). */
+function challengeError(challenge: string | string[] | undefined): string {
+  const text = Array.isArray(challenge) ? challenge.join(', ') : (challenge ?? '');
+  const error = /error="([^"]*)"/.exec(text)?.[1];
+  return error === undefined ? (text && status401Hint(text)) : error;
+}
+
+function status401Hint(text: string): string {
+  return /^bearer/i.test(text) ? 'the token does not grant access' : /^basic/i.test(text) ? 'credentials required' : '';
 }
 
 export function oneLine(text: string): string {

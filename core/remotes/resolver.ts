@@ -48,7 +48,7 @@ export class Resolver {
     const res = await this.#request(ref, 'HEAD', manifestReference(ref), push);
     res.body.resume();
     if (res.status === 404) return undefined;
-    if (res.status !== 200) throw registryError(formatReference(ref), 'HEAD manifest', res.status, '', true);
+    if (res.status !== 200) throw registryError(formatReference(ref), 'HEAD manifest', res, '', true);
     const digest = String(res.headers['docker-content-digest'] ?? ref.digest ?? '');
     return { digest, mediaType: contentType(res), size: Number(res.headers['content-length'] ?? 0) };
   }
@@ -58,7 +58,7 @@ export class Resolver {
     const subject = formatReference(ref);
     const res = await this.#request(ref, 'GET', reference, false);
     const bytes = await readBody(res, MANIFEST_LIMIT, subject);
-    if (res.status !== 200) throw registryError(subject, 'GET manifest', res.status, bytes.toString(), true);
+    if (res.status !== 200) throw registryError(subject, 'GET manifest', res, bytes.toString(), true);
     const digest = sha256Digest(bytes);
     const header = res.headers['docker-content-digest'];
     if (isDigest(reference) && reference !== digest) {
