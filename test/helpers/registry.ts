@@ -130,7 +130,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
 function parseLog(log: string): LoggedRequest[] {
   const out: LoggedRequest[] = [];
   for (const line of log.split('\n')) {
-    if (!line.includes('msg="response completed"')) continue;
+    if (!line.includes('msg="response completed')) continue; // also "response completed with error"
     const method = /http\.request\.method=(\w+)/.exec(line)?.[1];
     const uri = /http\.request\.uri="?([^" ]+)/.exec(line)?.[1];
     const status = /http\.response\.status=(\d+)/.exec(line)?.[1];
