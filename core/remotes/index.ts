@@ -16,7 +16,7 @@ export { login, logout } from './login.js';
 export { hostPlatform, parsePlatform, formatPlatform, platformMatches, choosePlatform, isAttestation } from './platform.js';
 export { Resolver, MANIFEST_LIMIT, type FetchedManifest, type Resolved } from './resolver.js';
 export { Fetcher, RESUME_ATTEMPTS } from './fetcher.js';
-export { Pusher, CHUNK_SIZE, type BlobOutcome } from './pusher.js';
+export { Pusher, CHUNK_SIZE } from './pusher.js';
 export { pull, DOWNLOAD_CONCURRENCY, type PullOptions, type PullResult } from './pull.js';
 export { push, UPLOAD_CONCURRENCY, type PushOptions, type PushResult } from './push.js';
 export { shortId, type PullSink, type PulledImage, type PushSource, type PullProgress, type PushProgress } from './transfer.js';

@@ -12,8 +12,6 @@ import { readBody, type HttpResponse } from './transport.js';
 /** Bytes per PATCH of a chunked upload (buffered, so a chunk can be resent): 8 MiB. */
 export const CHUNK_SIZE = 8 * 1024 * 1024;
 
-/** How a blob reached the repository. */
-export type BlobOutcome = 'exists' | 'mounted' | 'pushed';
 
 /**
  * Pushes blobs and manifests to one repository (`ref.domain/ref.path`).

@@ -1,0 +1,148 @@
+/**
+ * Registry transfer benchmark (not wired into benchmarks/main.ts yet): against
+ * one loopback docker-registry,
+ *
+ * - push of a 5-layer image (~200 MB of gzip'd random data) from an OCI layout:
+ *   strata's engine against `skopeo copy oci:… docker://…`, each to a fresh repository;
+ * - pull of it: strata's engine into a blob directory against `skopeo copy
+ *   docker://… oci:…` (the same work) and `podman pull` (which also unpacks into
+ *   overlay storage — the work strata's pull will do once the store applies layers);
+ * - peak RSS of pushing and pulling a 1 GiB layer, measured in a child process
+ *   (limit 200 MiB).
+ *
+ *     node dist/benchmarks/registry-transfer.js [--repeats N] [--skip-memory]
+ *
+ * Prints medians in seconds, and exits 1 when the RSS limit is exceeded.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { RegistryClient, pull, push } from '../core/remotes/index.js';
+import { DirSink, DirSource, addImage, addRandomLayer, tagInLayout } from '../test/helpers/oci-dir.js';
+import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
+import { median } from './stats.js';
+
+const run = promisify(execFile);
+const MIB = 1024 * 1024;
+const RSS_LIMIT_MIB = 200;
+
+const args = process.argv.slice(2);
+if (args[0] === '--rss-child') {
+  await rssChild(args[1]!, args[2]!);
+} else {
+  await main(Number(valueOf('--repeats') ?? 3), args.includes('--skip-memory'));
+}
+
+function valueOf(flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function main(repeats: number, skipMemory: boolean): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'strata-bench-registry-'));
+  const registry = await startRegistry();
+  try {
+    const layout = join(work, 'layout');
+    const layers = [];
+    for (let i = 0; i < 5; i++) layers.push(await addRandomLayer(layout, 40 * MIB));
+    await tagInLayout(layout, 'bench', await addImage(layout, { layers }));
+    const total = layers.reduce((n, l) => n + l.size, 0);
+    console.log(`image: 5 layers, ${(total / MIB).toFixed(0)} MiB compressed; registry ${registry.host}; ${repeats} runs each, median`);
+
+    const times: Record<string, number[]> = { 'push strata': [], 'push skopeo copy': [], 'pull strata': [], 'pull skopeo copy (to oci dir)': [], 'pull podman pull (overlay, unpacks)': [] };
+    for (let i = 0; i < repeats; i++) {
+      times['push strata']!.push(await timed(() => strataPush(registry, layout, `strata-push-${i}`)));
+      times['push skopeo copy']!.push(await timed(() => run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:bench`, `docker://${registry.host}/skopeo-push-${i}:1`])));
+    }
+    for (let i = 0; i < repeats; i++) {
+      const dir = join(work, `pull-${i}`);
+      times['pull strata']!.push(await timed(() => strataPull(registry, `${dir}-strata`)));
+      times['pull skopeo copy (to oci dir)']!.push(await timed(() => run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${registry.host}/strata-push-0:1`, `oci:${dir}-skopeo:x`])));
+      times['pull podman pull (overlay, unpacks)']!.push(await timed(() => podmanPull(registry, `${dir}-podman`)));
+      await rm(`${dir}-strata`, { recursive: true, force: true });
+      await rm(`${dir}-skopeo`, { recursive: true, force: true });
+    }
+    for (const [name, samples] of Object.entries(times)) {
+      const m = median(samples);
+      console.log(`${name.padEnd(38)} ${m.toFixed(2)} s  (${(total / MIB / m).toFixed(0)} MiB/s; runs ${samples.map((s) => s.toFixed(2)).join(', ')})`);
+    }
+    if (!skipMemory) await memory(work);
+  } finally {
+    await registry.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function strataPush(registry: TestRegistry, layout: string, repo: string): Promise<void> {
+  const client = new RegistryClient();
+  try {
+    await push(new DirSource(layout, 'bench'), { domain: registry.host, path: repo, tag: '1' }, { client });
+  } finally {
+    client.close();
+  }
+}
+
+async function strataPull(registry: TestRegistry, dir: string, repo = 'strata-push-0'): Promise<void> {
+  const client = new RegistryClient();
+  try {
+    await pull({ domain: registry.host, path: repo, tag: '1' }, { client, sink: new DirSink(dir) });
+  } finally {
+    client.close();
+  }
+}
+
+async function podmanPull(registry: TestRegistry, dir: string): Promise<void> {
+  const conf = join(dir, 'containers.conf');
+  await run('mkdir', ['-p', dir]);
+  await writeFile(conf, '[engine]\ncgroup_manager="cgroupfs"\nevents_logger="file"\nruntime="runc"\n');
+  try {
+    await run('podman', ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'overlay', 'pull', '--quiet', '--tls-verify=false', `docker://${registry.host}/strata-push-0:1`], {
+      env: { ...process.env, CONTAINERS_CONF: conf },
+    });
+  } finally {
+    await run('podman', ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'overlay', 'system', 'reset', '--force'], { env: { ...process.env, CONTAINERS_CONF: conf } }).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Builds a 1 GiB single-layer image, then measures push and pull of it in a child process. */
+async function memory(work: string): Promise<void> {
+  const registry = await startRegistry();
+  try {
+    const layout = join(work, 'big');
+    await tagInLayout(layout, 'bench', await addImage(layout, { layers: [await addRandomLayer(layout, 1024 * MIB, false)] }));
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--rss-child', registry.host, layout], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    process.stdout.write(out);
+    if (code !== 0) process.exitCode = 1;
+  } finally {
+    await registry.stop();
+  }
+}
+
+async function rssChild(host: string, layout: string): Promise<void> {
+  const peak = (): number => process.resourceUsage().maxRSS / 1024;
+  const registry = { host } as TestRegistry;
+  const pushS = await timed(() => strataPush(registry, layout, 'big'));
+  const afterPush = peak();
+  const dir = await mkdtemp(join(tmpdir(), 'strata-bench-big-pull-'));
+  try {
+    const pullS = await timed(() => strataPull(registry, dir, 'big'));
+    const all = peak();
+    console.log(`1 GiB layer: push ${pushS.toFixed(1)} s (peak RSS ${afterPush.toFixed(0)} MiB), pull ${pullS.toFixed(1)} s (peak RSS ${all.toFixed(0)} MiB); limit ${RSS_LIMIT_MIB} MiB: ${all <= RSS_LIMIT_MIB ? 'ok' : 'FAIL'}`);
+    if (all > RSS_LIMIT_MIB) process.exitCode = 1;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
