@@ -10,7 +10,7 @@
  * - peak RSS of pushing and pulling a 1 GiB layer, measured in a child process
  *   (limit 200 MiB).
  *
- *     node dist/benchmarks/registry-transfer.js [--repeats N] [--skip-memory]
+ *     node dist/benchmarks/registry-transfer.js [--repeats N] [--skip-memory] [--skip-pull]
  *
  * Prints medians in seconds, and exits 1 when the RSS limit is exceeded.
  */
@@ -33,7 +33,7 @@ const args = process.argv.slice(2);
 if (args[0] === '--rss-child') {
   await rssChild(args[1]!, args[2]!);
 } else {
-  await main(Number(valueOf('--repeats') ?? 3), args.includes('--skip-memory'));
+  await main(Number(valueOf('--repeats') ?? 3), args.includes('--skip-memory'), args.includes('--skip-pull'));
 }
 
 function valueOf(flag: string): string | undefined {
@@ -41,7 +41,7 @@ function valueOf(flag: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-async function main(repeats: number, skipMemory: boolean): Promise<void> {
+async function main(repeats: number, skipMemory: boolean, skipPull: boolean): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'strata-bench-registry-'));
   const registry = await startRegistry();
   try {
@@ -53,11 +53,19 @@ async function main(repeats: number, skipMemory: boolean): Promise<void> {
     console.log(`image: 5 layers, ${(total / MIB).toFixed(0)} MiB compressed; registry ${registry.host}; ${repeats} runs each, median`);
 
     const times: Record<string, number[]> = { 'push strata': [], 'push skopeo copy': [], 'pull strata': [], 'pull skopeo copy (to oci dir)': [], 'pull podman pull (overlay, unpacks)': [] };
+    // Each push run gets a fresh registry: skopeo remembers where blobs went (its blob-info
+    // cache) and would mount them from an earlier run's repository instead of uploading.
     for (let i = 0; i < repeats; i++) {
-      times['push strata']!.push(await timed(() => strataPush(registry, layout, `strata-push-${i}`)));
-      times['push skopeo copy']!.push(await timed(() => run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:bench`, `docker://${registry.host}/skopeo-push-${i}:1`])));
+      const fresh = await startRegistry();
+      try {
+        times['push strata']!.push(await timed(() => strataPush(fresh, layout, 'strata-push')));
+        times['push skopeo copy']!.push(await timed(() => run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:bench`, `docker://${fresh.host}/skopeo-push:1`])));
+      } finally {
+        await fresh.stop();
+      }
     }
-    for (let i = 0; i < repeats; i++) {
+    if (!skipPull) await strataPush(registry, layout, 'strata-push-0');
+    for (let i = 0; i < (skipPull ? 0 : repeats); i++) {
       const dir = join(work, `pull-${i}`);
       times['pull strata']!.push(await timed(() => strataPull(registry, `${dir}-strata`)));
       times['pull skopeo copy (to oci dir)']!.push(await timed(() => run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${registry.host}/strata-push-0:1`, `oci:${dir}-skopeo:x`])));
@@ -66,6 +74,7 @@ async function main(repeats: number, skipMemory: boolean): Promise<void> {
       await rm(`${dir}-skopeo`, { recursive: true, force: true });
     }
     for (const [name, samples] of Object.entries(times)) {
+      if (samples.length === 0) continue;
       const m = median(samples);
       console.log(`${name.padEnd(38)} ${m.toFixed(2)} s  (${(total / MIB / m).toFixed(0)} MiB/s; runs ${samples.map((s) => s.toFixed(2)).join(', ')})`);
     }
@@ -104,13 +113,16 @@ async function podmanPull(registry: TestRegistry, dir: string): Promise<void> {
   const conf = join(dir, 'containers.conf');
   await run('mkdir', ['-p', dir]);
   await writeFile(conf, '[engine]\ncgroup_manager="cgroupfs"\nevents_logger="file"\nruntime="runc"\n');
+  // podman refuses a runroot longer than 50 characters.
+  const runroot = await mkdtemp('/tmp/podrun-');
   try {
-    await run('podman', ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'overlay', 'pull', '--quiet', '--tls-verify=false', `docker://${registry.host}/strata-push-0:1`], {
+    await run('podman', ['--root', join(dir, 'root'), '--runroot', runroot, '--storage-driver', 'overlay', 'pull', '--quiet', '--tls-verify=false', `docker://${registry.host}/strata-push-0:1`], {
       env: { ...process.env, CONTAINERS_CONF: conf },
     });
   } finally {
-    await run('podman', ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'overlay', 'system', 'reset', '--force'], { env: { ...process.env, CONTAINERS_CONF: conf } }).catch(() => undefined);
+    await run('podman', ['--root', join(dir, 'root'), '--runroot', runroot, '--storage-driver', 'overlay', 'system', 'reset', '--force'], { env: { ...process.env, CONTAINERS_CONF: conf } }).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
+    await rm(runroot, { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, StrataError } from '../errors.js';
@@ -85,7 +84,7 @@ export class Fetcher {
           if (received > desc.size) throw corrupt(subject, `more than the ${desc.size} bytes its descriptor says`);
           hash.update(data);
           onBytes?.(received);
-          if (!out.write(data)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+          if (!out.write(data)) await drained(out);
         }
       } catch (err) {
         if (err instanceof StrataError) throw err;
@@ -109,6 +108,19 @@ export class Fetcher {
   #subject(desc: Descriptor): string {
     return `${formatReference(this.#ref)} (blob ${desc.digest})`;
   }
+}
+
+/** Resolves when `out` drains or closes; leaves no listener behind. */
+function drained(out: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+  });
 }
 
 function corrupt(subject: string, what: string): StrataError {

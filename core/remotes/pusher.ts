@@ -68,8 +68,15 @@ export class Pusher {
     let location = await this.#location(res, 202, 'start upload', subject);
     const hash = createHash('sha256');
     let sent = 0;
+    // The next chunk is read while the current PATCH is in flight (two chunks in memory at most).
+    const reader = chunks(source, CHUNK_SIZE);
+    let next = reader.next();
+    next.catch(() => undefined);
     try {
-      for await (const chunk of chunks(source, CHUNK_SIZE)) {
+      for (let item = await next; item.done !== true; item = await next) {
+        const chunk = item.value;
+        next = reader.next();
+        next.catch(() => undefined);
         hash.update(chunk);
         res = await this.#request('PATCH', location, this.#scopes(), {
           'content-type': 'application/octet-stream',
@@ -84,6 +91,7 @@ export class Pusher {
         throw new StrataError(ErrorCode.ECORRUPT, `${subject}: the local blob has ${sent} bytes with digest ${digest}, not what its descriptor says; nothing was committed`);
       }
     } catch (err) {
+      await reader.return(undefined).catch(() => undefined);
       await this.#request('DELETE', location, this.#scopes()).then((r) => r.body.resume(), () => undefined);
       throw err;
     }
