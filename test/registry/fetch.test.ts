@@ -1,4 +1,7 @@
 import test from 'ava';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,5 +90,34 @@ test.serial('a 5xx is retried; a 4xx is not', async (t) => {
   } finally {
     client.close();
     await proxy.close();
+  }
+});
+
+test.serial('blob GETs follow a redirect to another host (as Docker Hub sends them to a CDN)', async (t) => {
+  let redirected = 0;
+  const front = http.createServer((req, res) => {
+    if (req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '')) {
+      redirected++;
+      res.writeHead(307, { location: `http://${registry.host}${req.url}` }).end();
+      return;
+    }
+    const upstream = http.request({ host: '127.0.0.1', port: port(registry.host), path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  front.listen(0, '127.0.0.1');
+  await once(front, 'listening');
+  const client = new RegistryClient();
+  try {
+    const sink = new DirSink(await tempDir());
+    await pull({ domain: `127.0.0.1:${(front.address() as AddressInfo).port}`, path: 'big', tag: '1' }, { client, sink });
+    t.is(redirected, 2, 'config and layer were redirected');
+    t.truthy(sink.committed);
+  } finally {
+    client.close();
+    front.closeAllConnections();
+    await new Promise((resolve) => front.close(resolve));
   }
 });
