@@ -72,7 +72,12 @@ export async function pull(ref: RemoteReference, options: PullOptions): Promise<
     }
     for (const [i, d] of layers.entries()) {
       const file = present[i] ? undefined : await files.get(d.digest);
-      await sink.layer(i, d, file === undefined ? null : createReadStream(file));
+      const body = file === undefined ? null : createReadStream(file);
+      try {
+        await sink.layer(i, d, body);
+      } finally {
+        body?.destroy();
+      }
       if (file !== undefined && layers.findLastIndex((l) => l.digest === d.digest) === i) await rm(file, { force: true });
       progress({ id: shortId(d.digest), status: present[i] ? 'Already exists' : 'Pull complete' });
     }

@@ -74,16 +74,17 @@ export class Pusher {
     next.catch(() => undefined);
     try {
       for (let item = await next; item.done !== true; item = await next) {
-        const chunk = item.value;
+        const parts = item.value;
+        const length = parts.reduce((n, part) => n + part.length, 0);
         next = reader.next();
         next.catch(() => undefined);
-        hash.update(chunk);
+        for (const part of parts) hash.update(part);
         res = await this.#request('PATCH', location, this.#scopes(), {
           'content-type': 'application/octet-stream',
-          'content-range': `${sent}-${sent + chunk.length - 1}`,
-        }, chunk);
+          'content-range': `${sent}-${sent + length - 1}`,
+        }, parts);
         location = await this.#location(res, 202, 'upload chunk', subject);
-        sent += chunk.length;
+        sent += length;
         onBytes?.(sent);
       }
       const digest = `sha256:${hash.digest('hex')}`;
@@ -140,13 +141,13 @@ export class Pusher {
     await this.#request('DELETE', new URL(location, res.url).href, this.#scopes()).then((r) => r.body.resume(), () => undefined);
   }
 
-  #request(method: 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', target: string, scopes: string[], headers: Record<string, string> = {}, body?: Buffer): Promise<HttpResponse> {
+  #request(method: 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', target: string, scopes: string[], headers: Record<string, string> = {}, body?: Buffer | readonly Buffer[]): Promise<HttpResponse> {
     return this.#client.request({ method, host: apiHost(this.#ref.domain), target, headers, body, scopes, subject: formatReference(this.#ref) });
   }
 }
 
-/** Re-chunks a stream into Buffers of exactly `size` bytes (the last may be shorter). */
-async function* chunks(source: Readable, size: number): AsyncGenerator<Buffer> {
+/** Re-chunks a stream into runs of exactly `size` bytes (the last may be shorter), as the stream's own buffers (no copy). */
+async function* chunks(source: Readable, size: number): AsyncGenerator<Buffer[]> {
   let parts: Buffer[] = [];
   let length = 0;
   for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -157,11 +158,11 @@ async function* chunks(source: Readable, size: number): AsyncGenerator<Buffer> {
       length += take;
       data = data.subarray(take);
       if (length === size) {
-        yield Buffer.concat(parts);
+        yield parts;
         parts = [];
         length = 0;
       }
     }
   }
-  if (length > 0) yield Buffer.concat(parts);
+  if (length > 0) yield parts;
 }

@@ -36,7 +36,8 @@ export interface HttpRequest {
   /** Path with query (`/v2/...`) or an absolute URL. */
   readonly target: string;
   readonly headers?: Record<string, string>;
-  readonly body?: Buffer;
+  /** A replayable body: one buffer, or parts sent in order (no copy to join them). */
+  readonly body?: Buffer | readonly Buffer[];
   /** Names what is being worked on, for error messages (`127.0.0.1:5000/app:1`). */
   readonly subject: string;
 }
@@ -106,8 +107,10 @@ export class RegistryTransport {
   }
 
   async #follow(req: HttpRequest): Promise<HttpResponse> {
-    const endpoint = await this.#endpoint(hostOfTarget(req), req.subject);
-    let url = new URL(req.target, endpoint.origin);
+    // An absolute target (an upload Location, a token realm) is reached by the scheme it names.
+    const absolute = /^https?:\/\//.test(req.target) ? new URL(req.target) : undefined;
+    const endpoint = await this.#endpoint(absolute?.host ?? req.host, req.subject, absolute?.protocol === 'http:');
+    let url = absolute ?? new URL(req.target, endpoint.origin);
     let headers = { ...req.headers };
     for (let hops = 0; ; hops++) {
       const agent = url.origin === endpoint.origin ? endpoint.agent : await this.#agentFor(url, req.subject);
@@ -180,17 +183,16 @@ async function speaksTls(host: string, agent: http.Agent, policy: HostPolicy): P
   }
 }
 
-function hostOfTarget(req: HttpRequest): string {
-  return /^https?:\/\//.test(req.target) ? new URL(req.target).host : req.host;
-}
-
-function once(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, agent: http.Agent, timeoutMs: number): Promise<IncomingMessage> {
+function once(url: URL, method: string, headers: Record<string, string>, body: Buffer | readonly Buffer[] | undefined, agent: http.Agent, timeoutMs: number): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const lib = url.protocol === 'https:' ? https : http;
-    const request = lib.request(url, { method, headers: { 'user-agent': 'strata', ...headers, ...(body ? { 'content-length': String(body.length) } : {}) }, agent }, resolve);
+    const parts = body === undefined ? [] : Buffer.isBuffer(body) ? [body] : body;
+    const length = parts.reduce((n, part) => n + part.length, 0);
+    const request = lib.request(url, { method, headers: { 'user-agent': 'strata', ...headers, ...(body ? { 'content-length': String(length) } : {}) }, agent }, resolve);
     request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     request.on('error', reject);
-    request.end(body);
+    for (const part of parts) request.write(part);
+    request.end();
   });
 }
 
@@ -220,13 +222,17 @@ export async function readBody(res: HttpResponse, limit: number, subject: string
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      res.body.destroy();
-      throw new StrataError(ErrorCode.EREGISTRY, `${subject}: the registry sent more than the ${limit} bytes allowed`);
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        res.body.destroy();
+        throw new StrataError(ErrorCode.EREGISTRY, `${subject}: the registry sent more than the ${limit} bytes allowed`);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (err) {
+    throw networkError(subject, res.url.host, err);
   }
   return Buffer.concat(chunks);
 }
