@@ -1,0 +1,44 @@
+import type { PullProgress, PullResult, RemoteReference } from '../../core/remotes/index.js';
+import { StatusBlock, type ProgressOutput } from './status-block.js';
+
+/**
+ * Renders a pull as `docker pull` does:
+ *
+ *     1: Pulling from app
+ *     3f4d90098f5b: Pull complete
+ *     ...
+ *     Digest: sha256:…
+ *     Status: Downloaded newer image for 127.0.0.1:5000/app:1
+ *     127.0.0.1:5000/app:1
+ *
+ * A redrawn block with progress bars on a terminal; plain lines (status
+ * changes only) when piped. `quiet` prints only the final name (`pull -q`).
+ */
+export class PullProgressRenderer {
+  readonly #block: StatusBlock;
+  readonly #quiet: boolean;
+
+  constructor(out: ProgressOutput, options: { quiet?: boolean } = {}) {
+    this.#block = new StatusBlock(out);
+    this.#quiet = options.quiet ?? false;
+  }
+
+  /** `<tag or digest>: Pulling from <path>`. */
+  start(ref: RemoteReference): void {
+    if (!this.#quiet) this.#block.line(`${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.path}`);
+  }
+
+  /** One engine event (pass as `onProgress`). */
+  readonly event = (e: PullProgress): void => {
+    if (!this.#quiet) this.#block.update(e.id, e.status, e.status === 'Downloading' ? e.current : undefined, e.total);
+  };
+
+  /** `Digest:`, `Status:` and the image's name (`name`: as the user gave it, normalised). */
+  finish(result: PullResult, name: string): void {
+    if (!this.#quiet) {
+      this.#block.line(`Digest: ${result.digest}`);
+      this.#block.line(`Status: ${result.downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${name}`);
+    }
+    this.#block.line(name);
+  }
+}
