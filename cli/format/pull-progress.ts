@@ -1,4 +1,5 @@
-import type { PullProgress, PullResult, RemoteReference } from '../../core/remotes/index.js';
+import type { ImageReference } from '../../core/images/reference.js';
+import type { PullProgress, PullResult } from '../../core/remotes/index.js';
 import { StatusBlock, type ProgressOutput } from './status-block.js';
 
 /**
@@ -24,7 +25,7 @@ export class PullProgressRenderer {
   }
 
   /** `<tag or digest>: Pulling from <path>`. */
-  start(ref: RemoteReference): void {
+  start(ref: ImageReference): void {
     if (!this.#quiet) this.#block.line(`${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.path}`);
   }
 

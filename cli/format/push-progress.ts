@@ -1,5 +1,5 @@
-import type { PushProgress, PushResult, RemoteReference } from '../../core/remotes/index.js';
-import { repositoryName } from '../../core/remotes/index.js';
+import type { PushProgress, PushResult } from '../../core/remotes/index.js';
+import { repositoryName, type ImageReference } from '../../core/images/reference.js';
 import { StatusBlock, type ProgressOutput } from './status-block.js';
 
 /**
@@ -20,7 +20,7 @@ export class PushProgressRenderer {
     this.#block = new StatusBlock(out);
   }
 
-  start(dest: RemoteReference): void {
+  start(dest: ImageReference): void {
     this.#block.line(`The push refers to repository [${repositoryName(dest)}]`);
   }
 

@@ -5,7 +5,8 @@ import { ErrorCode, StrataError } from '../errors.js';
 import { repositoryScope } from './challenge.js';
 import type { RegistryClient } from './client.js';
 import type { Descriptor } from './media-types.js';
-import { apiHost, formatReference, type RemoteReference } from './reference.js';
+import { formatReference, type ImageReference } from '../images/reference.js';
+import { apiHost } from './reference.js';
 import { registryError } from './registry-error.js';
 import { readBody, networkError } from './transport.js';
 
@@ -25,9 +26,9 @@ export const RESUME_ATTEMPTS = 5;
  */
 export class Fetcher {
   readonly #client: RegistryClient;
-  readonly #ref: RemoteReference;
+  readonly #ref: ImageReference;
 
-  constructor(client: RegistryClient, ref: RemoteReference) {
+  constructor(client: RegistryClient, ref: ImageReference) {
     this.#client = client;
     this.#ref = ref;
   }

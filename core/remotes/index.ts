@@ -5,8 +5,7 @@
  * over one authenticated transport; and the pull/push engine over the
  * `PullSink`/`PushSource` contracts the image store implements.
  */
-export type { RemoteReference } from './reference.js';
-export { apiHost, formatReference, manifestReference, repositoryName } from './reference.js';
+export { apiHost, manifestReference } from './reference.js';
 export * from './media-types.js';
 export { DEFAULT_CERTS_DIRS, isLoopbackHost, type HostOptions } from './hosts.js';
 export { RegistryTransport, type TransportOptions, type HttpRequest, type HttpResponse } from './transport.js';

@@ -7,7 +7,7 @@ import type { RegistryClient } from './client.js';
 import { Fetcher } from './fetcher.js';
 import type { Descriptor, Platform } from './media-types.js';
 import { hostPlatform } from './platform.js';
-import type { RemoteReference } from './reference.js';
+import type { ImageReference } from '../images/reference.js';
 import { Resolver } from './resolver.js';
 import { limiter, shortId, type PullProgress, type PullSink } from './transfer.js';
 
@@ -42,7 +42,7 @@ export interface PullResult {
  * called; the error is the first one (ENOIMAGE, ECORRUPT, EAUTH, EREGISTRY,
  * ENETWORK, or the sink's own).
  */
-export async function pull(ref: RemoteReference, options: PullOptions): Promise<PullResult> {
+export async function pull(ref: ImageReference, options: PullOptions): Promise<PullResult> {
   const { client, sink } = options;
   const progress = options.onProgress ?? (() => undefined);
   const resolved = await new Resolver(client).resolve(ref, options.platform ?? hostPlatform());
@@ -53,12 +53,12 @@ export async function pull(ref: RemoteReference, options: PullOptions): Promise<
   const staging = await mkdtemp(join(sink.tempDir ?? tmpdir(), 'strata-pull-'));
   const controller = new AbortController();
   try {
-    const [hasConfig, ...present] = await Promise.all([sink.has(config), ...layers.map((d) => sink.has(d))]);
     began = true;
-    if (!hasConfig) {
+    if (!(await sink.has(config))) {
       downloaded = true;
       await sink.config(config, await fetcher.read(config));
     }
+    const present = await Promise.all(layers.map((d, i) => sink.has(d, i)));
     for (const [i, d] of layers.entries()) if (present[i]) progress({ id: shortId(d.digest), status: 'Already exists' });
     const limit = limiter(options.concurrency ?? DOWNLOAD_CONCURRENCY);
     const files = new Map<string, Promise<string>>();

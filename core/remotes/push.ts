@@ -4,7 +4,7 @@ import type { RegistryClient } from './client.js';
 import { parseManifest, isIndex } from './manifest.js';
 import type { Descriptor } from './media-types.js';
 import { Pusher } from './pusher.js';
-import { formatReference, type RemoteReference } from './reference.js';
+import { formatReference, type ImageReference } from '../images/reference.js';
 import { limiter, shortId, type PushProgress, type PushSource } from './transfer.js';
 
 /** Layers uploaded at once (Docker's `max-concurrent-uploads` default is 5; 3 keeps memory at 3 chunks). */
@@ -34,7 +34,7 @@ export interface PushResult {
  * as `source.manifest()` gave them. Fails with EINVALID (an index, or a digest
  * destination that does not match), ECORRUPT, EAUTH, EREGISTRY, ENETWORK.
  */
-export async function push(source: PushSource, dest: RemoteReference, options: PushOptions): Promise<PushResult> {
+export async function push(source: PushSource, dest: ImageReference, options: PushOptions): Promise<PushResult> {
   const subject = formatReference(dest);
   const { mediaType, bytes } = await source.manifest();
   const parsed = parseManifest(bytes, mediaType, subject);

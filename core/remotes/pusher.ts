@@ -5,7 +5,8 @@ import { sha256Digest } from '../ids.js';
 import { repositoryScope } from './challenge.js';
 import type { RegistryClient } from './client.js';
 import type { Descriptor } from './media-types.js';
-import { apiHost, formatReference, type RemoteReference } from './reference.js';
+import { formatReference, type ImageReference } from '../images/reference.js';
+import { apiHost } from './reference.js';
 import { registryError } from './registry-error.js';
 import { readBody, type HttpResponse } from './transport.js';
 
@@ -26,9 +27,9 @@ export const CHUNK_SIZE = 8 * 1024 * 1024;
  */
 export class Pusher {
   readonly #client: RegistryClient;
-  readonly #ref: RemoteReference;
+  readonly #ref: ImageReference;
 
-  constructor(client: RegistryClient, ref: RemoteReference) {
+  constructor(client: RegistryClient, ref: ImageReference) {
     this.#client = client;
     this.#ref = ref;
   }

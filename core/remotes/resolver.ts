@@ -5,7 +5,8 @@ import type { RegistryClient } from './client.js';
 import { isIndex, parseManifest } from './manifest.js';
 import { MANIFEST_ACCEPT, type ImageIndex, type ImageManifest, type Platform } from './media-types.js';
 import { choosePlatform } from './platform.js';
-import { apiHost, formatReference, manifestReference, type RemoteReference } from './reference.js';
+import { formatReference, type ImageReference } from '../images/reference.js';
+import { apiHost, manifestReference } from './reference.js';
 import { readBody, type HttpResponse } from './transport.js';
 import { registryError } from './registry-error.js';
 
@@ -44,7 +45,7 @@ export class Resolver {
   }
 
   /** The digest, media type and size of `ref` by HEAD, or undefined when the registry has none. */
-  async head(ref: RemoteReference, push = false): Promise<{ digest: string; mediaType: string; size: number } | undefined> {
+  async head(ref: ImageReference, push = false): Promise<{ digest: string; mediaType: string; size: number } | undefined> {
     const res = await this.#request(ref, 'HEAD', manifestReference(ref), push);
     res.body.resume();
     if (res.status === 404) return undefined;
@@ -54,7 +55,7 @@ export class Resolver {
   }
 
   /** GETs the manifest or index `ref` names (by digest when it has one). */
-  async fetch(ref: RemoteReference, reference = manifestReference(ref)): Promise<FetchedManifest> {
+  async fetch(ref: ImageReference, reference = manifestReference(ref)): Promise<FetchedManifest> {
     const subject = formatReference(ref);
     const res = await this.#request(ref, 'GET', reference, false);
     const bytes = await readBody(res, MANIFEST_LIMIT, subject);
@@ -71,7 +72,7 @@ export class Resolver {
   }
 
   /** The manifest for `platform`: `ref`'s own, or the matching entry of its index (attestations skipped). */
-  async resolve(ref: RemoteReference, platform: Platform): Promise<Resolved> {
+  async resolve(ref: ImageReference, platform: Platform): Promise<Resolved> {
     const subject = formatReference(ref);
     const top = await this.fetch(ref);
     const parsed = parseManifest(top.bytes, top.mediaType, subject);
@@ -83,7 +84,7 @@ export class Resolver {
     return { digest: top.digest, index: top, manifest, parsed: child };
   }
 
-  #request(ref: RemoteReference, method: 'GET' | 'HEAD', reference: string, push: boolean): Promise<HttpResponse> {
+  #request(ref: ImageReference, method: 'GET' | 'HEAD', reference: string, push: boolean): Promise<HttpResponse> {
     return this.#client.request({
       method,
       host: apiHost(ref.domain),

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from './media-types.js';
-import type { RemoteReference } from './reference.js';
+import type { ImageReference } from '../images/reference.js';
 import type { FetchedManifest } from './resolver.js';
 
 /**
@@ -12,7 +12,7 @@ import type { FetchedManifest } from './resolver.js';
  * not verified against its digest.
  *
  *     resolve ─▶ has(config)? ─no─▶ config(desc, bytes)
- *            ─▶ has(layer i)? for all i (asked once, before any download)
+ *            ─▶ has(layer i, i)? for all i (asked once, before any layer download)
  *            ─▶ layer(0, desc, stream|null) … layer(n-1, …)   (in order)
  *            ─▶ commit(image)          or, on any failure, abort(err)
  *
@@ -30,11 +30,12 @@ export interface PullSink {
    */
   readonly tempDir?: string;
   /**
-   * True when the store already holds this blob — a config by its digest, a
-   * layer by its (compressed) blob digest — so it is not downloaded. Called
-   * once per distinct blob, before any download.
+   * True when the store can do without downloading this blob — a config by its
+   * digest; a layer (`index`: its position in the manifest) when the store has
+   * the layer on the same parent chain or its compressed blob. Asked first for
+   * the config (before `config`), then once per layer, before any layer download.
    */
-  has(desc: Descriptor): Promise<boolean>;
+  has(desc: Descriptor, index?: number): Promise<boolean>;
   /** The config blob, verified, bytes as served. Called once, before any `layer`, only when `has(config)` was false. */
   config(desc: Descriptor, bytes: Buffer): Promise<void>;
   /**
@@ -52,7 +53,7 @@ export interface PullSink {
 
 /** The image a pull produced, as `PullSink.commit` receives it. */
 export interface PulledImage {
-  readonly reference: RemoteReference;
+  readonly reference: ImageReference;
   /** The digest the reference resolved to (the index's for a multi-platform image): for RepoDigests. */
   readonly digest: string;
   /** The platform's image manifest, bytes exactly as served. */
@@ -78,7 +79,7 @@ export interface PushSource {
    */
   mountSources?(desc: Descriptor, domain: string): Promise<readonly string[]>;
   /** Told, after the manifest is pushed, that `dest` holds these blobs (to remember for later mounts). */
-  pushed?(dest: RemoteReference, blobs: readonly Descriptor[]): Promise<void>;
+  pushed?(dest: ImageReference, blobs: readonly Descriptor[]): Promise<void>;
 }
 
 /** Per-layer pull progress, as `docker pull` shows it. */

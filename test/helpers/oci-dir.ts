@@ -1,3 +1,4 @@
+import type { ImageReference } from '../../core/images/reference.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -6,7 +7,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
-import type { Descriptor, Platform, PulledImage, PullSink, PushSource, RemoteReference } from '../../core/remotes/index.js';
+import type { Descriptor, Platform, PulledImage, PullSink, PushSource } from '../../core/remotes/index.js';
 import { MediaType } from '../../core/remotes/index.js';
 
 /**
@@ -161,7 +162,7 @@ export class DirSink implements PullSink {
 
 /** A PushSource over an OCI layout's image `tag` (an image manifest, not an index). */
 export class DirSource implements PushSource {
-  readonly pushedTo: { dest: RemoteReference; blobs: readonly Descriptor[] }[] = [];
+  readonly pushedTo: { dest: ImageReference; blobs: readonly Descriptor[] }[] = [];
 
   constructor(
     readonly dir: string,
@@ -184,7 +185,7 @@ export class DirSource implements PushSource {
     return this.sources[desc.digest] ?? [];
   }
 
-  async pushed(dest: RemoteReference, blobs: readonly Descriptor[]): Promise<void> {
+  async pushed(dest: ImageReference, blobs: readonly Descriptor[]): Promise<void> {
     this.pushedTo.push({ dest, blobs });
   }
 }

@@ -1,9 +1,10 @@
+import type { ImageReference } from '../../core/images/reference.js';
 import test from 'ava';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, isStrataError } from '../../core/errors.js';
-import { CredentialStore, RegistryClient, login, logout, pull, push, type RemoteReference } from '../../core/remotes/index.js';
+import { CredentialStore, RegistryClient, login, logout, pull, push } from '../../core/remotes/index.js';
 import { DirSink, DirSource, addImage, addRandomLayer, tagInLayout } from '../helpers/oci-dir.js';
 import { DEFAULT_USERS, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -35,7 +36,7 @@ async function withRegistry(auth: 'htpasswd' | 'token', body: (registry: TestReg
   }
 }
 
-function ref(registry: TestRegistry, path: string, tag: string): RemoteReference {
+function ref(registry: TestRegistry, path: string, tag: string): ImageReference {
   return { domain: registry.host, path, tag };
 }
 

@@ -1,3 +1,4 @@
+import type { ImageReference } from '../../core/images/reference.js';
 import test from 'ava';
 import { once } from 'node:events';
 import http from 'node:http';
@@ -6,7 +7,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, isStrataError } from '../../core/errors.js';
-import { RegistryClient, pull, type RemoteReference } from '../../core/remotes/index.js';
+import { RegistryClient, pull } from '../../core/remotes/index.js';
 import { DirSink, addImage, addRandomLayer, blobPath, tagInLayout } from '../helpers/oci-dir.js';
 import { skopeoCopy, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
@@ -45,7 +46,7 @@ test.serial('a download cut mid-blob resumes with a Range request from the bytes
   const proxy = await startTcpProxy(port(registry.host), { cutAfter: 1024 * 1024 });
   const client = new RegistryClient();
   try {
-    const ref: RemoteReference = { domain: proxy.host, path: 'big', tag: '1' };
+    const ref: ImageReference = { domain: proxy.host, path: 'big', tag: '1' };
     const sink = new DirSink(await tempDir());
     await pull(ref, { client, sink });
     t.is(proxy.interventions, 1, 'the proxy cut one connection');

@@ -1,9 +1,10 @@
+import type { ImageReference } from '../../core/images/reference.js';
 import test from 'ava';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, isStrataError } from '../../core/errors.js';
-import { MediaType, RegistryClient, hostPlatform, pull, type PullProgress, type RemoteReference } from '../../core/remotes/index.js';
+import { MediaType, RegistryClient, hostPlatform, pull, type PullProgress } from '../../core/remotes/index.js';
 import { DirSink, addImage, addIndex, addRandomLayer, blobPath, tagInLayout } from '../helpers/oci-dir.js';
 import { skopeoCopy, skopeoRawManifest, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -17,7 +18,7 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-function ref(path: string, tag?: string, digest?: string): RemoteReference {
+function ref(path: string, tag?: string, digest?: string): ImageReference {
   return { domain: registry.host, path, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
 }
 

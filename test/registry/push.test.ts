@@ -1,10 +1,11 @@
+import type { ImageReference } from '../../core/images/reference.js';
 import test from 'ava';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, isStrataError } from '../../core/errors.js';
 import { sha256Digest } from '../../core/ids.js';
-import { RegistryClient, push, type PushProgress, type RemoteReference } from '../../core/remotes/index.js';
+import { RegistryClient, push, type PushProgress } from '../../core/remotes/index.js';
 import { DirSource, addImage, addRandomLayer, blobPath, tagInLayout } from '../helpers/oci-dir.js';
 import { skopeoCopy, skopeoRawManifest, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -18,7 +19,7 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-function ref(path: string, tag: string): RemoteReference {
+function ref(path: string, tag: string): ImageReference {
   return { domain: registry.host, path, tag };
 }
 

@@ -1,9 +1,10 @@
+import type { ImageReference } from '../../core/images/reference.js';
 import test from 'ava';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, isStrataError } from '../../core/errors.js';
-import { RegistryClient, login, CredentialStore, pull, type ClientOptions, type RemoteReference } from '../../core/remotes/index.js';
+import { RegistryClient, login, CredentialStore, pull, type ClientOptions } from '../../core/remotes/index.js';
 import { DirSink, addImage, addRandomLayer, tagInLayout } from '../helpers/oci-dir.js';
 import { DEFAULT_USERS, skopeoCopy, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -40,7 +41,7 @@ async function pullWith(options: ClientOptions): Promise<DirSink> {
   const client = new RegistryClient({ credentials, ...options });
   try {
     const sink = new DirSink(await tempDir());
-    const ref: RemoteReference = { domain: registry.host, path: 'app', tag: '1' };
+    const ref: ImageReference = { domain: registry.host, path: 'app', tag: '1' };
     await pull(ref, { client, sink });
     return sink;
   } finally {
