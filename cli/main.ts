@@ -12,6 +12,7 @@ import { addDriverCommands } from './driver-commands.js';
 import { reportError } from './errors.js';
 import { addImageCommands } from './image-commands.js';
 import { addLayerCommands } from './layer-commands.js';
+import { addRegistryCommands } from './registry-commands.js';
 import { addSystemCommands } from './system-commands.js';
 
 /** The command tree; `bench` (which loads all of benchmarks/) only when it may be needed. */
@@ -30,6 +31,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
   addDriverCommands(program);
   addImageCommands(program);
   addLayerCommands(program);
+  addRegistryCommands(program);
   addSystemCommands(program);
   await addBenchCommandIfNeeded(program, argv);
   return program;

@@ -34,11 +34,15 @@ export class PullProgressRenderer {
     if (!this.#quiet) this.#block.update(e.id, e.status, e.status === 'Downloading' ? e.current : undefined, e.total);
   };
 
-  /** `Digest:`, `Status:` and the image's name (`name`: as the user gave it, normalised). */
-  finish(result: PullResult, name: string): void {
+  /**
+   * `Digest:`, `Status: … for <shown>` and last the image's full name (`name`:
+   * as the user gave it, normalised); `shown` defaults to `name` (Docker shows
+   * the familiar form there: `busybox:latest`).
+   */
+  finish(result: PullResult, name: string, shown = name): void {
     if (!this.#quiet) {
       this.#block.line(`Digest: ${result.digest}`);
-      this.#block.line(`Status: ${result.downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${name}`);
+      this.#block.line(`Status: ${result.downloaded ? 'Downloaded newer image' : 'Image is up to date'} for ${shown}`);
     }
     this.#block.line(name);
   }
