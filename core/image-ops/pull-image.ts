@@ -1,4 +1,5 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ErrorCode, StrataError, isStrataError } from '../errors.js';
@@ -39,8 +40,8 @@ export interface PullImageResult extends PullResult {
  * layer does not hash to the diffID its config names.
  */
 export async function pullImage(store: Store, ref: ImageReference, options: PullImageOptions): Promise<PullImageResult> {
-  const tempDir = await pullTempDir(store);
-  const sink = new StorePullSink(store, ref, tempDir);
+  const { dir: tempDir, adopted } = await pullTempDir(store);
+  const sink = new StorePullSink(store, ref, tempDir, adopted);
   try {
     const result = await pull(ref, { client: options.client, sink, ...(options.platform ? { platform: options.platform } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     return { ...result, id: sink.id! };
@@ -50,18 +51,33 @@ export async function pullImage(store: Store, ref: ImageReference, options: Pull
 }
 
 /**
- * This process's staging folder for downloads, `<root>/tmp/pull-<pid>-<start>`;
- * the folders of processes that are gone (a kill -9 during a pull) are removed.
+ * This process's staging folder for downloads, `<root>/tmp/pull-<pid>-<start>`.
+ * The folders of processes that are gone (a kill -9 during a pull) are
+ * removed, after the blobs their downloads completed (files named by their hex
+ * digest: see PullSink.tempDir) are moved into `adopted/` of this one: the
+ * pull reuses them instead of downloading them again (they are verified again
+ * as they are stored and applied).
  */
-async function pullTempDir(store: Store): Promise<string> {
+async function pullTempDir(store: Store): Promise<{ dir: string; adopted: Map<string, string> }> {
   const tmp = await store.root.dir('tmp');
+  const dir = join(tmp, `pull-${process.pid}-${startTimeOf(process.pid) ?? 0}`);
+  const adoptedDir = join(dir, 'adopted');
+  await mkdir(adoptedDir, { recursive: true, mode: 0o700 });
+  const adopted = new Map<string, string>();
   for (const name of await readdir(tmp)) {
     const m = /^pull-(\d+)-(\d+)$/.exec(name);
-    if (m !== null && !Lease.alive(Number(m[1]), m[2]!)) await rm(join(tmp, name), { recursive: true, force: true });
+    if (m === null || Lease.alive(Number(m[1]), m[2]!)) continue;
+    const dead = join(tmp, name);
+    for (const staging of await readdir(dead).catch(() => [])) {
+      for (const file of await readdir(join(dead, staging)).catch(() => [])) {
+        if (!/^[0-9a-f]{64}$/.test(file) || adopted.has(`sha256:${file}`)) continue;
+        await rename(join(dead, staging, file), join(adoptedDir, file));
+        adopted.set(`sha256:${file}`, join(adoptedDir, file));
+      }
+    }
+    await rm(dead, { recursive: true, force: true });
   }
-  const dir = join(tmp, `pull-${process.pid}-${startTimeOf(process.pid) ?? 0}`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  return dir;
+  return { dir, adopted };
 }
 
 /** The image store as a pull's sink (see PullSink for the order of calls). */
@@ -74,12 +90,15 @@ class StorePullSink implements PullSink {
   #diffIds: readonly Digest[] = [];
   #parent: { id: string; chainId: Digest } | undefined;
   readonly #blobs: LayerBlob[] = [];
+  /** Verified blobs a crashed pull downloaded, by digest (see pullTempDir). */
+  readonly #adopted: ReadonlyMap<string, string>;
   id: string | undefined;
 
-  constructor(store: Store, ref: ImageReference, tempDir: string) {
+  constructor(store: Store, ref: ImageReference, tempDir: string, adopted: ReadonlyMap<string, string>) {
     this.#store = store;
     this.#ref = ref;
     this.tempDir = tempDir;
+    this.#adopted = adopted;
   }
 
   get #leased(): Lease {
@@ -97,15 +116,17 @@ class StorePullSink implements PullSink {
     }
     const chainId = this.#chainAt(index);
     if (chainId !== undefined && this.#store.layers.byChainId(chainId) !== undefined) return true;
-    return this.#localBlob(desc);
+    return this.#adopted.has(desc.digest) || this.#localBlob(desc);
   }
 
   async config(_desc: Descriptor, bytes: Buffer): Promise<void> {
     this.#setConfig(bytes);
   }
 
-  async layer(index: number, desc: Descriptor, body: Readable | null): Promise<void> {
+  async layer(index: number, desc: Descriptor, given: Readable | null): Promise<void> {
     const { layers, images, root } = this.#store;
+    const staged = this.#adopted.get(desc.digest);
+    const body = given ?? (staged === undefined ? null : createReadStream(staged));
     const lease = this.#leased;
     const diffId = this.#diffIds[index];
     if (diffId === undefined) {

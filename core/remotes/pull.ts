@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -66,7 +66,7 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
       if (present[i] || files.has(d.digest)) continue;
       progress({ id: shortId(d.digest), status: 'Waiting' });
       downloaded = true;
-      const file = limit(() => download(fetcher, d, join(staging, shortId(d.digest) + files.size), progress, controller.signal));
+      const file = limit(() => download(fetcher, d, join(staging, d.digest.slice(d.digest.indexOf(':') + 1)), progress, controller.signal));
       file.catch(() => controller.abort());
       files.set(d.digest, file);
     }
@@ -78,7 +78,6 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
       } finally {
         body?.destroy();
       }
-      if (file !== undefined && layers.findLastIndex((l) => l.digest === d.digest) === i) await rm(file, { force: true });
       progress({ id: shortId(d.digest), status: present[i] ? 'Already exists' : 'Pull complete' });
     }
     await sink.commit({ reference: ref, digest: resolved.digest, manifest: resolved.manifest, index: resolved.index, config, layers });
@@ -92,7 +91,12 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
   }
 }
 
-/** Downloads one blob into `file`, verified; progress at most every 64 KiB step of 1%. */
+/**
+ * Downloads one blob into `file` (named by the blob's hex digest), verified:
+ * the bytes go to `file.part`, renamed to `file` once verified, so a file of
+ * that name is complete and correct even after a crash (a later pull's sink
+ * may adopt it). Progress at most every 64 KiB step of 1%.
+ */
 async function download(fetcher: Fetcher, desc: Descriptor, file: string, progress: (e: PullProgress) => void, signal: AbortSignal): Promise<string> {
   signal.throwIfAborted();
   const id = shortId(desc.digest);
@@ -104,7 +108,8 @@ async function download(fetcher: Fetcher, desc: Descriptor, file: string, progre
       progress({ id, status: 'Downloading', current: received, total: desc.size });
     }
   });
-  await pipeline(body, createWriteStream(file), { signal });
+  await pipeline(body, createWriteStream(`${file}.part`), { signal });
+  await rename(`${file}.part`, file);
   progress({ id, status: 'Download complete' });
   return file;
 }

@@ -26,7 +26,10 @@ export interface PullSink {
   /**
    * Where layer downloads are staged (verified) before `layer` reads them, so
    * that three download while one is applied. Best on the store's filesystem.
-   * Default: the system temporary directory. Files are removed by the engine.
+   * Default: the system temporary directory. The engine removes its files when
+   * the pull ends (not sooner, so that a crashed pull leaves its downloads);
+   * after a crash, files named by a hex digest in its `strata-pull-…` folders are complete,
+   * verified blobs (partial ones end in `.part`).
    */
   readonly tempDir?: string;
   /**

@@ -116,7 +116,7 @@ test.serial('push of an image loaded from an OCI layout keeps its config digest'
   t.is(manifest.config.digest, seeded.config);
 });
 
-test.serial('kill -9 during a pull leaves no partial image; the next pull completes', async (t) => {
+test.serial('kill -9 during a pull leaves no partial image or layer; the next pull reuses the completed downloads', async (t) => {
   const layout = join(work.path, 'big-layout');
   const small = await addTreeLayer(layout, { 'a.txt': 'a\n' });
   const big = await addTreeLayer(layout, { 'big.bin': randomBytes(48 * 1024 * 1024) });
@@ -137,9 +137,13 @@ test.serial('kill -9 during a pull leaves no partial image; the next pull comple
   const images = await strata(root, ['images', '-q']);
   t.is(images.status, 0, images.stderr);
   t.is(images.stdout, '', 'no image after the crash');
-  t.is((await strata(root, ['layer', 'ls', '-q'])).stdout.trim(), '', 'no orphan layer');
+  t.deepEqual(JSON.parse((await strata(root, ['--json', 'layer', 'ls'])).stdout), [], 'no orphan layer');
+  const before = (await registry.blobGets()).length;
   const again = await strata(root, ['pull', `${registry.host}/big:1`]);
   t.is(again.status, 0, again.stderr);
   t.true(again.stdout.includes('Status: Downloaded newer image'));
+  const fetched = (await registry.blobGets()).slice(before).map((r) => r.uri);
+  t.false(fetched.some((uri) => uri.endsWith(small.desc.digest)), 'the layer downloaded before the crash is not downloaded again');
+  t.true((await strata(root, ['image', 'inspect', `${registry.host}/big:1`])).stdout.includes(`${registry.host}/big@`));
   t.deepEqual((await readdir(join(root, 'tmp'))).filter((n) => n.startsWith('pull-')), [], 'no staging folder left');
 });
