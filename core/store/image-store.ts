@@ -202,6 +202,20 @@ export class ImageStore {
     return this.#rows.layerBlobs(layer);
   }
 
+  /**
+   * Records a compressed blob of a layer (already in the content store: under
+   * a lease until this returns), or where a known one now is (`source`, the
+   * repository `domain/path` it was pushed to: the latest wins).
+   */
+  recordLayerBlob(blob: LayerBlob): void {
+    this.#root.db.transaction(() => this.#rows.addLayerBlob(blob));
+  }
+
+  /** Layers that have the compressed blob `digest` recorded. */
+  layersWithBlob(digest: string): string[] {
+    return this.#rows.layersWithBlob(digest);
+  }
+
   /** Points `target` (parsed, tag defaulted) at the image `source` names. Fails with ENOIMAGE, EINVALID. */
   tag(source: string, target: ImageReference): void {
     const id = this.resolveId(source);
