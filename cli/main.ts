@@ -8,6 +8,7 @@
  */
 import { Command } from 'commander';
 import { errnoOf } from '../core/engine.js';
+import { addBuildCommands } from './build-commands.js';
 import { addDriverCommands } from './driver-commands.js';
 import { reportError } from './errors.js';
 import { addContainerCommands } from './container-commands.js';
@@ -32,6 +33,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
   addDriverCommands(program);
   addImageCommands(program);
   addContainerCommands(program);
+  addBuildCommands(program);
   addLayerCommands(program);
   addSystemCommands(program);
   await addBenchCommandIfNeeded(program, argv);
