@@ -108,6 +108,11 @@ export async function buildImage(store: Store, options: BuildImageOptions): Prom
     const result = await dispatchStage({
       dockerfile: df, stage, baseConfig: buildConfigOf(baseConfig), buildArgs: args, executor, sources,
       ...(isTarget ? { labels } : {}),
+    }).catch((err: unknown) => {
+      // The failing step's line is printed before the error, as Docker does.
+      const line = err instanceof Error ? new RegExp(`^${escapeRegExp(df.file)}:(\\d+): `).exec(err.message)?.[1] : undefined;
+      if (line !== undefined) printer.upTo(index, Number(line));
+      throw err;
     });
     printer.rest(index, isTarget);
     if (result.history.length === 0) return executor.current;
@@ -169,4 +174,8 @@ export async function buildImage(store: Store, options: BuildImageOptions): Prom
     options.out.line(`Successfully tagged ${familiarString(withDefaultTag(tag))}`);
   }
   return { id: target.id };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

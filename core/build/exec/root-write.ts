@@ -30,17 +30,20 @@ export async function isDirectoryIn(root: string, path: string): Promise<boolean
 }
 
 /**
- * Creates `dir` and its missing ancestors in `root` (mode 0755, owned by `owner`);
- * existing ones keep their mode and owner. Returns the host path.
+ * Creates `dir` and its missing ancestors in `root` (mode 0755; `dir` itself owned by
+ * `owner`, ancestors by root, as Docker 20.10 does); existing ones keep their mode and
+ * owner. Returns the host path.
  */
 export async function mkdirAllIn(root: string, dir: string, owner: Owner = { uid: 0, gid: 0 }): Promise<string> {
   let current = '/';
-  for (const part of dir.split('/').filter(Boolean)) {
+  const parts = dir.split('/').filter(Boolean);
+  for (const [i, part] of parts.entries()) {
     current = posix.join(current, part);
     const r = await resolveInRoot(root, current);
     if (!r.exists) {
       await mkdir(r.host, { mode: CREATED_DIRECTORY_MODE });
-      await chown(r.host, owner.uid, owner.gid);
+      const who = i === parts.length - 1 ? owner : { uid: 0, gid: 0 };
+      await chown(r.host, who.uid, who.gid);
     }
   }
   return (await resolveInRoot(root, dir)).host;

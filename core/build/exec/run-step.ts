@@ -37,7 +37,9 @@ export async function readInRoot(rootfs: string, path: string): Promise<string |
 
 export async function runStep(input: RunStepInput): Promise<number> {
   const { rootfs, config } = input;
-  const user = resolveRunUser(config.User ?? '', await readInRoot(rootfs, '/etc/passwd'), await readInRoot(rootfs, '/etc/group'));
+  const resolved = resolveRunUser(config.User ?? '', await readInRoot(rootfs, '/etc/passwd'), await readInRoot(rootfs, '/etc/group'));
+  // Docker's builder gives the process its primary group as a supplementary group too.
+  const user = { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids] };
   const containerDir = await mkdtemp(join(tmpdir(), 'strata-build-run-'));
   const stubs = await placeStubs(rootfs);
   try {

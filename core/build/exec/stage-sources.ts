@@ -5,7 +5,7 @@
  * for the step and unmounted by `release`. The `sources` it returns are `CopySources`.
  */
 import { createReadStream, type Stats } from 'node:fs';
-import { lstat, mkdtemp, readlink, rm, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readlink, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { resolveInRoot } from '../../containers/runner/root-path.js';
@@ -90,7 +90,8 @@ export class StageSources implements SourceProvider {
       await utimes(host, mtime, mtime);
       const target = urlDestination(source, dest);
       const stat = await lstat(host);
-      hashes.push('file:' + await urlSourceHash(target, stat.size, () => createReadStream(host)));
+      // Docker's created_by shows a URL's hash without the `file:` prefix, over the URL's own file name.
+      hashes.push(await urlSourceHash(urlDestination(source, '/'), stat.size, () => createReadStream(host)));
       items.push({ host, stat, origin: 'context', name: posix.basename(target), dest: target, mode: URL_FILE_MODE });
     }
     for (const item of contextItems) hashes.unshift(item.filterRel !== undefined ? await contextHash(item) : '');
@@ -135,10 +136,27 @@ function typeOf(st: Stats): EntryType {
   return st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'character-device' : st.isBlockDevice() ? 'block-device' : 'file';
 }
 
+let hostNames: Promise<{ users: Map<number, string>; groups: Map<number, string> }> | undefined;
+/** The host's user and group names by id (Docker's daemon names image entries' owners with them). */
+function namesOnHost(): Promise<{ users: Map<number, string>; groups: Map<number, string> }> {
+  const table = async (file: string): Promise<Map<number, string>> => {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    const map = new Map<number, string>();
+    for (const f of text.split('\n').map((l) => l.split(':'))) if (f.length > 2 && /^\d+$/.test(f[2]!) && !map.has(Number(f[2]))) map.set(Number(f[2]), f[0]!);
+    return map;
+  };
+  hostNames ??= (async () => ({ users: await table('/etc/passwd'), groups: await table('/etc/group') }))();
+  return hostNames;
+}
+
 async function hashHostEntry(host: string, name: string, st: Stats): Promise<string> {
   const type = typeOf(st);
+  const names = await namesOnHost();
+  const uname = names.users.get(st.uid);
+  const gname = names.groups.get(st.gid);
   return entryHash({
     name, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'file' ? st.size : 0,
+    ...(uname !== undefined ? { uname } : {}), ...(gname !== undefined ? { gname } : {}),
     ...(type === 'symlink' ? { linkname: await readlink(host) } : {}),
     ...(type === 'file' ? { content: () => createReadStream(host) } : {}),
   });
