@@ -12,6 +12,7 @@ const system: Loader = async () => (await import('./system-commands.js')).addSys
 const image: Loader = async () => (await import('./image-commands.js')).addImageCommands;
 const container: Loader = async () => (await import('./container-commands.js')).addContainerCommands;
 const registry: Loader = async () => (await import('./registry-commands.js')).addRegistryCommands;
+const build: Loader = async () => (await import('./build-commands.js')).addBuildCommands;
 const bench: Loader = async () => (await import('./bench-command.js')).addBenchCommand;
 
 /**
@@ -26,9 +27,10 @@ export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   image, images: image, history: image, inspect: image, tag: image, rmi: image, import: image, load: image, save: image,
   container, create: container, run: container, start: container, ps: container, diff: container, commit: container, export: container, rm: container,
   pull: registry, push: registry, login: registry, logout: registry,
+  build, builder: build,
   bench,
 };
 
 /** Every loader once, in help order; `bench` last (it may fail to load in help, and is then left out). */
-export const ALL_LOADERS: readonly Loader[] = [driver, image, container, registry, layer, system];
+export const ALL_LOADERS: readonly Loader[] = [driver, image, container, build, registry, layer, system];
 export const BENCH_LOADER = bench;

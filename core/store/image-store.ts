@@ -71,6 +71,9 @@ export class ImageStore {
     for (const lease of deadLeases(this.#root.db)) {
       for (const layer of lease.layers) {
         try {
+          // A build killed during a RUN leaves its step's writable layer (its own, nobody else's) mounted.
+          const info = this.#layers.get(layer);
+          if (info.writable && info.refCount === 1) for (let n = info.mountCount; n > 0; n--) await this.#layers.unmountLocked(layer);
           await this.#layers.releaseLocked(layer);
         } catch (err) {
           if (!isStrataError(err, ErrorCode.ENOLAYER)) throw err;

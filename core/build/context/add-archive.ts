@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ErrorCode, StrataError } from '../../errors.js';
 
@@ -36,10 +37,15 @@ export function openDecompressed(path: string, compression: Compression): Readab
   const child = spawn(compression === 'xz' ? 'xz' : 'bzip2', ['-dc', path], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+  // A child's stdout (a socket) read by the tar extractor yields nothing: hand it over through a PassThrough.
+  const out = new PassThrough();
+  child.stdout.pipe(out, { end: false });
   child.on('close', (code) => {
-    if (code !== 0) child.stdout.destroy(new StrataError(ErrorCode.EBADARCHIVE, `${compression} -dc ${path}: ${stderr.trim() || `exit ${code}`}`));
+    if (code !== 0) out.destroy(new StrataError(ErrorCode.EBADARCHIVE, `${compression} -dc ${path}: ${stderr.trim() || `exit ${code}`}`));
+    else out.end();
   });
-  return child.stdout;
+  out.on('close', () => { if (child.exitCode === null) child.kill(); });
+  return out;
 }
 
 /** Whether a 512-byte block is a tar header Go's archive/tar accepts (checksum and sane type). */
