@@ -21,7 +21,7 @@ console.log(JSON.stringify([...new Set([...addons, ...cjs])]));`;
 }
 
 test('`strata` (the contract) loads neither SQLite nor the native addon', async (t) => {
-  t.deepEqual(await nativeAfterImport(dist('core/engine.js')), []);
+  t.deepEqual(await nativeAfterImport(dist('core/index.js')), []);
 });
 
 test('`strata/kit` loads the native addon but not SQLite', async (t) => {
