@@ -20,7 +20,7 @@ export interface BlobInfo {
 /**
  * Blobs by digest (configs, manifests, compressed layers as they arrived) in
  * `<root>/blobs/sha256/<hex>`, containerd's content store in miniature: a blob
- * is written to a temporary file, hashed as it streams, verified against the
+ * is written to a temporary file (named after the writing process), hashed as it streams, verified against the
  * digest the caller expects, synced and renamed into place — so a blob file
  * that exists is complete and correct. Which blobs are still wanted is the
  * image store's business (its tables); `delete` and `sweep` act on its word.
@@ -37,8 +37,12 @@ export class ContentStore {
   /** Creates the folders and drops temporary files a crash left. */
   async init(): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    await rm(this.#tmp, { recursive: true, force: true });
     await mkdir(this.#tmp, { recursive: true, mode: 0o700 });
+    // Blobs are written outside the store lock: only a dead process's temporary files go.
+    for (const name of await readdir(this.#tmp)) {
+      const pid = Number(name.split('-')[0]);
+      if (!Number.isInteger(pid) || !processAlive(pid)) await rm(join(this.#tmp, name), { force: true });
+    }
   }
 
   /** The blob's file (which may not exist). Fails with EINVALID for a malformed digest. */
@@ -57,7 +61,7 @@ export class ContentStore {
    * Storing a blob that exists is a no-op that still verifies the input.
    */
   async put(input: Readable | Buffer, expected?: string, what = 'blob'): Promise<BlobInfo> {
-    const temp = join(this.#tmp, randomId());
+    const temp = join(this.#tmp, `${process.pid}-${randomId()}`);
     const hash = createHash('sha256');
     let size = 0;
     try {
@@ -112,5 +116,15 @@ export class ContentStore {
       const digest = `sha256:${name}`;
       if (DIGEST_RE.test(digest) && !keep(digest)) await rm(join(this.#dir, name), { force: true });
     }
+  }
+}
+
+/** Does a process with this pid exist (signal 0)? */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
