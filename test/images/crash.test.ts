@@ -11,7 +11,7 @@ import { blobFiles, imageIds, layerIds, scratch, strataAt } from './support.js';
 test('kill -9 during a multi-layer load: the store opens clean, lists nothing, and a second load completes', async (t) => {
   const dir = await scratch(t, 'kill');
   const strata = strataAt(t, join(dir, 'root'), 'vfs');
-  const layers = [await bigLayer(dir, 'one', 4, 4 << 20), await bigLayer(dir, 'two', 4, 4 << 20), await bigLayer(dir, 'three', 4, 4 << 20)];
+  const layers = [await bigLayer(dir, 'one', 3, 3 << 20), await bigLayer(dir, 'two', 3, 3 << 20), await bigLayer(dir, 'three', 3, 3 << 20)];
   const archive = join(dir, 'big.tar');
   const id = await writeDockerArchive(archive, { layers, tags: ['big:1'] });
 
