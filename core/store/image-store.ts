@@ -6,7 +6,7 @@ import { familiarString, parseReference, withDefaultTag, formatReference, type I
 import { resolvePrefix } from '../ids.js';
 import { ImageRows, type ImageRecord, type LayerBlob } from './image-rows.js';
 import type { LayerStore } from './layer-store.js';
-import { Lease, deadLeases } from './leases.js';
+import { Lease, deadLeases, dropLeaseLayer } from './leases.js';
 import type { StoreRoot } from './store-root.js';
 
 export type { ImageRecord, LayerBlob } from './image-rows.js';
@@ -74,11 +74,11 @@ export class ImageStore {
           // A build killed during a RUN leaves its step's writable layer (its own, nobody else's) mounted.
           const info = this.#layers.get(layer);
           if (info.writable && info.refCount === 1) for (let n = info.mountCount; n > 0; n--) await this.#layers.unmountLocked(layer);
-          await this.#layers.releaseLocked(layer);
+          await this.#giveBack(lease.id, layer);
         } catch (err) {
           if (!isStrataError(err, ErrorCode.ENOLAYER)) throw err;
+          this.#root.db.transaction(() => dropLeaseLayer(this.#root.db, lease.id, layer));
         }
-        this.#root.db.sqlite.prepare('DELETE FROM lease_layers WHERE lease = ? AND layer = ? AND seq = (SELECT max(seq) FROM lease_layers WHERE lease = ? AND layer = ?)').run(lease.id, layer, lease.id, layer);
       }
       this.#root.db.sqlite.prepare('DELETE FROM leases WHERE id = ?').run(lease.id);
     }
@@ -92,12 +92,36 @@ export class ImageStore {
     return Lease.begin(this.#root.db);
   }
 
-  /** Ends a lease whose operation failed: gives back its layers. The caller holds the lock. */
+  /**
+   * Ends a lease whose operation failed: gives back its layers, newest first,
+   * each one's lease record dropped as it goes (a crash meanwhile leaves the
+   * rest to the next open, nothing released twice), then the lease. The
+   * caller holds the lock.
+   */
   async abandon(lease: Lease): Promise<void> {
-    const layers = lease.layers().reverse();
+    for (const layer of lease.layers().reverse()) await this.#giveBack(lease.id, layer).catch(() => undefined);
     this.#root.db.transaction(() => lease.end());
-    for (const layer of layers) await this.#layers.releaseLocked(layer).catch(() => undefined);
     await this.collectBlobs();
+  }
+
+  /**
+   * Releases one reference the lease holds and forgets it in the lease: a
+   * reference that is not the last in the same transaction; the last one
+   * (which deletes the layer) just after — a crash between the two leaves a
+   * record whose layer is gone, which recovery skips.
+   */
+  async #giveBack(lease: string, layer: string): Promise<boolean> {
+    const db = this.#root.db;
+    if (this.#layers.get(layer).refCount > 1) {
+      db.transaction(() => {
+        this.#layers.unreference(layer);
+        dropLeaseLayer(db, lease, layer);
+      });
+      return false;
+    }
+    await this.#layers.releaseLocked(layer);
+    db.transaction(() => dropLeaseLayer(db, lease, layer));
+    return true;
   }
 
   /** Stores a blob under the lease (recorded before it is written, so no open sweeps it meanwhile). */
@@ -277,9 +301,8 @@ export class ImageStore {
     });
     events.push({ kind: 'Deleted', what: `sha256:${image.id}` });
     for (const layer of [...image.layers].reverse()) {
-      const before = this.#layers.get(layer);
-      await this.#layers.releaseLocked(layer);
-      if (before.refCount === 1) events.push({ kind: 'Deleted', what: before.chainId ?? `sha256:${layer}` });
+      const { chainId } = this.#layers.get(layer);
+      if (await this.#giveBack(lease.id, layer)) events.push({ kind: 'Deleted', what: chainId ?? `sha256:${layer}` });
     }
     this.#root.db.transaction(() => lease.end());
     await this.collectBlobs();

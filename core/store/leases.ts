@@ -67,6 +67,11 @@ export class Lease {
   }
 }
 
+/** Forgets one record of `layer` in the lease (the newest) once that reference was given back; inside the caller's transaction. */
+export function dropLeaseLayer(db: StoreDatabase, lease: string, layer: string): void {
+  db.sqlite.prepare('DELETE FROM lease_layers WHERE lease = ? AND layer = ? AND seq = (SELECT max(seq) FROM lease_layers WHERE lease = ? AND layer = ?)').run(lease, layer, lease, layer);
+}
+
 /** Leases whose process is gone: id and the layers they hold, newest first. */
 export function deadLeases(db: StoreDatabase): { id: string; layers: string[] }[] {
   const rows = db.sqlite.prepare('SELECT id, pid, started FROM leases').all() as { id: string; pid: number; started: string }[];

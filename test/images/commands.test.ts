@@ -4,6 +4,7 @@ import test from 'ava';
 import { helloElf } from '../../demo/hello-elf.js';
 import { registerUnless } from '../../core/testkit/index.js';
 import { runPeer } from '../helpers/peers/index.js';
+import { runCli } from '../cli/run-cli.js';
 import { configFor, smallLayer, writeDockerArchive } from './archives.js';
 import { DRIVERS, HELLO_DIFF_ID, blobFiles, driverUnmet, helloTar, imageIds, layerIds, scratch, strataAt, tableRows } from './support.js';
 
@@ -176,4 +177,20 @@ test('images, history, inspect, tag, rmi, prune and mount as Docker shows them, 
   t.deepEqual(await layerIds(strata), []);
   t.deepEqual(await blobFiles(strata.root), []);
   t.is(await strata.ok('system', 'prune', '-a', '-f'), 'Total reclaimed space: 0B\n');
+});
+
+test('import from stdin, save to stdout, load from stdin: the same image', async (t) => {
+  const dir = await scratch(t, 'stdio');
+  const root = ['--root', join(dir, 'root'), '--driver', 'vfs'];
+  const imported = await runCli([...root, 'import', '-', 'piped'], { input: await readFile(await helloTar(dir)) });
+  t.is(imported.status, 0, imported.stderr);
+  const id = imported.stdout.trim();
+  const saved = await runCli([...root, 'save', 'piped']);
+  t.is(saved.status, 0, saved.stderr);
+  const other = ['--root', join(dir, 'other'), '--driver', 'vfs'];
+  const loaded = await runCli([...other, 'load'], { input: saved.raw });
+  t.is(loaded.stdout, 'Loaded image: piped:latest\n', loaded.stderr);
+  const [doc] = JSON.parse((await runCli([...other, 'inspect', 'piped'])).stdout) as Array<{ Id: string; Comment: string }>;
+  t.is(doc!.Id, id);
+  t.is(doc!.Comment, 'Imported from -');
 });

@@ -1,17 +1,20 @@
 import { spawn } from 'node:child_process';
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import test from 'ava';
 import { CLI } from '../cli/run-cli.js';
 import { bigLayer, smallLayer, writeDockerArchive } from './archives.js';
 import { blobFiles, imageIds, layerIds, scratch, strataAt } from './support.js';
 
+const RMI_CHILD = fileURLToPath(new URL('./rmi-child.js', import.meta.url));
+
 /** A load killed with SIGKILL leaves nothing; loads running side by side share their layers. */
 
 test('kill -9 during a multi-layer load: the store opens clean, lists nothing, and a second load completes', async (t) => {
   const dir = await scratch(t, 'kill');
   const strata = strataAt(t, join(dir, 'root'), 'vfs');
-  const layers = [await bigLayer(dir, 'one', 4, 4 << 20), await bigLayer(dir, 'two', 4, 4 << 20), await bigLayer(dir, 'three', 4, 4 << 20)];
+  const layers = [await bigLayer(dir, 'one', 3, 3 << 20), await bigLayer(dir, 'two', 3, 3 << 20), await bigLayer(dir, 'three', 3, 3 << 20)];
   const archive = join(dir, 'big.tar');
   const id = await writeDockerArchive(archive, { layers, tags: ['big:1'] });
 
@@ -65,4 +68,26 @@ test('two loads of images sharing layers, in parallel, both succeed and share th
   t.is(refs.get(b.diffId), 1);
   const table = await strata.ok('layer', 'ls');
   t.true(table.split('\n')[0]!.includes('REFS'));
+});
+
+test('kill -9 in the middle of rmi: the next open gives back only what was not given back', async (t) => {
+  const dir = await scratch(t, 'rmi-kill');
+  const strata = strataAt(t, join(dir, 'root'), 'vfs');
+  const [one, two, a, b] = [await smallLayer({ one: '1' }), await smallLayer({ two: '2' }), await smallLayer({ a: 'a' }), await smallLayer({ b: 'b' })];
+  await writeDockerArchive(join(dir, 'a.tar'), { layers: [one, two, a], tags: ['a:1'] });
+  const bId = await writeDockerArchive(join(dir, 'b.tar'), { layers: [one, two, b], tags: ['b:1'] });
+  await strata.ok('load', '-i', join(dir, 'a.tar'));
+  await strata.ok('load', '-i', join(dir, 'b.tar'));
+
+  // rmi a:1 gives back a (deleted), then two (shared with b), and is killed before one.
+  const child = spawn(process.execPath, [RMI_CHILD, strata.root, 'a:1', '3'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, s) => resolve(s)));
+  t.is(signal, 'SIGKILL');
+
+  t.deepEqual(await imageIds(strata), [bId], 'a is gone, b stays');
+  const layers = JSON.parse(await strata.ok('--json', 'layer', 'ls')) as Array<{ diffId: string; refCount: number }>;
+  t.deepEqual(new Map(layers.map((l) => [l.diffId, l.refCount])), new Map([[one.diffId, 1], [two.diffId, 1], [b.diffId, 1]]));
+  const mounted = (await strata.ok('image', 'mount', 'b:1')).trim();
+  t.is(await readFile(join(mounted, 'two'), 'utf8'), '2');
+  await strata.ok('image', 'umount', 'b:1');
 });
