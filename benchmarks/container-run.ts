@@ -11,7 +11,7 @@ import { NamespaceRunner, RuncRunner, resolveUser } from '../core/containers/run
 import type { ContainerRunner, RunSpec } from '../core/containers/runner/index.js';
 import { makeBusyboxRootfs } from '../test/helpers/busybox-rootfs.js';
 import { run, versionOf } from './exec.js';
-import { sampleMs, summarize } from './stats.js';
+import { nowMs, summarize } from './stats.js';
 import type { Summary } from './stats.js';
 
 /** podman on this host: cgroupfs, file events, runc, and limits it can set (see NOTES). */
@@ -28,39 +28,67 @@ async function specFor(dir: string, rootfs: string, i: number): Promise<RunSpec>
   };
 }
 
+type Case = () => Promise<unknown>;
+
 /** One `run` in this process (what the CLI adds is its own start-up). */
-async function inProcess(runner: ContainerRunner, dir: string, rootfs: string, repeats: number): Promise<Summary> {
+function inProcess(runner: ContainerRunner, dir: string, rootfs: string): Case {
   let i = 0;
-  return summarize(await sampleMs(repeats, async () => {
+  return async () => {
     const exit = await runner.run(await specFor(dir, rootfs, i++), {});
     if (exit.exitCode !== 0) throw new Error(`${runner.name}: /bin/true exited ${exit.exitCode}`);
-  }, 2));
+  };
 }
 
 /** One fresh Node process per run, importing the runner: a floor for `strata run` from a shell. */
-async function freshProcess(runner: ContainerRunner, dir: string, rootfs: string, repeats: number): Promise<Summary> {
+function freshProcess(runner: ContainerRunner, dir: string, rootfs: string): Case {
   const child = fileURLToPath(new URL('../test/runner/fixtures/run-child.js', import.meta.url));
   let i = 0;
-  return summarize(await sampleMs(repeats, async () => {
-    await run(process.execPath, [child, runner.name, JSON.stringify(await specFor(dir, rootfs, i++))]);
-  }, 2));
+  return async () => run(process.execPath, [child, runner.name, JSON.stringify(await specFor(dir, rootfs, 1000 + i++))]);
 }
 
-async function podman(dir: string, rootfs: string, repeats: number): Promise<Summary | string> {
+/** `podman run --rm` of the root file system imported as an image, or why it cannot run here. */
+async function podman(dir: string, rootfs: string): Promise<{ run: Case; reset: () => Promise<unknown> } | string> {
   const version = await versionOf('podman');
   if (version === undefined) return 'podman is not installed';
   const conf = join(dir, 'containers.conf');
   await writeFile(conf, CONTAINERS_CONF);
   process.env.CONTAINERS_CONF = conf;
   const base = ['--root', join(dir, 'podman-root'), '--runroot', join(dir, 'podman-run'), '--storage-driver', 'overlay'];
+  const reset = () => run('podman', [...base, 'system', 'reset', '--force']).catch(() => undefined);
   try {
     await run('sh', ['-c', 'tar -C "$0" -c . | podman "$@" import - localhost/busybox-bench', rootfs, ...base]);
-    return summarize(await sampleMs(repeats, () => run('podman', [...base, 'run', '--rm', '--network', 'none', ...PODMAN_LIMITS, 'localhost/busybox-bench', '/bin/true']), 2));
   } catch (err) {
-    return `podman failed: ${(err as Error).message}`;
-  } finally {
-    await run('podman', [...base, 'system', 'reset', '--force']).catch(() => undefined);
+    await reset();
+    return `podman import failed: ${(err as Error).message}`;
   }
+  return { run: () => run('podman', [...base, 'run', '--rm', '--network', 'none', ...PODMAN_LIMITS, 'localhost/busybox-bench', '/bin/true']), reset };
+}
+
+/**
+ * Times every case once per round, rounds interleaved so that the machine's
+ * load drifts over all cases alike; a failed sample (podman 4.3 sometimes
+ * loses a container's exit code under load) is counted, not timed.
+ */
+async function rounds(cases: Record<string, Case>, repeats: number): Promise<Record<string, { summary: Summary; failures: number }>> {
+  const samples: Record<string, number[]> = {};
+  const failures: Record<string, number> = {};
+  for (const name of Object.keys(cases)) {
+    samples[name] = [];
+    failures[name] = 0;
+    await cases[name]().catch(() => undefined); // warm-up
+  }
+  for (let i = 0; i < repeats; i++) {
+    for (const [name, fn] of Object.entries(cases)) {
+      const start = nowMs();
+      try {
+        await fn();
+        samples[name].push(nowMs() - start);
+      } catch {
+        failures[name]++;
+      }
+    }
+  }
+  return Object.fromEntries(Object.keys(cases).map((name) => [name, { summary: summarize(samples[name]), failures: failures[name] }]));
 }
 
 async function main(): Promise<void> {
@@ -68,13 +96,19 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-bench-run-'));
   try {
     const rootfs = await makeBusyboxRootfs(dir);
-    const results: Record<string, Summary | string> = {};
+    const cases: Record<string, Case> = {};
     for (const runner of [new NamespaceRunner(), new RuncRunner()]) {
-      results[`${runner.name} in-process`] = await inProcess(runner, dir, rootfs, repeats);
-      results[`${runner.name} fresh node process`] = await freshProcess(runner, dir, rootfs, repeats);
+      cases[`${runner.name} in-process`] = inProcess(runner, dir, rootfs);
+      cases[`${runner.name} fresh node process`] = freshProcess(runner, dir, rootfs);
     }
-    results['podman run --rm'] = await podman(dir, rootfs, repeats);
-    process.stdout.write(JSON.stringify({ benchmark: 'container-run /bin/true (ms)', repeats, results }, null, 2) + '\n');
+    const peer = await podman(dir, rootfs);
+    if (typeof peer !== 'string') cases['podman run --rm'] = peer.run;
+    try {
+      const results = await rounds(cases, repeats);
+      process.stdout.write(JSON.stringify({ benchmark: 'container-run /bin/true (ms)', repeats, results, ...(typeof peer === 'string' ? { podman: peer } : {}) }, null, 2) + '\n');
+    } finally {
+      if (typeof peer !== 'string') await peer.reset();
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ErrorCode, StrataError, errnoOf } from '../core/engine.js';
+import { ErrorCode, StrataError, errnoOf } from '../core/errors.js';
 import { exitStatusOf } from './exit-status.js';
 
 /** Exit status of a command-line usage error (commander's own errors included). */

@@ -1,4 +1,4 @@
-import { ErrorCode } from '../core/engine.js';
+import { ErrorCode } from '../core/errors.js';
 
 /** Exit statuses: 1 generic failure, 2 usage/config, 3 not found, 4 busy/conflict, 5 unsafe or bad input, 6 unavailable. */
 export function exitStatusOf(code: ErrorCode): number {

@@ -5,7 +5,7 @@ import { imageBytes, imagesSpace, importImage, inspectImage, loadImages, saveIma
 import { familiarName, familiarString, layerHistory, parseReference, parseTagTarget } from '../core/images/index.js';
 import { globalsOf, outputOf, withStore } from './context.js';
 import { STDIO, openInput } from './files.js';
-import { createdAgo, ellipsis, formatDockerTable, imageIdCell, imageSize, rfc3339Seconds, truncateId } from './format/index.js';
+import { createdAgo, ellipsis, formatDockerTable, humanSize, imageIdCell, imageSize, rfc3339Seconds, truncateId } from './format/index.js';
 import type { Output } from './output.js';
 
 /** A command body on the open store, with its positional arguments and options. */
@@ -83,7 +83,8 @@ export function addImageCommands(program: Command): void {
   for (const [parent, name] of [[program, 'history'], [image, 'history']] as const) {
     storeAction<{ human: boolean; quiet: boolean }>(
       parent.command(name).description('show the history of an image').argument('<image>')
-        .option('-H, --human [bool]', 'print sizes and dates in human readable format', (v: string) => v !== 'false', true)
+        // Docker spells it `-H=false`; commander hands a short option's attached value over with its `=`.
+        .option('-H, --human [bool]', 'print sizes and dates in human readable format', (v: string) => v.replace(/^=/, '') !== 'false', true)
         .option('-q, --quiet', 'only show image ids', false),
       async ({ store, out, args, options, noTrunc }) => {
         const record = store.images.get(args[0]!);
@@ -157,8 +158,7 @@ export function addImageCommands(program: Command): void {
     async ({ store, out, options }) => {
       const result = await pruneImages(store, options.all);
       if (out.json) return out.jsonDocument(result);
-      const lines = result.events.length === 0 ? [] : ['Deleted Images:', ...result.events.map((e) => `${e.kind.toLowerCase()}: ${e.what}`), ''];
-      process.stdout.write([...lines, `Total reclaimed space: ${imageSize(result.reclaimed)}`].join('\n') + '\n');
+      process.stdout.write(pruneReport(result));
     },
   );
 
@@ -231,6 +231,12 @@ function topLayer(record: ImageRecord): string {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** What `image prune` and `system prune` print: Docker's lines, the total in go-units HumanSize (`1.234kB`). */
+export function pruneReport(result: { events: readonly RemovalEvent[]; reclaimed: number }): string {
+  const lines = result.events.length === 0 ? [] : ['Deleted Images:', ...result.events.map((e) => `${e.kind.toLowerCase()}: ${e.what}`), ''];
+  return [...lines, `Total reclaimed space: ${humanSize(result.reclaimed)}`].join('\n') + '\n';
 }
 
 /** `image prune`: dangling images (every unused one with `all`); the events and the bytes freed. */

@@ -7,15 +7,11 @@
  * (cli/exit-status.ts).
  */
 import { Command } from 'commander';
-import { errnoOf } from '../core/engine.js';
-import { addDriverCommands } from './driver-commands.js';
+import { errnoOf } from '../core/errors.js';
+import { ALL_LOADERS, BENCH_LOADER, COMMAND_LOADERS } from './command-table.js';
 import { reportError } from './errors.js';
-import { addContainerCommands } from './container-commands.js';
-import { addImageCommands } from './image-commands.js';
-import { addLayerCommands } from './layer-commands.js';
-import { addSystemCommands } from './system-commands.js';
 
-/** The command tree; `bench` (which loads all of benchmarks/) only when it may be needed. */
+/** The command tree, with the commands this command line may run (see addCommands). */
 export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command('strata')
     .description('layered storage for container images, through pluggable storage drivers')
@@ -29,27 +25,25 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .exitOverride()
     .showSuggestionAfterError(false)
     .configureOutput({ outputError: () => undefined });
-  addDriverCommands(program);
-  addImageCommands(program);
-  addContainerCommands(program);
-  addLayerCommands(program);
-  addSystemCommands(program);
-  await addBenchCommandIfNeeded(program, argv);
+  await addCommands(program, argv);
   return program;
 }
 
 /**
- * Registers `strata bench` when the command line runs it (its load errors are
- * reported like any other) or asks for help (then a bench that fails to load is
- * left out of the list): the other commands never load the benchmark code.
+ * Registers the commands the command line can run: only the group of its first
+ * word (a command loads no other command's code), or every group for help and
+ * for an unknown word. `bench` (all of benchmarks/) loads only when run or when
+ * help is asked (then one that fails to load is left out of the list).
  */
-async function addBenchCommandIfNeeded(program: Command, argv: readonly string[]): Promise<void> {
+async function addCommands(program: Command, argv: readonly string[]): Promise<void> {
   const words = argv.slice(2);
   const firstCommand = words.find((w, i) => !w.startsWith('-') && !['--root', '--driver', '--config'].includes(words[i - 1] ?? ''));
   const wantsHelp = firstCommand === undefined || firstCommand === 'help' || words.includes('--help') || words.includes('-h');
-  if (firstCommand !== 'bench' && !wantsHelp) return;
+  const loader = firstCommand === undefined ? undefined : COMMAND_LOADERS[firstCommand];
+  if (loader !== undefined && !wantsHelp) return (await loader())(program);
+  for (const load of ALL_LOADERS) (await load())(program);
   try {
-    (await import('./bench-command.js')).addBenchCommand(program);
+    (await BENCH_LOADER())(program);
   } catch (err) {
     if (firstCommand === 'bench') throw err;
   }

@@ -5,7 +5,8 @@ import { imagesSpace } from '../core/image-ops/index.js';
 import { familiarName, parseReference } from '../core/images/index.js';
 import { configOf, outputOf, storeCommand } from './context.js';
 import { createdAgo, formatDockerTable, humanSize, imageSize, reclaimableCell, truncateId } from './format/index.js';
-import { pruneImages } from './image-commands.js';
+import { pruneImages, pruneReport } from './image-commands.js';
+import { buildCacheUsage } from '../core/build/exec/prune-cache.js';
 
 /** `strata system ...` */
 export function addSystemCommands(program: Command): void {
@@ -15,10 +16,11 @@ export function addSystemCommands(program: Command): void {
     const space = imagesSpace(store, (id) => store.containers.containersOf(id));
     const containers = store.containers.list();
     const running = containers.filter((c) => store.containers.isRunning(c)).length;
+    const cache = buildCacheUsage(store);
     const rows = [
       { type: 'Images', total: space.total, active: space.active, size: space.size, reclaimable: space.reclaimable },
       { type: 'Containers', total: containers.length, active: running, size: 0, reclaimable: 0 },
-      { type: 'Build Cache', total: 0, active: 0, size: 0, reclaimable: 0 },
+      { type: 'Build Cache', total: cache.entries, active: 0, size: cache.size, reclaimable: cache.size },
     ];
     if (out.json) return out.jsonDocument({ summary: rows, images: space.images.map((i) => ({ id: `sha256:${i.image.id}`, names: i.image.names, size: i.size, shared: i.shared, unique: i.unique, containers: i.containers })) });
     if (!options.verbose) {
@@ -36,15 +38,14 @@ export function addSystemCommands(program: Command): void {
     process.stdout.write(formatDockerTable([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS'], ...perImage]));
     process.stdout.write('\nContainers space usage:\n\n');
     process.stdout.write(formatDockerTable([['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES']]));
-    process.stdout.write('\nBuild cache usage: 0B\n\n');
+    process.stdout.write(`\nBuild cache usage: ${humanSize(cache.size)}\n\n`);
     process.stdout.write(formatDockerTable([['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED']]));
   }).option('-v, --verbose', 'show detailed information on space usage', false);
 
   storeCommand<{ all: boolean; force: boolean }>(group, 'prune', 'remove dangling images (with -a, every unused image)', async ({ store, out, options }) => {
     const result = await pruneImages(store, options.all);
     if (out.json) return out.jsonDocument(result);
-    const lines = result.events.length === 0 ? [] : ['Deleted Images:', ...result.events.map((e) => `${e.kind.toLowerCase()}: ${e.what}`), ''];
-    process.stdout.write([...lines, `Total reclaimed space: ${imageSize(result.reclaimed)}`].join('\n') + '\n');
+    process.stdout.write(pruneReport(result));
   })
     .option('-a, --all', 'remove all unused images, not just dangling ones', false)
     .option('-f, --force', 'do not prompt for confirmation', false);

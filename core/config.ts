@@ -19,6 +19,12 @@ export interface StrataConfig {
   readonly plugins: readonly string[];
   /** Per-driver options, by driver name, handed to the driver unvalidated. */
   readonly driverOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /**
+   * Registries (`HOST[:PORT]`, as references spell them) reached without TLS
+   * verification, and over plain HTTP when they do not speak TLS (as
+   * `--tls-verify=false`). Default none (absent: none).
+   */
+  readonly insecureRegistries?: readonly string[];
   /** Where the config file was read from, if any. */
   readonly configFile?: string;
 }
@@ -41,12 +47,16 @@ export function defaultRoot(): string {
 
 const driverName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lower-case name like "overlay"');
 
+/** `HOST[:PORT]`: a DNS name or IPv4 address, or an [IPv6] literal, with an optional port; no scheme, no path. */
+const REGISTRY_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:]+\])(?::[0-9]{1,5})?$/;
+
 const fileSchema = z
   .object({
     root: z.string().min(1).optional(),
     driver: driverName.optional(),
     plugins: z.array(z.string().min(1)).optional(),
     driverOptions: z.record(driverName, z.record(z.string(), z.unknown())).optional(),
+    insecureRegistries: z.array(z.string().regex(REGISTRY_HOST, 'a registry host like "registry.local:5000"')).optional(),
   })
   .strict();
 
@@ -74,7 +84,7 @@ export function parseConfigFile(text: string, source: string): z.infer<typeof fi
     if (issue.code === 'unrecognized_keys') {
       throw new StrataError(
         ErrorCode.ECONFIG,
-        `config: unknown key ${JSON.stringify(issue.keys[0])} in ${source}: allowed keys are root, driver, plugins, driverOptions`,
+        `config: unknown key ${JSON.stringify(issue.keys[0])} in ${source}: allowed keys are root, driver, plugins, driverOptions, insecureRegistries`,
       );
     }
     throw configError(key, value, issue.message);
@@ -118,6 +128,7 @@ export async function loadConfig(
     driver,
     plugins,
     driverOptions: file.driverOptions ?? {},
+    insecureRegistries: file.insecureRegistries ?? [],
     ...(text === undefined ? {} : { configFile: filePath }),
   };
 }

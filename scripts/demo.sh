@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# strata demo: makes the seed tutorials' hello-world image and a second image
-# sharing its layer, and shows images, history, inspect, system df and rmi; then
+# strata demo: builds the seed tutorials' hello-world image from its Dockerfile
+# and runs it, imports a second image sharing its layer, and shows images,
+# history, inspect, system df and rmi; then
 # builds a 3-layer stack with GNU tar and shows the layer engine. Run by
 # `npm run demo` (which builds first).
 #
@@ -47,11 +48,19 @@ trap 'rm -rf "$work"' EXIT
 tarc() { tar --numeric-owner --owner=0 --group=0 --sort=name --mtime='2025-01-01 00:00Z' -C "$1" -cf "$2" "${@:3}"; }
 
 # --- images: the seed tutorials' hello-world -----------------------------------
-section "The hello-world image: a root file system holding one tiny static program"
+section "The seed tutorial's hello-world: FROM scratch, ADD hello /, CMD [\"/hello\"]"
+mkdir -p "$work/hello"
+node --input-type=module -e "const m = await import('$repo/dist/demo/hello-elf.js'); (await import('node:fs')).writeFileSync('$work/hello/hello', m.helloElf(process.arch === 'arm64' ? 'arm64' : 'amd64'), { mode: 0o755 });"
+printf 'FROM scratch\nADD hello /\nCMD ["/hello"]\n' >"$work/hello/Dockerfile"
+show 'cat Dockerfile'
+cat "$work/hello/Dockerfile"
+run strata build -t hello "$work/hello"
+if [ "$(id -u)" = 0 ]; then
+  run strata run --rm hello
+else
+  echo "(strata run needs root: the built-in runner uses mount and PID namespaces)"
+fi
 node -e "import('$repo/dist/demo/hello-elf.js').then((m) => m.helloRootfsTar(process.arch === 'arm64' ? 'arm64' : 'amd64').pipe(process.stdout))" >"$work/hello.tar"
-show 'tar -tvf hello.tar'
-tar -tvf "$work/hello.tar"
-run strata import -c 'CMD ["/hello"]' "$work/hello.tar" hello
 run strata import -c 'CMD ["/hello"]' -c 'ENV GREETING=hi' -m 'hello, with a greeting' "$work/hello.tar" hello-env:v1
 run strata tag hello hello:seed
 run strata images

@@ -7,7 +7,7 @@ packages=(
   libfuse2 fuse-overlayfs sqlite3 attr git zstd rsync openssl   # drivers, union peers, fuse workloads
   skopeo umoci docker.io                                        # image archive judges
   docker-registry apache2-utils                                 # registry tests (htpasswd -B)
-  busybox-static runc podman buildah                            # containers and build peers
+  busybox-static runc podman buildah iproute2 bsdutils         # containers (runners) and build peers
 )
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -7,3 +7,5 @@ export type { DockerTableOptions } from './table.js';
 export { ellipsis, imageIdCell, truncateId } from './ids.js';
 export { commandCell, containerStatus } from './container-cells.js';
 export type { ContainerState } from './container-cells.js';
+export { PullProgressRenderer } from './pull-progress.js';
+export { PushProgressRenderer } from './push-progress.js';

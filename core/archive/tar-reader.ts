@@ -49,6 +49,26 @@ const EXTRACT_OPTIONS = { filenameEncoding: 'latin1' } as Parameters<typeof tar.
 interface ExtractInternals {
   _header: { type: string | null } | null;
   _decodeLongHeader(block: Buffer): void;
+  _final(callback: (err?: Error | null) => void): void;
+  _stream: unknown;
+  _longHeader: boolean;
+  _missing: number;
+  _buffer: { buffered: number };
+}
+
+/**
+ * Lets the input end where Go's archive/tar (so umoci and Docker) lets it:
+ * right after an entry's data, without that entry's padding or the
+ * end-of-archive blocks (umoci 0.4's `insert` writes layers so). Data cut short
+ * inside an entry or a header is still "Unexpected end of data".
+ */
+function endAfterData(internals: ExtractInternals): void {
+  const final = internals._final.bind(internals);
+  internals._final = (callback) => {
+    const inPadding = internals._stream === null && !internals._longHeader && internals._buffer.buffered === 0 && internals._missing > 0 && internals._missing < 512;
+    if (inPadding) internals._missing = 0;
+    final(callback);
+  };
 }
 
 /**
@@ -73,6 +93,7 @@ export async function* readLayerTar(input: Readable): AsyncGenerator<LayerTarEnt
   if (typeof internals._decodeLongHeader !== 'function') {
     throw new StrataError(ErrorCode.EIO, 'the installed tar-stream has no _decodeLongHeader: strata needs tar-stream 3.2.2');
   }
+  endAfterData(internals);
   const decodeLongHeader = internals._decodeLongHeader.bind(extract);
   internals._decodeLongHeader = (block: Buffer): void => {
     if (internals._header?.type === 'pax-header') rawPax = Buffer.from(block);

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { ErrorCode, StrataError } from '../errors.js';
+import { ErrorCode, StrataError, isStrataError } from '../errors.js';
 import { chainIdOf, type Digest } from '../ids.js';
 import { openImageArchive } from '../images/archive/index.js';
 import type { ArchiveImage } from '../images/archive/index.js';
@@ -52,8 +52,11 @@ async function loadOne(store: Store, image: ArchiveImage): Promise<LoadedImage> 
         parent = { id: have.id, chainId };
         continue;
       }
-      const raw = await layer.open();
-      const made = await store.root.lock.run('load', () => store.layers.importLayerLocked(raw, { lease, ...(parent ? { parent: parent.id } : {}) }));
+      const made = await store.root.lock
+        .run('load', async () => store.layers.importLayerLocked(await layer.open(), { lease, ...(parent ? { parent: parent.id } : {}) }))
+        .catch((err: unknown) => {
+          throw namingLayer(err, layer.blobDigest ?? layer.diffId);
+        });
       if (made.diffId !== layer.diffId) {
         throw new StrataError(ErrorCode.ECORRUPT, `layer ${layer.blobDigest ?? layer.diffId}: its tar hashes to ${made.diffId}, the config says ${layer.diffId}`);
       }
@@ -69,6 +72,15 @@ async function loadOne(store: Store, image: ArchiveImage): Promise<LoadedImage> 
     await store.root.lock.run('load', () => store.images.abandon(lease));
     throw err;
   }
+}
+
+const BAD_DATA: readonly ErrorCode[] = [ErrorCode.ECORRUPT, ErrorCode.EBADARCHIVE, ErrorCode.EUNSAFEARCHIVE];
+
+/** A bad-data error from reading a layer, its one line naming the layer (a truncated tar names only an entry). */
+function namingLayer(err: unknown, digest: string): unknown {
+  if (!isStrataError(err) || err.message.includes(digest)) return err;
+  if (!BAD_DATA.includes(err.code)) return err;
+  return new StrataError(err.code, `layer ${digest}: ${err.message}`, { cause: err });
 }
 
 /** One more reference to a layer the store has, held by the lease. */

@@ -119,15 +119,23 @@ export class ImageRows {
     this.#db.prepare('INSERT OR IGNORE INTO image_blobs (image, digest) VALUES (?, ?)').run(image, digest);
   }
 
+  /** Records a layer's compressed blob; a known one keeps its row and takes the newer source, when given. */
   addLayerBlob(blob: LayerBlob): void {
     this.#db
-      .prepare('INSERT OR IGNORE INTO layer_blobs (layer, digest, media_type, size, source) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        `INSERT INTO layer_blobs (layer, digest, media_type, size, source) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(layer, digest) DO UPDATE SET source = coalesce(excluded.source, layer_blobs.source)`,
+      )
       .run(blob.layer, blob.digest, blob.mediaType, blob.size, blob.source ?? null);
   }
 
   layerBlobs(layer: string): LayerBlob[] {
     const rows = this.#db.prepare('SELECT * FROM layer_blobs WHERE layer = ?').all(layer) as { layer: string; digest: string; media_type: string; size: number; source: string | null }[];
     return rows.map((r) => ({ layer: r.layer, digest: r.digest, mediaType: r.media_type, size: r.size, ...(r.source === null ? {} : { source: r.source }) }));
+  }
+
+  layersWithBlob(digest: string): string[] {
+    return (this.#db.prepare('SELECT layer FROM layer_blobs WHERE digest = ?').all(digest) as { layer: string }[]).map((r) => r.layer);
   }
 
   /** Blob rows nothing references (no image, layer or lease): what GC may delete. */

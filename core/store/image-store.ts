@@ -71,6 +71,9 @@ export class ImageStore {
     for (const lease of deadLeases(this.#root.db)) {
       for (const layer of lease.layers) {
         try {
+          // A build killed during a RUN leaves its step's writable layer (its own, nobody else's) mounted.
+          const info = this.#layers.get(layer);
+          if (info.writable && info.refCount === 1) for (let n = info.mountCount; n > 0; n--) await this.#layers.unmountLocked(layer);
           await this.#layers.releaseLocked(layer);
         } catch (err) {
           if (!isStrataError(err, ErrorCode.ENOLAYER)) throw err;
@@ -200,6 +203,20 @@ export class ImageStore {
 
   layerBlobs(layer: string): LayerBlob[] {
     return this.#rows.layerBlobs(layer);
+  }
+
+  /**
+   * Records a compressed blob of a layer (already in the content store: under
+   * a lease until this returns), or where a known one now is (`source`, the
+   * repository `domain/path` it was pushed to: the latest wins).
+   */
+  recordLayerBlob(blob: LayerBlob): void {
+    this.#root.db.transaction(() => this.#rows.addLayerBlob(blob));
+  }
+
+  /** Layers that have the compressed blob `digest` recorded. */
+  layersWithBlob(digest: string): string[] {
+    return this.#rows.layersWithBlob(digest);
   }
 
   /** Points `target` (parsed, tag defaulted) at the image `source` names. Fails with ENOIMAGE, EINVALID. */

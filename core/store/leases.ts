@@ -46,6 +46,16 @@ export class Lease {
     this.#db.sqlite.prepare('INSERT OR IGNORE INTO lease_blobs (lease, digest) VALUES (?, ?)').run(this.id, digest);
   }
 
+  /**
+   * The reference recorded for layer `from` now belongs to `to` (a writable layer
+   * committed under its chainID), or is forgotten when `to` is undefined (the caller
+   * gave it back); inside the caller's transaction.
+   */
+  replaceLayer(from: string, to: string | undefined): void {
+    if (to === undefined) this.#db.sqlite.prepare('DELETE FROM lease_layers WHERE lease = ? AND layer = ?').run(this.id, from);
+    else this.#db.sqlite.prepare('UPDATE lease_layers SET layer = ? WHERE lease = ? AND layer = ?').run(to, this.id, from);
+  }
+
   /** The layer references the lease holds, in the order taken. */
   layers(): string[] {
     return (this.#db.sqlite.prepare('SELECT layer FROM lease_layers WHERE lease = ? ORDER BY seq').all(this.id) as { layer: string }[]).map((r) => r.layer);

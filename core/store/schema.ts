@@ -80,4 +80,11 @@ export const MIGRATIONS: readonly string[] = [
      finished_at TEXT,
      created_at TEXT NOT NULL
    );`,
+  // The build cache: a step's cache key (core/build/cache-key.ts) and the image it produced.
+  `CREATE TABLE build_cache (
+     key TEXT PRIMARY KEY,
+     image TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+     created_at TEXT NOT NULL
+   );
+   CREATE INDEX build_cache_image ON build_cache(image);`,
 ];

@@ -1,8 +1,9 @@
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readlink, symlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { isOverlayXattr } from '../../core/index.js';
-import { splitRdev, sys } from '../../core/kit.js';
+import { splitRdev } from '../../core/directory-tree.js';
+import { sys } from '../../core/sys/index.js';
+import { isOverlayXattr } from '../../core/tree.js';
 
 const S_IFMT = 0o170000;
 

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { ErrorCode, errnoOf, isStrataError } from '../../core/index.js';
+import { ErrorCode, errnoOf, isStrataError } from '../../core/errors.js';
 
 const ERRNO = constants.errno as Readonly<Record<string, number>>;
 

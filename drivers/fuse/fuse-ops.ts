@@ -1,6 +1,8 @@
 import type { FuseOps } from 'fuse-native';
+import { currentCaller } from './caller.js';
 import { isErrnoAnswer, negativeErrno } from './errno.js';
 import { opensForWrite, readOps } from './ops-read.js';
+import { PathFds } from './path-fds.js';
 import { renameOps } from './ops-rename.js';
 import { writeOps } from './ops-write.js';
 import type { UnionFs } from './union-fs.js';
@@ -11,13 +13,18 @@ export type FaultLog = (op: string, path: string, err: unknown) => void;
 type Reply = (result: number, value?: unknown) => void;
 type AsyncOp = (...args: never[]) => Promise<unknown>;
 
+/** Operations that make a node: they take the caller (`currentCaller`) as one more, last argument. */
+const MAKES_NODE = new Set(['create', 'mkdir', 'mknod', 'symlink']);
+
 /**
  * The fuse-native handler table for a union: every operation is an async
  * function whose result goes back in the callback, and whose failure —
  * thrown or rejected — answers a negative errno for that call only
  * (`negativeErrno`: EIO for anything not an errno). The mount stays up.
  * `read`/`write` answer their byte count in the first callback argument,
- * as fuse-native expects.
+ * as fuse-native expects. Operations that make a node get the calling
+ * process (uid, gid, pid, umask) as a last argument, read while the binding
+ * still dispatches the call.
  */
 export function fuseOps(u: UnionFs, log: FaultLog): FuseOps {
   const r = readOps(u);
@@ -28,12 +35,21 @@ export function fuseOps(u: UnionFs, log: FaultLog): FuseOps {
     ...renameOps(u),
     open: (path: string, flags: number) => (opensForWrite(flags) ? w.openForWrite(path, flags) : r.openForRead(path)),
   };
+  if (!u.writable) {
+    // Nothing to copy up: libfuse answers open(2) itself and reads find their descriptor by path.
+    const fds = new PathFds();
+    delete ops.open;
+    delete ops.release;
+    ops.read = async (path: string, _fd: number, buf: Buffer, len: number, pos: number) =>
+      fds.with((await u.locate(path)).fsPath, (fd) => r.read(path, fd, buf, len, pos));
+  }
   const table: Record<string, (...args: unknown[]) => void> = {};
   for (const [name, fn] of Object.entries(ops)) {
     if (name === 'openForRead' || name === 'openForWrite') continue;
     const countsBytes = name === 'read' || name === 'write';
     table[name] = (...args: unknown[]) => {
       const reply = args.pop() as Reply;
+      if (MAKES_NODE.has(name)) args.push(currentCaller());
       const fail = (err: unknown) => {
         if (!isErrnoAnswer(err)) log(name, String(args[0]), err);
         reply(negativeErrno(err));

@@ -10,14 +10,17 @@ import type { FuseOptions } from 'fuse-native';
  * - a writable layer changes only through this mount, and the kernel sees
  *   those changes itself (it updates its own attributes on write, unlink,
  *   rename): entries and attributes are trusted for one second, and file
- *   pages are dropped on open (no kernel_cache), which keeps the mount right
- *   even when the driver edits a layer beside it.
+ *   pages are kept across opens while the file's mtime and size stay
+ *   (`auto_cache`: libfuse compares them on open; a copy-up keeps both, so
+ *   it keeps the pages too), which keeps the mount right even when the
+ *   driver edits a layer beside it.
  *
  * Both: misses are cached too (`extraLibfuseOptions`); `allow_other` + `default_permissions` (as root) so any process can
  * use the mount and the kernel checks modes; libfuse's `use_ino` so st_ino is
- * the backing inode (hard links show as one file); `ro` where read-only, so
- * the kernel itself answers EROFS. fuse-native's per-call timeout is raised:
- * a copy-up of a large file or tree may take long.
+ * the number getattr answers (see InodeNumbers); `ro` where read-only, so
+ * the kernel itself answers EROFS. fuse-native's per-call timeout is off
+ * (it costs a timer per call): every handler answers (fuseOps turns any
+ * failure into an errno), and a copy-up of a large file or tree may take long.
  */
 export function mountOptions(writable: boolean, privileged: boolean): FuseOptions {
   const shared: FuseOptions = {
@@ -25,10 +28,10 @@ export function mountOptions(writable: boolean, privileged: boolean): FuseOption
     subtype: 'strata',
     allowOther: privileged,
     defaultPermissions: true,
-    timeout: 10 * 60 * 1000,
+    timeout: false,
   };
   return writable
-    ? { ...shared, attrTimeout: 1, entryTimeout: 1 }
+    ? { ...shared, autoCache: true, attrTimeout: 1, entryTimeout: 1 }
     : { ...shared, kernelCache: true, attrTimeout: 3600, entryTimeout: 3600 };
 }
 

@@ -13,31 +13,10 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import Fuse from 'fuse-native';
-import type { FuseOps, FuseOptions } from 'fuse-native';
-import { MNT_DETACH, UpperLayerHome, opaqueXattrFor, sys } from '../../core/kit.js';
-import { fuseOps } from './fuse-ops.js';
-import { extraLibfuseOptions, mountOptions } from './mount-options.js';
+import { UpperLayerHome } from '../../core/union/layer-home.js';
+import { opaqueXattrFor } from '../../core/union/whiteout-format.js';
+import { serveUnion } from './fuse-server.js';
 import { UnionFs } from './union-fs.js';
-
-/** fuse-native with the libfuse options it has no setting for appended. */
-class StrataFuse extends Fuse {
-  readonly #extra: readonly string[];
-
-  constructor(mnt: string, ops: FuseOps, opts: FuseOptions, extra: readonly string[]) {
-    super(mnt, ops, opts);
-    this.#extra = extra;
-  }
-
-  protected override _fuseOptions(): string {
-    const base = super._fuseOptions();
-    return base === '' ? `-o${this.#extra.join(',')}` : `${base},${this.#extra.join(',')}`;
-  }
-}
-
-function logFault(op: string, path: string, err: unknown): void {
-  process.stderr.write(`strata fuse: ${op} ${path}: ${(err as Error)?.stack ?? String(err)}\n`);
-}
 
 async function main(): Promise<void> {
   const [home, id, target] = process.argv.slice(2);
@@ -59,40 +38,7 @@ async function main(): Promise<void> {
     opaqueXattr: opaqueXattrFor(privileged),
     privileged,
   });
-  const fuse = new StrataFuse(target, fuseOps(union, logFault), mountOptions(writable, privileged), extraLibfuseOptions(writable));
-  // fuse-native's handles do not hold the event loop open: this timer does, until the mount ends.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  let mounted = false;
-  let stopping = false;
-  const stop = () => {
-    if (stopping || !mounted) {
-      stopping = true; // a signal while mounting: stop once mounted
-      return;
-    }
-    stopping = true;
-    clearInterval(keepAlive);
-    fuse.unmount((err) => {
-      if (err) {
-        try {
-          sys.umount2(target, MNT_DETACH);
-        } catch {
-          // nothing mounted any more
-        }
-      }
-      process.exit(0);
-    });
-  };
-  // Before mounting: the mount shows in mountinfo (and the driver returns) before fuse.mount's callback runs.
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.on('uncaughtException', (err) => logFault('uncaught', '', err));
-  process.on('unhandledRejection', (err) => logFault('unhandled', '', err));
-  await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
-  mounted = true;
-  if (stopping) {
-    stopping = false;
-    stop();
-  }
+  await serveUnion(union, target, privileged);
 }
 
 main().catch((err: unknown) => {

@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrorCode, StrataError, errnoOf } from '../../core/index.js';
-import { MNT_DETACH, isMounted, sys } from '../../core/kit.js';
+import { isMounted } from '../../core/bind-mount.js';
+import { ErrorCode, StrataError, errnoOf } from '../../core/errors.js';
+import { MNT_DETACH, sys } from '../../core/sys/index.js';
 
 const SCRIPT = fileURLToPath(new URL('./mount-process.js', import.meta.url));
 /** How long a mount process may take to mount, and to exit once told to. */

@@ -1,18 +1,16 @@
-import { close, fdatasync, fsync, open, read } from 'node:fs';
+import { closeSync, fdatasync, fsync, lstatSync, open, openSync, read } from 'node:fs';
 import { constants } from 'node:fs';
-import { lstat, readlink, statfs } from 'node:fs/promises';
+import { readlink, statfs } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { promisify } from 'node:util';
 import type { FuseStat, FuseStatfs } from 'fuse-native';
-import { isOverlayXattr } from '../../core/index.js';
-import { sys } from '../../core/kit.js';
-import { fsError } from './errno.js';
+import { sys } from '../../core/sys/index.js';
+import { isOverlayXattr } from '../../core/tree.js';
 import type { UnionFs } from './union-fs.js';
 
 const readAt = promisify(read);
 /** Raw fds, not FileHandles: a FileHandle closes its fd when collected, and these live on as FUSE file handles. */
 export const openFd = promisify(open);
-const closeFd = promisify(close);
 const syncFd = promisify(fsync);
 const dataSyncFd = promisify(fdatasync);
 
@@ -20,9 +18,9 @@ const dataSyncFd = promisify(fdatasync);
 export const O_ACCMODE = 3;
 
 /**
- * What getattr answers for a backing entry's lstat (use_ino: st_ino is the
- * backing inode, so hard links show as one file), or for `ino` where given
- * (a merged directory's origin, see UnionFs.inode).
+ * What getattr answers for a backing entry's lstat, showing `ino` as st_ino
+ * (use_ino; UnionFs.inode gives the number: hard links show as one file, a
+ * copy-up keeps its source's). Without `ino`, the backing inode.
  */
 export function fuseStat(st: Stats, ino: number = st.ino): FuseStat {
   return {
@@ -52,18 +50,22 @@ export function opensForWrite(flags: number): boolean {
  * mount's index to the one backing entry that holds it (O(1) in depth).
  * Reads are served from a real fd on the backing file: `open` returns that
  * fd as the FUSE file handle and `read` is a pread on it — no path lookup and
- * no copying through JavaScript streams per call.
+ * no copying through JavaScript streams per call. No `flush`: writes go
+ * straight to the backing fd, so there is nothing to flush, and libfuse
+ * answering ENOSYS once spares a call per close(2).
  */
 export function readOps(u: UnionFs) {
   return {
     async getattr(path: string): Promise<FuseStat> {
       const at = await u.locate(path);
-      const st = await lstat(at.fsPath);
-      return fuseStat(st, await u.inode(path, at, st));
+      const st = lstatSync(at.fsPath); // a metadata call answered from the kernel's caches: a thread-pool hop costs more
+      const shown = fuseStat(st, await u.inode(path, at, st));
+      shown.ctime = Math.floor(u.ctimes.shown(path, st.ctimeMs));
+      return shown;
     },
+    /** The kernel asks only for directories it opened as such (it answers ENOTDIR itself): no lstat. */
     async readdir(path: string): Promise<string[]> {
-      const at = await u.locate(path);
-      if (!(await lstat(at.fsPath)).isDirectory()) throw fsError('ENOTDIR', path);
+      await u.locate(path);
       return ['.', '..', ...(await u.tree.readdir(path))];
     },
     async readlink(path: string): Promise<string> {
@@ -71,15 +73,14 @@ export function readOps(u: UnionFs) {
     },
     /** Read-only opens; opens for writing copy up first (see writeOps.open). */
     async openForRead(path: string): Promise<number> {
-      return openFd((await u.locate(path)).fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+      return openSync((await u.locate(path)).fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
     },
     async read(_path: string, fd: number, buf: Buffer, len: number, pos: number): Promise<number> {
       return (await readAt(fd, buf, 0, len, pos)).bytesRead;
     },
     async release(_path: string, fd: number): Promise<void> {
-      await closeFd(fd);
+      closeSync(fd);
     },
-    async flush(): Promise<void> {},
     async fsync(_path: string, datasync: boolean, fd: number): Promise<void> {
       if (fd > 0) await (datasync ? dataSyncFd(fd) : syncFd(fd));
     },

@@ -1,6 +1,7 @@
 import { lstat, rename, rm, unlink } from 'node:fs/promises';
-import { layerPathParent } from '../../core/index.js';
-import { isOpaqueDir, lstatIfPresent, makeWhiteout, markOpaque } from '../../core/kit.js';
+import { layerPathParent } from '../../core/tree.js';
+import { lstatIfPresent } from '../../core/union/upper-dir.js';
+import { isOpaqueDir, makeWhiteout, markOpaque } from '../../core/union/whiteout-format.js';
 import { fsError, refuseReplacedBytes } from './errno.js';
 import type { UnionFs } from './union-fs.js';
 
@@ -54,7 +55,9 @@ export function renameOps(u: UnionFs) {
         if (await u.lowerHas(from)) makeWhiteout(u.upper(from));
         u.tree.update(from, null);
         u.tree.update(to, { isDir });
-      });
+        u.ctimes.gone(to);
+        u.ctimes.moved(from, to);
+      }, layerPathParent(from), layerPathParent(to), to);
     },
   };
 }

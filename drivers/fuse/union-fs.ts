@@ -2,11 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { lstat, lutimes, rename, rm, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { layerPathJoin, layerPathParent } from '../../core/index.js';
-import { UnionTree, isWhiteoutStats, lstatIfPresent, makeWhiteout } from '../../core/kit.js';
-import type { UnionLocation } from '../../core/kit.js';
+import { layerPathJoin, layerPathParent } from '../../core/tree.js';
+import { UnionTree } from '../../core/union/union-tree.js';
+import { lstatIfPresent } from '../../core/union/upper-dir.js';
+import { isWhiteoutStats, makeWhiteout } from '../../core/union/whiteout-format.js';
+import type { UnionLocation } from '../../core/union/union-tree.js';
 import { copyEntry, copyTimes } from './copy-entry.js';
 import { fsError, refuseReplacedBytes } from './errno.js';
+import { InodeNumbers } from './inode-numbers.js';
+import { ShownCtimes } from './shown-ctimes.js';
 
 /** What a mount serves: a stack of upper directories in overlayfs' format. */
 export interface UnionFsOptions {
@@ -47,6 +51,9 @@ export class UnionFs {
   readonly writable: boolean;
   readonly opaqueXattr: string;
   readonly privileged: boolean;
+  /** ctimes kept stable across copy-ups; ops report their changes here (see ShownCtimes). */
+  readonly ctimes = new ShownCtimes();
+  readonly inodes: InodeNumbers;
   readonly #workDir: string;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -59,6 +66,7 @@ export class UnionFs {
     this.opaqueXattr = options.opaqueXattr;
     this.privileged = options.privileged;
     this.#workDir = options.workDir;
+    this.inodes = new InodeNumbers(options.layers, options.privileged);
   }
 
   /** Real path of a layer path in the top layer. */
@@ -74,17 +82,19 @@ export class UnionFs {
   }
 
   /**
-   * The st_ino the mount shows for path, which `at` and `st` locate and lstat:
-   * the backing inode, except for a directory of the top layer that merges
-   * with one below, which keeps the inode of that lower copy (its origin, as
-   * in overlayfs). So a directory's inode does not change when a change inside
-   * it copies it up: programs that hold a directory and check its identity on
-   * the way back up (fts(3) in `rm -rf`, `find`) see the same directory.
+   * The st_ino the mount shows for path, which `at` and `st` locate and lstat
+   * (see InodeNumbers: stable across copy-up and remounts, distinct across
+   * filesystems). A directory of the top layer that merges with one below
+   * shows the number of that lower copy (its origin, as in overlayfs), so a
+   * directory's number does not change when a change inside it copies it up:
+   * programs that hold a directory and check its identity on the way back up
+   * (fts(3) in `rm -rf`, `find`) see the same directory.
    */
   async inode(path: string, at: UnionLocation, st: Stats): Promise<number> {
-    if (!at.inTop || !st.isDirectory()) return st.ino;
+    if (!at.inTop || !st.isDirectory()) return this.inodes.of(at.fsPath, st);
     const origin = await this.tree.mergedBelow(path);
-    return origin === undefined ? st.ino : ((await lstatIfPresent(origin))?.ino ?? st.ino);
+    const originStat = origin === undefined ? undefined : await lstatIfPresent(origin);
+    return originStat === undefined ? this.inodes.of(at.fsPath, st) : this.inodes.of(origin!, originStat);
   }
 
   /** Does the union of the layers below the top have path? */
@@ -92,10 +102,21 @@ export class UnionFs {
     return this.lower !== null && (await this.lower.locate(path)) !== undefined;
   }
 
-  /** Runs a change of the top layer after every change queued before it. Fails with EROFS on a read-only mount. */
-  mutate<T>(change: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a change of the top layer after every change queued before it.
+   * `changed`: the union paths whose own attributes the change alters as the
+   * kernel sees it (the entry, or a directory whose entries it changes): once
+   * it succeeds, they show their backing ctimes again (`ShownCtimes`).
+   * Fails with EROFS on a read-only mount.
+   */
+  mutate<T>(change: () => Promise<T>, ...changed: string[]): Promise<T> {
     if (!this.writable) return Promise.reject(fsError('EROFS'));
-    const run = this.#queue.then(change, change);
+    const task = async (): Promise<T> => {
+      const result = await change();
+      this.ctimes.changed(...changed);
+      return result;
+    };
+    const run = this.#queue.then(task, task);
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -110,13 +131,16 @@ export class UnionFs {
   async copyUp(path: string): Promise<string> {
     const at = await this.locate(path);
     if (at.inTop) return at.fsPath;
-    const parent = await this.copyUp(layerPathParent(path));
+    await this.copyUp(layerPathParent(path));
     const staged = this.#stagingPath();
     try {
       const st = await copyEntry(at.fsPath, staged, this.privileged);
+      // A directory copied up in place shows its merged origin's number (see inode): nothing to record.
+      if (!st.isDirectory()) this.inodes.record(staged, st, this.inodes.of(at.fsPath, st));
       await copyTimes(st, staged);
-      await this.#keepingTimes(parent, () => rename(staged, this.upper(path)));
+      await this.#keepingTimes(layerPathParent(path), () => rename(staged, this.upper(path)));
       this.tree.update(path, { isDir: st.isDirectory() });
+      this.ctimes.pin(path, st.ctimeMs);
     } catch (err) {
       await rm(staged, { recursive: true, force: true });
       throw err;
@@ -142,7 +166,9 @@ export class UnionFs {
   }
 
   async #copyTreeTo(path: string, to: string): Promise<void> {
-    const st = await copyEntry((await this.locate(path)).fsPath, to, this.privileged);
+    const at = await this.locate(path);
+    const st = await copyEntry(at.fsPath, to, this.privileged);
+    this.inodes.record(to, st, await this.inode(path, at, st));
     if (st.isDirectory()) {
       for (const name of await this.tree.readdir(path)) await this.#copyTreeTo(layerPathJoin(path, name), join(to, name));
     }
@@ -179,12 +205,16 @@ export class UnionFs {
   async hide(path: string): Promise<void> {
     if (await this.lowerHas(path)) makeWhiteout(this.upper(path));
     this.tree.update(path, null);
+    this.ctimes.gone(path);
   }
 
-  async #keepingTimes(dir: string, change: () => Promise<void>): Promise<void> {
+  /** Runs change, which adds an entry to the top layer's directory at path, and puts back that directory's times; its ctime shown stays. */
+  async #keepingTimes(path: string, change: () => Promise<void>): Promise<void> {
+    const dir = this.upper(path);
     const before = await lstat(dir);
+    this.ctimes.pin(path, before.ctimeMs);
     await change();
-    await lutimes(dir, before.atime, before.mtime);
+    await lutimes(dir, before.atimeMs / 1000, before.mtimeMs / 1000);
   }
 
   #stagingPath(): string {

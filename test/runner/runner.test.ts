@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freezeContainer, isFrozen, reapContainer, thawContainer } from '../../core/containers/runner/index.js';
+import { NamespaceRunner, RuncRunner, freezeContainer, isFrozen, reapContainer, thawContainer, withContainerFrozen } from '../../core/containers/runner/index.js';
 import type { RunningContainer } from '../../core/containers/runner/index.js';
 import { RUNNERS, capture, makeBox, runnerUnmet, specFor, testUnless } from './helpers.js';
 import type { Box } from './helpers.js';
@@ -78,6 +78,12 @@ for (const runner of RUNNERS) {
     t.regex(notExec.stderr, /exec: "\/etc\/passwd": permission denied/);
   }));
 
+  maybe(name('a setup failure (a directory bound over a file) exits 125 with the runtime\'s message'), (t) => withBox(async (box) => {
+    const r = await capture(runner, await specFor(box, ['true'], { mounts: [{ source: box.dir, destination: '/etc/passwd', readonly: false }] }));
+    t.is(r.exitCode, 125);
+    t.regex(r.stderr, /not a directory/i);
+  }));
+
   maybe(name('user 1000 and nobody:nogroup from the image\'s passwd and group'), (t) => withBox(async (box) => {
     const user = await capture(runner, await specFor(box, ['sh', '-c', 'id -u; id -g; id -G; echo $HOME'], { userSpec: '1000' }));
     t.is(user.stdout, '1000\n1000\n1000 50\n/home/user\n');
@@ -109,19 +115,19 @@ for (const runner of RUNNERS) {
   }));
 
   maybe(name('binds: rw writes land on the host, ro refuses writes, neither lands in the root file system'), (t) => withBox(async (box) => {
-    const rw = join(box.dir, 'rw');
+    const rw = join(box.dir, 'r w#\\1');
     const ro = join(box.dir, 'ro');
     await mkdir(rw);
     await mkdir(ro);
     await writeFile(join(ro, 'f'), 'host\n');
-    const spec = await specFor(box, ['sh', '-c', 'echo hi > /data/new; cat /config/f; echo x > /config/f || echo refused'], {
-      mounts: [{ source: rw, destination: '/data', readonly: false }, { source: ro, destination: '/config', readonly: true }],
+    const spec = await specFor(box, ['sh', '-c', 'echo hi > "/data dir/new"; cat /config/f; echo x > /config/f || echo refused'], {
+      mounts: [{ source: rw, destination: '/data dir', readonly: false }, { source: ro, destination: '/config', readonly: true }],
     });
     const r = await capture(runner, spec);
     t.is(await readFile(join(rw, 'new'), 'utf8'), 'hi\n');
     t.true(r.stdout.startsWith('host\n') && r.stdout.endsWith('refused\n'));
     t.is(await readFile(join(ro, 'f'), 'utf8'), 'host\n');
-    t.deepEqual(await readdir(join(box.rootfs, 'data')), [], 'the mountpoint is created, empty, as runc does');
+    t.deepEqual(await readdir(join(box.rootfs, 'data dir')), [], 'the mountpoint is created, empty, as runc does');
   }));
 
   maybe(name('network host sees the host\'s interfaces; a file can be bound'), (t) => withBox(async (box) => {
@@ -166,8 +172,20 @@ for (const runner of RUNNERS) {
     await new Promise((r) => setTimeout(r, 300));
     t.is((await stat(ticks)).size, frozenSize, 'no write while frozen');
     await thawContainer(c.freezerCgroup);
+    t.true(await eventually(async () => (await stat(ticks)).size > frozenSize), 'writes resume once thawed');
+    const sizeInside = await withContainerFrozen(box.containerDir, async () => {
+      t.true(await isFrozen(c.freezerCgroup));
+      return (await stat(ticks)).size;
+    });
+    t.false(await isFrozen(c.freezerCgroup));
+    t.true(sizeInside > frozenSize);
     c.kill('SIGKILL');
     t.is((await running).exitCode, 137);
+  }));
+
+  maybe(name('stop: PID 1 without a handler ignores SIGTERM, so SIGKILL follows the grace period'), (t) => withBox(async (box) => {
+    const r = await capture(runner, await specFor(box, ['sleep', '1000']), { started: (c) => c.stop(200) });
+    t.is(r.exitCode, 137);
   }));
 
   maybe(name('SIGTERM to strata reaches a container process that traps it'), (t) => withBox(async (box) => {
@@ -209,4 +227,10 @@ testUnless(test, unmetFor.builtin)('not root: EPRIVILEGE with a clear line', (t)
   );
   t.is(r.code, 77);
   t.regex(r.stderr, /running a container needs root/);
+}));
+
+testUnless(test, unmetFor.builtin)('builtin: loader variables are refused (they would reach host tools); runc passes them', (t) => withBox(async (box) => {
+  const spec = await specFor(box, ['sh', '-c', 'echo $LD_LIBRARY_PATH'], { env: ['LD_LIBRARY_PATH=/opt/lib'] });
+  await t.throwsAsync(new NamespaceRunner().run(spec, {}), { message: /cannot pass LD_LIBRARY_PATH/ });
+  if (unmetFor.runc === undefined) t.is((await capture(new RuncRunner(), spec)).stdout, '/opt/lib\n');
 }));

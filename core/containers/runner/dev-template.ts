@@ -12,16 +12,15 @@ const LINKS: readonly [string, string][] = [
 ];
 
 /**
- * Makes `containerDir/dev` — the devices, symlinks and the empty pts and shm
- * directories of a container's /dev — for the built-in runner to copy (one
+ * Makes `containerDir/dev` — the devices and symlinks of a container's /dev
+ * (its pts and shm mountpoints are made by the mounts) — for the built-in runner to copy (one
  * `cp -a`) into the tmpfs it mounts as the container's /dev: cheaper than a
  * bind mount per device. Replaces what an earlier run left there.
  */
 export async function makeDevTemplate(containerDir: string): Promise<string> {
   const dir = join(containerDir, 'dev');
   await rm(dir, { recursive: true, force: true });
-  await mkdir(join(dir, 'pts'), { recursive: true, mode: 0o755 });
-  await mkdir(join(dir, 'shm'), { mode: 0o755 });
+  await mkdir(dir, { recursive: true, mode: 0o755 });
   for (const [name, major, minor] of DEVICES) {
     sys.mknod(join(dir, name), S_IFCHR | 0o666, major, minor);
     await chmod(join(dir, name), 0o666);

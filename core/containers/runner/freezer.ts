@@ -40,9 +40,16 @@ export async function containerCgroup(id: string): Promise<string> {
   return dir;
 }
 
-/** Removes the container's cgroup once it is empty; a cgroup that still has processes is left (and reported false). */
+/** How long `removeContainerCgroup` waits for the last processes to be released, in ms. */
+const REMOVE_TIMEOUT_MS = 5000;
+
+/**
+ * Removes the container's cgroup once it is empty (exited processes leave it
+ * only when reaped, which can lag on a loaded machine: it retries for 5 s); a
+ * cgroup that still has processes then is left, and reported false.
+ */
 export async function removeContainerCgroup(dir: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 50; attempt++) {
+  for (const deadline = Date.now() + REMOVE_TIMEOUT_MS; Date.now() < deadline; ) {
     try {
       await rmdir(dir);
       return true;

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode, StrataError } from '../../errors.js';
 import { makeDevTemplate } from './dev-template.js';
 import { containerCgroup, removeContainerCgroup } from './freezer.js';
 import { prepareRootfs } from './mountpoints.js';
@@ -8,7 +11,7 @@ import { isExecFailure, prepareRun, terminalSize } from './prepare-run.js';
 import type { ContainerRunner, ExitInfo, RunIo, RunSpec } from './run-spec.js';
 import { stdioFor, supervise } from './supervise.js';
 
-/** util-linux tools the built-in runner needs (Debian: util-linux, and bsdutils for script). */
+/** Host tools the built-in runner needs, with their Debian packages; a missing one fails with EUNSUPPORTED. */
 const TOOLS: [string, string][] = [
   ['/usr/bin/setpriv', 'util-linux'],
   ['/usr/bin/unshare', 'util-linux'],
@@ -16,6 +19,8 @@ const TOOLS: [string, string][] = [
   ['/usr/bin/cp', 'coreutils'],
 ];
 const TTY_TOOLS: [string, string][] = [['/usr/bin/script', 'bsdutils'], ['/usr/bin/stty', 'coreutils']];
+/** Brings the loopback up in a new network namespace. */
+const NET_TOOLS: [string, string][] = [['/bin/ip', 'iproute2']];
 
 /**
  * The built-in runner: Linux namespaces through util-linux (setpriv, unshare,
@@ -34,14 +39,17 @@ export class NamespaceRunner implements ContainerRunner {
   readonly name = 'builtin' as const;
 
   async run(spec: RunSpec, io: RunIo): Promise<ExitInfo> {
-    const prepared = await prepareRun(spec, io, spec.tty ? [...TOOLS, ...TTY_TOOLS] : TOOLS);
+    refuseLoaderVariables(spec.env);
+    const prepared = await prepareRun(spec, io, [...TOOLS, ...(spec.tty ? TTY_TOOLS : []), ...(spec.network === 'none' ? NET_TOOLS : [])]);
     if (isExecFailure(prepared)) return { exitCode: prepared.exitCode, startError: prepared.message };
     const mounts = await prepareRootfs(spec);
     const cgroup = await containerCgroup(prepared.id);
     await recordRun(spec.containerDir, { backend: 'builtin', id: prepared.id, cgroup });
     try {
       const devTemplate = await makeDevTemplate(spec.containerDir);
-      const script = namespaceScript({ spec, prepared: mounts, env: prepared.env, cgroup, devTemplate, size: terminalSize(spec, io) });
+      const fstabFile = join(spec.containerDir, 'fstab');
+      const { script, fstab } = namespaceScript({ spec, prepared: mounts, env: prepared.env, cgroup, devTemplate, fstabFile, size: terminalSize(spec, io) });
+      await writeFile(fstabFile, fstab);
       const namespaces = ['--mount', '--uts', '--ipc', ...(spec.network === 'none' ? ['--net'] : [])];
       const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', '/usr/bin/unshare', ...namespaces, '--fork', '--kill-child', '--', '/bin/sh', '-c', script], {
         stdio: stdioFor(spec, io),
@@ -52,5 +60,19 @@ export class NamespaceRunner implements ContainerRunner {
     } finally {
       if (await removeContainerCgroup(cgroup)) await forgetRun(spec.containerDir);
     }
+  }
+}
+
+/**
+ * The built-in runner hands the container's environment to host tools
+ * (setpriv, unshare) that run before the chroot: the dynamic loader's variables
+ * would make them load libraries from host paths an image names (a layer's
+ * directory, say) as root. Fails with EUNSUPPORTED naming the variable; the
+ * runc backend passes them safely.
+ */
+function refuseLoaderVariables(env: readonly string[]): void {
+  const name = env.map((e) => e.slice(0, e.indexOf('='))).find((n) => n.startsWith('LD_') || n === 'GLIBC_TUNABLES');
+  if (name !== undefined) {
+    throw new StrataError(ErrorCode.EUNSUPPORTED, `the built-in runner cannot pass ${name} to a container (host tools would load it before the chroot); use the runc runtime`);
   }
 }

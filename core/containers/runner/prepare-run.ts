@@ -41,7 +41,8 @@ export function isExecFailure(value: PreparedRun | ExecFailure): value is ExecFa
   return 'exitCode' in value;
 }
 
-function writeLine(stream: Writable | 'inherit' | undefined, line: string): void {
+/** Writes one line to a RunIo output ('inherit': this process's stderr). */
+export function writeLine(stream: Writable | 'inherit' | undefined, line: string): void {
   if (stream === 'inherit') process.stderr.write(line + '\n');
   else stream?.write(line + '\n');
 }

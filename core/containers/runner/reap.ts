@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { errnoOf } from '../../errors.js';
-import { cgroupPids, removeContainerCgroup, thawContainer } from './freezer.js';
+import { cgroupPids, freezeContainer, removeContainerCgroup, thawContainer } from './freezer.js';
 
 const run = promisify(execFile);
 const RECORD = 'runner.json';
@@ -26,6 +26,35 @@ export async function forgetRun(containerDir: string): Promise<void> {
   await rm(join(containerDir, RECORD), { force: true });
 }
 
+/** The record of the run live in `containerDir` (written by either runner while it runs), or undefined. */
+export async function readRunRecord(containerDir: string): Promise<RunRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(join(containerDir, RECORD), 'utf8')) as RunRecord;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Runs `body` with every process of the container running in `containerDir`
+ * frozen (the cgroup freezer, as Docker's commit pauses a container), and
+ * thaws them afterwards, even when `body` throws. From any process — say the
+ * `strata commit` beside a `strata run`. When no run is live there, `body`
+ * just runs. Fails with EIO when the processes do not freeze (see
+ * `freezeContainer`).
+ */
+export async function withContainerFrozen<T>(containerDir: string, body: () => Promise<T>): Promise<T> {
+  const record = await readRunRecord(containerDir);
+  if (record === undefined) return body();
+  await freezeContainer(record.cgroup);
+  try {
+    return await body();
+  } finally {
+    await thawContainer(record.cgroup);
+  }
+}
+
 /**
  * Cleans up after a run whose strata process died (say, by SIGKILL) — for the
  * next command to call before it reports the container as exited. Thaws and
@@ -35,13 +64,8 @@ export async function forgetRun(containerDir: string): Promise<void> {
  * whose run ended normally (there is no record then).
  */
 export async function reapContainer(containerDir: string): Promise<boolean> {
-  let record: RunRecord;
-  try {
-    record = JSON.parse(await readFile(join(containerDir, RECORD), 'utf8')) as RunRecord;
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return false;
-    throw err;
-  }
+  const record = await readRunRecord(containerDir);
+  if (record === undefined) return false;
   await thawContainer(record.cgroup).catch(() => undefined);
   for (const pid of await cgroupPids(record.cgroup)) {
     try {

@@ -66,7 +66,7 @@ export interface ResolvedUser {
 
 /** How the process ended. */
 export interface ExitInfo {
-  /** The exit status, Docker style: the process's own, 128+N when killed by signal N (as a shell reports it: a process that exits 137 looks the same), 127/126 when it could not be started. */
+  /** The exit status, Docker style: the process's own, 128+N when killed by signal N (as a shell reports it: a process that exits 137 looks the same), 127/126 when it could not be started, 125 when the runner failed to set the container up (a mount, the cgroup; the message is on stderr). */
   readonly exitCode: number;
   /** Set when the process could not be started (already written to stderr), e.g. `exec: "nosuch": executable file not found in $PATH`. */
   readonly startError?: string;
@@ -99,6 +99,8 @@ export interface RunningContainer {
    * without a trap does nothing: stop with SIGKILL after a time-out.
    */
   kill(signal: NodeJS.Signals): void;
+  /** `docker stop`: SIGTERM now, SIGKILL after `graceMs` (default 10,000) if the process still runs. */
+  stop(graceMs?: number): void;
 }
 
 /**
@@ -108,7 +110,8 @@ export interface RunningContainer {
  *   EPRIVILEGE when not root, EINVALID for a bad spec, EUNSUPPORTED when the
  *   backend's tools are missing.
  * - an unknown command resolves with exit 127, a non-executable one with 126,
- *   and the Docker-style line written to stderr;
+ *   and the Docker-style line written to stderr; a failed setup (a mount) with
+ *   125 and the tool's message;
  * - if this Node process dies (even by SIGKILL), the container's processes die
  *   with it and its mounts go with its mount namespace.
  */

@@ -1,12 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { containerCgroup, removeContainerCgroup } from './freezer.js';
 import { prepareRootfs } from './mountpoints.js';
 import { forgetRun, recordRun } from './reap.js';
 import { ociConfig } from './oci-config.js';
-import { isExecFailure, prepareRun, terminalSize } from './prepare-run.js';
+import { isExecFailure, prepareRun, terminalSize, writeLine } from './prepare-run.js';
 import type { ContainerRunner, ExitInfo, RunIo, RunSpec } from './run-spec.js';
 import { shWords } from './shell-quote.js';
 import { stdioFor, supervise } from './supervise.js';
@@ -43,20 +43,49 @@ export class RuncRunner implements ContainerRunner {
     const cgroup = await containerCgroup(prepared.id);
     await recordRun(spec.containerDir, { backend: 'runc', id: prepared.id, cgroup });
     try {
-      const runc = [RUNC, '--root', state, 'run', '--bundle', bundle, prepared.id];
+      const log = join(spec.containerDir, 'runc.log');
+      await rm(log, { force: true });
+      const runc = [RUNC, '--root', state, '--log', log, '--log-format', 'json', 'run', '--bundle', bundle, prepared.id];
       const size = terminalSize(spec, io);
       // runc copies a terminal only to and from its own controlling terminal: give it one.
-      const command = spec.tty ? ['/usr/bin/script', '-qfec', `stty rows ${size.rows} cols ${size.columns}; exec ${shWords(runc)}`, '/dev/null'] : runc;
+      const command = spec.tty ? ['/usr/bin/script', '-qfec', `stty rows ${size.rows} cols ${size.columns} raw -echo; exec ${shWords(runc)}`, '/dev/null'] : runc;
       const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', '/usr/bin/unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--', ...command], {
         stdio: stdioFor(spec, io),
         detached: true, // a session of its own: the caller's terminal signals only strata, which forwards them to PID 1 (Docker's sig-proxy)
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', SHELL: '/bin/sh' },
       });
-      return { exitCode: await supervise(child, spec, io, cgroup) };
+      const exitCode = await supervise(child, spec, io, cgroup);
+      const failure = exitCode === 0 ? undefined : await runcFailure(log);
+      if (failure === undefined) return { exitCode };
+      writeLine(io.stderr, `strata: ${failure.message}`);
+      return { exitCode: failure.exitCode, startError: failure.message };
     } finally {
       await run(RUNC, ['--root', state, 'delete', '--force', prepared.id]).catch(() => undefined);
       if (await removeContainerCgroup(cgroup)) await forgetRun(spec.containerDir);
       await rm(bundle, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * What runc's JSON log says went wrong when runc itself failed (as opposed to
+ * the container's process exiting non-zero): its last error line, with
+ * Docker's status — 127 for a missing executable, 126 for one that cannot be
+ * executed, 125 for anything else (a mount, the cgroup, the config).
+ */
+async function runcFailure(log: string): Promise<{ exitCode: number; message: string } | undefined> {
+  const text = await readFile(log, 'utf8').catch(() => '');
+  let message: string | undefined;
+  for (const line of text.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if (entry.level === 'error' && typeof entry.msg === 'string') message = entry.msg;
+    } catch {
+      // Not a JSON line: runc's log holds only JSON lines; skip anything else.
+    }
+  }
+  if (message === undefined) return undefined;
+  const exec = /exec: ".*": (executable file not found in \$PATH|stat .*: no such file or directory|permission denied|is a directory)/.exec(message);
+  if (exec === null) return { exitCode: 125, message };
+  return { exitCode: exec[1] === 'permission denied' || exec[1] === 'is a directory' ? 126 : 127, message: exec[0] };
 }

@@ -7,6 +7,8 @@ import type { RunIo, RunningContainer, RunSpec } from './run-spec.js';
 
 /** Signals a runner forwards to the container with `forwardSignals`. */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** `docker stop`'s default grace period, in ms. */
+const STOP_GRACE_MS = 10_000;
 /** How often the container's PID 1 is looked for in its cgroup, in ms. */
 const FIND_INIT_EVERY_MS = 5;
 
@@ -44,8 +46,10 @@ export function supervise(child: ChildProcess, spec: RunSpec, io: RunIo, cgroup:
 
   let initPid: number | undefined;
   let exited = false;
+  let killTimer: NodeJS.Timeout | undefined;
   const pending: NodeJS.Signals[] = [];
   const deliver = (signal: NodeJS.Signals): void => {
+    if (exited) return; // PID 1 is gone and its pid may be reused
     if (initPid === undefined) pending.push(signal);
     else {
       try {
@@ -61,6 +65,10 @@ export function supervise(child: ChildProcess, spec: RunSpec, io: RunIo, cgroup:
     },
     freezerCgroup: cgroup,
     kill: deliver,
+    stop(graceMs = STOP_GRACE_MS) {
+      deliver('SIGTERM');
+      killTimer ??= setTimeout(() => deliver('SIGKILL'), graceMs);
+    },
   };
   const onSignal = (signal: NodeJS.Signals) => deliver(signal);
   if (io.forwardSignals) for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
@@ -83,16 +91,23 @@ export function supervise(child: ChildProcess, spec: RunSpec, io: RunIo, cgroup:
     });
     child.on('close', (code, signal) => {
       exited = true;
+      clearTimeout(killTimer);
       if (io.forwardSignals) for (const s of FORWARDED_SIGNALS) process.off(s, onSignal);
       resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
     });
   });
 }
 
-/** The host pid of the process in `cgroup` that is PID 1 of a PID namespace below ours, or undefined. */
+/**
+ * The host pid of the process in `cgroup` that is PID 1 of a PID namespace
+ * below ours, or undefined. runc's own init (`runc:[2:INIT]`, before it execs
+ * the command) does not count yet: a signal to it would fail the start rather
+ * than reach the command.
+ */
 export async function findInit(cgroup: string): Promise<number | undefined> {
   for (const pid of await cgroupPids(cgroup)) {
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    if (/^Name:\s+runc:\[/m.test(status)) continue;
     const nspid = /^NSpid:\s+(.*)$/m.exec(status)?.[1].trim().split(/\s+/);
     if (nspid !== undefined && nspid.length >= 2 && nspid[nspid.length - 1] === '1') return pid;
   }

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+
+/** Adds one group of commands to the program. */
+type Register = (program: Command) => void;
+
+/** Loads the module that registers a group of commands. */
+type Loader = () => Promise<Register>;
+
+const driver: Loader = async () => (await import('./driver-commands.js')).addDriverCommands;
+const layer: Loader = async () => (await import('./layer-commands.js')).addLayerCommands;
+const system: Loader = async () => (await import('./system-commands.js')).addSystemCommands;
+const image: Loader = async () => (await import('./image-commands.js')).addImageCommands;
+const container: Loader = async () => (await import('./container-commands.js')).addContainerCommands;
+const registry: Loader = async () => (await import('./registry-commands.js')).addRegistryCommands;
+const build: Loader = async () => (await import('./build-commands.js')).addBuildCommands;
+const bench: Loader = async () => (await import('./bench-command.js')).addBenchCommand;
+
+/**
+ * Which module registers each top-level word, so that a command loads only the
+ * code it runs (CLI start time is module loading). Every loader, in help order,
+ * for help and for words not listed (commander then reports them).
+ */
+export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
+  driver,
+  layer,
+  system,
+  image, images: image, history: image, inspect: image, tag: image, rmi: image, import: image, load: image, save: image,
+  container, create: container, run: container, start: container, ps: container, diff: container, commit: container, export: container, rm: container,
+  pull: registry, push: registry, login: registry, logout: registry,
+  build, builder: build,
+  bench,
+};
+
+/** Every loader once, in help order; `bench` last (it may fail to load in help, and is then left out). */
+export const ALL_LOADERS: readonly Loader[] = [driver, image, container, build, registry, layer, system];
+export const BENCH_LOADER = bench;

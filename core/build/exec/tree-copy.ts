@@ -1,0 +1,103 @@
+/**
+ * Copies one source entry (a file, a link, or a directory's contents) from a host
+ * directory into a mounted root file system with COPY/ADD's rules (copy-rules.ts):
+ *
+ * - modes through `copiedMode(mode, origin)` (setuid/setgid dropped for the build
+ *   context), or `chmod` when `--chmod` is given;
+ * - owners: `owner` when given (`--chown`), else the source's for an image or an
+ *   archive, 0:0 for the build context;
+ * - links are copied as links, never followed; a file written onto an existing link
+ *   at the destination writes through it, except for archive entries (replaced);
+ * - an existing destination directory keeps its mode and owner, except for archive
+ *   entries (rewritten); mtimes are the source's (directories' set after their contents).
+ *
+ * Sockets and devices are skipped.
+ */
+import type { Stats } from 'node:fs';
+import { chmod, chown, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { copiedMode, type SourceOrigin } from '../copy-rules.js';
+import type { ContextFilter } from '../context/dockerignore.js';
+import { hostPath, hostPathNoFollow, mkdirAllIn, type Owner } from './root-write.js';
+
+export interface CopyOptions {
+  origin: SourceOrigin;
+  /** `--chown`, resolved. */
+  owner?: Owner;
+  /** `--chmod`, octal bits. */
+  chmod?: number;
+  /** Only for a context directory: paths (relative to `filterBase`) the .dockerignore excludes are skipped. */
+  filter?: ContextFilter;
+  /** The context-relative path of the source directory `from` (for the filter). */
+  filterRel?: string;
+}
+
+function ownerOf(st: Stats, options: CopyOptions): Owner {
+  if (options.owner) return options.owner;
+  return options.origin === 'context' ? { uid: 0, gid: 0 } : { uid: st.uid, gid: st.gid };
+}
+
+function modeOf(st: Stats, options: CopyOptions): number {
+  return options.chmod ?? copiedMode(st.mode & 0o7777, options.origin);
+}
+
+/** Copies the file or link at host path `from` to `to` (absolute in `root`). */
+export async function copyLeaf(from: string, st: Stats, root: string, to: string, options: CopyOptions): Promise<void> {
+  const owner = ownerOf(st, options);
+  await mkdirAllIn(root, posix.dirname(to), options.owner ?? { uid: 0, gid: 0 });
+  if (st.isSymbolicLink()) {
+    const host = await hostPathNoFollow(root, to);
+    await rm(host, { force: true, recursive: false }).catch(() => undefined);
+    await symlink(await readlink(from), host);
+    await lchown(host, owner.uid, owner.gid);
+    await lutimes(host, st.atime, st.mtime);
+    return;
+  }
+  if (!st.isFile()) return;
+  const host = options.origin === 'archive' ? await hostPathNoFollow(root, to) : (await hostPath(root, to)).host;
+  const existing = await lstat(host).catch(() => undefined);
+  if (existing !== undefined && (existing.isDirectory() || (options.origin === 'archive' && !existing.isFile()))) await rm(host, { recursive: true, force: true });
+  await copyFile(from, host);
+  await chown(host, owner.uid, owner.gid);
+  await chmod(host, modeOf(st, options));
+  await utimes(host, st.atime, st.mtime);
+}
+
+/**
+ * Copies the contents of the host directory `from` into `to` (absolute in `root`),
+ * which is created (0755) when missing.
+ */
+export async function copyDirectoryContents(from: string, root: string, to: string, options: CopyOptions): Promise<void> {
+  await mkdirAllIn(root, to, options.owner ?? { uid: 0, gid: 0 });
+  const dirTimes: [string, Stats][] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const names = (await readdir(join(from, rel))).sort();
+    for (const name of names) {
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const filterPath = options.filterRel ? `${options.filterRel}/${childRel}` : childRel;
+      const excluded = options.filter?.excludes(filterPath) ?? false;
+      const src = join(from, childRel);
+      const st = await lstat(src);
+      const target = posix.join(to, childRel);
+      if (st.isDirectory()) {
+        if (excluded && !options.filter!.mayIncludeBelow(filterPath)) continue;
+        const r = await hostPath(root, target);
+        const owner = ownerOf(st, options);
+        if (!r.exists) {
+          await mkdir(r.host);
+          await chown(r.host, owner.uid, owner.gid);
+          await chmod(r.host, modeOf(st, options));
+        } else if (options.origin === 'archive') {
+          await chown(r.host, owner.uid, owner.gid);
+          await chmod(r.host, modeOf(st, options));
+        }
+        await walk(childRel);
+        dirTimes.push([r.host, st]);
+      } else if (!excluded) {
+        await copyLeaf(src, st, root, target, options);
+      }
+    }
+  };
+  await walk('');
+  for (const [host, st] of dirTimes) await utimes(host, st.atime, st.mtime);
+}

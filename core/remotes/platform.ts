@@ -1,0 +1,63 @@
+import { ErrorCode, StrataError } from '../errors.js';
+import type { Descriptor, Platform } from './media-types.js';
+
+/** Node's `process.arch` → OCI architecture (and default variant). */
+const ARCH: Record<string, { architecture: string; variant?: string }> = {
+  x64: { architecture: 'amd64' },
+  arm64: { architecture: 'arm64', variant: 'v8' },
+  arm: { architecture: 'arm', variant: 'v7' },
+  ia32: { architecture: '386' },
+  ppc64: { architecture: 'ppc64le' },
+  s390x: { architecture: 's390x' },
+  riscv64: { architecture: 'riscv64' },
+};
+
+/** The platform of this host: `linux/amd64`, `linux/arm64/v8`, ... */
+export function hostPlatform(): Platform {
+  const arch = ARCH[process.arch] ?? { architecture: process.arch };
+  return { os: process.platform === 'win32' ? 'windows' : process.platform, ...arch };
+}
+
+/** `os/arch[/variant]` → Platform; fails with EINVALID. */
+export function parsePlatform(text: string): Platform {
+  const parts = text.split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9_.-]+$/i.test(p))) {
+    throw new StrataError(ErrorCode.EINVALID, `platform "${text}" is not OS/ARCH[/VARIANT]`);
+  }
+  return { os: parts[0]!.toLowerCase(), architecture: parts[1]!.toLowerCase(), ...(parts[2] ? { variant: parts[2].toLowerCase() } : {}) };
+}
+
+export function formatPlatform(p: Platform): string {
+  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+}
+
+/** Variants that mean the same thing: arm64 without a variant is v8; arm without is v7 (as containerd's normaliser). */
+function normalVariant(p: Platform): string {
+  if (p.architecture === 'arm64') return p.variant === undefined || p.variant === '' ? 'v8' : p.variant;
+  if (p.architecture === 'arm') return p.variant === undefined || p.variant === '' ? 'v7' : p.variant;
+  return p.variant ?? '';
+}
+
+/** True when `candidate` runs `wanted`'s images: same os and architecture; variants match after normalising, or `wanted` names none. */
+export function platformMatches(wanted: Platform, candidate: Platform): boolean {
+  if (wanted.os !== candidate.os || wanted.architecture !== candidate.architecture) return false;
+  if (wanted.variant === undefined && wanted.architecture !== 'arm64') return true;
+  return normalVariant(wanted) === normalVariant(candidate);
+}
+
+/** Entries that are attestations (BuildKit's provenance/SBOM), not runnable images. */
+export function isAttestation(d: Descriptor): boolean {
+  return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || (d.platform?.os === 'unknown' && d.platform?.architecture === 'unknown');
+}
+
+/**
+ * The manifest of an index for `wanted`: the first matching entry, attestation
+ * entries skipped. Fails with ENOIMAGE naming the platform and those offered.
+ */
+export function choosePlatform(manifests: readonly Descriptor[], wanted: Platform, subject: string): Descriptor {
+  const runnable = manifests.filter((d) => !isAttestation(d) && d.platform !== undefined);
+  const found = runnable.find((d) => platformMatches(wanted, d.platform!));
+  if (found !== undefined) return found;
+  const offered = runnable.map((d) => formatPlatform(d.platform!)).join(', ') || 'none';
+  throw new StrataError(ErrorCode.ENOIMAGE, `${subject}: no image for platform ${formatPlatform(wanted)} (the index offers ${offered})`);
+}

@@ -1,0 +1,115 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { RegistryClient } from './client.js';
+import { Fetcher } from './fetcher.js';
+import type { Descriptor, Platform } from './media-types.js';
+import { hostPlatform } from './platform.js';
+import type { ImageReference } from '../images/reference.js';
+import { Resolver } from './resolver.js';
+import { limiter, shortId, type PullProgress, type PullSink } from './transfer.js';
+
+/** Layers downloaded at once, as Docker's `max-concurrent-downloads`. */
+export const DOWNLOAD_CONCURRENCY = 3;
+
+export interface PullOptions {
+  readonly client: RegistryClient;
+  readonly sink: PullSink;
+  /** Default: this host's (`hostPlatform()`). */
+  readonly platform?: Platform;
+  /** Default DOWNLOAD_CONCURRENCY. */
+  readonly concurrency?: number;
+  readonly onProgress?: (event: PullProgress) => void;
+}
+
+export interface PullResult {
+  /** The digest the reference resolved to (the index's for a multi-platform image). */
+  readonly digest: string;
+  /** The platform manifest's digest. */
+  readonly manifestDigest: string;
+  /** True when at least one blob was downloaded (Docker's "Downloaded newer image" against "Image is up to date"). */
+  readonly downloaded: boolean;
+}
+
+/**
+ * Pulls `ref` into `options.sink` (see `PullSink` for the order of calls).
+ * Blobs the sink has are never requested. Missing layers download
+ * `concurrency` at a time into verified temporary files and are handed to the
+ * sink in order as soon as each one's predecessors are applied. On failure
+ * the downloads stop, the temporary files are removed and `sink.abort` is
+ * called; the error is the first one (ENOIMAGE, ECORRUPT, EAUTH, EREGISTRY,
+ * ENETWORK, or the sink's own).
+ */
+export async function pull(ref: ImageReference, options: PullOptions): Promise<PullResult> {
+  const { client, sink } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  const resolved = await new Resolver(client).resolve(ref, options.platform ?? hostPlatform());
+  const fetcher = new Fetcher(client, ref);
+  const { config, layers } = resolved.parsed;
+  let downloaded = false;
+  let began = false;
+  const staging = await mkdtemp(join(sink.tempDir ?? tmpdir(), 'strata-pull-'));
+  const controller = new AbortController();
+  try {
+    began = true;
+    if (!(await sink.has(config))) {
+      downloaded = true;
+      await sink.config(config, await fetcher.read(config));
+    }
+    const present = await Promise.all(layers.map((d, i) => sink.has(d, i)));
+    for (const [i, d] of layers.entries()) if (present[i]) progress({ id: shortId(d.digest), status: 'Already exists' });
+    const limit = limiter(options.concurrency ?? DOWNLOAD_CONCURRENCY);
+    const files = new Map<string, Promise<string>>();
+    for (const [i, d] of layers.entries()) {
+      if (present[i] || files.has(d.digest)) continue;
+      progress({ id: shortId(d.digest), status: 'Waiting' });
+      downloaded = true;
+      const file = limit(() => download(fetcher, d, join(staging, d.digest.slice(d.digest.indexOf(':') + 1)), progress, controller.signal));
+      file.catch(() => controller.abort());
+      files.set(d.digest, file);
+    }
+    for (const [i, d] of layers.entries()) {
+      const file = present[i] ? undefined : await files.get(d.digest);
+      const body = file === undefined ? null : createReadStream(file);
+      try {
+        await sink.layer(i, d, body);
+      } finally {
+        body?.destroy();
+      }
+      progress({ id: shortId(d.digest), status: present[i] ? 'Already exists' : 'Pull complete' });
+    }
+    await sink.commit({ reference: ref, digest: resolved.digest, manifest: resolved.manifest, index: resolved.index, config, layers });
+    return { digest: resolved.digest, manifestDigest: resolved.manifest.digest, downloaded };
+  } catch (err) {
+    controller.abort();
+    if (began) await sink.abort?.(err).catch(() => undefined);
+    throw err;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Downloads one blob into `file` (named by the blob's hex digest), verified:
+ * the bytes go to `file.part`, renamed to `file` once verified, so a file of
+ * that name is complete and correct even after a crash (a later pull's sink
+ * may adopt it). Progress at most every 64 KiB step of 1%.
+ */
+async function download(fetcher: Fetcher, desc: Descriptor, file: string, progress: (e: PullProgress) => void, signal: AbortSignal): Promise<string> {
+  signal.throwIfAborted();
+  const id = shortId(desc.digest);
+  let reported = 0;
+  const step = Math.max(64 * 1024, Math.floor(desc.size / 100));
+  const body = fetcher.open(desc, (received) => {
+    if (received - reported >= step || received === desc.size) {
+      reported = received;
+      progress({ id, status: 'Downloading', current: received, total: desc.size });
+    }
+  });
+  await pipeline(body, createWriteStream(`${file}.part`), { signal });
+  await rename(`${file}.part`, file);
+  progress({ id, status: 'Download complete' });
+  return file;
+}

@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import Fuse from 'fuse-native';
+import type { FuseOps, FuseOptions } from 'fuse-native';
+import { MNT_DETACH, sys } from '../../core/sys/index.js';
+import { fuseOps } from './fuse-ops.js';
+import { extraLibfuseOptions, mountOptions } from './mount-options.js';
+import type { UnionFs } from './union-fs.js';
+
+/** fuse-native with the libfuse options it has no setting for appended. */
+class StrataFuse extends Fuse {
+  readonly #extra: readonly string[];
+
+  constructor(mnt: string, ops: FuseOps, opts: FuseOptions, extra: readonly string[]) {
+    super(mnt, ops, opts);
+    this.#extra = extra;
+  }
+
+  protected override _fuseOptions(): string {
+    const base = super._fuseOptions();
+    return base === '' ? `-o${this.#extra.join(',')}` : `${base},${this.#extra.join(',')}`;
+  }
+}
+
+/** Reports a handler's unexpected failure (a bug, not an errno answer) on stderr. */
+export function logFault(op: string, path: string, err: unknown): void {
+  process.stderr.write(`strata fuse: ${op} ${path}: ${(err as Error)?.stack ?? String(err)}\n`);
+}
+
+/**
+ * Mounts union on target through fuse-native and serves it from this
+ * process until SIGTERM or SIGINT, which unmount (lazily if busy) and exit
+ * the process with status 0. Resolves once mounted; fails with the mount's
+ * error. Signal handlers go in before mounting: the mount shows in
+ * mountinfo before fuse-native's callback runs, and a signal then must still
+ * unmount. This process must never touch the mount synchronously.
+ */
+export async function serveUnion(union: UnionFs, target: string, privileged: boolean, options: ServeOptions = {}): Promise<void> {
+  const fuse = new StrataFuse(target, fuseOps(union, logFault), mountOptions(union.writable, privileged), extraLibfuseOptions(union.writable));
+  // fuse-native's handles do not hold the event loop open: this timer does, until the mount ends.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  let mounted = false;
+  let stopping = false;
+  const stop = () => {
+    if (stopping || !mounted) {
+      stopping = true; // a signal while mounting: stop once mounted
+      return;
+    }
+    stopping = true;
+    clearInterval(keepAlive);
+    fuse.unmount((err) => {
+      if (err) {
+        try {
+          sys.umount2(target, MNT_DETACH);
+        } catch {
+          // nothing mounted any more
+        }
+      }
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('uncaughtException', (err) => logFault('uncaught', '', err));
+  process.on('unhandledRejection', (err) => logFault('unhandled', '', err));
+  try {
+    await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
+  } catch (err) {
+    clearInterval(keepAlive);
+    throw err;
+  }
+  mounted = true;
+  if (stopping) {
+    stopping = false;
+    stop();
+  }
+  if (options.exitWhenUnmounted) {
+    const watch = setInterval(() => {
+      void mountedAt(target).then((still) => {
+        if (still) return;
+        clearInterval(watch);
+        clearInterval(keepAlive);
+        process.exit(0);
+      });
+    }, UNMOUNT_POLL_MS);
+  }
+}
+
+export interface ServeOptions {
+  /**
+   * Exit (status 0) once target is no longer mounted: someone else unmounted
+   * it (umount, fusermount -u), as a mount_program's daemon must. Polled once
+   * a second from /proc/self/mountinfo.
+   */
+  readonly exitWhenUnmounted?: boolean;
+}
+
+const UNMOUNT_POLL_MS = 1000;
+
+/** Is a filesystem mounted at target (as mountinfo escapes it)? */
+async function mountedAt(target: string): Promise<boolean> {
+  const escaped = target.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  return info.split('\n').some((line) => line.split(' ')[4] === escaped);
+}

@@ -1,0 +1,92 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { ExecutionContext } from 'ava';
+import { unmet } from '../helpers/prerequisites.js';
+import { run, sh, testNeedingAll } from './fixtures.js';
+import { registerUnless } from '../../core/testkit/index.js';
+
+// strata-fuse-overlay: fuse-overlayfs' command line over strata's union, as podman's mount_program.
+
+const BIN = fileURLToPath(new URL('../../drivers/fuse/compat/fuse-overlay.js', import.meta.url));
+const exec = promisify(execFile);
+
+const podmanMissing = (await unmet('fuse')) ?? (await exec('podman', ['--version']).then(() => undefined, () => 'podman is not installed'))
+  ?? (await exec('runc', ['--version']).then(() => undefined, () => 'runc is not installed'));
+
+async function scratch(t: ExecutionContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-fuse-overlay-'));
+  t.teardown(async () => {
+    await run('umount', ['-l', join(dir, 'merged')]).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Is path a mount point (in this process's mountinfo)? */
+async function mounted(path: string): Promise<boolean> {
+  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === path);
+}
+
+test('--version answers; bad arguments fail with one line and status 1, before any daemon starts', async (t) => {
+  t.regex((await exec(process.execPath, [BIN, '--version'])).stdout, /^strata-fuse-overlay: version \d+\.\d+\.\d+\n/);
+  for (const args of [['-o', 'upperdir=/u,workdir=/w', '/m'], ['-o', 'lowerdir=/a,uidmapping=0:1:1', '/m'], ['-o', 'lowerdir=/a,upperdir=/u', '/m'], ['-o', 'lowerdir=/a']]) {
+    const err = await t.throwsAsync(exec(process.execPath, [BIN, ...args]));
+    t.is((err as { code?: number }).code, 1, args.join(' '));
+    t.regex((err as { stderr?: string }).stderr ?? '', /^strata-fuse-overlay: .+\n$/);
+  }
+});
+
+await testNeedingAll(test, ['fuse'], 'mounts lowerdir=A:B,upperdir,workdir, returns once mounted, writes overlayfs format, exits when unmounted', async (t) => {
+  const dir = await scratch(t);
+  for (const d of ['A', 'B', 'upper', 'work', 'merged', 'l']) await mkdir(join(dir, d));
+  await writeFile(join(dir, 'B', 'old'), 'B old\n');
+  await writeFile(join(dir, 'B', 'gone'), 'gone\n');
+  await writeFile(join(dir, 'A', 'old'), 'A old\n');
+  await symlink('../A', join(dir, 'l', 'SHORT')); // containers/storage hands symlinks to the layers
+  await exec(process.execPath, [BIN, '-o', `lowerdir=l/SHORT:B,upperdir=upper,workdir=work,volatile`, 'merged'], { cwd: dir });
+  const merged = join(dir, 'merged');
+  t.true(await mounted(merged), 'mounted when the command returns');
+  t.is(await sh(merged, 'cat old; ls'), 'A old\ngone\nold\n', 'the top-most lower wins');
+  await sh(merged, 'rm gone && echo new > new && mkdir d');
+  t.true((await lstat(join(dir, 'upper', 'gone'))).isCharacterDevice(), 'a whiteout in the upper dir');
+  t.is(await readFile(join(dir, 'upper', 'new'), 'utf8'), 'new\n');
+  await run('umount', [merged]);
+  let alive = true;
+  for (let i = 0; i < 40 && alive; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    alive = (await exec('pgrep', ['-f', `${BIN} -o lowerdir=l/SHORT`]).then(() => true, () => false));
+  }
+  t.false(alive, 'the daemon exits once its mount is gone');
+});
+
+registerUnless(test, podmanMissing === undefined ? undefined : { reason: podmanMissing, prerequisite: true },
+  'podman run --rm of a busybox image with strata-fuse-overlay as its mount_program', async (t) => {
+    const dir = await scratch(t);
+    await mkdir(join(dir, 'rootfs', 'bin'), { recursive: true });
+    await exec('cp', ['/bin/busybox', join(dir, 'rootfs', 'bin', 'busybox')]);
+    for (const c of ['sh', 'echo', 'cat', 'id', 'ls']) await symlink('busybox', join(dir, 'rootfs', 'bin', c));
+    await exec('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'rootfs.tar'), '.']);
+    const program = join(dir, 'mount-program');
+    await writeFile(program, `#!/bin/sh\nexec ${process.execPath} ${BIN} "$@"\n`);
+    await chmod(program, 0o755);
+    await writeFile(join(dir, 'storage.conf'), [
+      '[storage]', 'driver = "overlay"', `graphroot = "${dir}/root"`, `runroot = "${dir}/run"`,
+      '[storage.options.overlay]', `mount_program = "${program}"`, '',
+    ].join('\n'));
+    await writeFile(join(dir, 'containers.conf'), ['[engine]', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', 'runtime = "runc"', ''].join('\n'));
+    // No --storage-driver on the command line: it would drop storage.conf's overlay options.
+    const env = { ...process.env, CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'), CONTAINERS_CONF: join(dir, 'containers.conf') };
+    const podman = (...args: string[]) => exec('podman', args, { env, cwd: dir, maxBuffer: 16 << 20 });
+    t.teardown(() => podman('system', 'reset', '--force').then(() => undefined, () => undefined));
+    await podman('import', join(dir, 'rootfs.tar'), 'localhost/strata-bb:1');
+    const out = await podman('run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024',
+      'localhost/strata-bb:1', '/bin/sh', '-c', 'echo hello > /f && cat /f && ls /bin | wc -l');
+    t.is(out.stdout, 'hello\n6\n');
+    const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(`${dir}/root`));
+    t.deepEqual(mounts, [], 'podman unmounted it; nothing left mounted');
+  });

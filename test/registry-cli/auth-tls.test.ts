@@ -1,0 +1,82 @@
+import test from 'ava';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCli, tempDir } from '../cli/run-cli.js';
+import { skopeoCopy, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { addTreeImage, addTreeLayer } from './layout.js';
+
+/** login / logout against an htpasswd registry, and TLS verification, through the CLI. */
+let work: { path: string; cleanup: () => Promise<void> };
+const registries: TestRegistry[] = [];
+
+test.before(async () => {
+  work = await tempDir('registry-auth');
+  const layout = join(work.path, 'layout');
+  await addTreeImage(layout, 'v1', [await addTreeLayer(layout, { 'hello.txt': 'hello\n' })]);
+});
+
+test.after.always(async () => {
+  for (const r of registries) await r.stop();
+  await work?.cleanup();
+});
+
+async function registryWith(options: Parameters<typeof startRegistry>[0]): Promise<TestRegistry> {
+  const registry = await startRegistry(options);
+  registries.push(registry);
+  await skopeoCopy(registry, `oci:${join(work.path, 'layout')}:v1`, `docker://${registry.host}/app:v1`);
+  return registry;
+}
+
+function strata(name: string, args: readonly string[], input?: Buffer) {
+  const home = join(work.path, `home-${name}`);
+  return runCli(['--root', join(work.path, `root-${name}`), '--driver', 'vfs', ...args], { env: { HOME: home, XDG_CONFIG_HOME: join(home, '.config') }, ...(input ? { input } : {}) });
+}
+
+test('login checks the password against an htpasswd registry, stores it 0600 in Docker\'s format; pull works; logout forgets it', async (t) => {
+  const registry = await registryWith({ auth: 'htpasswd' });
+  const ref = `${registry.host}/app:v1`;
+  const anonymous = await strata('htpasswd', ['pull', ref]);
+  t.not(anonymous.status, 0);
+
+  const bad = await strata('htpasswd', ['login', '-u', 'tester', '-p', 'wrong-pass-123', registry.host]);
+  t.not(bad.status, 0);
+  const errorLines = bad.stderr.trimEnd().split('\n');
+  t.is(errorLines[0], 'WARNING! Using --password via the CLI is insecure. Use --password-stdin.');
+  t.is(errorLines.length, 2, bad.stderr);
+  t.regex(errorLines[1]!, /^strata: .*refused/);
+  t.false((bad.stdout + bad.stderr).includes('wrong-pass-123'));
+
+  const good = await strata('htpasswd', ['login', '-u', 'tester', '--password-stdin', registry.host], Buffer.from('secret-pass\n'));
+  t.is(good.status, 0, good.stderr);
+  t.is(good.stdout, 'Login Succeeded\n');
+  const file = join(work.path, 'home-htpasswd', '.config', 'strata', 'auth.json');
+  t.is((await stat(file)).mode & 0o777, 0o600);
+  const auths = (JSON.parse(await readFile(file, 'utf8')) as { auths: Record<string, { auth: string }> }).auths;
+  t.is(Buffer.from(auths[registry.host]!.auth, 'base64').toString(), 'tester:secret-pass');
+
+  const pulled = await strata('htpasswd', ['pull', '-q', ref]);
+  t.is(pulled.status, 0, pulled.stderr);
+  t.is(pulled.stdout, `${ref}\n`);
+
+  const out = await strata('htpasswd', ['logout', registry.host]);
+  t.is(out.stdout, `Removing login credentials for ${registry.host}\n`);
+  const after = await strata('htpasswd', ['pull', ref]);
+  t.not(after.status, 0);
+  t.is(after.stderr.trimEnd().split('\n').length, 1, after.stderr);
+});
+
+test('a TLS registry whose CA is not trusted fails in one line; --tls-verify=false, or the registry under insecureRegistries, pulls', async (t) => {
+  const registry = await registryWith({ tls: true });
+  const ref = `${registry.host}/app:v1`;
+  const refused = await strata('tls', ['pull', ref]);
+  t.not(refused.status, 0);
+  t.is(refused.stderr.trimEnd().split('\n').length, 1, refused.stderr);
+  t.regex(refused.stderr, /certificate .* is not trusted/);
+  const insecure = await strata('tls', ['pull', '--tls-verify=false', ref]);
+  t.is(insecure.status, 0, insecure.stderr);
+  t.true(insecure.stdout.includes(`Status: Downloaded newer image for ${ref}`));
+  const config = join(work.path, 'insecure.json');
+  await writeFile(config, JSON.stringify({ insecureRegistries: [registry.host] }));
+  const listed = await strata('tls-listed', ['--config', config, 'pull', ref]);
+  t.is(listed.status, 0, listed.stderr);
+});
