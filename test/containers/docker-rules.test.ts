@@ -92,13 +92,13 @@ for (const runtime of RUNTIMES) {
     await mkdir(ro);
     await writeFile(join(ro, 'in'), 'from host\n');
     const script = 'echo w > /data/w; cat /ro/in; echo z > /ro/z 2>/dev/null || echo ro-refused; hostname; cat /etc/hostname; grep -c : /proc/net/dev; grep -o "lo:" /proc/net/dev';
-    const r = await s.run(['--name', 'v', '-v', `${rw}:/data`, '-v', `${ro}:/ro:ro`, '--network', 'none', '--hostname', 'h1', 'bb', 'sh', '-c', script]);
+    const r = await s.run(['--name', 'vol', '-v', `${rw}:/data`, '-v', `${ro}:/ro:ro`, '--network', 'none', '--hostname', 'h1', 'bb', 'sh', '-c', script]);
     t.is(r.status, 0, r.stderr);
     t.is(r.stdout, 'from host\nro-refused\nh1\nh1\n1\nlo:\n');
     t.is(await readFile(join(rw, 'w'), 'utf8'), 'w\n');
-    const diff = (await s.cli(['diff', 'v'])).stdout;
+    const diff = (await s.cli(['diff', 'vol'])).stdout;
     t.false(diff.includes('/data/w'), diff);
-    t.false(tarPaths((await s.cli(['export', 'v'])).raw).includes('data/w'));
+    t.false(tarPaths((await s.cli(['export', 'vol'])).raw).includes('data/w'));
   }));
 }
 
