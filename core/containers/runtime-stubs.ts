@@ -1,5 +1,6 @@
-import { lstat, mkdir, open, readdir, rm, rmdir, stat, utimes } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { lstat, mkdir, open, readdir, readFile, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { errnoOf } from '../errors.js';
 import { resolveInRoot } from './runner/root-path.js';
 
 /** Mountpoints every run needs; made for the run and taken away after it, so the container's layer never shows them. */
@@ -8,49 +9,87 @@ const RUNTIME_ENTRIES: readonly [path: string, file: boolean][] = [
   ['/etc/hosts', true], ['/etc/hostname', true], ['/etc/resolv.conf', true],
 ];
 
-/** One entry placed for a run, and its parent's times around the placing (ns precision lost: seconds are what a diff compares). */
-export interface Stub {
-  readonly host: string;
-  readonly file: boolean;
-  readonly parent: string;
-  readonly parentBefore: { atimeMs: number; mtimeMs: number };
-  readonly parentAfterMs: number;
+/** The record's name in the container's directory. */
+export const STUBS = 'stubs.json';
+
+/**
+ * What a run placed, paths relative to the root file system (so a later mount
+ * of the same layer elsewhere finds them): the stubs, and each parent
+ * directory's times before the first stub went in and its mtime after the
+ * last (absent until every stub is placed).
+ */
+export interface StubRecord {
+  readonly entries: { readonly path: string; readonly file: boolean }[];
+  readonly parents: { readonly path: string; readonly atimeMs: number; readonly mtimeMs: number; afterMs?: number }[];
 }
 
 /**
  * Makes the runtime's mountpoints (/proc, /sys, /dev, the /etc files the
  * runner binds) that the root file system lacks — as Docker's init layer holds
- * them — and records what was made. `removeStubs` takes them away after the
- * run and gives their parents back their times, so `diff` and `commit` never
- * see them (Docker keeps them in a separate init layer; strata commits the
- * container's layer in place, so it must not hold them).
+ * them — and records them in `recordFile` *before* making them, so that a
+ * strata killed at any point leaves a record `removeRecordedStubs` can undo.
+ * Docker keeps them in a separate init layer; strata commits the container's
+ * layer in place, so it must not hold them.
  */
-export async function placeStubs(rootfs: string): Promise<Stub[]> {
-  const stubs: Stub[] = [];
+export async function placeStubs(rootfs: string, recordFile: string): Promise<void> {
+  const record: StubRecord = { entries: [], parents: [] };
   for (const [path, file] of RUNTIME_ENTRIES) {
     const resolved = await resolveInRoot(rootfs, path);
     if (resolved.exists) continue;
     const parent = dirname(resolved.host);
-    const before = await stat(parent).catch(() => undefined);
-    if (before === undefined) continue; // a missing parent (no /etc): the runner makes it, and it stays, as in Docker's layer
-    if (file) await (await open(resolved.host, 'wx', 0o644)).close();
-    else await mkdir(resolved.host, { mode: 0o755 });
-    stubs.push({ host: resolved.host, file, parent, parentBefore: { atimeMs: before.atimeMs, mtimeMs: before.mtimeMs }, parentAfterMs: (await stat(parent)).mtimeMs });
+    const rel = relative(rootfs, parent);
+    if (!record.parents.some((p) => p.path === rel)) {
+      const before = await stat(parent).catch(() => undefined);
+      if (before === undefined) continue; // a missing parent (no /etc): the runner makes it, and it stays, as in Docker's layer
+      record.parents.push({ path: rel, atimeMs: before.atimeMs, mtimeMs: before.mtimeMs });
+    }
+    record.entries.push({ path: relative(rootfs, resolved.host), file });
   }
-  return stubs;
+  if (record.entries.length === 0) return;
+  await writeFile(recordFile, JSON.stringify(record));
+  for (const entry of record.entries) {
+    const host = join(rootfs, entry.path);
+    if (entry.file) await (await open(host, 'wx', 0o644)).close();
+    else await mkdir(host, { mode: 0o755 });
+  }
+  for (const parent of record.parents) parent.afterMs = (await stat(join(rootfs, parent.path))).mtimeMs;
+  await writeFile(recordFile, JSON.stringify(record));
 }
 
-/** Removes the stubs that are still as placed (empty), restoring a parent's times where nothing else changed it since. */
-export async function removeStubs(stubs: readonly Stub[]): Promise<void> {
-  for (const stub of [...stubs].reverse()) {
-    const st = await lstat(stub.host).catch(() => undefined);
-    if (st === undefined) continue;
-    if (stub.file ? !st.isFile() || st.size !== 0 : !st.isDirectory() || (await readdir(stub.host)).length > 0) continue;
-    // Nothing but the stub changed the parent during the run: its times go back as they were.
-    const now = (await stat(stub.parent).catch(() => undefined))?.mtimeMs;
-    const untouched = now !== undefined && Math.abs(now - stub.parentAfterMs) < 1;
-    if (stub.file) await rm(stub.host);
-    else await rmdir(stub.host);
-    if (untouched) await utimes(stub.parent, stub.parentBefore.atimeMs / 1000, stub.parentBefore.mtimeMs / 1000);
+/**
+ * Undoes `placeStubs` from its record (no record: nothing to do), then deletes
+ * the record. A stub the run filled (a file with content, a directory with
+ * entries) stays. A parent gets its times back when nothing but the stubs
+ * changed it: its mtime is still the one recorded after placing (or the run
+ * never started).
+ */
+export async function removeRecordedStubs(rootfs: string, recordFile: string): Promise<void> {
+  let record: StubRecord;
+  try {
+    record = JSON.parse(await readFile(recordFile, 'utf8')) as StubRecord;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return;
+    throw err;
   }
+  const untouched = new Set<string>();
+  for (const parent of record.parents) {
+    const now = (await stat(join(rootfs, parent.path)).catch(() => undefined))?.mtimeMs;
+    // Within 2 ms: a driver may keep times at ms (btrfs-sim across a remount).
+    if (now !== undefined && (parent.afterMs === undefined || Math.abs(now - parent.afterMs) < 2)) untouched.add(parent.path);
+  }
+  for (const entry of [...record.entries].reverse()) {
+    const host = join(rootfs, entry.path);
+    const st = await lstat(host).catch(() => undefined);
+    if (st === undefined) continue;
+    if (entry.file ? !st.isFile() || st.size !== 0 : !st.isDirectory() || (await readdir(host)).length > 0) {
+      untouched.delete(relative(rootfs, dirname(host)));
+      continue;
+    }
+    if (entry.file) await rm(host);
+    else await rmdir(host);
+  }
+  for (const parent of record.parents) {
+    if (untouched.has(parent.path)) await utimes(join(rootfs, parent.path), parent.atimeMs / 1000, parent.mtimeMs / 1000);
+  }
+  await rm(recordFile, { force: true });
 }

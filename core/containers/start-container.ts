@@ -1,4 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ErrorCode, StrataError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { ContainerRecord } from '../store/container-rows.js';
@@ -7,7 +8,7 @@ import { RuncRunner } from './runner/runc-runner.js';
 import type { ExitInfo, RunIo, RunSpec } from './runner/run-spec.js';
 import { resolveUser } from './runner/user.js';
 import { argvOf, type RunConfig } from './run-config.js';
-import { placeStubs, removeStubs } from './runtime-stubs.js';
+import { placeStubs, removeRecordedStubs, STUBS } from './runtime-stubs.js';
 
 /** /etc/hosts of a container: the host's with host networking, else localhost and its own name. */
 async function etcFiles(config: RunConfig): Promise<RunSpec['etc']> {
@@ -37,11 +38,13 @@ export async function startContainer(store: Store, c: ContainerRecord, io: RunIo
     return path;
   });
   let exit: ExitInfo = { exitCode: 125 };
-  const stubs = await placeStubs(rootfs);
+  const containerDir = containers.dirOf(c.id);
+  const stubs = join(containerDir, STUBS);
   try {
-    const user = await resolveUser(rootfs, c.config.User);
-    const containerDir = containers.dirOf(c.id);
     await mkdir(containerDir, { recursive: true, mode: 0o700 });
+    await removeRecordedStubs(rootfs, stubs);
+    await placeStubs(rootfs, stubs);
+    const user = await resolveUser(rootfs, c.config.User);
     const spec: RunSpec = {
       rootfs,
       containerDir,
@@ -60,7 +63,7 @@ export async function startContainer(store: Store, c: ContainerRecord, io: RunIo
     exit = await runner.run(spec, io);
     return exit;
   } finally {
-    await removeStubs(stubs).catch(() => undefined);
+    await removeRecordedStubs(rootfs, stubs).catch(() => undefined);
     await root.lock.run('stop', async () => {
       containers.markExited(c.id, exit.exitCode);
       await layers.unmountLocked(c.layer);

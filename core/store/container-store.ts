@@ -1,9 +1,11 @@
-import { rm } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, StrataError, isStrataError } from '../errors.js';
 import { randomId, resolvePrefix } from '../ids.js';
 import { generateName, NAME_RE } from '../containers/names.js';
 import { runConfig, type RunFlags } from '../containers/run-config.js';
+import { reapContainer } from '../containers/runner/reap.js';
+import { removeRecordedStubs, STUBS } from '../containers/runtime-stubs.js';
 import { ContainerRows, type ContainerRecord } from './container-rows.js';
 import type { ImageStore } from './image-store.js';
 import type { LayerStore } from './layer-store.js';
@@ -40,12 +42,34 @@ export class ContainerStore {
     return join(this.#dir, id);
   }
 
-  /** At open, under the lock: containers whose strata process died are recorded as exited (137) and their mount dropped. */
+  /**
+   * At open, under the lock: containers whose strata process died are recorded
+   * as exited (137) after `#cleanAfter` took away what that process left.
+   */
   async recover(): Promise<void> {
     for (const c of this.#rows.all()) {
       if (c.state !== 'running' || (c.ownerPid !== null && c.ownerStarted !== null && Lease.alive(c.ownerPid, c.ownerStarted))) continue;
-      await this.#layers.unmountLocked(c.layer).catch(() => undefined);
+      await this.#cleanAfter(c);
       this.#rows.setExited(c.id, 137);
+    }
+  }
+
+  /**
+   * Under the lock, once the strata process running `c` is dead: whatever is
+   * left in its cgroup is killed and runc's state deleted (`reapContainer`),
+   * its mount dropped, and the runtime's stubs it placed taken out of the
+   * layer (mounting it again for that), so `diff` and `commit` never see them.
+   */
+  async #cleanAfter(c: ContainerRecord): Promise<void> {
+    await reapContainer(this.dirOf(c.id)).catch(() => undefined);
+    await this.#layers.unmountLocked(c.layer).catch(() => undefined);
+    const stubs = join(this.dirOf(c.id), STUBS);
+    if (!(await access(stubs).then(() => true, () => false))) return;
+    const rootfs = await this.#layers.mountLocked(c.layer);
+    try {
+      await removeRecordedStubs(rootfs, stubs);
+    } finally {
+      await this.#layers.unmountLocked(c.layer);
     }
   }
 
@@ -154,6 +178,7 @@ export class ContainerStore {
       for (let i = 0; i < 200 && Lease.alive(c.ownerPid!, c.ownerStarted!); i++) await new Promise((r) => setTimeout(r, 10));
     }
     await this.#root.lock.run('rm', async () => {
+      await reapContainer(this.dirOf(c.id)).catch(() => undefined);
       const mounts = await this.#root.driver.mountCount(this.#layers.rows().find((r) => r.id === c.layer)?.driver_id ?? c.layer).catch(() => 0);
       for (let i = 0; i < mounts; i++) await this.#layers.unmountLocked(c.layer);
       this.#root.db.transaction(() => this.#rows.delete(c.id));

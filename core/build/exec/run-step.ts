@@ -14,7 +14,7 @@ import type { Writable } from 'node:stream';
 import { resolveInRoot } from '../../containers/runner/root-path.js';
 import { NamespaceRunner } from '../../containers/runner/namespace-runner.js';
 import type { BindMount, RunSpec } from '../../containers/runner/run-spec.js';
-import { placeStubs, removeStubs } from '../../containers/runtime-stubs.js';
+import { placeStubs, removeRecordedStubs, STUBS } from '../../containers/runtime-stubs.js';
 import { resolveRunUser } from '../user-spec.js';
 import type { BuildConfig } from '../image-config.js';
 
@@ -41,7 +41,8 @@ export async function runStep(input: RunStepInput): Promise<number> {
   // Docker's builder gives the process its primary group as a supplementary group too.
   const user = { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids] };
   const containerDir = await mkdtemp(join(tmpdir(), 'strata-build-run-'));
-  const stubs = await placeStubs(rootfs);
+  const stubs = join(containerDir, STUBS);
+  await placeStubs(rootfs, stubs);
   try {
     const mounts: BindMount[] = [];
     for (const volume of Object.keys(config.Volumes ?? {}).sort()) {
@@ -73,7 +74,7 @@ export async function runStep(input: RunStepInput): Promise<number> {
     const exit = await new NamespaceRunner().run(spec, { stdout: input.stdout, stderr: input.stderr });
     return exit.exitCode;
   } finally {
-    await removeStubs(stubs).catch(() => undefined);
+    await removeRecordedStubs(rootfs, stubs).catch(() => undefined);
     await rm(containerDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
