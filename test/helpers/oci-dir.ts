@@ -3,7 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
+import { DigestTap } from '../../core/store/import-taps.js';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { pack } from 'tar-stream';
@@ -30,9 +31,10 @@ export async function addBlob(dir: string, mediaType: string, bytes: Buffer): Pr
 
 /**
  * A layer: a tar with one file `data-<n>` of `size` random bytes, gzip-compressed
- * (level 1) unless `gzip` is false. Streams, so a 1 GiB layer costs no memory.
+ * (level 1) unless `gzip` is false, with its diffID. Streams, so a 1 GiB layer
+ * costs no memory.
  */
-export async function addRandomLayer(dir: string, size: number, gzip = true): Promise<Descriptor> {
+export async function addRandomLayer(dir: string, size: number, gzip = true): Promise<Descriptor & { readonly diffId: string }> {
   await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
   const temp = join(dir, `layer-${randomBytes(4).toString('hex')}.tmp`);
   const tar = pack();
@@ -46,24 +48,21 @@ export async function addRandomLayer(dir: string, size: number, gzip = true): Pr
     entry.end(Buffer.alloc(0));
     tar.finalize();
   })();
-  const hash = createHash('sha256');
-  let length = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, callback) {
-      hash.update(chunk);
-      length += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  const stages: NodeJS.ReadWriteStream[] = gzip ? [createGzip({ level: 1 }), counter] : [counter];
+  // The blob's digest and size, and (before gzip) the tar's digest: the diffID.
+  const blob = new DigestTap();
+  const tarTap = new DigestTap();
+  const stages: NodeJS.ReadWriteStream[] = gzip ? [tarTap, createGzip({ level: 1 }), blob] : [tarTap, blob];
   await Promise.all([writing, pipeline(tar as unknown as Readable, ...(stages as [Transform]), createWriteStream(temp))]);
-  const digest = `sha256:${hash.digest('hex')}`;
+  const digest = blob.digest();
   await rename(temp, blobPath(dir, digest));
-  return { mediaType: gzip ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar', digest, size: length };
+  const length = blob.bytes;
+  const diffId = gzip ? tarTap.digest() : digest;
+  return { mediaType: gzip ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar', digest, size: length, diffId };
 }
 
 export interface ImageSpec {
-  readonly layers: readonly Descriptor[];
+  /** Each layer's diffID is its `diffId`, else its digest (a plain tar). */
+  readonly layers: readonly (Descriptor & { readonly diffId?: string })[];
   readonly platform?: Platform;
 }
 
@@ -73,7 +72,7 @@ export async function addImage(dir: string, spec: ImageSpec): Promise<Descriptor
   const config = await addBlob(
     dir,
     MediaType.OciConfig,
-    Buffer.from(JSON.stringify({ architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}), rootfs: { type: 'layers', diff_ids: spec.layers.map((l) => l.digest) }, config: { Cmd: ['/bin/sh'] }, created: new Date().toISOString() })),
+    Buffer.from(JSON.stringify({ architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}), rootfs: { type: 'layers', diff_ids: spec.layers.map((l) => l.diffId ?? l.digest) }, config: { Cmd: ['/bin/sh'] }, created: new Date().toISOString() })),
   );
   const manifest = {
     schemaVersion: 2,

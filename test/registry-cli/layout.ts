@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { MediaType as ImageMediaType } from '../../core/images/media-types.js';
-import { MediaType, hostPlatform, type Descriptor } from '../../core/remotes/index.js';
+import { MediaType, hostPlatform, type Descriptor, type Platform } from '../../core/remotes/index.js';
 import { addBlob, tagInLayout } from '../helpers/oci-dir.js';
 
 /** A layer of an OCI layout made here: its gzip blob's descriptor and its diffID. */
@@ -25,15 +25,14 @@ export async function addTreeLayer(layout: string, files: Readonly<Record<string
   return { desc, diffId: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
 }
 
-/** An OCI image of `layers` for this host's platform, tagged `tag` in `layout`; returns its manifest's and config's digests. */
-export async function addTreeImage(layout: string, tag: string, layers: readonly TreeLayer[]): Promise<{ manifest: string; config: string }> {
-  const platform = hostPlatform();
+/** An OCI image of `layers` (for this host's platform by default), tagged `tag` in `layout` unless `tag` is undefined; returns its manifest's descriptor and config's digest. */
+export async function addTreeImage(layout: string, tag: string | undefined, layers: readonly TreeLayer[], platform: Platform = hostPlatform()): Promise<{ manifest: string; config: string; desc: Descriptor }> {
   const config = await addBlob(
     layout,
     MediaType.OciConfig,
     Buffer.from(JSON.stringify({ architecture: platform.architecture, os: platform.os, config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) }, created: '2026-11-29T00:00:00Z' })),
   );
   const manifest = await addBlob(layout, MediaType.OciManifest, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: layers.map((l) => l.desc) })));
-  await tagInLayout(layout, tag, manifest);
-  return { manifest: manifest.digest, config: config.digest };
+  if (tag !== undefined) await tagInLayout(layout, tag, manifest);
+  return { manifest: manifest.digest, config: config.digest, desc: { ...manifest, platform } };
 }

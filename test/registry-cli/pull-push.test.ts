@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLI, runCli, tempDir, tool } from '../cli/run-cli.js';
+import { hostPlatform } from '../../core/remotes/index.js';
+import { addIndex, tagInLayout } from '../helpers/oci-dir.js';
 import { skopeoCopy, skopeoRawManifest, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { addTreeImage, addTreeLayer } from './layout.js';
 
@@ -114,6 +116,34 @@ test.serial('push of an image loaded from an OCI layout keeps its config digest'
   t.is(pushed.status, 0, pushed.stderr);
   const manifest = JSON.parse((await skopeoRawManifest(registry, dest)).toString()) as { config: { digest: string } };
   t.is(manifest.config.digest, seeded.config);
+});
+
+test.serial('a multi-platform pull picks the host\'s image (or --platform\'s), with the index digest in RepoDigests; a missing platform fails naming it', async (t) => {
+  const layout = join(work.path, 'multi-layout');
+  const amd = await addTreeImage(layout, undefined, [await addTreeLayer(layout, { 'arch.txt': 'amd64\n' })], { os: 'linux', architecture: 'amd64' });
+  const arm = await addTreeImage(layout, undefined, [await addTreeLayer(layout, { 'arch.txt': 'arm64\n' })], { os: 'linux', architecture: 'arm64', variant: 'v8' });
+  const index = await addIndex(layout, [amd.desc, arm.desc]);
+  await tagInLayout(layout, 'multi', index);
+  await skopeoCopy(registry, `oci:${layout}:multi`, `docker://${registry.host}/multi:1`, ['--all', '--preserve-digests']);
+  const root = join(work.path, 'multi-root');
+  const name = `${registry.host}/multi:1`;
+
+  const arm64 = await strata(root, ['pull', '--platform', 'linux/arm64', name]);
+  t.is(arm64.status, 0, arm64.stderr);
+  t.true(arm64.stdout.includes(`Digest: ${index.digest}`));
+  const [doc] = JSON.parse((await strata(root, ['inspect', name])).stdout) as { Id: string; RepoDigests: string[]; Architecture: string }[];
+  t.is(doc!.Id, arm.config);
+  t.is(doc!.Architecture, 'arm64');
+  t.deepEqual(doc!.RepoDigests, [`${registry.host}/multi@${index.digest}`]);
+
+  const hostRoot = join(work.path, 'multi-host-root');
+  t.is((await strata(hostRoot, ['pull', '-q', name])).status, 0);
+  const [native] = JSON.parse((await strata(hostRoot, ['inspect', name])).stdout) as { Id: string }[];
+  t.is(native!.Id, hostPlatform().architecture === 'arm64' ? arm.config : amd.config);
+
+  const missing = await strata(root, ['pull', '--platform', 'linux/s390x', name]);
+  t.not(missing.status, 0);
+  t.regex(missing.stderr, /^strata: .*no image for platform linux\/s390x \(the index offers linux\/amd64, linux\/arm64\/v8\)\n$/);
 });
 
 test.serial('kill -9 during a pull leaves no partial image or layer; the next pull reuses the completed downloads', async (t) => {
