@@ -70,7 +70,7 @@ export function addBuildCommands(program: Command): void {
         if (!(await stat(contextDir).catch(() => undefined))?.isDirectory()) throw usageError(`build: unable to prepare context: path ${JSON.stringify(context)} not found`);
         const file = flags.file === undefined ? join(contextDir, 'Dockerfile') : flags.file === '-' ? '-' : isAbsolute(flags.file) ? flags.file : resolve(flags.file);
         dockerfile = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch(() => { throw usageError(`build: unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${file}: no such file or directory`); });
-        dockerfileName = flags.file === undefined ? 'Dockerfile' : flags.file;
+        dockerfileName = flags.file === undefined || flags.file === '-' ? 'Dockerfile' : flags.file;
       }
       const out: BuildOutput = flags.quiet ? quietOutput() : { line: (text) => void process.stdout.write(`${text}\n`), stdout: process.stdout, stderr: process.stderr };
       if (!flags.quiet && contextDir !== undefined) process.stdout.write('Sending build context to strata\n');
