@@ -48,7 +48,7 @@ async function imageRows(store: Store, all: boolean, filter?: string) {
 }
 
 /** When the image was made, from its config (registration time where the config has none). */
-async function createdOf(store: Store, image: ImageRecord): Promise<Date> {
+export async function createdOf(store: Store, image: ImageRecord): Promise<Date> {
   const { config } = await store.images.config(image.id);
   const created = new Date(config.created ?? image.createdAt);
   return Number.isNaN(created.getTime()) ? new Date(image.createdAt) : created;

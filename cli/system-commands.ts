@@ -5,7 +5,7 @@ import { imagesSpace } from '../core/image-ops/index.js';
 import { familiarName, parseReference } from '../core/images/index.js';
 import { configOf, outputOf, storeCommand } from './context.js';
 import { createdAgo, formatDockerTable, humanSize, imageSize, reclaimableCell, truncateId } from './format/index.js';
-import { pruneImages, pruneReport } from './image-commands.js';
+import { createdOf, pruneImages, pruneReport } from './image-commands.js';
 import { buildCacheUsage } from '../core/build/exec/prune-cache.js';
 
 /** `strata system ...` */
@@ -27,11 +27,12 @@ export function addSystemCommands(program: Command): void {
       const table = rows.map((r) => [r.type, String(r.total), String(r.active), humanSize(r.size), reclaimableCell(r.reclaimable, r.size)]);
       return process.stdout.write(formatDockerTable([['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], ...table]));
     }
-    const perImage = space.images.flatMap((i) => {
+    const created = await Promise.all(space.images.map((i) => createdOf(store, i.image)));
+    const perImage = space.images.flatMap((i, n) => {
       const names = i.image.names.length === 0 ? [undefined] : [i.image.names[0]];
       return names.map((name) => {
         const ref = name === undefined ? undefined : parseReference(name);
-        return [ref ? familiarName(ref) : '<none>', ref?.tag ?? '<none>', truncateId(i.image.id), createdAgo(new Date(i.image.createdAt)), imageSize(i.size), imageSize(i.shared), humanSize(i.unique), String(i.containers)];
+        return [ref ? familiarName(ref) : '<none>', ref?.tag ?? '<none>', truncateId(i.image.id), createdAgo(created[n]!), imageSize(i.size), imageSize(i.shared), humanSize(i.unique), String(i.containers)];
       });
     });
     process.stdout.write('Images space usage:\n\n');

@@ -194,3 +194,17 @@ test('import from stdin, save to stdout, load from stdin: the same image', async
   t.is(doc!.Id, id);
   t.is(doc!.Comment, 'Imported from -');
 });
+
+test('rmi -f by id untags every name and deletes; with missing names, one line each, the rest removed, exit 1', async (t) => {
+  const dir = await scratch(t, 'rmi-f');
+  const strata = strataAt(t, join(dir, 'root'), 'vfs');
+  const tar = await helloTar(dir);
+  const id = (await strata.ok('import', tar, 'hello')).trim();
+  await strata.ok('tag', 'hello', 'localhost:5000/team/hello:t');
+  t.is(await strata.ok('rmi', '-f', id.slice(7, 19)), `Untagged: hello:latest\nUntagged: localhost:5000/team/hello:t\nDeleted: ${id}\nDeleted: ${HELLO_DIFF_ID}\n`);
+  const again = (await strata.ok('import', tar, 'hello')).trim();
+  const mixed = await strata('rmi', 'nosuch', 'hello', 'nosuch:1');
+  t.is(mixed.status, 1);
+  t.is(mixed.stdout, `Untagged: hello:latest\nDeleted: ${again}\nDeleted: ${HELLO_DIFF_ID}\n`);
+  t.is(mixed.stderr, 'strata: No such image: nosuch:latest\nstrata: No such image: nosuch:1\n');
+});

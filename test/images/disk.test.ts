@@ -36,7 +36,10 @@ test('df counts a shared layer once; rmi frees the unique size df showed; prune 
   const table = tableRows(await strata.ok('system', 'df'));
   t.deepEqual(table[0], ['Images', '2', '0', '3.8kB', '3.8kB (100%)']);
   const verbose = await strata.ok('system', 'df', '-v');
-  t.true(verbose.split('\n').some((l) => /^y\s+1\s+[0-9a-f]{12}\s+.+\s+2\.8kB\s+300B\s+2\.5kB\s+0$/.test(l.trim())), verbose);
+  const yRow = verbose.split('\n').map((l) => l.trim().split(/ {2,}/)).find((r) => r[0] === 'y');
+  t.deepEqual(yRow?.slice(4), ['2.8kB', '300B', '2.5kB', '0'], verbose);
+  // CREATED is the image's (its config's), as in `images`.
+  t.is(yRow?.[3], tableRows(await strata.ok('images', 'y')).at(0)?.[3]);
 
   // rmi y: its unique layer goes, the shared one stays; df drops by y's unique size.
   const removed = await strata.ok('rmi', 'y:1');

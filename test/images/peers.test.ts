@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { registerUnless } from '../../core/testkit/index.js';
 import { Dockerd, buildOddImage, skopeo, umoci } from '../helpers/peers/index.js';
-import { describeImageTree, helloTar, scratch, strataAt, type Strata } from './support.js';
+import { DRIVERS, describeImageTree, driverUnmet, helloTar, scratch, strataAt, type Strata } from './support.js';
 
 /**
  * The formats judged by real tools: umoci's image loads with its digests and
@@ -48,6 +48,18 @@ registerUnless(test, missing(peersUnmet), "umoci's odd image loads with its dige
   const [doc] = JSON.parse(await strata.ok('inspect', id)) as Array<{ RootFS: { Layers: string[] } }>;
   t.deepEqual(doc!.RootFS.Layers, config.rootfs.diff_ids);
   t.is(await mountedTree(strata, id), reference);
+
+  // Every other driver that works here shows the same tree.
+  for (const driver of DRIVERS.map((d) => d.name).filter((d) => d !== 'vfs')) {
+    const why = await driverUnmet(driver);
+    if (why !== undefined) {
+      t.log(`${driver} not compared: ${why}`);
+      continue;
+    }
+    const other = strataAt(t, join(dir, `root-${driver}`), driver);
+    await other.ok('load', '-i', layout);
+    t.is(await mountedTree(other, id), reference, `${driver}: the tree umoci unpacks`);
+  }
 
   for (const format of FORMATS) {
     const out = join(dir, `saved-${format}`);
