@@ -178,7 +178,8 @@ export const stackChecks: readonly Check[] = [
       t.deepEqual(await h.pathsNamed('escape'), [], 'nothing named "escape" was written anywhere');
       await h.expect(t, bad, unchanged);
       const truncated = await h.create(base, false);
-      await rejectsWith(t, d.applyDiff(truncated, base, Readable.from(hostile.subarray(0, 700))), 'EBADARCHIVE', 'a truncated tar');
+      // Cut inside new-file's data (a tar may end inside the padding after an entry, as Go's archive/tar allows).
+      await rejectsWith(t, d.applyDiff(truncated, base, Readable.from(hostile.subarray(0, 515))), 'EBADARCHIVE', 'a truncated tar');
       await h.expect(t, truncated, unchanged);
     },
   },
