@@ -1,8 +1,12 @@
-// `run /bin/true` on a busybox root file system through both strata runners,
-// next to `podman run --rm` of the same file system imported as an image.
+// `run /bin/true` on a busybox root file system: `strata run --rm IMAGE
+// /bin/true` through the CLI on every driver (built-in runtime; runc on
+// overlay), both strata runners alone (in this process, and from a fresh Node
+// process), next to `podman run --rm` of the same tar imported as an image.
 // Not part of the main plan (the lead wires it): run it alone with
 //   npx tsc -p tsconfig.json && node dist/benchmarks/container-run.js [repeats]
-// Needs root, runc, podman 4.3; prints one JSON object with medians in ms.
+// STRATA_DRIVERS=vfs,overlay narrows the drivers. Needs root, runc, podman 4.3;
+// prints one JSON object with medians in ms and, per driver, strata's median
+// over podman's (the issue's target: at most 0.5).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,8 +50,25 @@ function freshProcess(runner: ContainerRunner, dir: string, rootfs: string): Cas
   return async () => run(process.execPath, [child, runner.name, JSON.stringify(await specFor(dir, rootfs, 1000 + i++))]);
 }
 
-/** `podman run --rm` of the root file system imported as an image, or why it cannot run here. */
-async function podman(dir: string, rootfs: string): Promise<{ run: Case; reset: () => Promise<unknown> } | string> {
+/** The drivers measured: the four built-in ones, or those STRATA_DRIVERS names. */
+const DRIVER_NAMES = ['vfs', 'overlay', 'fuse', 'btrfs-sim'].filter(
+  (d) => process.env.STRATA_DRIVERS === undefined || process.env.STRATA_DRIVERS.split(',').map((s) => s.trim()).includes(d),
+);
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+/** `strata run --rm busybox-bench /bin/true` through the CLI, on a store of its own with the tar imported; or why not. */
+async function strataRun(dir: string, tar: string, driver: string, runtime: 'builtin' | 'runc'): Promise<Case | string> {
+  const base = [CLI, '--root', join(dir, `strata-${driver}`), '--driver', driver];
+  try {
+    await run(process.execPath, [...base, 'import', tar, 'busybox-bench']);
+  } catch (err) {
+    return `strata import on ${driver} failed: ${(err as Error).message}`;
+  }
+  return () => run(process.execPath, [...base, 'run', '--rm', '--network', 'none', '--runtime', runtime, 'busybox-bench', '/bin/true']);
+}
+
+/** `podman run --rm` of the same tar imported as an image, or why it cannot run here. */
+async function podman(dir: string, tar: string): Promise<{ run: Case; reset: () => Promise<unknown> } | string> {
   const version = await versionOf('podman');
   if (version === undefined) return 'podman is not installed';
   const conf = join(dir, 'containers.conf');
@@ -56,7 +77,7 @@ async function podman(dir: string, rootfs: string): Promise<{ run: Case; reset: 
   const base = ['--root', join(dir, 'podman-root'), '--runroot', join(dir, 'podman-run'), '--storage-driver', 'overlay'];
   const reset = () => run('podman', [...base, 'system', 'reset', '--force']).catch(() => undefined);
   try {
-    await run('sh', ['-c', 'tar -C "$0" -c . | podman "$@" import - localhost/busybox-bench', rootfs, ...base]);
+    await run('podman', [...base, 'import', tar, 'localhost/busybox-bench']);
   } catch (err) {
     await reset();
     return `podman import failed: ${(err as Error).message}`;
@@ -96,16 +117,32 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-bench-run-'));
   try {
     const rootfs = await makeBusyboxRootfs(dir);
+    const tar = join(dir, 'busybox.tar');
+    await run('tar', ['-C', rootfs, '--numeric-owner', '-cf', tar, '.']);
     const cases: Record<string, Case> = {};
-    for (const runner of [new NamespaceRunner(), new RuncRunner()]) {
-      cases[`${runner.name} in-process`] = inProcess(runner, dir, rootfs);
-      cases[`${runner.name} fresh node process`] = freshProcess(runner, dir, rootfs);
+    const skipped: Record<string, string> = {};
+    for (const driver of DRIVER_NAMES) {
+      for (const runtime of driver === 'overlay' ? (['builtin', 'runc'] as const) : (['builtin'] as const)) {
+        const name = `strata run --rm ${driver}${runtime === 'runc' ? ' --runtime runc' : ''}`;
+        const c = await strataRun(dir, tar, driver, runtime);
+        if (typeof c === 'string') skipped[name] = c;
+        else cases[name] = c;
+      }
     }
-    const peer = await podman(dir, rootfs);
+    for (const runner of [new NamespaceRunner(), new RuncRunner()]) {
+      cases[`${runner.name} runner in-process`] = inProcess(runner, dir, rootfs);
+      cases[`${runner.name} runner fresh node process`] = freshProcess(runner, dir, rootfs);
+    }
+    const peer = await podman(dir, tar);
     if (typeof peer !== 'string') cases['podman run --rm'] = peer.run;
+    else skipped['podman run --rm'] = peer;
     try {
       const results = await rounds(cases, repeats);
-      process.stdout.write(JSON.stringify({ benchmark: 'container-run /bin/true (ms)', repeats, results, ...(typeof peer === 'string' ? { podman: peer } : {}) }, null, 2) + '\n');
+      const podmanMedian = results['podman run --rm']?.summary.median;
+      const ratios = podmanMedian === undefined ? {} : Object.fromEntries(
+        Object.entries(results).filter(([name]) => name.startsWith('strata run')).map(([name, r]) => [name, Number((r.summary.median / podmanMedian).toFixed(2))]),
+      );
+      process.stdout.write(JSON.stringify({ benchmark: 'container-run /bin/true (ms)', repeats, results, ratioToPodman: ratios, skipped }, null, 2) + '\n');
     } finally {
       if (typeof peer !== 'string') await peer.reset();
     }

@@ -26,16 +26,27 @@ async function etcFiles(config: RunConfig): Promise<RunSpec['etc']> {
  * (`run --rm`) the container is removed afterwards. If this process is killed,
  * the container's processes die with it and the next store open records it as
  * exited. Fails with ECONFLICT (it is running), EINVALID (an unknown user:
- * Docker's message), EPRIVILEGE (not root).
+ * Docker's message; the container stays as it was, or is removed with
+ * AutoRemove), EPRIVILEGE (not root).
  */
 export async function startContainer(store: Store, c: ContainerRecord, io: RunIo): Promise<ExitInfo> {
   const { containers, layers, root } = store;
   if (containers.isRunning(c)) throw new StrataError(ErrorCode.ECONFLICT, `container ${c.id.slice(0, 12)} is running already`);
   if (process.getuid?.() !== 0) throw new StrataError(ErrorCode.EPRIVILEGE, 'running a container needs root (the built-in runner and runc use mount and PID namespaces; rootless is not supported)');
-  const rootfs = await root.lock.run('start', async () => {
+  // The user resolves against the container's own passwd before it counts as started (Docker's container stays Created).
+  const { rootfs, user } = await root.lock.run('start', async () => {
     const path = await layers.mountLocked(c.layer);
-    containers.markRunning(c.id);
-    return path;
+    try {
+      const resolved = await resolveUser(path, c.config.User);
+      containers.markRunning(c.id);
+      return { rootfs: path, user: resolved };
+    } catch (err) {
+      await layers.unmountLocked(c.layer);
+      throw err;
+    }
+  }).catch(async (err: unknown) => {
+    if (c.config.AutoRemove) await containers.remove(c.id, true);
+    throw err;
   });
   let exit: ExitInfo = { exitCode: 125 };
   const containerDir = containers.dirOf(c.id);
@@ -44,7 +55,6 @@ export async function startContainer(store: Store, c: ContainerRecord, io: RunIo
     await mkdir(containerDir, { recursive: true, mode: 0o700 });
     await removeRecordedStubs(rootfs, stubs);
     await placeStubs(rootfs, stubs);
-    const user = await resolveUser(rootfs, c.config.User);
     const spec: RunSpec = {
       rootfs,
       containerDir,

@@ -48,6 +48,9 @@ for (const runtime of RUNTIMES) {
     t.not(unknown.status, 0);
     t.is(unknown.stderr, 'strata: unable to find user nosuch: no matching entries in passwd file\n');
     t.is((await s.cli(['diff', 'nouser'])).stdout, '', 'the command never ran');
+    t.regex((await s.cli(['ps', '-a'])).stdout, /\s+Created\s+nouser\n/, 'the container stays created, as in Docker');
+    t.not((await s.run(['--rm', '-u', 'nosuch', 'bb', 'true'])).status, 0);
+    t.is((await s.cli(['ps', '-a', '-q'])).stdout.split('\n').filter(Boolean).length, 1, '--rm removes it');
   }));
 
   maybe('exit statuses: passed through, 127 not found, 126 not executable, 128+N when killed by signal N', (t) => withStrata(DRIVER, runtime, async (s) => {

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,10 +47,11 @@ export function testOn(test: TestFn, driver: Driver, runtime: Runtime): (title: 
 
 let tarball: Promise<string> | undefined;
 
-/** A tar of the busybox root file system (test/helpers/busybox-rootfs.ts), made once per test process; numeric owners. */
+/** A tar of the busybox root file system (test/helpers/busybox-rootfs.ts), made once per test process (removed at its exit); numeric owners. */
 export function busyboxTar(): Promise<string> {
   tarball ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'strata-ctr-tar-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const rootfs = await makeBusyboxRootfs(dir);
     const tar = join(dir, 'busybox.tar');
     tool('tar', ['-C', rootfs, '--numeric-owner', '-cf', tar, '.']);

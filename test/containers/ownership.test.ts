@@ -5,7 +5,8 @@ import test from 'ava';
 import { DRIVERS, RUNTIMES, tarOwners, testOn, withStrata } from './fixtures.js';
 
 for (const driver of DRIVERS) {
-  for (const runtime of RUNTIMES) {
+  // Ownership is the driver's: runc adds nothing but on fuse (the caller's context through a mount runc enters).
+  for (const runtime of RUNTIMES.filter((r) => r === 'builtin' || driver === 'fuse')) {
     testOn(test, driver, runtime)('USER 1000: files the process creates are owned by 1000:1000', (t) => withStrata(driver, runtime, async (s) => {
       await s.importImage('bb-user', ['USER 1000', 'WORKDIR /home/user']);
       const r = await s.run(['--name', 'owner', 'bb-user', 'sh', '-c', 'touch f /tmp/f; mkdir /tmp/d; ln -s f /tmp/l; stat -c "%n %u:%g" f /tmp/f /tmp/d']);
