@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ErrorCode, StrataError, isStrataError } from '../errors.js';
 import { chainIdOf, type Digest } from '../ids.js';
 import { parseImageConfig } from '../images/image-config.js';
@@ -14,6 +14,7 @@ import type { PulledImage, PullProgress, PullSink } from '../remotes/transfer.js
 import type { LayerBlob } from '../store/image-store.js';
 import { Lease, startTimeOf } from '../store/leases.js';
 import type { Store } from '../store/store.js';
+import { teeInto } from './tee-into.js';
 
 export interface PullImageOptions {
   readonly client: RegistryClient;
@@ -221,28 +222,4 @@ class StorePullSink implements PullSink {
   #what(desc: Descriptor): string {
     return `${this.#subject()} (layer ${desc.digest})`;
   }
-}
-
-/**
- * Feeds `body` to both consumers at once (the slower one sets the pace) and
- * returns the second one's result once both are done. A consumer that fails
- * stops taking bytes without stalling the other; the first failure is thrown.
- */
-async function teeInto<T>(body: Readable, first: (input: Readable) => Promise<unknown>, second: (input: Readable) => Promise<T>): Promise<T> {
-  const a = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const b = new PassThrough({ highWaterMark: 1024 * 1024 });
-  body.once('error', (err) => {
-    a.destroy(err);
-    b.destroy(err);
-  });
-  body.pipe(a);
-  body.pipe(b);
-  const one = first(a);
-  const two = second(b);
-  one.catch(() => a.destroy());
-  two.catch(() => b.destroy());
-  const [x, y] = await Promise.allSettled([one, two]);
-  if (y.status === 'rejected') throw y.reason;
-  if (x.status === 'rejected') throw x.reason;
-  return y.value;
 }

@@ -106,7 +106,7 @@ test.serial('push of an imported image: skopeo reads it back with the same confi
   t.true(moved.stdout.includes(`v1: digest: ${seeded.manifest} `), 'the pulled manifest, byte for byte');
 });
 
-test.serial('push of an image loaded from an OCI layout keeps its config digest', async (t) => {
+test.serial('push of an image loaded from an OCI layout keeps its config and manifest digests', async (t) => {
   const root = join(work.path, 'load-root');
   const loaded = await strata(root, ['load', '-i', join(work.path, 'layout')]);
   t.is(loaded.status, 0, loaded.stderr);
@@ -116,6 +116,7 @@ test.serial('push of an image loaded from an OCI layout keeps its config digest'
   t.is(pushed.status, 0, pushed.stderr);
   const manifest = JSON.parse((await skopeoRawManifest(registry, dest)).toString()) as { config: { digest: string } };
   t.is(manifest.config.digest, seeded.config);
+  t.true(pushed.stdout.includes(`1: digest: ${seeded.manifest} `), 'the layout\'s manifest, byte for byte');
 });
 
 test.serial('a multi-platform pull picks the host\'s image (or --platform\'s), with the index digest in RepoDigests; a missing platform fails naming it', async (t) => {
