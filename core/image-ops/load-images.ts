@@ -8,7 +8,7 @@ import { layerCompression } from '../images/media-types.js';
 import type { LayerBlob } from '../store/image-store.js';
 import type { Lease } from '../store/leases.js';
 import type { Store } from '../store/store.js';
-import { teeInto } from './tee-into.js';
+import { teeBoth } from './tee-into.js';
 
 /** One image `load` registered. */
 export interface LoadedImage {
@@ -62,7 +62,7 @@ async function loadOne(store: Store, image: ArchiveImage): Promise<LoadedImage> 
       const compression = layer.mediaType === undefined ? undefined : layerCompression(layer.mediaType);
       const kept = layer.blobDigest !== undefined && (compression === 'gzip' || compression === 'zstd') ? { digest: layer.blobDigest, mediaType: layer.mediaType!, size: layer.size } : undefined;
       // A compressed blob is kept as it is (a push then offers the manifest's own digests).
-      const made = kept === undefined ? await importing(raw) : await teeInto(raw, (blob) => store.images.putBlob(lease, blob, kept.digest, kept.mediaType, `layer ${kept.digest}`), importing);
+      const made = kept === undefined ? await importing(raw) : await teeBoth(raw, (blob) => store.images.putBlob(lease, blob, kept.digest, kept.mediaType, `layer ${kept.digest}`), importing);
       if (made.diffId !== layer.diffId) {
         throw new StrataError(ErrorCode.ECORRUPT, `layer ${layer.blobDigest ?? layer.diffId}: its tar hashes to ${made.diffId}, the config says ${layer.diffId}`);
       }

@@ -91,6 +91,8 @@ class StorePullSink implements PullSink {
   #diffIds: readonly Digest[] = [];
   #parent: { id: string; chainId: Digest } | undefined;
   readonly #blobs: LayerBlob[] = [];
+  /** Compressed blobs still being written to the content store. */
+  readonly #storing: Promise<unknown>[] = [];
   /** Verified blobs a crashed pull downloaded, by digest (see pullTempDir). */
   readonly #adopted: ReadonlyMap<string, string>;
   id: string | undefined;
@@ -124,9 +126,9 @@ class StorePullSink implements PullSink {
     this.#setConfig(bytes);
   }
 
-  async layer(index: number, desc: Descriptor, given: Readable | null): Promise<void> {
+  async layer(index: number, desc: Descriptor, given: Readable | null, file?: string): Promise<void> {
     const { layers, images, root } = this.#store;
-    const staged = this.#adopted.get(desc.digest);
+    const staged = given === null ? this.#adopted.get(desc.digest) : file;
     const body = given ?? (staged === undefined ? null : createReadStream(staged));
     const lease = this.#leased;
     const diffId = this.#diffIds[index];
@@ -148,7 +150,21 @@ class StorePullSink implements PullSink {
       const input = body ?? (await images.content.open(desc.digest));
       const parent = this.#parent?.id;
       const importing = (tar: Readable) => root.lock.run('pull', () => layers.importLayerLocked(tar, { lease, ...(parent ? { parent } : {}) }));
-      const made = body !== null && keep ? await teeInto(body, (blob) => images.putBlob(lease, blob, desc.digest, desc.mediaType, this.#what(desc)), importing) : await importing(input);
+      let made;
+      if (body !== null && keep && staged !== undefined) {
+        // The staged file is linked into the content store (no copy); its hash and sync
+        // run while the layer applies and the next ones; commit waits for them.
+        const stored = images.putBlob(lease, { file: staged }, desc.digest, desc.mediaType, this.#what(desc));
+        stored.catch(() => undefined);
+        this.#storing.push(stored);
+        made = await importing(body);
+      } else if (body !== null && keep) {
+        const [stored, imported] = teeInto(body, (blob) => images.putBlob(lease, blob, desc.digest, desc.mediaType, this.#what(desc)), importing);
+        this.#storing.push(stored);
+        made = await imported;
+      } else {
+        made = await importing(input);
+      }
       if (made.diffId !== diffId) {
         throw new StrataError(ErrorCode.ECORRUPT, `${this.#what(desc)}: its tar hashes to ${made.diffId}, the config says ${diffId}`);
       }
@@ -162,6 +178,7 @@ class StorePullSink implements PullSink {
 
   async commit(image: PulledImage): Promise<void> {
     if (this.#config === undefined) throw new StrataError(ErrorCode.EREGISTRY, `${this.#subject()}: no config was received`);
+    await Promise.all(this.#storing);
     const name = { domain: this.#ref.domain, path: this.#ref.path };
     const { id } = await this.#store.images.register(this.#leased, {
       config: this.#config,
@@ -174,6 +191,7 @@ class StorePullSink implements PullSink {
   }
 
   async abort(): Promise<void> {
+    await Promise.allSettled(this.#storing);
     const lease = this.#lease;
     if (lease !== undefined) await this.#store.root.lock.run('pull', () => this.#store.images.abandon(lease));
   }

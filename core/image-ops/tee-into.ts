@@ -1,11 +1,12 @@
 import { PassThrough, type Readable } from 'node:stream';
 
 /**
- * Feeds `body` to both consumers at once (the slower one sets the pace) and
- * returns the second one's result once both are done. A consumer that fails
- * stops taking bytes without stalling the other; the first failure is thrown.
+ * Feeds `body` to both consumers at once (the slower one sets the pace while
+ * both read) and returns both results as promises, the first one's settled
+ * handled (so a caller may await it later without an unhandled rejection). A
+ * consumer that fails stops taking bytes without stalling the other.
  */
-export async function teeInto<T>(body: Readable, first: (input: Readable) => Promise<unknown>, second: (input: Readable) => Promise<T>): Promise<T> {
+export function teeInto<A, B>(body: Readable, first: (input: Readable) => Promise<A>, second: (input: Readable) => Promise<B>): [Promise<A>, Promise<B>] {
   const a = new PassThrough({ highWaterMark: 1024 * 1024 });
   const b = new PassThrough({ highWaterMark: 1024 * 1024 });
   body.once('error', (err) => {
@@ -18,6 +19,12 @@ export async function teeInto<T>(body: Readable, first: (input: Readable) => Pro
   const two = second(b);
   one.catch(() => a.destroy());
   two.catch(() => b.destroy());
+  return [one, two];
+}
+
+/** Both consumers of `teeInto` done; the second one's result. Throws the second's failure first, then the first's. */
+export async function teeBoth<A, B>(body: Readable, first: (input: Readable) => Promise<A>, second: (input: Readable) => Promise<B>): Promise<B> {
+  const [one, two] = teeInto(body, first, second);
   const [x, y] = await Promise.allSettled([one, two]);
   if (y.status === 'rejected') throw y.reason;
   if (x.status === 'rejected') throw x.reason;
