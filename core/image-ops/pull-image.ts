@@ -111,7 +111,6 @@ class StorePullSink implements PullSink {
 
   async has(desc: Descriptor, index?: number): Promise<boolean> {
     const { content } = this.#store.images;
-    this.#leased;
     if (index === undefined) {
       const bytes = await content.read(desc.digest).catch(() => undefined);
       if (bytes !== undefined) this.#setConfig(bytes);
@@ -144,19 +143,16 @@ class StorePullSink implements PullSink {
     let id: string | undefined;
     if (have !== undefined && this.#hold(have.id)) {
       id = have.id;
-      if (body !== null && keep) await images.putBlob(lease, body, desc.digest, desc.mediaType, this.#what(desc));
-      else body?.resume();
+      if (body !== null && keep && staged !== undefined) this.#storing.push(this.#keepFile(desc, staged));
+      else if (body !== null && keep) await images.putBlob(lease, body, desc.digest, desc.mediaType, this.#what(desc));
+      body?.resume();
     } else {
       const input = body ?? (await images.content.open(desc.digest));
       const parent = this.#parent?.id;
       const importing = (tar: Readable) => root.lock.run('pull', () => layers.importLayerLocked(tar, { lease, ...(parent ? { parent } : {}) }));
       let made;
       if (body !== null && keep && staged !== undefined) {
-        // The staged file is linked into the content store (no copy); its hash and sync
-        // run while the layer applies and the next ones; commit waits for them.
-        const stored = images.putBlob(lease, { file: staged }, desc.digest, desc.mediaType, this.#what(desc));
-        stored.catch(() => undefined);
-        this.#storing.push(stored);
+        this.#storing.push(this.#keepFile(desc, staged));
         made = await importing(body);
       } else if (body !== null && keep) {
         const [stored, imported] = teeInto(body, (blob) => images.putBlob(lease, blob, desc.digest, desc.mediaType, this.#what(desc)), importing);
@@ -194,6 +190,16 @@ class StorePullSink implements PullSink {
     await Promise.allSettled(this.#storing);
     const lease = this.#lease;
     if (lease !== undefined) await this.#store.root.lock.run('pull', () => this.#store.images.abandon(lease));
+  }
+
+  /**
+   * Links the verified staged file into the content store (no copy); its hash
+   * and sync run while this layer and the next ones apply. `commit` waits for it.
+   */
+  #keepFile(desc: Descriptor, file: string): Promise<unknown> {
+    const stored = this.#store.images.putBlob(this.#leased, { file }, desc.digest, desc.mediaType, this.#what(desc));
+    stored.catch(() => undefined);
+    return stored;
   }
 
   #setConfig(bytes: Buffer): void {
