@@ -19,6 +19,8 @@ export interface LoadedImage {
 export interface LoadOptions {
   /** Read instead of process.stdin when the input is `-`. */
   readonly stdin?: Readable;
+  /** Only the images this accepts (`index`: the image's position in the archive); default every one. */
+  readonly pick?: (image: ArchiveImage, index: number) => boolean;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function loadImages(store: Store, input: string, options: LoadOptio
   const archive = await openImageArchive(input, { tmpDir: await store.root.dir('tmp'), ...(options.stdin ? { stdin: options.stdin } : {}) });
   try {
     const loaded: LoadedImage[] = [];
-    for (const image of archive.images) loaded.push(await loadOne(store, image));
+    for (const [i, image] of archive.images.entries()) if (options.pick?.(image, i) ?? true) loaded.push(await loadOne(store, image));
     return loaded;
   } finally {
     await archive.close();

@@ -178,3 +178,14 @@ test.serial('kill -9 during a pull leaves no partial image or layer; the next pu
   t.true((await strata(root, ['image', 'inspect', `${registry.host}/big:1`])).stdout.includes(`${registry.host}/big@`));
   t.deepEqual((await readdir(join(root, 'tmp'))).filter((n) => n.startsWith('pull-')), [], 'no staging folder left');
 });
+
+test.serial('pull from a local oci: layout loads the image its REF names, and fails naming a REF it does not have', async (t) => {
+  const root = join(work.path, 'local-root');
+  const layout = join(work.path, 'layout');
+  const got = await strata(root, ['pull', `oci:${layout}:v1`]);
+  t.is(got.status, 0, got.stderr);
+  t.is(got.stdout, `${seeded.config}\n`);
+  const missing = await strata(root, ['pull', `oci:${layout}:nope`]);
+  t.not(missing.status, 0);
+  t.is(missing.stderr, `strata: oci:${layout}:nope: no such image there\n`);
+});
