@@ -3,7 +3,8 @@ import { ErrorCode, StrataError } from '../core/engine.js';
 import type { Store } from '../core/engine.js';
 import { loadImages, pullImage, pushImage, saveImages } from '../core/image-ops/index.js';
 import { familiarString, formatReference, parseReference, withDefaultTag } from '../core/images/reference.js';
-import { parseImageLocation, type ImageLocation } from '../core/images/transport.js';
+import type { ArchiveImage } from '../core/images/archive/index.js';
+import { formatImageLocation, parseImageLocation, type ImageLocation } from '../core/images/transport.js';
 import { CredentialStore, RegistryClient, apiHost, login, logout, parsePlatform, type ClientOptions } from '../core/remotes/index.js';
 import { configOf, withStore } from './context.js';
 import { usageError } from './errors.js';
@@ -120,11 +121,38 @@ function registryHost(text: string): string {
   return apiHost(host) === 'registry-1.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
 }
 
-/** `pull oci:DIR`, `oci-archive:FILE`, `docker-archive:FILE`: a load of every image there. */
+/**
+ * `pull oci:DIR[:REF]`, `oci-archive:FILE[:REF]`, `docker-archive:FILE[:NAME|:@N]`:
+ * a load of the image named there (every image when none is). Fails with
+ * ENOIMAGE when none matches.
+ */
 async function loadLocal(store: Store, location: Exclude<ImageLocation, { transport: 'docker' }>, quiet: boolean): Promise<void> {
-  const loaded = await loadImages(store, location.path);
+  const pick = pickerFor(location);
+  const loaded = await loadImages(store, location.path, pick === undefined ? {} : { pick });
+  if (loaded.length === 0) throw new StrataError(ErrorCode.ENOIMAGE, `${formatImageLocation(location)}: no such image there`);
   const names = loaded.flatMap((l) => (l.names.length === 0 ? [`sha256:${l.id}`] : l.names.map((n) => (quiet ? formatReference(n) : `Loaded image: ${familiarString(n)}`))));
   process.stdout.write(names.map((n) => `${n}\n`).join(''));
+}
+
+/** Which images of an archive a local location names, or undefined for all. */
+function pickerFor(location: Exclude<ImageLocation, { transport: 'docker' }>): ((image: ArchiveImage, index: number) => boolean) | undefined {
+  if (location.transport === 'docker-archive') {
+    if (location.index !== undefined) return (_image, i) => i === location.index;
+    if (location.name === undefined) return undefined;
+    const wanted = formatReference(withDefaultTag(location.name));
+    return (image) => image.names.some((n) => sameName(n, wanted));
+  }
+  const refName = location.refName;
+  if (refName === undefined) return undefined;
+  return (image) => image.tags.includes(refName) || image.names.includes(refName);
+}
+
+function sameName(text: string, wanted: string): boolean {
+  try {
+    return formatReference(withDefaultTag(parseReference(text))) === wanted;
+  } catch {
+    return false;
+  }
 }
 
 /** `push IMAGE oci:DIR` (and the archives): a save. */

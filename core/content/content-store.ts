@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ErrorCode, StrataError } from '../errors.js';
+import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import { randomId, type Digest } from '../ids.js';
 import { syncPath } from '../sync-path.js';
 
@@ -75,16 +75,42 @@ export class ContentStore {
       });
       await pipeline(source, counter, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
       await syncPath(temp);
-      const digest: Digest = `sha256:${hash.digest('hex')}`;
-      if (expected !== undefined && digest !== expected) {
-        throw new StrataError(ErrorCode.ECORRUPT, `${what}: content hashes to ${digest}, expected ${expected}`);
-      }
-      await rename(temp, this.path(digest));
-      await syncPath(this.#dir);
-      return { digest, size };
+      return await this.#place(temp, `sha256:${hash.digest('hex')}`, size, expected, what);
     } finally {
       await rm(temp, { force: true });
     }
+  }
+
+  /**
+   * Stores the file at `path` without copying it (a copy on another
+   * filesystem): a hard link, hashed (read back), synced and renamed into place. The caller
+   * must not change the file afterwards. Verification and failures as `put`.
+   */
+  async putFile(path: string, expected?: string, what = 'blob'): Promise<BlobInfo> {
+    const temp = join(this.#tmp, randomId());
+    try {
+      await link(path, temp).catch((err: unknown) => (errnoOf(err) === 'EXDEV' ? copyFile(path, temp) : Promise.reject(err)));
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of createReadStream(temp) as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        size += chunk.length;
+      }
+      await syncPath(temp);
+      return await this.#place(temp, `sha256:${hash.digest('hex')}`, size, expected, what);
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  /** Renames a synced, hashed temporary file to its digest's path, after checking it against `expected`. */
+  async #place(temp: string, digest: Digest, size: number, expected: string | undefined, what: string): Promise<BlobInfo> {
+    if (expected !== undefined && digest !== expected) {
+      throw new StrataError(ErrorCode.ECORRUPT, `${what}: content hashes to ${digest}, expected ${expected}`);
+    }
+    await rename(temp, this.path(digest));
+    await syncPath(this.#dir);
+    return { digest, size };
   }
 
   /** The blob's bytes, for small blobs (configs, manifests). Fails with ENOTFOUND. */

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ErrorCode, StrataError, isStrataError } from '../errors.js';
 import { chainIdOf, type Digest } from '../ids.js';
 import { parseImageConfig } from '../images/image-config.js';
@@ -14,6 +14,7 @@ import type { PulledImage, PullProgress, PullSink } from '../remotes/transfer.js
 import type { LayerBlob } from '../store/image-store.js';
 import { Lease, startTimeOf } from '../store/leases.js';
 import type { Store } from '../store/store.js';
+import { teeInto } from './tee-into.js';
 
 export interface PullImageOptions {
   readonly client: RegistryClient;
@@ -90,6 +91,8 @@ class StorePullSink implements PullSink {
   #diffIds: readonly Digest[] = [];
   #parent: { id: string; chainId: Digest } | undefined;
   readonly #blobs: LayerBlob[] = [];
+  /** Compressed blobs still being written to the content store. */
+  readonly #storing: Promise<unknown>[] = [];
   /** Verified blobs a crashed pull downloaded, by digest (see pullTempDir). */
   readonly #adopted: ReadonlyMap<string, string>;
   id: string | undefined;
@@ -108,7 +111,6 @@ class StorePullSink implements PullSink {
 
   async has(desc: Descriptor, index?: number): Promise<boolean> {
     const { content } = this.#store.images;
-    this.#leased;
     if (index === undefined) {
       const bytes = await content.read(desc.digest).catch(() => undefined);
       if (bytes !== undefined) this.#setConfig(bytes);
@@ -123,9 +125,9 @@ class StorePullSink implements PullSink {
     this.#setConfig(bytes);
   }
 
-  async layer(index: number, desc: Descriptor, given: Readable | null): Promise<void> {
+  async layer(index: number, desc: Descriptor, given: Readable | null, file?: string): Promise<void> {
     const { layers, images, root } = this.#store;
-    const staged = this.#adopted.get(desc.digest);
+    const staged = given === null ? this.#adopted.get(desc.digest) : file;
     const body = given ?? (staged === undefined ? null : createReadStream(staged));
     const lease = this.#leased;
     const diffId = this.#diffIds[index];
@@ -141,13 +143,24 @@ class StorePullSink implements PullSink {
     let id: string | undefined;
     if (have !== undefined && this.#hold(have.id)) {
       id = have.id;
-      if (body !== null && keep) await images.putBlob(lease, body, desc.digest, desc.mediaType, this.#what(desc));
-      else body?.resume();
+      if (body !== null && keep && staged !== undefined) this.#storing.push(this.#keepFile(desc, staged));
+      else if (body !== null && keep) await images.putBlob(lease, body, desc.digest, desc.mediaType, this.#what(desc));
+      body?.resume();
     } else {
       const input = body ?? (await images.content.open(desc.digest));
       const parent = this.#parent?.id;
       const importing = (tar: Readable) => root.lock.run('pull', () => layers.importLayerLocked(tar, { lease, ...(parent ? { parent } : {}) }));
-      const made = body !== null && keep ? await teeInto(body, (blob) => images.putBlob(lease, blob, desc.digest, desc.mediaType, this.#what(desc)), importing) : await importing(input);
+      let made;
+      if (body !== null && keep && staged !== undefined) {
+        this.#storing.push(this.#keepFile(desc, staged));
+        made = await importing(body);
+      } else if (body !== null && keep) {
+        const [stored, imported] = teeInto(body, (blob) => images.putBlob(lease, blob, desc.digest, desc.mediaType, this.#what(desc)), importing);
+        this.#storing.push(stored);
+        made = await imported;
+      } else {
+        made = await importing(input);
+      }
       if (made.diffId !== diffId) {
         throw new StrataError(ErrorCode.ECORRUPT, `${this.#what(desc)}: its tar hashes to ${made.diffId}, the config says ${diffId}`);
       }
@@ -161,6 +174,7 @@ class StorePullSink implements PullSink {
 
   async commit(image: PulledImage): Promise<void> {
     if (this.#config === undefined) throw new StrataError(ErrorCode.EREGISTRY, `${this.#subject()}: no config was received`);
+    await Promise.all(this.#storing);
     const name = { domain: this.#ref.domain, path: this.#ref.path };
     const { id } = await this.#store.images.register(this.#leased, {
       config: this.#config,
@@ -173,8 +187,19 @@ class StorePullSink implements PullSink {
   }
 
   async abort(): Promise<void> {
+    await Promise.allSettled(this.#storing);
     const lease = this.#lease;
     if (lease !== undefined) await this.#store.root.lock.run('pull', () => this.#store.images.abandon(lease));
+  }
+
+  /**
+   * Links the verified staged file into the content store (no copy); its hash
+   * and sync run while this layer and the next ones apply. `commit` waits for it.
+   */
+  #keepFile(desc: Descriptor, file: string): Promise<unknown> {
+    const stored = this.#store.images.putBlob(this.#leased, { file }, desc.digest, desc.mediaType, this.#what(desc));
+    stored.catch(() => undefined);
+    return stored;
   }
 
   #setConfig(bytes: Buffer): void {
@@ -221,28 +246,4 @@ class StorePullSink implements PullSink {
   #what(desc: Descriptor): string {
     return `${this.#subject()} (layer ${desc.digest})`;
   }
-}
-
-/**
- * Feeds `body` to both consumers at once (the slower one sets the pace) and
- * returns the second one's result once both are done. A consumer that fails
- * stops taking bytes without stalling the other; the first failure is thrown.
- */
-async function teeInto<T>(body: Readable, first: (input: Readable) => Promise<unknown>, second: (input: Readable) => Promise<T>): Promise<T> {
-  const a = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const b = new PassThrough({ highWaterMark: 1024 * 1024 });
-  body.once('error', (err) => {
-    a.destroy(err);
-    b.destroy(err);
-  });
-  body.pipe(a);
-  body.pipe(b);
-  const one = first(a);
-  const two = second(b);
-  one.catch(() => a.destroy());
-  two.catch(() => b.destroy());
-  const [x, y] = await Promise.allSettled([one, two]);
-  if (y.status === 'rejected') throw y.reason;
-  if (x.status === 'rejected') throw x.reason;
-  return y.value;
 }

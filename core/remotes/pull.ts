@@ -74,7 +74,7 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
       const file = present[i] ? undefined : await files.get(d.digest);
       const body = file === undefined ? null : createReadStream(file);
       try {
-        await sink.layer(i, d, body);
+        await sink.layer(i, d, body, file);
       } finally {
         body?.destroy();
       }

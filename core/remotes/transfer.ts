@@ -46,8 +46,10 @@ export interface PullSink {
    * time. `body` is the verified blob exactly as served (still compressed as
    * `desc.mediaType` says), or null when `has(desc)` was true. The sink consumes
    * `body` to its end before resolving; rejecting fails the pull (then `abort`).
+   * `file`, with a body: the verified file it reads, in `tempDir`, which the
+   * sink may hard-link (never change) to keep the blob without copying it.
    */
-  layer(index: number, desc: Descriptor, body: Readable | null): Promise<void>;
+  layer(index: number, desc: Descriptor, body: Readable | null, file?: string): Promise<void>;
   /** Called once, after every layer was accepted: name and record the image. */
   commit(image: PulledImage): Promise<void>;
   /** Called instead of `commit` when the pull failed after it began: discard any partial state. */

@@ -106,7 +106,7 @@ test.serial('push of an imported image: skopeo reads it back with the same confi
   t.true(moved.stdout.includes(`v1: digest: ${seeded.manifest} `), 'the pulled manifest, byte for byte');
 });
 
-test.serial('push of an image loaded from an OCI layout keeps its config digest', async (t) => {
+test.serial('push of an image loaded from an OCI layout keeps its config and manifest digests', async (t) => {
   const root = join(work.path, 'load-root');
   const loaded = await strata(root, ['load', '-i', join(work.path, 'layout')]);
   t.is(loaded.status, 0, loaded.stderr);
@@ -116,6 +116,7 @@ test.serial('push of an image loaded from an OCI layout keeps its config digest'
   t.is(pushed.status, 0, pushed.stderr);
   const manifest = JSON.parse((await skopeoRawManifest(registry, dest)).toString()) as { config: { digest: string } };
   t.is(manifest.config.digest, seeded.config);
+  t.true(pushed.stdout.includes(`1: digest: ${seeded.manifest} `), 'the layout\'s manifest, byte for byte');
 });
 
 test.serial('a multi-platform pull picks the host\'s image (or --platform\'s), with the index digest in RepoDigests; a missing platform fails naming it', async (t) => {
@@ -176,4 +177,15 @@ test.serial('kill -9 during a pull leaves no partial image or layer; the next pu
   t.false(fetched.some((uri) => uri.endsWith(small.desc.digest)), 'the layer downloaded before the crash is not downloaded again');
   t.true((await strata(root, ['image', 'inspect', `${registry.host}/big:1`])).stdout.includes(`${registry.host}/big@`));
   t.deepEqual((await readdir(join(root, 'tmp'))).filter((n) => n.startsWith('pull-')), [], 'no staging folder left');
+});
+
+test.serial('pull from a local oci: layout loads the image its REF names, and fails naming a REF it does not have', async (t) => {
+  const root = join(work.path, 'local-root');
+  const layout = join(work.path, 'layout');
+  const got = await strata(root, ['pull', `oci:${layout}:v1`]);
+  t.is(got.status, 0, got.stderr);
+  t.is(got.stdout, `${seeded.config}\n`);
+  const missing = await strata(root, ['pull', `oci:${layout}:nope`]);
+  t.not(missing.status, 0);
+  t.is(missing.stderr, `strata: oci:${layout}:nope: no such image there\n`);
 });
