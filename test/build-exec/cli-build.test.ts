@@ -45,9 +45,12 @@ if (reason !== undefined) {
     t.is(lines[1], 'Step 2/3 : ADD hello /');
     t.regex(lines[2]!, /^ ---> [0-9a-f]{12}$/);
     t.is(lines[3], 'Step 3/3 : CMD ["/hello"]');
-    t.regex(lines[4]!, /^ ---> [0-9a-f]{12}$/);
-    t.regex(lines[5]!, /^Successfully built [0-9a-f]{12}$/);
-    t.is(lines[6], 'Successfully tagged hello:latest');
+    t.regex(lines[4]!, /^ ---> Running in [0-9a-f]{12}$/);
+    t.is(lines[5], `Removing intermediate container ${lines[4]!.slice(-12)}`);
+    t.regex(lines[6]!, /^ ---> [0-9a-f]{12}$/);
+    t.is(lines[7], `Successfully built ${lines[6]!.slice(-12)}`);
+    t.is(lines[8], 'Successfully tagged hello:latest');
+    t.is(lines.length, 9);
     const ran = await strata('run', '--rm', 'hello');
     t.is(ran.stdout, 'hello docker\n', ran.stderr);
     const history = await strata('--no-trunc', 'history', 'hello');
@@ -61,7 +64,7 @@ if (reason !== undefined) {
     const quiet = await strata('build', '-q', '--iidfile', join(dir, 'iid'), ctx);
     t.regex(quiet.stdout, /^sha256:[0-9a-f]{64}\n$/);
     t.is(await readFile(join(dir, 'iid'), 'utf8'), quiet.stdout.trim());
-    t.true(lines[5]!.endsWith(quiet.stdout.slice(7, 19)), 'a fully cached rebuild gives the same image');
+    t.true(lines[7]!.endsWith(quiet.stdout.slice(7, 19)), 'a fully cached rebuild gives the same image');
   });
 
   test.serial('a busybox base with RUN, ENV, WORKDIR, ENTRYPOINT + CMD; the cache; a failing RUN; builder prune', async (t) => {
@@ -88,7 +91,7 @@ if (reason !== undefined) {
 
     // Cache: every file-system step again from the cache, the same image.
     const second = await strata('build', '-t', 'app:v1', '--label', 'org.example=1', ctx);
-    t.is((second.stdout.match(/ ---> Using cache/g) ?? []).length, 5, second.stdout);
+    t.is((second.stdout.match(/ ---> Using cache/g) ?? []).length, 6, second.stdout);
     t.is(/Successfully built (\w+)/.exec(second.stdout)![1], /Successfully built (\w+)/.exec(first.stdout)![1]);
     // One copied file changed: the steps before it come from the cache, not those after.
     await writeFile(join(ctx, 'b.txt'), 'B\n');
