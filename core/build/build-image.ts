@@ -167,8 +167,8 @@ export async function buildImage(store: Store, options: BuildImageOptions): Prom
         options.out.line(` ---> Running in ${container}`);
         options.out.line(`Removing intermediate container ${container}`);
       }
+      options.out.line(` ---> ${record.id.slice(0, 12)}`);
     }
-    options.out.line(` ---> ${record.id.slice(0, 12)}`);
     return record;
   };
 
