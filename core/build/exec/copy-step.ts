@@ -52,9 +52,9 @@ export async function copyStep(rootfs: string, request: CopyRequest, sources: Co
       }
     }
     const target = item.dest ?? fileDestination(request.dest, item.name, await isDirectoryIn(rootfs, request.dest));
-    const stat = item.mode === undefined ? item.stat : Object.assign(Object.create(Object.getPrototypeOf(item.stat) as object) as typeof item.stat, item.stat, { mode: (item.stat.mode & ~0o7777) | item.mode });
     wrote ||= item.stat.isFile() || item.stat.isSymbolicLink();
-    await copyLeaf(item.host, stat, rootfs, posix.normalize(target), { ...options, ...(item.mode !== undefined && chmod === undefined ? { chmod: item.mode } : {}) });
+    // ADD <url>: the file's fixed mode (0600) unless --chmod says otherwise.
+    await copyLeaf(item.host, item.stat, rootfs, posix.normalize(target), { ...options, ...(item.mode !== undefined && chmod === undefined ? { chmod: item.mode } : {}) });
   }
   return wrote;
 }
