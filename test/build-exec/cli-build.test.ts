@@ -56,6 +56,9 @@ if (reason !== undefined) {
     const history = await strata('--no-trunc', 'history', 'hello');
     t.regex(history.stdout, /\/bin\/sh -c #\(nop\)  CMD \["\/hello"\]/);
     t.regex(history.stdout, /\/bin\/sh -c #\(nop\) ADD file:[0-9a-f]{64} in \/ /);
+    // Each step's own image stands on its row, as `docker history` shows a local build.
+    const ids = (await strata('history', '-q', 'hello')).stdout.trim().split('\n');
+    t.deepEqual(ids, [lines[6]!.slice(-12), lines[2]!.slice(-12)]);
     // The intermediate image (the ADD step) shows only with -a.
     const images = await strata('images');
     const all = await strata('images', '-a');
@@ -142,13 +145,18 @@ if (reason !== undefined) {
     });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('close', r));
-    await new Promise((r) => setTimeout(r, 300));
-    const ps = await new Promise<string>((resolve) => {
+    // The RUN's processes die with strata (parent-death signal); give the kernel a moment, up to 20 s.
+    const psArgs = (): Promise<string> => new Promise<string>((resolve) => {
       const p = spawn('ps', ['-eo', 'args']);
       let text = '';
       p.stdout.on('data', (b: Buffer) => (text += b.toString()));
       p.on('close', () => resolve(text));
     });
+    let ps = await psArgs();
+    for (let i = 0; i < 100 && ps.includes(marker); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      ps = await psArgs();
+    }
     t.false(ps.includes(marker), 'the RUN died with strata');
     const next = await strata('images', '-a');
     t.is(next.status, 0, next.stderr);
