@@ -180,6 +180,8 @@ export async function buildImage(store: Store, options: BuildImageOptions): Prom
   }
   const target = await results.get(plan.target)!;
   if (target === undefined) throw new StrataError(ErrorCode.EBUILD, `${df.file}: No image was generated. Is your Dockerfile empty?`);
+  const unconsumed = args.unconsumed();
+  if (unconsumed.length > 0) options.out.line(`[Warning] One or more build-args [${unconsumed.join(' ')}] were not consumed`);
   options.out.line(`Successfully built ${target.id.slice(0, 12)}`);
   for (const tag of options.tags ?? []) {
     store.images.tag(target.id, tag);
