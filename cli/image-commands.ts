@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ErrorCode, StrataError } from '../core/engine.js';
 import type { ImageRecord, RemovalEvent, Store } from '../core/engine.js';
 import { imageBytes, imagesSpace, importImage, inspectImage, loadImages, saveImages } from '../core/image-ops/index.js';
+import { historyImageIds } from '../core/image-ops/history-ids.js';
 import { familiarName, familiarString, layerHistory, parseReference, parseTagTarget } from '../core/images/index.js';
 import { globalsOf, outputOf, withStore } from './context.js';
 import { STDIO, openInput } from './files.js';
@@ -91,7 +92,8 @@ export function addImageCommands(program: Command): void {
         const { config } = await store.images.config(record.id);
         const layerOf = new Map(record.layers.map((id) => [store.layers.get(id).diffId, id]));
         const steps = layerHistory(config).map((step) => ({ ...step, size: step.diffId === undefined ? 0 : store.layers.get(layerOf.get(step.diffId as never)!).contentSize }));
-        const rows = steps.reverse().map((s, i) => ({ id: i === 0 ? `sha256:${record.id}` : '<missing>', created: s.entry.created ?? '', createdBy: s.entry.created_by ?? '', size: s.size, comment: s.entry.comment ?? '' }));
+        const ids = await historyImageIds(store, record, steps.map((s) => s.entry));
+        const rows = steps.map((s, i) => ({ ...s, imageId: ids[i] })).reverse().map((s) => ({ id: s.imageId === undefined ? '<missing>' : `sha256:${s.imageId}`, created: s.entry.created ?? '', createdBy: s.entry.created_by ?? '', size: s.size, comment: s.entry.comment ?? '' }));
         if (out.json) return out.jsonDocument(rows);
         if (options.quiet) return process.stdout.write(rows.map((r) => `${r.id === '<missing>' ? r.id : imageIdCell(r.id, noTrunc)}\n`).join(''));
         const human = options.human;

@@ -73,6 +73,19 @@ run strata rmi hello-env:v1
 run strata images
 run strata layer ls
 
+# --- build: the seed tutorials' hello-world Dockerfile ---------------------------
+section "Building the seeds' hello-world Dockerfile (FROM scratch, ADD hello /, CMD)"
+mkdir -p "$work/hello-build"
+node -e "import('$repo/dist/demo/hello-elf.js').then((m) => process.stdout.write(m.helloElf(process.arch === 'arm64' ? 'arm64' : 'amd64')))" >"$work/hello-build/hello"
+chmod 0755 "$work/hello-build/hello"
+printf 'FROM scratch\nADD hello /\nCMD ["/hello"]\n' >"$work/hello-build/Dockerfile"
+show 'cat Dockerfile'
+cat "$work/hello-build/Dockerfile"
+run strata build -t hello-built "$work/hello-build"
+run strata build -t hello-built "$work/hello-build"
+if [ "$(id -u)" = 0 ]; then run strata run --rm hello-built; fi
+run strata history hello-built
+
 # --- three layers, made with GNU tar ------------------------------------------
 section "Building three layer tarballs with GNU tar in $work"
 b="$work/base"

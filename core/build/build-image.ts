@@ -16,6 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, StrataError, isStrataError } from '../errors.js';
+import { randomId } from '../ids.js';
 import { formatCreated } from '../images/config-json.js';
 import type { ImageConfig } from '../images/image-config.js';
 import { familiarString, withDefaultTag, type ImageReference } from '../images/reference.js';
@@ -155,8 +156,19 @@ export async function buildImage(store: Store, options: BuildImageOptions): Prom
       }
       session.cache.put(key, record.id);
     }
-    if (!isTarget || hit === undefined) options.out.line(` ---> ${record.id.slice(0, 12)}`);
-    else options.out.line(` ---> ${record.id.slice(0, 12)}`);
+    // The stage's image is the last step's when that is a metadata step: Docker's lines for it.
+    const last = stage.instructions.at(-1)?.keyword;
+    const endsWithMetadata = (isTarget && Object.keys(labels).length > 0) || (last !== undefined && !['RUN', 'COPY', 'ADD', 'WORKDIR'].includes(last));
+    if (endsWithMetadata) {
+      if (hit !== undefined) {
+        options.out.line(' ---> Using cache');
+      } else {
+        const container = randomId().slice(0, 12);
+        options.out.line(` ---> Running in ${container}`);
+        options.out.line(`Removing intermediate container ${container}`);
+      }
+      options.out.line(` ---> ${record.id.slice(0, 12)}`);
+    }
     return record;
   };
 
@@ -168,6 +180,8 @@ export async function buildImage(store: Store, options: BuildImageOptions): Prom
   }
   const target = await results.get(plan.target)!;
   if (target === undefined) throw new StrataError(ErrorCode.EBUILD, `${df.file}: No image was generated. Is your Dockerfile empty?`);
+  const unconsumed = args.unconsumed();
+  if (unconsumed.length > 0) options.out.line(`[Warning] One or more build-args [${unconsumed.join(' ')}] were not consumed`);
   options.out.line(`Successfully built ${target.id.slice(0, 12)}`);
   for (const tag of options.tags ?? []) {
     store.images.tag(target.id, tag);

@@ -78,7 +78,7 @@ export class StageExecutor implements StepExecutor {
     try {
       return await this.#step(request, false, async (rootfs) => {
         try {
-          await copyStep(rootfs, request, sources);
+          return await copyStep(rootfs, request, sources);
         } catch (err) {
           if (err instanceof StrataError && err.code === ErrorCode.EBUILD && !err.message.startsWith(`${this.session.file}:`)) {
             throw buildError(this.session.file, request.instruction.line, request.instruction.keyword, err.message, err);
@@ -98,7 +98,7 @@ export class StageExecutor implements StepExecutor {
     });
   }
 
-  async #step(request: StepRequest, isRun: boolean, work: (rootfs: string, containerId: string) => Promise<void>): Promise<StepOutcome> {
+  async #step(request: StepRequest, isRun: boolean, work: (rootfs: string, containerId: string) => Promise<boolean | void>): Promise<StepOutcome> {
     const { store, cache, out } = this.session;
     const before = this.current?.layers.length ?? 0;
     const key = stepCacheKey({ parent: this.current ? `sha256:${this.current.id}` : '', createdBy: request.createdBy, config: request.config });

@@ -45,14 +45,20 @@ if (reason !== undefined) {
     t.is(lines[1], 'Step 2/3 : ADD hello /');
     t.regex(lines[2]!, /^ ---> [0-9a-f]{12}$/);
     t.is(lines[3], 'Step 3/3 : CMD ["/hello"]');
-    t.regex(lines[4]!, /^ ---> [0-9a-f]{12}$/);
-    t.regex(lines[5]!, /^Successfully built [0-9a-f]{12}$/);
-    t.is(lines[6], 'Successfully tagged hello:latest');
+    t.regex(lines[4]!, /^ ---> Running in [0-9a-f]{12}$/);
+    t.is(lines[5], `Removing intermediate container ${lines[4]!.slice(-12)}`);
+    t.regex(lines[6]!, /^ ---> [0-9a-f]{12}$/);
+    t.is(lines[7], `Successfully built ${lines[6]!.slice(-12)}`);
+    t.is(lines[8], 'Successfully tagged hello:latest');
+    t.is(lines.length, 9);
     const ran = await strata('run', '--rm', 'hello');
     t.is(ran.stdout, 'hello docker\n', ran.stderr);
     const history = await strata('--no-trunc', 'history', 'hello');
     t.regex(history.stdout, /\/bin\/sh -c #\(nop\)  CMD \["\/hello"\]/);
     t.regex(history.stdout, /\/bin\/sh -c #\(nop\) ADD file:[0-9a-f]{64} in \/ /);
+    // Each step's own image stands on its row, as `docker history` shows a local build.
+    const ids = (await strata('history', '-q', 'hello')).stdout.trim().split('\n');
+    t.deepEqual(ids, [lines[6]!.slice(-12), lines[2]!.slice(-12)]);
     // The intermediate image (the ADD step) shows only with -a.
     const images = await strata('images');
     const all = await strata('images', '-a');
@@ -61,7 +67,7 @@ if (reason !== undefined) {
     const quiet = await strata('build', '-q', '--iidfile', join(dir, 'iid'), ctx);
     t.regex(quiet.stdout, /^sha256:[0-9a-f]{64}\n$/);
     t.is(await readFile(join(dir, 'iid'), 'utf8'), quiet.stdout.trim());
-    t.true(lines[5]!.endsWith(quiet.stdout.slice(7, 19)), 'a fully cached rebuild gives the same image');
+    t.true(lines[7]!.endsWith(quiet.stdout.slice(7, 19)), 'a fully cached rebuild gives the same image');
   });
 
   test.serial('a busybox base with RUN, ENV, WORKDIR, ENTRYPOINT + CMD; the cache; a failing RUN; builder prune', async (t) => {
@@ -88,7 +94,7 @@ if (reason !== undefined) {
 
     // Cache: every file-system step again from the cache, the same image.
     const second = await strata('build', '-t', 'app:v1', '--label', 'org.example=1', ctx);
-    t.is((second.stdout.match(/ ---> Using cache/g) ?? []).length, 5, second.stdout);
+    t.is((second.stdout.match(/ ---> Using cache/g) ?? []).length, 6, second.stdout);
     t.is(/Successfully built (\w+)/.exec(second.stdout)![1], /Successfully built (\w+)/.exec(first.stdout)![1]);
     // One copied file changed: the steps before it come from the cache, not those after.
     await writeFile(join(ctx, 'b.txt'), 'B\n');
@@ -139,13 +145,18 @@ if (reason !== undefined) {
     });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('close', r));
-    await new Promise((r) => setTimeout(r, 300));
-    const ps = await new Promise<string>((resolve) => {
+    // The RUN's processes die with strata (parent-death signal); give the kernel a moment, up to 20 s.
+    const psArgs = (): Promise<string> => new Promise<string>((resolve) => {
       const p = spawn('ps', ['-eo', 'args']);
       let text = '';
       p.stdout.on('data', (b: Buffer) => (text += b.toString()));
       p.on('close', () => resolve(text));
     });
+    let ps = await psArgs();
+    for (let i = 0; i < 100 && ps.includes(marker); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      ps = await psArgs();
+    }
     t.false(ps.includes(marker), 'the RUN died with strata');
     const next = await strata('images', '-a');
     t.is(next.status, 0, next.stderr);

@@ -20,7 +20,6 @@ const KNOWN: Record<string, { reason: string; ignore: RegExp }> = {
   'unknown-instruction': { reason: 'parse errors are worded by the parser, naming file:line: KEYWORD', ignore: /^error / },
   'multistage-target': { reason: 'stages the target does not need are not built (BuildKit\'s rule); COPY --from hash differs', ignore: /^(steps|history) / },
   'cache-cross-stage': { reason: 'stages the target does not need are not built, so their steps cannot seed the cache', ignore: /^(steps|cached steps) / },
-  'copy-dot': { reason: 'the corpus context lacks keep/sub/b.log (the repository\'s .gitignore drops *.log)', ignore: /^(history|file) / },
 };
 
 const SUBSET = ['hello-scratch', 'run-shell', 'cache-content', 'symlinks', 'add-tar-dirs', 'workdir-user', 'volume-discard'];

@@ -6,7 +6,7 @@
  * archive rules (its entries' modes and owners, --chown ignored); the archive is read
  * through core/archive's safe extractor first, so no entry can reach outside.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { deletingWhiteouts, extractLayer } from '../../archive/index.js';
@@ -20,7 +20,9 @@ import { readInRoot } from './run-step.js';
 import type { CopySources } from './stage-sources.js';
 import { copyDirectoryContents, copyLeaf } from './tree-copy.js';
 
-export async function copyStep(rootfs: string, request: CopyRequest, sources: CopySources): Promise<void> {
+/** Returns true when a file or link was written (the step's diff is then surely not empty). */
+export async function copyStep(rootfs: string, request: CopyRequest, sources: CopySources): Promise<boolean> {
+  let wrote = false;
   const inst = request.instruction;
   let owner: Owner | undefined;
   if (inst.flags.chown) owner = resolveChown(inst.flags.chown, await readInRoot(rootfs, '/etc/passwd'), await readInRoot(rootfs, '/etc/group'));
@@ -32,6 +34,7 @@ export async function copyStep(rootfs: string, request: CopyRequest, sources: Co
   for (const item of sources.items) {
     const options = { origin: item.origin, ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}), ...(item.filter ? { filter: item.filter } : {}), ...(item.filterRel !== undefined ? { filterRel: item.filterRel } : {}) };
     if (item.stat.isDirectory()) {
+      wrote ||= (await readdir(item.host)).length > 0 && item.filter === undefined;
       await copyDirectoryContents(item.host, rootfs, request.dest.replace(/(.)\/$/, '$1'), options);
       continue;
     }
@@ -49,7 +52,9 @@ export async function copyStep(rootfs: string, request: CopyRequest, sources: Co
       }
     }
     const target = item.dest ?? fileDestination(request.dest, item.name, await isDirectoryIn(rootfs, request.dest));
-    const stat = item.mode === undefined ? item.stat : Object.assign(Object.create(Object.getPrototypeOf(item.stat) as object) as typeof item.stat, item.stat, { mode: (item.stat.mode & ~0o7777) | item.mode });
-    await copyLeaf(item.host, stat, rootfs, posix.normalize(target), { ...options, ...(item.mode !== undefined && chmod === undefined ? { chmod: item.mode } : {}) });
+    wrote ||= item.stat.isFile() || item.stat.isSymbolicLink();
+    // ADD <url>: the file's fixed mode (0600) unless --chmod says otherwise.
+    await copyLeaf(item.host, item.stat, rootfs, posix.normalize(target), { ...options, ...(item.mode !== undefined && chmod === undefined ? { chmod: item.mode } : {}) });
   }
+  return wrote;
 }

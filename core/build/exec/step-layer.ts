@@ -19,7 +19,11 @@ export interface StepLayerResult {
   diffId: string | undefined;
 }
 
-export async function withStepLayer(store: Store, parent: ImageRecord | undefined, work: (rootfs: string) => Promise<void>): Promise<StepLayerResult> {
+/**
+ * `work` returns true when it knows it wrote something (a COPY of a file): the layer is then
+ * committed without first listing its changes.
+ */
+export async function withStepLayer(store: Store, parent: ImageRecord | undefined, work: (rootfs: string) => Promise<boolean | void>): Promise<StepLayerResult> {
   const { images, layers, root } = store;
   const lease = images.beginLease();
   try {
@@ -33,14 +37,14 @@ export async function withStepLayer(store: Store, parent: ImageRecord | undefine
       const writable = await layers.createLayerLocked({ writable: true, lease, ...(parent?.layers.length ? { parent: parent.layers.at(-1)! } : {}) });
       return { id: writable.id, rootfs: await layers.mountLocked(writable.id) };
     });
+    let wrote = false;
     try {
-      await work(rootfs);
+      wrote = (await work(rootfs)) === true;
     } finally {
       await root.lock.run('build', () => layers.unmountLocked(id));
     }
     const diffId = await root.lock.run('build', async () => {
-      const changes = await layers.changes(id);
-      if (changes.length === 0) {
+      if (!wrote && (await layers.changes(id)).length === 0) {
         root.db.transaction(() => lease.replaceLayer(id, undefined));
         await layers.releaseLocked(id);
         return undefined;

@@ -18,6 +18,7 @@ import { chmod, chown, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlin
 import { join, posix } from 'node:path';
 import { copiedMode, type SourceOrigin } from '../copy-rules.js';
 import type { ContextFilter } from '../context/dockerignore.js';
+import { mapLimit } from '../map-limit.js';
 import { hostPath, hostPathNoFollow, mkdirAllIn, type Owner } from './root-write.js';
 
 export interface CopyOptions {
@@ -65,13 +66,17 @@ export async function copyLeaf(from: string, st: Stats, root: string, to: string
 
 /**
  * Copies the contents of the host directory `from` into `to` (absolute in `root`),
- * which is created (0755) when missing.
+ * which is created (0755) when missing. Below `to`, a child is reached from its
+ * parent's resolved host directory by name; only an existing symlink there is
+ * resolved inside the root again (a file written onto it writes through it).
+ * Files of one directory are copied 16 at a time.
  */
 export async function copyDirectoryContents(from: string, root: string, to: string, options: CopyOptions): Promise<void> {
-  await mkdirAllIn(root, to, options.owner ?? { uid: 0, gid: 0 });
+  const top = await mkdirAllIn(root, to, options.owner ?? { uid: 0, gid: 0 });
   const dirTimes: [string, Stats][] = [];
-  const walk = async (rel: string): Promise<void> => {
+  const walk = async (rel: string, hostDir: string): Promise<void> => {
     const names = (await readdir(join(from, rel))).sort();
+    const leaves: [string, Stats, string][] = [];
     for (const name of names) {
       const childRel = rel === '' ? name : `${rel}/${name}`;
       const filterPath = options.filterRel ? `${options.filterRel}/${childRel}` : childRel;
@@ -81,23 +86,55 @@ export async function copyDirectoryContents(from: string, root: string, to: stri
       const target = posix.join(to, childRel);
       if (st.isDirectory()) {
         if (excluded && !options.filter!.mayIncludeBelow(filterPath)) continue;
-        const r = await hostPath(root, target);
-        const owner = ownerOf(st, options);
-        if (!r.exists) {
-          await mkdir(r.host);
-          await chown(r.host, owner.uid, owner.gid);
-          await chmod(r.host, modeOf(st, options));
-        } else if (options.origin === 'archive') {
-          await chown(r.host, owner.uid, owner.gid);
-          await chmod(r.host, modeOf(st, options));
+        let host = join(hostDir, name);
+        let existing = await lstat(host).catch(() => undefined);
+        if (existing?.isSymbolicLink() && options.origin !== 'archive') {
+          const r = await hostPath(root, target);
+          host = r.host;
+          existing = r.exists ? await lstat(host) : undefined;
         }
-        await walk(childRel);
-        dirTimes.push([r.host, st]);
+        if (existing !== undefined && !existing.isDirectory()) {
+          await rm(host, { recursive: true, force: true });
+          existing = undefined;
+        }
+        const owner = ownerOf(st, options);
+        if (existing === undefined) {
+          await mkdir(host);
+          await chown(host, owner.uid, owner.gid);
+          await chmod(host, modeOf(st, options));
+        } else if (options.origin === 'archive') {
+          await chown(host, owner.uid, owner.gid);
+          await chmod(host, modeOf(st, options));
+        }
+        await walk(childRel, host);
+        dirTimes.push([host, st]);
       } else if (!excluded) {
-        await copyLeaf(src, st, root, target, options);
+        leaves.push([src, st, name]);
       }
     }
+    await mapLimit(leaves, 16, ([src, st, name]) => copyLeafInto(src, st, hostDir, name, root, posix.join(to, rel, name), options));
   };
-  await walk('');
+  await walk('', top);
   for (const [host, st] of dirTimes) await utimes(host, st.atime, st.mtime);
+}
+
+/** copyLeaf for a child of a resolved host directory (a symlink at the destination takes the slow path). */
+async function copyLeafInto(from: string, st: Stats, hostDir: string, name: string, root: string, to: string, options: CopyOptions): Promise<void> {
+  const host = join(hostDir, name);
+  const existing = await lstat(host).catch(() => undefined);
+  if (existing !== undefined && (existing.isSymbolicLink() || existing.isDirectory())) return copyLeaf(from, st, root, to, options);
+  const owner = ownerOf(st, options);
+  if (st.isSymbolicLink()) {
+    if (existing !== undefined) await rm(host, { force: true });
+    await symlink(await readlink(from), host);
+    await lchown(host, owner.uid, owner.gid);
+    await lutimes(host, st.atime, st.mtime);
+    return;
+  }
+  if (!st.isFile()) return;
+  if (existing !== undefined && !existing.isFile()) await rm(host, { force: true });
+  await copyFile(from, host);
+  await chown(host, owner.uid, owner.gid);
+  await chmod(host, modeOf(st, options));
+  await utimes(host, st.atime, st.mtime);
 }
