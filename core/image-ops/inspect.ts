@@ -44,7 +44,7 @@ export function inspectImage(image: ImageRecord, config: ImageConfig, size: numb
     RepoTags: image.names.map((n) => familiarString(parseReference(n))),
     RepoDigests: image.repoDigests.map((n) => familiarString(parseReference(n))),
     Parent: image.parent === undefined ? '' : `sha256:${image.parent}`,
-    Comment: c.comment ?? '',
+    Comment: c.comment ?? c.history?.at(-1)?.comment ?? '',
     Created: c.created ?? '',
     Container: c.container ?? '',
     ContainerConfig: fullConfig(c.container_config as ContainerConfig | undefined),
