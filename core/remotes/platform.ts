@@ -1,35 +1,10 @@
 import { ErrorCode, StrataError } from '../errors.js';
 import type { Descriptor, Platform } from './media-types.js';
 
-/** Node's `process.arch` → OCI architecture (and default variant). */
-const ARCH: Record<string, { architecture: string; variant?: string }> = {
-  x64: { architecture: 'amd64' },
-  arm64: { architecture: 'arm64', variant: 'v8' },
-  arm: { architecture: 'arm', variant: 'v7' },
-  ia32: { architecture: '386' },
-  ppc64: { architecture: 'ppc64le' },
-  s390x: { architecture: 's390x' },
-  riscv64: { architecture: 'riscv64' },
-};
+// One definition of the host platform, `--platform` parsing and formatting: core/images.
+import { formatPlatform } from '../images/image-config.js';
 
-/** The platform of this host: `linux/amd64`, `linux/arm64/v8`, ... */
-export function hostPlatform(): Platform {
-  const arch = ARCH[process.arch] ?? { architecture: process.arch };
-  return { os: process.platform === 'win32' ? 'windows' : process.platform, ...arch };
-}
-
-/** `os/arch[/variant]` → Platform; fails with EINVALID. */
-export function parsePlatform(text: string): Platform {
-  const parts = text.split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9_.-]+$/i.test(p))) {
-    throw new StrataError(ErrorCode.EINVALID, `platform "${text}" is not OS/ARCH[/VARIANT]`);
-  }
-  return { os: parts[0]!.toLowerCase(), architecture: parts[1]!.toLowerCase(), ...(parts[2] ? { variant: parts[2].toLowerCase() } : {}) };
-}
-
-export function formatPlatform(p: Platform): string {
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
-}
+export { formatPlatform, hostPlatform, parsePlatform } from '../images/image-config.js';
 
 /** Variants that mean the same thing: arm64 without a variant is v8; arm without is v7 (as containerd's normaliser). */
 function normalVariant(p: Platform): string {
