@@ -6,13 +6,9 @@ import { pruneBuildCache } from '../core/build/exec/prune-cache.js';
 import { quietOutput, type BuildOutput } from '../core/build/exec/build-output.js';
 import { RunFailedError } from '../core/build/executor.js';
 import { parseTagTarget } from '../core/images/index.js';
-import { outputOf, withStore } from './context.js';
+import { collect, outputOf, withStore } from './context.js';
 import { imageSize } from './format/index.js';
 import { usageError } from './errors.js';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 /** `K=V` flags as a record; `K` alone takes the value from the environment (Docker's rule for --build-arg). */
 function keyValues(list: readonly string[], flag: string, fromEnv: boolean): Record<string, string> {

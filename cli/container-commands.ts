@@ -6,27 +6,11 @@ import { commitContainer } from '../core/containers/commit-container.js';
 import { argvOf, envFlags, parseEnvFile, type RunFlags } from '../core/containers/run-config.js';
 import { startContainer } from '../core/containers/start-container.js';
 import { parseTagTarget } from '../core/images/index.js';
-import { globalsOf, outputOf, withStore } from './context.js';
+import { collect, storeAction } from './context.js';
 import { STDIO, writeOutput } from './files.js';
 import { commandCell, containerStatus, createdAgo, formatDockerTable, truncateId } from './format/index.js';
-import type { Output } from './output.js';
 
 const NOT_HERE = 'Not in strata (yet): detached containers (-d, logs, stop, exec), named volumes, port publishing.';
-
-type Body<O> = (ctx: { store: Store; out: Output; args: string[]; options: O; noTrunc: boolean }) => Promise<unknown>;
-
-function storeAction<O>(command: Command, body: Body<O>): Command {
-  return command.action(async (...params: unknown[]) => {
-    const cmd = params.at(-1) as Command;
-    const options = params.at(-2) as O;
-    const args = (params.slice(0, -2) as (string | string[])[]).flat();
-    await withStore(cmd, (store) => body({ store, out: outputOf(cmd), args, options, noTrunc: globalsOf(cmd).trunc === false }));
-  });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 interface CreateOptions {
   name?: string;

@@ -79,3 +79,29 @@ export function storeCommand<Options extends object = object>(
       await withStore(command, (store) => run({ store, out, args, options }));
     });
 }
+
+/** What a Docker-style command's body receives (`storeAction`). */
+export interface StoreActionContext<Options> {
+  readonly store: Store;
+  readonly out: Output;
+  /** The positional arguments, variadic ones spread. */
+  readonly args: string[];
+  readonly options: Options;
+  /** `--no-trunc` was given. */
+  readonly noTrunc: boolean;
+}
+
+/** Makes `body` the command's action, run on the open store (see `withStore`). */
+export function storeAction<Options>(command: Command, body: (ctx: StoreActionContext<Options>) => Promise<unknown>): Command {
+  return command.action(async (...params: unknown[]) => {
+    const cmd = params.at(-1) as Command;
+    const options = params.at(-2) as Options;
+    const args = (params.slice(0, -2) as (string | string[])[]).flat();
+    await withStore(cmd, (store) => body({ store, out: outputOf(cmd), args, options, noTrunc: globalsOf(cmd).trunc === false }));
+  });
+}
+
+/** A repeatable option's collector: each occurrence appends its value. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

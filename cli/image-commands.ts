@@ -4,24 +4,9 @@ import type { ImageRecord, RemovalEvent, Store } from '../core/engine.js';
 import { imageBytes, imagesSpace, importImage, inspectImage, loadImages, saveImages } from '../core/image-ops/index.js';
 import { historyImageIds } from '../core/image-ops/history-ids.js';
 import { familiarName, familiarString, layerHistory, parseReference, parseTagTarget } from '../core/images/index.js';
-import { globalsOf, outputOf, withStore } from './context.js';
+import { collect, storeAction } from './context.js';
 import { STDIO, openInput } from './files.js';
 import { createdAgo, ellipsis, formatDockerTable, humanSize, imageIdCell, imageSize, rfc3339Seconds, truncateId } from './format/index.js';
-import type { Output } from './output.js';
-
-/** A command body on the open store, with its positional arguments and options. */
-type Body<O> = (ctx: { store: Store; out: Output; args: string[]; options: O; noTrunc: boolean }) => Promise<unknown>;
-
-/** Adds `name` (and its aliases) to parent, running body on the open store. */
-function storeAction<O>(command: Command, body: Body<O>): Command {
-  return command.action(async (...params: unknown[]) => {
-    const cmd = params.at(-1) as Command;
-    const options = params.at(-2) as O;
-    const args = (params.slice(0, -2) as (string | string[])[]).flat();
-    const out = outputOf(cmd);
-    await withStore(cmd, (store) => body({ store, out, args, options, noTrunc: globalsOf(cmd).trunc === false }));
-  });
-}
 
 /** One `images` row per name (an untagged image: one `<none>` row), newest image first (by its config's created time). */
 async function imageRows(store: Store, all: boolean, filter?: string) {
@@ -229,10 +214,6 @@ function topLayer(record: ImageRecord): string {
   const top = record.layers.at(-1);
   if (top === undefined) throw new StrataError(ErrorCode.EUNSUPPORTED, `image ${truncateId(record.id)} has no layers to mount`);
   return top;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** What `image prune` and `system prune` print: Docker's lines, the total in go-units HumanSize (`1.234kB`). */
