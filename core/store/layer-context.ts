@@ -9,6 +9,8 @@ export const TMP_PREFIX = '.tmp-';
 /** Suffix of tar-split record files in `<root>/layers/`. */
 export const RECORD_SUFFIX = '.tar-split.gz';
 
+const FULL_ID = /^[0-9a-f]{64}$/;
+
 /** What the layer store's parts share: the root, the layer rows, the records folder. */
 export interface LayerContext {
   readonly root: StoreRoot;
@@ -19,6 +21,12 @@ export interface LayerContext {
 
 /** A ready layer by full id, "sha256:" form or unique prefix of 12+ hex digits. Fails with ENOLAYER, EAMBIGUOUS. */
 export function resolveLayer(ctx: LayerContext, ref: string): LayerRow {
+  // A full id (the stores' own references) is one indexed lookup, not a scan of every row.
+  const bare = ref.startsWith('sha256:') ? ref.slice('sha256:'.length) : ref;
+  if (FULL_ID.test(bare)) {
+    const row = ctx.rows.find(bare);
+    if (row?.state === 'ready') return row;
+  }
   const rows = ctx.rows.readyLayers();
   const id = resolvePrefix(ref, rows.map((r) => r.id));
   return rows.find((r) => r.id === id)!;
