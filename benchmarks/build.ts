@@ -7,12 +7,12 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { BUSYBOX_BASE_CHANGES, BUSYBOX_BASE_NAME, writeBusyboxBaseTar } from '../test/build/busybox-base.js';
 import { run, versionOf } from './exec.js';
+import { bundledEntry } from '../cli/bundled.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const CLI = bundledEntry('main.js');
 const FILES = 5000;
 
 const DOCKERFILE = `ARG BASE=${BUSYBOX_BASE_NAME}

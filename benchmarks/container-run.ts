@@ -17,6 +17,7 @@ import { makeBusyboxRootfs } from '../test/helpers/busybox-rootfs.js';
 import { run, versionOf } from './exec.js';
 import { nowMs, summarize } from './stats.js';
 import type { Summary } from './stats.js';
+import { bundledEntry } from '../cli/bundled.js';
 
 /** podman on this host: cgroupfs, file events, runc, and limits it can set (see NOTES). */
 const CONTAINERS_CONF = '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nruntime = "runc"\n';
@@ -54,7 +55,7 @@ function freshProcess(runner: ContainerRunner, dir: string, rootfs: string): Cas
 const DRIVER_NAMES = ['vfs', 'overlay', 'fuse', 'btrfs-sim'].filter(
   (d) => process.env.STRATA_DRIVERS === undefined || process.env.STRATA_DRIVERS.split(',').map((s) => s.trim()).includes(d),
 );
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const CLI = bundledEntry('main.js');
 
 /** `strata run --rm busybox-bench /bin/true` through the CLI, on a store of its own with the tar imported; or why not. */
 async function strataRun(dir: string, tar: string, driver: string, runtime: 'builtin' | 'runc'): Promise<Case | string> {

@@ -29,11 +29,12 @@ import { builtinDriverModules } from '../drivers/index.js';
 import { addImage, addRandomLayer, tagInLayout } from '../test/helpers/oci-dir.js';
 import { skopeoCopy, startRegistry, type TestRegistry } from '../test/helpers/registry.js';
 import { median } from './stats.js';
+import { bundledEntry } from '../cli/bundled.js';
 
 const run = promisify(execFile);
 const MIB = 1024 * 1024;
 const RSS_LIMIT_MIB = 200;
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const CLI = bundledEntry('main.js');
 
 const args = process.argv.slice(2);
 if (args[0] === '--rss-child') {

@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import { ErrorCode, StrataError } from '../core/engine.js';
 import type { ImageRecord, RemovalEvent, Store } from '../core/engine.js';
-import { imageBytes, imagesSpace, importImage, inspectImage, loadImages, saveImages } from '../core/image-ops/index.js';
+// By file, not through image-ops/index.js: that also brings pull and push (the registry client) into this command group.
+import { imageBytes, imagesSpace } from '../core/image-ops/disk-usage.js';
+import { importImage } from '../core/image-ops/import-image.js';
+import { inspectImage } from '../core/image-ops/inspect.js';
+import { loadImages } from '../core/image-ops/load-images.js';
+import { saveImages } from '../core/image-ops/save-images.js';
 import { historyImageIds } from '../core/image-ops/history-ids.js';
 import { familiarName, familiarString, layerHistory, parseReference, parseTagTarget } from '../core/images/index.js';
 import { collect, storeAction } from './context.js';

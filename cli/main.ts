@@ -59,6 +59,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// --debug stack traces name the TypeScript sources, not the bundle's chunks
+// (the chunks a command loads after this line get their source maps read).
+if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+
 // A reader that stops early (`strata layer ls | head -1`) is not an error.
 process.stdout.on('error', (err) => {
   if (errnoOf(err) !== 'EPIPE') throw err;

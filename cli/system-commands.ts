@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { migrateRoot } from '../core/engine.js';
 import { builtinDriverModules } from '../drivers/index.js';
-import { imagesSpace } from '../core/image-ops/index.js';
+import { imagesSpace } from '../core/image-ops/disk-usage.js';
 import { familiarName, parseReference } from '../core/images/index.js';
 import { configOf, outputOf, storeCommand } from './context.js';
 import { createdAgo, formatDockerTable, humanSize, imageSize, reclaimableCell, truncateId } from './format/index.js';

@@ -60,12 +60,27 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** Marks every StrataError, whichever copy of this module made it (see below). */
+const STRATA_ERROR = Symbol.for('strata.StrataError');
+
+/**
+ * An error strata means the user to read: a code and one line. `instanceof`
+ * recognises one made by any copy of this module — the bundled command line,
+ * the compiled library, a plugin's own copy — through a registered-symbol brand,
+ * so an error crossing from one to another is still reported as itself.
+ */
 export class StrataError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StrataError';
     this.code = code;
+    Object.defineProperty(this, STRATA_ERROR, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== StrataError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[STRATA_ERROR] === true;
   }
 }
 

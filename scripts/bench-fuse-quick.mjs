@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../dist/drivers/fuse/compat/fuse-overlay.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../dist/bundle/cli/fuse-overlay.js', import.meta.url));
 const bigMiB = Number(process.argv[2] ?? 200);
 const depth = Math.max(2, Number(process.argv[3] ?? 2));
 const root = mkdtempSync(join(tmpdir(), 'strata-bench-fuse-'));

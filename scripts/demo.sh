@@ -10,7 +10,7 @@
 # wipes it first so reruns start clean — but only a directory it made itself.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-cli="$repo/dist/cli/main.js"
+cli="$repo/dist/bundle/cli/main.js"
 [ -f "$cli" ] || { echo "demo: $cli is missing; run 'npm run build' first" >&2; exit 1; }
 
 if [ -z "${STRATA_ROOT:-}" ]; then

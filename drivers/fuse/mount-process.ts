@@ -6,11 +6,12 @@
  * Mounts the union of layer id (of the upper-layer home at <home>) on
  * <mountpoint> through fuse-native and serves it until SIGTERM or SIGINT,
  * then unmounts and exits 0. The driver (fuse-driver.ts) starts it detached
- * and waits until the mount shows in /proc/self/mountinfo, so the mount
- * outlives the command that made it. A process must never touch its own FUSE
+ * and waits for its word on the readiness pipe (fd 3 when STRATA_READY_FD
+ * says so) or its exit, so the mount outlives the command that made it. A process must never touch its own FUSE
  * mount synchronously; this one never touches it at all.
  * Exit status 1 with a line on stderr where mounting fails.
  */
+import { closeSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpperLayerHome } from '../../core/union/layer-home.js';
@@ -39,6 +40,27 @@ async function main(): Promise<void> {
     privileged,
   });
   await serveUnion(union, target, privileged);
+  tellReady();
+}
+
+/**
+ * Tells the supervisor the mount is up: one byte on the pipe it passed as fd 3
+ * (STRATA_READY_FD), then the pipe is closed. A supervisor gone meanwhile is no
+ * error: the mount serves on.
+ */
+function tellReady(): void {
+  const fd = Number(process.env.STRATA_READY_FD);
+  if (!Number.isInteger(fd) || fd < 3) return;
+  try {
+    writeSync(fd, '1');
+  } catch {
+    // the supervisor exited; nobody waits
+  }
+  try {
+    closeSync(fd);
+  } catch {
+    // closed already
+  }
 }
 
 main().catch((err: unknown) => {

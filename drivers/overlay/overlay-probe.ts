@@ -13,8 +13,9 @@ export interface KernelOverlaySupport {
  * Tries what a mount needs, cheapest first: overlay in /proc/filesystems,
  * privileges (CAP_SYS_ADMIN: root), then a real read-write test mount in
  * `dir` (on the home's filesystem, so upper/work support is tested too) that
- * deletes a lower file and checks the kernel wrote a whiteout strata reads.
- * Never throws; leaves nothing mounted.
+ * deletes a lower file and checks the kernel wrote a whiteout strata reads —
+ * or, where a test mount passed earlier in this boot, that record (see
+ * testMount). Never throws; leaves nothing mounted.
  */
 export async function probeKernelOverlay(dir: string): Promise<KernelOverlaySupport> {
   const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
@@ -24,6 +25,26 @@ export async function probeKernelOverlay(dir: string): Promise<KernelOverlaySupp
   if (process.getuid?.() !== 0) {
     return { mountable: false, reason: 'kernel overlay mounts need root (CAP_SYS_ADMIN); lookups, diff and apply work without' };
   }
+  const record = `${dir}.ok`;
+  const boot = await bootId();
+  if (boot !== undefined && (await readFile(record, 'utf8').catch(() => '')) === boot) return { mountable: true };
+  const support = await testMount(dir);
+  if (support.mountable && boot !== undefined) await writeFile(record, boot, { mode: 0o600 }).catch(() => undefined);
+  return support;
+}
+
+/** This boot's id (changes at every boot), or undefined where the kernel does not tell. */
+async function bootId(): Promise<string | undefined> {
+  const id = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
+  return id === '' ? undefined : id;
+}
+
+/**
+ * The test mount itself. A pass is remembered in `<dir>.ok` with the boot id:
+ * until the next boot the kernel and the home's filesystem stay what they were,
+ * so later commands skip the mount (a failure is never remembered).
+ */
+async function testMount(dir: string): Promise<KernelOverlaySupport> {
   const merged = join(dir, 'merged');
   try {
     await clearProbe(dir);
@@ -46,6 +67,7 @@ export async function probeKernelOverlay(dir: string): Promise<KernelOverlaySupp
 
 /** Removes a probe directory, unmounting first what a crash mid-probe left mounted. */
 export async function clearProbe(dir: string): Promise<void> {
+  if (!(await lstat(dir).then(() => true, () => false))) return;
   const merged = join(dir, 'merged');
   if (await isMounted(merged)) await unmountPath(merged);
   await rm(dir, { recursive: true, force: true });

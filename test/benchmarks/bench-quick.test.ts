@@ -7,13 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DriverRegistry } from '../../core/engine.js';
 import { builtinDriverModules } from '../../drivers/index.js';
+import { bundledEntry } from '../../cli/bundled.js';
 import { mountsUnder } from '../../benchmarks/cleanup.js';
 import { type BenchResults, SCENARIOS } from '../../benchmarks/results.js';
 import { SCENARIO_TITLES } from '../../benchmarks/report/tables.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../benchmarks/main.js', import.meta.url));
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+const CLI = bundledEntry('main.js');
 const requireMounts = process.env.STRATA_REQUIRE_MOUNTS === '1';
 
 async function registered(dir: string): Promise<string[]> {

@@ -28,6 +28,20 @@ test('--debug adds the stack trace', async (t) => {
   t.regex(result.stderr, /\n\s+at /);
 });
 
+test('--debug stack traces name the TypeScript sources, not the bundle', async (t) => {
+  const dir = await tempDir('debug-sources');
+  t.teardown(dir.cleanup);
+  const result = await runCli(['--root', dir.path, '--debug', 'layer', 'inspect', '0123456789abcdef']);
+  t.regex(result.stderr, /\.ts:\d+:\d+/);
+});
+
+test('an error from the unbundled bench code is still reported as itself: one line, its own status', async (t) => {
+  // `bench` runs the compiled tree (dist/cli/bench-command.js), whose StrataError is another copy of the class.
+  const result = await runCli(['bench', '--scenarios', 'nosuch']);
+  assertOneLine(t, result, 2);
+  t.true(result.stderr.includes('unknown scenario "nosuch"'));
+});
+
 test('a bad config value names the key, exit status 2', async (t) => {
   const dir = await tempDir('config');
   t.teardown(dir.cleanup);

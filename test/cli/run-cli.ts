@@ -2,10 +2,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { bundledEntry } from '../../cli/bundled.js';
 
-/** dist/cli/main.js, next to this file's compiled dist/test/cli/. */
-export const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+/** The bundled `strata` (dist/bundle/cli/main.js), what a user runs. */
+export const CLI = bundledEntry('main.js');
 
 export interface CliResult {
   readonly status: number | null;
@@ -22,7 +22,7 @@ function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Runs `node dist/cli/main.js ...args` with pipes for stdio (never a terminal). */
+/** Runs `node dist/bundle/cli/main.js ...args` with pipes for stdio (never a terminal). */
 export function runCli(args: readonly string[], options: { input?: Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(options.env ?? {}), stdio: 'pipe' });

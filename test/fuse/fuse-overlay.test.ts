@@ -3,16 +3,16 @@ import { execFile } from 'node:child_process';
 import { chmod, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ExecutionContext } from 'ava';
+import { bundledEntry } from '../../cli/bundled.js';
 import { unmet } from '../helpers/prerequisites.js';
 import { run, sh, testNeedingAll } from './fixtures.js';
 import { registerUnless } from '../../core/testkit/index.js';
 
 // strata-fuse-overlay: fuse-overlayfs' command line over strata's union, as podman's mount_program.
 
-const BIN = fileURLToPath(new URL('../../drivers/fuse/compat/fuse-overlay.js', import.meta.url));
+const BIN = bundledEntry('fuse-overlay.js');
 const exec = promisify(execFile);
 
 const podmanMissing = (await unmet('fuse')) ?? (await exec('podman', ['--version']).then(() => undefined, () => 'podman is not installed'))

@@ -1,0 +1,110 @@
+/**
+ * Mount start (issue 14, target 4: "mount ready in ≤ 100 ms"): the wall time
+ * from asking for a mount of a writable layer over a 3-layer stack until the
+ * merged tree answers, then its unmount, for every driver with mounts, next to
+ * kernel overlayfs and fuse-overlayfs mounting the same directories in the
+ * same run. Medians in ms; needs root.
+ *
+ *     node dist/benchmarks/mount-start.js [repeats]     (default 15)
+ *
+ * Prints one JSON object: per subject the median mount and unmount times, and
+ * each driver's mount median over each peer's.
+ */
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builtinDriverModules } from '../drivers/index.js';
+import { DriverSession } from './driver-session.js';
+import { UNION_PEERS, type UnionPeer, mountUnion, unionPeerUnavailable, unmountUnion } from './peers/union-mount.js';
+import { nowMs, summarize } from './stats.js';
+import type { Summary } from './stats.js';
+
+const DRIVERS = ['overlay', 'fuse', 'vfs', 'btrfs-sim'];
+const FILES_PER_LAYER = 200;
+
+interface Timing {
+  readonly mount: Summary;
+  readonly unmount: Summary;
+}
+
+/** Times `repeats` mount/first-readdir/unmount rounds. */
+async function rounds(repeats: number, mount: () => Promise<string>, unmount: () => Promise<void>): Promise<Timing> {
+  const mounts: number[] = [];
+  const unmounts: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    let t = nowMs();
+    const merged = await mount();
+    await readdir(merged);
+    mounts.push(nowMs() - t);
+    t = nowMs();
+    await unmount();
+    unmounts.push(nowMs() - t);
+  }
+  return { mount: summarize(mounts), unmount: summarize(unmounts) };
+}
+
+/** Fills dir with `FILES_PER_LAYER` small files named after the layer. */
+async function fill(dir: string, layer: number): Promise<void> {
+  await mkdir(join(dir, 'etc'), { recursive: true });
+  for (let i = 0; i < FILES_PER_LAYER; i++) await writeFile(join(dir, 'etc', `l${layer}-${i}`), `layer ${layer} file ${i}\n`);
+}
+
+async function driverTiming(work: string, name: string, repeats: number): Promise<Timing | string> {
+  const session = await DriverSession.open(name, join(work, name), builtinDriverModules);
+  if (!(session instanceof DriverSession)) return session.unavailable;
+  try {
+    if (session.capabilities.mountKind === 'none') return 'the driver does not mount';
+    let parent: string | null = null;
+    for (let layer = 0; layer < 3; layer++) {
+      const id: string = `layer${layer}`;
+      await session.driver.create(id, parent, { writable: true });
+      await fill(await session.mount(id), layer);
+      await session.unmount(id);
+      await session.driver.commit(id);
+      parent = id;
+    }
+    await session.driver.create('top', parent, { writable: true });
+    return await rounds(repeats, () => session.mount('top'), () => session.unmount('top'));
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await session.close();
+  }
+}
+
+async function peerTiming(work: string, peer: UnionPeer, repeats: number): Promise<Timing | string> {
+  const why = await unionPeerUnavailable(peer);
+  if (why !== undefined) return why;
+  const dir = join(work, peer);
+  const lowers = [2, 1, 0].map((n) => join(dir, 'l', `${n}`));
+  for (const [i, lower] of lowers.entries()) await fill(lower, 2 - i);
+  const spec = { lowers, upper: join(dir, 'upper'), work: join(dir, 'work'), target: join(dir, 'merged') };
+  return rounds(repeats, async () => {
+    await mountUnion(peer, spec);
+    return spec.target;
+  }, () => unmountUnion(spec.target));
+}
+
+async function main(): Promise<void> {
+  const repeats = Number(process.argv[2] ?? 15);
+  const work = await mkdtemp(join(tmpdir(), 'strata-bench-mount-'));
+  const results: Record<string, Timing | string> = {};
+  try {
+    for (const peer of UNION_PEERS) results[peer] = await peerTiming(work, peer, repeats);
+    for (const name of DRIVERS) results[name] = await driverTiming(work, name, repeats);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  const ratios: Record<string, Record<string, number>> = {};
+  for (const name of DRIVERS) {
+    const own = results[name];
+    if (typeof own === 'string') continue;
+    for (const peer of UNION_PEERS) {
+      const theirs = results[peer];
+      if (typeof theirs !== 'string') (ratios[name] ??= {})[peer] = Number((own.mount.median / theirs.mount.median).toFixed(2));
+    }
+  }
+  process.stdout.write(`${JSON.stringify({ benchmark: 'mount start: mount + first readdir of a writable layer over 3 layers (ms)', repeats, results, mountRatioToPeer: ratios }, null, 2)}\n`);
+}
+
+await main();

@@ -1,0 +1,55 @@
+// Bundles the compiled command line (dist/, from tsc) with esbuild into
+// dist/bundle/cli/: `main.js` (the `strata` command), `mount-process.js` (a
+// fuse mount's server) and `fuse-overlay.js` (`strata-fuse-overlay`). Node then
+// parses a few files instead of resolving and loading ~300 modules, which was
+// most of a command's start-up time.
+//
+// - Each command group stays a chunk of its own (the dynamic imports of
+//   cli/command-table.ts split), so a command still loads only its group.
+// - Native addons stay outside: better-sqlite3 and fuse-native are imported
+//   from node_modules; core/sys loads build/Release/strata_sys.node by a path
+//   relative to its own file, and mount-supervisor finds mount-process.js the
+//   same way, so the bundle sits three directories below the package root, as
+//   dist/core/sys and dist/drivers/fuse do.
+// - `bench` is not bundled: it runs the compiled dist/cli/bench-command.js,
+//   whose benchmarks find their child scripts and package.json beside them.
+// - dist/bundle/cli/metafile.json maps each output file to the modules in it
+//   (test/cli/command-imports.test.ts reads it).
+import { build } from 'esbuild';
+import { rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const outdir = `${repo}dist/bundle/cli`;
+
+/** Leaves `bench` to the compiled tree (see above). */
+const benchOutside = {
+  name: 'bench-outside',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/bench-command\.js$/ }, () => ({ path: '../../cli/bench-command.js', external: true }));
+  },
+};
+
+await rm(outdir, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: repo,
+  entryPoints: {
+    main: 'dist/cli/main.js',
+    'mount-process': 'dist/drivers/fuse/mount-process.js',
+    'fuse-overlay': 'dist/drivers/fuse/compat/fuse-overlay.js',
+  },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  external: ['better-sqlite3', 'fuse-native'],
+  plugins: [benchOutside],
+  metafile: true,
+  logLevel: 'warning',
+  // Bundled CommonJS packages call require() for Node's own modules.
+  banner: { js: "import { createRequire as __strataCreateRequire } from 'node:module'; const require = __strataCreateRequire(import.meta.url);" },
+});
+await writeFile(`${outdir}/metafile.json`, JSON.stringify(result.metafile));
