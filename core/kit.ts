@@ -14,4 +14,5 @@ export * from './diff/index.js';
 export * from './union/index.js';
 export * from './directory-layers.js';
 export * from './disk-usage.js';
+export * from './probe-record.js';
 export * from './utf8-name.js';

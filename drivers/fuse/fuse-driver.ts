@@ -1,11 +1,30 @@
-import { access, constants } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { access, constants, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { inject, injectable } from 'inversify';
 import { DriverContext, ErrorCode, StrataError, capabilities } from '../../core/index.js';
-import { UpperLayerDriver } from '../../core/kit.js';
+import { UpperLayerDriver, bootId, rememberedProbe } from '../../core/kit.js';
 import type { DriverCapabilities, ProbeResult } from '../../core/index.js';
 import type { MountHooks } from '../../core/kit.js';
 import { MountSupervisor } from './mount-supervisor.js';
+
+/**
+ * What a passed load of fuse-native depends on: the boot, and the binding's
+ * files (a reinstall changes their times). Undefined (always load) where
+ * fuse-native cannot even be found.
+ */
+async function bindingKey(): Promise<string | undefined> {
+  const boot = await bootId();
+  if (boot === undefined) return undefined;
+  try {
+    const main = createRequire(import.meta.url).resolve('fuse-native');
+    const binding = join(dirname(main), 'build', 'Release', 'fuse.node');
+    const [a, b] = await Promise.all([stat(main), stat(binding)]);
+    return `${boot}\n${main} ${a.mtimeMs}\n${binding} ${b.mtimeMs}\n`;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * fuse: the overlay driver's on-disk layers (core's `UpperLayerDriver`: upper
@@ -57,12 +76,17 @@ export class FuseDriver extends UpperLayerDriver {
     } catch {
       return { ok: false, reason: '/dev/fuse is missing or not accessible (load the fuse module; in a container, pass --device /dev/fuse)' };
     }
-    try {
-      await import('fuse-native');
-    } catch (err) {
-      return { ok: false, reason: `fuse-native (libfuse 2) does not load: ${(err as Error).message}` };
-    }
-    return { ok: true };
+    let reason = '';
+    const loads = await rememberedProbe(join(this.home.root, 'probe.ok'), await bindingKey(), async () => {
+      try {
+        await import('fuse-native');
+        return true;
+      } catch (err) {
+        reason = (err as Error).message;
+        return false;
+      }
+    });
+    return loads ? { ok: true } : { ok: false, reason: `fuse-native (libfuse 2) does not load: ${reason}` };
   }
 
   override async init(): Promise<void> {

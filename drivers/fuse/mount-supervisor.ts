@@ -19,7 +19,9 @@ const SCRIPT = existsSync(BUNDLED) ? BUNDLED : fileURLToPath(new URL('./mount-pr
 /** How long a mount process may take to mount, and to exit once told to. */
 const START_MS = 30_000;
 const STOP_MS = 10_000;
-const POLL_MS = 20;
+const POLL_MS = 5;
+/** How long a mount process that closed its pipe without mounting is given to report its exit status. */
+const EXIT_NOTICE_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -107,7 +109,8 @@ export class MountSupervisor {
     const outcome = await Promise.race([ready, new Promise<symbol>((resolve) => (timer = setTimeout(resolve, START_MS, timedOut)))]);
     clearTimeout(timer);
     if (outcome !== timedOut && (await isMounted(target))) return;
-    if (exited === undefined) await sleep(POLL_MS); // an exit status on its way
+    // The pipe closed without a mount: the process is exiting; let its status arrive for the message.
+    for (const until = Date.now() + EXIT_NOTICE_MS; outcome !== timedOut && exited === undefined && Date.now() < until; ) await sleep(POLL_MS);
     if (exited === undefined) process.kill(pid, 'SIGKILL');
     await rm(this.#pidFile(id), { force: true });
     const said = reasonIn(await readFile(this.#logFile(id), 'utf8').catch(() => ''));

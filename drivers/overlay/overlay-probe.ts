@@ -1,6 +1,6 @@
 import { lstat, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isMounted, unmountPath } from '../../core/kit.js';
+import { bootId, isMounted, rememberedProbe, unmountPath } from '../../core/kit.js';
 import { mountOverlay } from './kernel-mount.js';
 
 /** Can kernel overlayfs mounts be made in a home? `reason` says why not. */
@@ -25,24 +25,19 @@ export async function probeKernelOverlay(dir: string): Promise<KernelOverlaySupp
   if (process.getuid?.() !== 0) {
     return { mountable: false, reason: 'kernel overlay mounts need root (CAP_SYS_ADMIN); lookups, diff and apply work without' };
   }
-  const record = `${dir}.ok`;
-  const boot = await bootId();
-  if (boot !== undefined && (await readFile(record, 'utf8').catch(() => '')) === boot) return { mountable: true };
-  const support = await testMount(dir);
-  if (support.mountable && boot !== undefined) await writeFile(record, boot, { mode: 0o600 }).catch(() => undefined);
-  return support;
-}
-
-/** This boot's id (changes at every boot), or undefined where the kernel does not tell. */
-async function bootId(): Promise<string | undefined> {
-  const id = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
-  return id === '' ? undefined : id;
+  let failed: KernelOverlaySupport | undefined;
+  await rememberedProbe(`${dir}.ok`, await bootId(), async () => {
+    const support = await testMount(dir);
+    if (!support.mountable) failed = support;
+    return support.mountable;
+  });
+  return failed ?? { mountable: true };
 }
 
 /**
- * The test mount itself. A pass is remembered in `<dir>.ok` with the boot id:
- * until the next boot the kernel and the home's filesystem stay what they were,
- * so later commands skip the mount (a failure is never remembered).
+ * The test mount itself. A pass is remembered in `<dir>.ok` with the boot id
+ * (rememberedProbe): until the next boot the kernel and the home's filesystem
+ * stay what they were, so later commands skip the mount.
  */
 async function testMount(dir: string): Promise<KernelOverlaySupport> {
   const merged = join(dir, 'merged');
