@@ -146,7 +146,8 @@ export class ContainerStore {
 
   /** Records that this process runs the container now (its layer is mounted by the caller). */
   markRunning(id: string): void {
-    this.#root.db.transaction(() => this.#rows.setRunning(id, process.pid, startTimeOf(process.pid) ?? ''));
+    // Relaxed: recovery tells a running mark from a dead owner, whatever the disk kept.
+    this.#root.db.relaxed(() => this.#rows.setRunning(id, process.pid, startTimeOf(process.pid) ?? ''));
   }
 
   markExited(id: string, exitCode: number): void {

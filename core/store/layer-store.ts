@@ -182,7 +182,8 @@ export class LayerStore {
   async mountLocked(ref: string): Promise<string> {
     const row = resolveLayer(this.#ctx, ref);
     const path = await this.#ctx.root.driver.mount(row.driver_id);
-    this.#ctx.rows.setMountCount(row.id, await this.#ctx.root.driver.mountCount(row.driver_id));
+    const count = await this.#ctx.root.driver.mountCount(row.driver_id);
+    this.#ctx.root.db.relaxed(() => this.#ctx.rows.setMountCount(row.id, count));
     return path;
   }
 
@@ -194,7 +195,8 @@ export class LayerStore {
   async unmountLocked(ref: string): Promise<void> {
     const row = resolveLayer(this.#ctx, ref);
     await this.#ctx.root.driver.unmount(row.driver_id);
-    this.#ctx.rows.setMountCount(row.id, await this.#ctx.root.driver.mountCount(row.driver_id));
+    const count = await this.#ctx.root.driver.mountCount(row.driver_id);
+    this.#ctx.root.db.relaxed(() => this.#ctx.rows.setMountCount(row.id, count));
   }
 
   /** One more reference to a ready layer (inside the caller's transaction, if any). Fails with ENOLAYER. */

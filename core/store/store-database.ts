@@ -53,6 +53,25 @@ export class StoreDatabase {
     return this.sqlite.transaction(fn).immediate();
   }
 
+  /**
+   * Runs fn in one IMMEDIATE transaction whose commit does not wait for the
+   * disk (synchronous = NORMAL for it alone): only for rows that recovery
+   * recomputes from the system — a layer's mount count (the driver's count is
+   * the truth), a container's running mark (its owner's liveness is). WAL keeps
+   * commits in order, so the next durable commit makes this one durable too; a
+   * power cut can lose such rows, never a durable commit made after them, and a
+   * process crash loses nothing. Nested in a transaction, it joins it.
+   */
+  relaxed<T>(fn: () => T): T {
+    if (this.sqlite.inTransaction) return fn();
+    this.sqlite.pragma('synchronous = NORMAL');
+    try {
+      return this.sqlite.transaction(fn).immediate();
+    } finally {
+      this.sqlite.pragma('synchronous = FULL');
+    }
+  }
+
   /** A value of the root's own state (root_state), or undefined. */
   state(key: string): string | undefined {
     return (this.sqlite.prepare('SELECT value FROM root_state WHERE key = ?').get(key) as { value: string } | undefined)?.value;
