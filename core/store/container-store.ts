@@ -180,7 +180,7 @@ export class ContainerStore {
     }
     await this.#root.lock.run('rm', async () => {
       await reapContainer(this.dirOf(c.id)).catch(() => undefined);
-      const mounts = await this.#root.driver.mountCount(this.#layers.rows().find((r) => r.id === c.layer)?.driver_id ?? c.layer).catch(() => 0);
+      const mounts = await this.#root.driver.mountCount(this.#layers.row(c.layer)?.driver_id ?? c.layer).catch(() => 0);
       for (let i = 0; i < mounts; i++) await this.#layers.unmountLocked(c.layer);
       this.#root.db.transaction(() => this.#rows.delete(c.id));
       await this.#layers.releaseLocked(c.layer).catch((err: unknown) => {

@@ -264,6 +264,11 @@ export class LayerStore {
     return checkLayers(this.#ctx, (id) => this.diff(id));
   }
 
+  /** The row of a full layer id, whatever its state (one indexed lookup), for stores of the same root. */
+  row(id: string): LayerRow | undefined {
+    return this.#ctx.rows.find(id);
+  }
+
   /** Raw rows, for stores of the same root (migration). */
   rows(): readonly LayerRow[] {
     return this.#ctx.rows.readyLayers();
