@@ -8,6 +8,7 @@ import { formatImageLocation, parseImageLocation, type ImageLocation } from '../
 import { CredentialStore, RegistryClient, apiHost, login, logout, parsePlatform, type ClientOptions } from '../core/remotes/index.js';
 import { configOf, withStore } from './context.js';
 import { usageError } from './errors.js';
+import { canPrompt, prompt } from './prompt.js';
 import { PullProgressRenderer, PushProgressRenderer } from './format/index.js';
 
 interface TlsOptions {
@@ -86,20 +87,33 @@ export function addRegistryCommands(program: Command): void {
       .command('login')
       .description('log in to a registry (the credentials are checked, then stored in Docker\'s format)')
       .argument('<registry>', 'HOST[:PORT]')
-      .option('-u, --username <user>', 'user name')
+      .option('-u, --username <user>', 'user name (asked on a terminal when not given)')
       .option('-p, --password <password>', 'password (insecure: it shows in the process list; use --password-stdin)')
-      .option('--password-stdin', 'read the password from stdin', false),
+      .option('--password-stdin', 'read the password from stdin (needs -u)', false),
   ).action(async (registryText: string, options: TlsOptions & { username?: string; password?: string; passwordStdin: boolean }, command: Command) => {
     const registry = registryHost(registryText);
     if (options.password !== undefined && options.passwordStdin) throw usageError('--password and --password-stdin are mutually exclusive');
     if (options.password !== undefined) process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
-    if (options.username === undefined) throw usageError('login needs -u USER (strata does not prompt)');
-    let password = options.password;
-    if (options.passwordStdin) password = (await readStdin()).replace(/\r?\n$/, '');
-    if (password === undefined) throw usageError('login needs --password-stdin or -p PASSWORD (strata does not prompt)');
-    const config = await configOf(command);
     const store = new CredentialStore();
-    await login(registry, { username: options.username, password }, store, { tlsVerify: options.tlsVerify, insecureRegistries: config.insecureRegistries ?? [] });
+    let username = options.username;
+    let password = options.password;
+    if (options.passwordStdin) {
+      if (username === undefined) throw usageError('Must provide --username with --password-stdin');
+      password = (await readStdin()).replace(/\r?\n$/, '');
+    }
+    if (username === undefined || password === undefined) {
+      if (!canPrompt()) throw usageError('Cannot perform an interactive login from a non TTY device');
+      if (username === undefined) {
+        // As Docker: the stored user name is offered, and an empty answer keeps it.
+        const stored = (await store.get(registry))?.username;
+        username = (await prompt(stored === undefined ? 'Username: ' : `Username (${stored}): `)).trim() || stored;
+        if (!username) throw usageError('Non-null Username Required');
+      }
+      password = await prompt('Password: ', { secret: true });
+      if (password === '') throw usageError('Password Required');
+    }
+    const config = await configOf(command);
+    await login(registry, { username, password }, store, { tlsVerify: options.tlsVerify, insecureRegistries: config.insecureRegistries ?? [] });
     process.stdout.write('Login Succeeded\n');
   });
 

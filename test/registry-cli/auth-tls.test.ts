@@ -1,7 +1,8 @@
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli, tempDir } from '../cli/run-cli.js';
+import { CLI, runCli, tempDir } from '../cli/run-cli.js';
 import { skopeoCopy, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { addTreeImage, addTreeLayer } from './layout.js';
 
@@ -63,6 +64,48 @@ test('login checks the password against an htpasswd registry, stores it 0600 in 
   const after = await strata('htpasswd', ['pull', ref]);
   t.not(after.status, 0);
   t.is(after.stderr.trimEnd().split('\n').length, 1, after.stderr);
+});
+
+/**
+ * `strata login` on a pseudo-terminal (util-linux `script`), typing each answer
+ * once its question shows, as a person would; resolves with the screen.
+ */
+function loginOnTerminal(name: string, args: readonly string[], answers: Readonly<Record<string, string>>): Promise<{ status: number | null; screen: string }> {
+  const home = join(work.path, `home-${name}`);
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI, '--root', join(work.path, `root-${name}`), '--driver', 'vfs', 'login', ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') }, stdio: ['pipe', 'pipe', 'inherit'] });
+    let screen = '';
+    const asked = new Set<string>();
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => {
+      screen += text;
+      for (const [question, answer] of Object.entries(answers)) {
+        if (!asked.has(question) && screen.endsWith(question)) {
+          asked.add(question);
+          child.stdin.write(`${answer}\r`);
+        }
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, screen }));
+  });
+}
+
+test('login asks for the user name and the password on a terminal, without echoing the password; not on a pipe', async (t) => {
+  const registry = await registryWith({ auth: 'htpasswd' });
+  const asked = await loginOnTerminal('prompt', [registry.host], { 'Username: ': 'tester', 'Password: ': 'secret-pass' });
+  t.is(asked.status, 0, asked.screen);
+  t.regex(asked.screen, /^Username: tester\r?\nPassword: \r?\nLogin Succeeded\r?\n$/);
+  t.false(asked.screen.includes('secret-pass'), 'the password is not echoed');
+  const again = await loginOnTerminal('prompt', [registry.host], { 'Username (tester): ': '', 'Password: ': 'secret-pass' });
+  t.is(again.status, 0, again.screen);
+  t.true(again.screen.includes('Username (tester): '), 'the stored user is offered');
+
+  const piped = await strata('prompt-pipe', ['login', registry.host]);
+  t.is(piped.status, 2);
+  t.is(piped.stderr, 'strata: Cannot perform an interactive login from a non TTY device\n');
 });
 
 test('a TLS registry whose CA is not trusted fails in one line; --tls-verify=false, or the registry under insecureRegistries, pulls', async (t) => {
