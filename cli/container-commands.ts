@@ -169,7 +169,8 @@ export function addContainerCommands(program: Command): void {
 
   for (const [parent, name] of [[program, 'ps'], [group, 'ls']] as const) {
     storeAction<{ all: boolean; quiet: boolean }>(
-      parent.command(name).description('list containers (running ones; -a: all)').option('-a, --all', 'show all containers', false).option('-q, --quiet', 'only display container ids', false),
+      parent.command(name).description('list containers (running ones; -a: all)').option('-a, --all', 'show all containers', false).option('-q, --quiet', 'only display container ids', false)
+        .option('--no-trunc', "don't truncate output"),
       async ({ store, out, options, noTrunc }) => {
         const rows = psRows(store, options.all, noTrunc);
         if (out.json) return out.jsonDocument(rows.map((r) => ({ Id: r.c.id, Image: r.c.imageRef, Command: argvOf(r.c.config), Created: r.c.createdAt, State: r.c.state, ExitCode: r.c.exitCode, Names: [r.c.name] })));

@@ -18,9 +18,17 @@ export function globalsOf(command: Command): GlobalOptions {
   return command.optsWithGlobals<GlobalOptions>();
 }
 
+/**
+ * `--no-trunc` given globally (`strata --no-trunc images`) or to the command
+ * itself (`strata images --no-trunc`, as Docker users type it). Both cannot be
+ * read from optsWithGlobals: there the global default would win.
+ */
+export function noTruncOf(command: Command): boolean {
+  return globalsOf(command).trunc === false || command.opts<{ trunc?: boolean }>().trunc === false;
+}
+
 export function outputOf(command: Command): Output {
-  const g = globalsOf(command);
-  return new Output({ json: g.json === true, noTrunc: g.trunc === false });
+  return new Output({ json: globalsOf(command).json === true, noTrunc: noTruncOf(command) });
 }
 
 /** The configuration from the global flags, the environment and the config file. Fails with ECONFIG. */
@@ -97,7 +105,7 @@ export function storeAction<Options>(command: Command, body: (ctx: StoreActionCo
     const cmd = params.at(-1) as Command;
     const options = params.at(-2) as Options;
     const args = (params.slice(0, -2) as (string | string[])[]).flat();
-    await withStore(cmd, (store) => body({ store, out: outputOf(cmd), args, options, noTrunc: globalsOf(cmd).trunc === false }));
+    await withStore(cmd, (store) => body({ store, out: outputOf(cmd), args, options, noTrunc: noTruncOf(cmd) }));
   });
 }
 

@@ -59,7 +59,8 @@ export function addImageCommands(program: Command): void {
       parent.command(name).description('list images').argument('[repository]', 'only this repository (or repository:tag)')
         .option('-a, --all', 'show all images (by default intermediate images are hidden)', false)
         .option('-q, --quiet', 'only show image ids', false)
-        .option('--digests', 'show digests', false),
+        .option('--digests', 'show digests', false)
+        .option('--no-trunc', "don't truncate output"),
       async ({ store, out, args, options, noTrunc }) => {
         const rows = await imageRows(store, options.all, args[0]);
         if (out.json) return out.jsonDocument(rows.map((r) => ({ Repository: r.repo, Tag: r.tag, Digest: r.digest, ID: `sha256:${r.image.id}`, CreatedAt: r.created.toISOString(), Size: r.size })));
@@ -76,7 +77,8 @@ export function addImageCommands(program: Command): void {
       parent.command(name).description('show the history of an image').argument('<image>')
         // Docker spells it `-H=false`; commander hands a short option's attached value over with its `=`.
         .option('-H, --human [bool]', 'print sizes and dates in human readable format', (v: string) => v.replace(/^=/, '') !== 'false', true)
-        .option('-q, --quiet', 'only show image ids', false),
+        .option('-q, --quiet', 'only show image ids', false)
+        .option('--no-trunc', "don't truncate output"),
       async ({ store, out, args, options, noTrunc }) => {
         const record = store.images.get(args[0]!);
         const { config } = await store.images.config(record.id);

@@ -77,6 +77,7 @@ for (const runtime of RUNTIMES) {
   maybe('--name taken: exit 4 with Docker\'s conflict message; --rm leaves no container and no layer', (t) => withStrata(DRIVER, runtime, async (s) => {
     t.is((await s.run(['--name', 'taken', 'bb', 'true'])).status, 0);
     const id = (await s.cli(['--no-trunc', 'ps', '-a', '-q'])).stdout.trim();
+    t.is((await s.cli(['ps', '-a', '-q', '--no-trunc'])).stdout.trim(), id, 'ps --no-trunc after the command, as Docker users type it');
     const again = await s.run(['--name', 'taken', 'bb', 'true']);
     t.is(again.status, 4);
     t.regex(again.stderr, /Conflict\. The container name "\/taken" is already in use by container "[0-9a-f]{64}"\. You have to remove \(or rename\) that container to be able to reuse that name\./);

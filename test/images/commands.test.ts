@@ -73,6 +73,10 @@ test('images, history, inspect, tag, rmi, prune and mount as Docker shows them, 
   t.deepEqual(tableRows(await strata.ok('images', 'hello2')).map((r) => r[0]), ['hello2']);
   t.is(tableRows(await strata.ok('images', '--digests'))[0]![2], '<none>');
   t.true((await strata.ok('--no-trunc', 'images', '-q')).includes(hello));
+  // As Docker users type it: after the command, for images, history and ps.
+  t.true((await strata.ok('images', '--no-trunc')).includes(hello));
+  t.true((await strata.ok('history', '--no-trunc', 'hello')).includes(hello));
+  t.false((await strata.ok('history', 'hello')).includes(hello));
   const listed = JSON.parse(await strata.ok('--json', 'images')) as Array<{ Repository: string; Tag: string; ID: string; Size: number }>;
   t.deepEqual(listed.map((r) => `${r.Repository}:${r.Tag} ${r.ID} ${r.Size}`).sort(), [`hello2:v1 ${second.id} 166`, `hello:latest ${hello} 166`]);
 
