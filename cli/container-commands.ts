@@ -135,11 +135,14 @@ export function addContainerCommands(program: Command): void {
       parent.command('commit').description("create a new image from a container's changes").argument('<container>').argument('[repository]', 'REPOSITORY[:TAG]')
         .option('-m, --message <message>', 'commit message')
         .option('-a, --author <author>', 'author (e.g. "John Hannibal Smith <hannibal@a-team.com>")')
-        .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the created image (repeatable)', collect, []),
+        .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the created image (repeatable)', collect, [])
+        // Docker spells it `--pause=false`; commander hands a short option's attached value over with its `=`.
+        .option('-p, --pause [bool]', 'pause a running container during the commit', (v: string) => v.replace(/^=/, '') !== 'false', true),
       async ({ store, out, args, options }) => {
         const name = args[1] === undefined ? undefined : parseTagTarget(args[1]);
         const id = await commitContainer(store, args[0]!, {
           changes: options.change,
+          pause: options.pause,
           ...(name ? { name } : {}),
           ...(options.message === undefined ? {} : { message: options.message }),
           ...(options.author === undefined ? {} : { author: options.author }),

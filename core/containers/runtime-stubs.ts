@@ -1,5 +1,9 @@
 import { lstat, mkdir, open, readdir, readFile, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import type { Readable } from 'node:stream';
+import { normalizeEntryName } from '../archive/entry-name.js';
+import { readLayerTar } from '../archive/tar-reader.js';
+import { writeTar, type TarWriterEntry } from '../archive/tar-writer.js';
 import { errnoOf } from '../errors.js';
 import { resolveInRoot } from './runner/root-path.js';
 
@@ -64,13 +68,8 @@ export async function placeStubs(rootfs: string, recordFile: string): Promise<vo
  * never started).
  */
 export async function removeRecordedStubs(rootfs: string, recordFile: string): Promise<void> {
-  let record: StubRecord;
-  try {
-    record = JSON.parse(await readFile(recordFile, 'utf8')) as StubRecord;
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return;
-    throw err;
-  }
+  const record = await readStubRecord(recordFile);
+  if (record === undefined) return;
   const untouched = new Set<string>();
   for (const parent of record.parents) {
     const now = (await stat(join(rootfs, parent.path)).catch(() => undefined))?.mtimeMs;
@@ -92,4 +91,34 @@ export async function removeRecordedStubs(rootfs: string, recordFile: string): P
     if (untouched.has(parent.path)) await utimes(join(rootfs, parent.path), parent.atimeMs / 1000, parent.mtimeMs / 1000);
   }
   await rm(recordFile, { force: true });
+}
+
+/** The record `placeStubs` wrote, or undefined where there is none (no run placed stubs, or they are removed). */
+export async function readStubRecord(recordFile: string): Promise<StubRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(recordFile, 'utf8')) as StubRecord;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * A layer tarball without the stubs of `record` that are still stubs (an
+ * empty file, an empty directory): the diff of a running container, as
+ * Docker's commit leaves its init layer's mountpoints out. Entries are
+ * re-encoded (the bytes change, not the content).
+ */
+export function withoutStubs(tar: Readable, record: StubRecord | undefined): Readable {
+  if (record === undefined || record.entries.length === 0) return tar;
+  const stubs = new Map(record.entries.map((e) => [normalizeEntryName(e.path), e.file]));
+  async function* kept(): AsyncGenerator<TarWriterEntry> {
+    for await (const { header, body } of readLayerTar(tar)) {
+      const file = stubs.get(header.name);
+      const stub = file === true ? header.type === 'file' && header.size === 0 : file === false && header.type === 'directory';
+      if (stub) continue; // readLayerTar drains the (empty) body
+      yield { header, content: async () => body };
+    }
+  }
+  return writeTar(kept());
 }

@@ -161,10 +161,19 @@ export class LayerStore {
     return driver.diff(row.driver_id, driverParentOf(this.#ctx, row));
   }
 
-  /** The layer's whole union as an OCI layer tarball (no whiteouts: `docker export`). Fails with ENOLAYER, EAMBIGUOUS. */
-  async exportTar(ref: string): Promise<Readable> {
+  /**
+   * The layer's changes over `base`, one of its ancestors (null: its whole
+   * union), as an OCI layer tarball from the driver (native where it can, else
+   * the naive comparison). Fails with ENOLAYER, EAMBIGUOUS.
+   */
+  async diffOver(ref: string, base: string | null): Promise<Readable> {
     const row = resolveLayer(this.#ctx, ref);
-    return this.#ctx.root.driver.diff(row.driver_id, null);
+    return this.#ctx.root.driver.diff(row.driver_id, base === null ? null : resolveLayer(this.#ctx, base).driver_id);
+  }
+
+  /** The layer's whole union as an OCI layer tarball (no whiteouts: `docker export`). Fails with ENOLAYER, EAMBIGUOUS. */
+  exportTar(ref: string): Promise<Readable> {
+    return this.diffOver(ref, null);
   }
 
   /** Added / Modified / Deleted paths of the layer over its parent (or over `base`, an ancestor). Fails with ENOLAYER, EAMBIGUOUS. */
