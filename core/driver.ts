@@ -111,9 +111,10 @@ export interface StorageDriver {
    * one store: n mounts need n unmounts before the directory goes away; every
    * mount of one id returns the same path.
    * Fails with EUNSUPPORTED (mountKind 'none'), EDRIVERUNAVAILABLE
-   * (e.g. the kernel refuses, with the kernel's reason).
+   * (e.g. the kernel refuses, with the kernel's reason). `options` apply to the
+   * mount that attaches the union (the first reference); a driver may ignore them.
    */
-  mount(id: string): Promise<string>;
+  mount(id: string, options?: MountOptions): Promise<string>;
 
   /** Drops one reference; at zero the mount really goes. Unmounting a layer not mounted is a no-op. */
   unmount(id: string): Promise<void>;
@@ -160,6 +161,16 @@ export interface StorageDriver {
 
   /** Bytes and inodes id itself holds on disk (its own content, not its parents'). */
   usage(id: string): Promise<LayerUsage>;
+}
+
+export interface MountOptions {
+  /**
+   * Nothing written through this mount needs to survive a crash: the layer is
+   * thrown away after it (a `run --rm` container). A driver may then skip
+   * syncing — kernel overlayfs's `volatile`, whose unmount does not sync the
+   * whole upper filesystem — as podman does for `--rm`.
+   */
+  readonly volatile?: boolean;
 }
 
 export interface CreateOptions {

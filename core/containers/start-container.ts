@@ -35,7 +35,8 @@ export async function startContainer(store: Store, c: ContainerRecord, io: RunIo
   if (process.getuid?.() !== 0) throw new StrataError(ErrorCode.EPRIVILEGE, 'running a container needs root (the built-in runner and runc use mount and PID namespaces; rootless is not supported)');
   // The user resolves against the container's own passwd before it counts as started (Docker's container stays Created).
   const { rootfs, user } = await root.lock.run('start', async () => {
-    const path = await layers.mountLocked(c.layer);
+    // A --rm container's layer is thrown away after the run: no sync for it (kernel overlay's volatile), as podman does.
+    const path = await layers.mountLocked(c.layer, c.config.AutoRemove ? { volatile: true } : undefined);
     try {
       const resolved = await resolveUser(path, c.config.User);
       containers.markRunning(c.id);

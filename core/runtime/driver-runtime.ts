@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { naiveChanges, naiveDiff } from '../diff/naive.js';
 import { driverContext } from '../driver.js';
-import type { Change, CreateOptions, DriverCapabilities, DriverContext, LayerUsage, ProbeResult, StorageDriver } from '../driver.js';
+import type { Change, CreateOptions, DriverCapabilities, DriverContext, LayerUsage, MountOptions, ProbeResult, StorageDriver } from '../driver.js';
 import { ErrorCode, StrataError } from '../errors.js';
 import type { EntryStat, TreeReader } from '../tree.js';
 
@@ -124,9 +124,9 @@ export class DriverRuntime {
     return out;
   }
 
-  async mount(id: string): Promise<string> {
+  async mount(id: string, options?: MountOptions): Promise<string> {
     await this.#existing(id);
-    return this.#driver.mount(id);
+    return options === undefined ? this.#driver.mount(id) : this.#driver.mount(id, options);
   }
 
   async unmount(id: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Change } from '../driver.js';
+import type { Change, MountOptions } from '../driver.js';
 import { ErrorCode, StrataError } from '../errors.js';
 import { randomId, type Digest } from '../ids.js';
 import { commitLayer, finishCommit, type CommitOptions } from './layer-commit.js';
@@ -183,14 +183,14 @@ export class LayerStore {
     return this.#ctx.root.driver.changes(row.driver_id, over);
   }
 
-  /** Mounts the layer's union and returns its path (reference-counted by the driver). */
-  mount(ref: string): Promise<string> {
-    return this.#ctx.root.lock.run('mount', () => this.mountLocked(ref));
+  /** Mounts the layer's union and returns its path (reference-counted by the driver; `options` as StorageDriver.mount). */
+  mount(ref: string, options?: MountOptions): Promise<string> {
+    return this.#ctx.root.lock.run('mount', () => this.mountLocked(ref, options));
   }
 
-  async mountLocked(ref: string): Promise<string> {
+  async mountLocked(ref: string, options?: MountOptions): Promise<string> {
     const row = resolveLayer(this.#ctx, ref);
-    const path = await this.#ctx.root.driver.mount(row.driver_id);
+    const path = await this.#ctx.root.driver.mount(row.driver_id, options);
     const count = await this.#ctx.root.driver.mountCount(row.driver_id);
     this.#ctx.root.db.relaxed(() => this.#ctx.rows.setMountCount(row.id, count));
     return path;

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { changesOf } from '../diff/changes.js';
 import { writeLayerTar } from '../diff/layer-tar.js';
 import { naiveChanges, naiveDiff } from '../diff/naive.js';
-import type { Change, CreateOptions, DriverCapabilities, LayerUsage, ProbeResult, StorageDriver } from '../driver.js';
+import type { Change, CreateOptions, DriverCapabilities, LayerUsage, MountOptions, ProbeResult, StorageDriver } from '../driver.js';
 import { ErrorCode, StrataError } from '../errors.js';
 import { MountCounts } from '../mount-counts.js';
 import type { TreeReader } from '../tree.js';
@@ -78,11 +78,11 @@ export abstract class UpperLayerDriver implements StorageDriver {
    * is live there, then counts one more and returns the mount point. Fails with
    * ENOLAYER, and as the hooks' `attach` does (EDRIVERUNAVAILABLE).
    */
-  async mount(id: string): Promise<string> {
+  async mount(id: string, options: MountOptions = {}): Promise<string> {
     await this.home.info(id);
     const merged = this.home.paths(id).merged;
     const count = await this.counts.get(id);
-    if (count === 0 || !(await this.mountHooks.isLive(id, merged))) await this.mountHooks.attach(id, merged);
+    if (count === 0 || !(await this.mountHooks.isLive(id, merged))) await this.mountHooks.attach(id, merged, options);
     await this.counts.set(id, count + 1);
     return merged;
   }
@@ -170,8 +170,8 @@ export abstract class UpperLayerDriver implements StorageDriver {
 export interface MountHooks {
   /** Is id's union mounted (and answering) at merged now? */
   isLive(id: string, merged: string): Promise<boolean>;
-  /** Mounts id's union at merged. */
-  attach(id: string, merged: string): Promise<void>;
+  /** Mounts id's union at merged (`options` as StorageDriver.mount: a hook may ignore them). */
+  attach(id: string, merged: string, options: MountOptions): Promise<void>;
   /** Ends whatever is mounted at merged; nothing mounted is a no-op. */
   detach(id: string, merged: string): Promise<void>;
 }
