@@ -27,6 +27,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { ContextFilter } from './dockerignore.js';
+import type { ContextHashCache } from './hash-cache.js';
 import { followInScope, walkContext } from './resolve-sources.js';
 import { mapLimit } from '../map-limit.js';
 
@@ -98,13 +99,18 @@ export async function contextEntry(root: string, rel: string, stat: Stats): Prom
   };
 }
 
-/** `file:…` or `dir:…` for the resolved context source `rel` (links already followed). */
-export async function hashContextSource(root: string, rel: string, stat: Stats, filter?: ContextFilter): Promise<string> {
-  if (!stat.isDirectory()) return 'file:' + await entryHash(await contextEntry(root, rel, stat));
+/**
+ * `file:…` or `dir:…` for the resolved context source `rel` (links already followed).
+ * With `cache`, a file whose lstat identity the cache remembers is not read again
+ * (hash-cache.ts), and files read are remembered.
+ */
+export async function hashContextSource(root: string, rel: string, stat: Stats, filter?: ContextFilter, cache?: ContextHashCache): Promise<string> {
+  const pass = { start: Date.now(), ...(cache ? { cache } : {}) };
+  if (!stat.isDirectory()) return 'file:' + await cachedEntryHash(root, rel, stat, pass);
   const prefix = rel === '' ? '' : `${rel}/`;
-  const below = (await walkContext(root, filter)).filter((p) => p.startsWith(prefix));
+  const below = await walkBelow(root, rel, filter);
   // Hashed 32 at a time: the result is sorted (dirSourceHash), so the order does not matter.
-  const hashes: string[] = await mapLimit(below, 32, (p) => walkedEntryHash(root, p, filter));
+  const hashes: string[] = await mapLimit(below, 32, (p) => walkedEntryHash(root, p, filter, pass));
   // Directories the context holds only because something below them is re-included
   // were not sent as entries: Docker's hash uses their path instead.
   const present = new Set(below);
@@ -115,10 +121,40 @@ export async function hashContextSource(root: string, rel: string, stat: Stats, 
   return dirSourceHash(hashes);
 }
 
-async function walkedEntryHash(root: string, rel: string, filter?: ContextFilter): Promise<string> {
+/** One hashing pass: when it began (Date.now()) and the cache it uses. */
+interface HashPass {
+  start: number;
+  cache?: ContextHashCache;
+}
+
+/**
+ * The context paths below directory `rel` that the filter keeps, as the walk of the whole
+ * context finds them. The walk starts at `rel` itself when neither it nor any parent of it
+ * is excluded (the whole walk reaches it then, and decides below it the same way).
+ */
+async function walkBelow(root: string, rel: string, filter: ContextFilter | undefined): Promise<string[]> {
+  if (rel === '') return walkContext(root, filter);
+  let reached = true;
+  for (let d = rel; d !== '.' && reached; d = posix.dirname(d)) reached = !(filter?.excludes(d) ?? false);
+  if (reached) return walkContext(root, filter, rel);
+  const prefix = `${rel}/`;
+  return (await walkContext(root, filter)).filter((p) => p.startsWith(prefix));
+}
+
+/** The entry hash of context entry `rel` (lstat `stat`), a file's through the pass's cache. */
+async function cachedEntryHash(root: string, rel: string, stat: Stats, pass: HashPass): Promise<string> {
+  if (pass.cache === undefined || !stat.isFile()) return entryHash(await contextEntry(root, rel, stat));
+  const known = pass.cache.get(rel, stat);
+  if (known !== undefined) return known;
+  const hash = await entryHash(await contextEntry(root, rel, stat));
+  pass.cache.put(rel, stat, hash, pass.start);
+  return hash;
+}
+
+async function walkedEntryHash(root: string, rel: string, filter: ContextFilter | undefined, pass: HashPass): Promise<string> {
   const stat = await lstat(join(root, rel));
-  if (!stat.isSymbolicLink()) return entryHash(await contextEntry(root, rel, stat));
+  if (!stat.isSymbolicLink()) return cachedEntryHash(root, rel, stat, pass);
   const target = await followInScope(root, rel);
   const targetStat = target === '' || filter?.excludes(target) ? undefined : await lstat(join(root, target)).catch(() => undefined);
-  return targetStat ? entryHash(await contextEntry(root, target, targetStat)) : rel;
+  return targetStat ? cachedEntryHash(root, target, targetStat, pass) : rel;
 }
