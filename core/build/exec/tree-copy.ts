@@ -13,7 +13,7 @@
  *
  * Sockets and devices are skipped.
  */
-import { constants, type Stats } from 'node:fs';
+import { constants, lstatSync, type Stats } from 'node:fs';
 import { chmod, chown, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { copiedMode, type SourceOrigin } from '../copy-rules.js';
@@ -74,6 +74,10 @@ export async function copyLeaf(from: string, st: Stats, root: string, to: string
 export async function copyDirectoryContents(from: string, root: string, to: string, options: CopyOptions): Promise<void> {
   const top = await mkdirAllIn(root, to, options.owner ?? { uid: 0, gid: 0 });
   const dirTimes: [string, Stats][] = [];
+  // A context or an extracted archive is a plain host directory, its entries just listed:
+  // one lstat there costs less than a thread-pool hop. (An image's layer may be a mount
+  // this process serves, which must not be touched synchronously.)
+  const syncSource = options.origin === 'context' || options.origin === 'archive';
   const walk = async (rel: string, hostDir: string, fresh: FreshDir | undefined): Promise<void> => {
     const names = (await readdir(join(from, rel))).sort();
     const leaves: [string, Stats, string][] = [];
@@ -82,7 +86,7 @@ export async function copyDirectoryContents(from: string, root: string, to: stri
       const filterPath = options.filterRel ? `${options.filterRel}/${childRel}` : childRel;
       const excluded = options.filter?.excludes(filterPath) ?? false;
       const src = join(from, childRel);
-      const st = await lstat(src);
+      const st = syncSource ? lstatSync(src) : await lstat(src);
       const target = posix.join(to, childRel);
       if (st.isDirectory()) {
         if (excluded && !options.filter!.mayIncludeBelow(filterPath)) continue;
