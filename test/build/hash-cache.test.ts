@@ -73,9 +73,27 @@ test('context hash cache: new content of the same size under the old mtime, or a
 test('context hash cache: a file changed moments before the hashing pass is not remembered', async (t) => {
   const root = await context({ 'd/a': 'one' });
   const cacheDir = await mkdtemp(join(tmpdir(), 'strata-hash-cache-store-'));
-  const cache = await ContextHashCache.open(cacheDir, root);
+  // "Moments" made a minute, so that a slow machine does not let the file settle.
+  const cache = await ContextHashCache.open(cacheDir, root, { racyMs: 60_000 });
   await hashContextSource(root, 'd', await lstat(join(root, 'd')), undefined, cache);
   t.is(cache.get('d/a', await lstat(join(root, 'd/a'))), undefined);
   await cache.save();
   t.deepEqual(await readdir(cacheDir), []);
+});
+
+test('context hash cache: whole-second timestamps (coarse file systems) need two seconds to settle, finer ones a tenth', async (t) => {
+  const root = await context({ 'a': 'one' });
+  const cacheDir = await mkdtemp(join(tmpdir(), 'strata-hash-cache-store-'));
+  const cache = await ContextHashCache.open(cacheDir, root);
+  const st = await lstat(join(root, 'a'));
+  const start = 1_700_000_000_000;
+  const at = (ms: number) => Object.assign(Object.create(Object.getPrototypeOf(st) as object) as typeof st, st, { ctimeMs: ms, mtimeMs: ms });
+  cache.put('coarse-recent', at(start - 1000), 'h1', start);
+  cache.put('fine-recent', at(start - 50.5), 'h2', start);
+  cache.put('fine-settled', at(start - 500.5), 'h3', start);
+  cache.put('coarse-settled', at(start - 3000), 'h4', start);
+  t.is(cache.get('coarse-recent', at(start - 1000)), undefined);
+  t.is(cache.get('fine-recent', at(start - 50.5)), undefined);
+  t.is(cache.get('fine-settled', at(start - 500.5)), 'h3');
+  t.is(cache.get('coarse-settled', at(start - 3000)), 'h4');
 });

@@ -11,9 +11,12 @@
  * Invariant: a remembered hash is that of the content the file had while its ctime was
  * the remembered one. ctime cannot be set by users and changes on every write, chmod,
  * chown or rename; the one gap is a write that lands in the same clock tick as the read
- * (racy, as git calls it). So a hash is remembered only for a file whose ctime is at least
- * RACY_MS older than the moment its hashing pass began: any later write has a later
- * ctime. (On file systems with coarse timestamps, RACY_MS covers the tick.)
+ * (racy, as git calls it). So a hash is remembered only for a file whose ctime is older
+ * than the moment its hashing pass began by more than a tick of the file system's clock:
+ * any later write has a later ctime. That margin is RACY_MS where timestamps have
+ * sub-second parts (the kernel's coarse clock ticks every few ms), COARSE_RACY_MS where
+ * they are whole seconds (FAT keeps two). Like git's, the rule trusts the local clock: a
+ * network file system whose server's clock lags the client's is not covered.
  *
  * One JSON file per context directory (by its real path) in the store root's
  * CONTEXT_HASH_DIR, written whole (temporary file + rename) after a build hashed
@@ -30,8 +33,10 @@ import { randomId } from '../../ids.js';
 /** The store directory (under its root) holding the contexts' cache files. */
 export const CONTEXT_HASH_DIR = 'build-context-hashes';
 
-/** A file changed less than this long (ms) before a hashing pass began is not remembered. */
-export const RACY_MS = 2000;
+/** A file changed less than this long (ms) before a hashing pass began is not remembered… */
+export const RACY_MS = 100;
+/** …or this long, where its timestamps are whole seconds. */
+export const COARSE_RACY_MS = 2000;
 
 /** Entries kept per context beyond those a build used (the rest are dropped when saving). */
 const MAX_UNUSED_ENTRIES = 100_000;
@@ -49,11 +54,11 @@ interface CacheFile {
 export class ContextHashCache {
   readonly #file: string;
   readonly #old: Map<string, Entry>;
-  readonly #racyMs: number;
+  readonly #racyMs: number | undefined;
   readonly #used = new Map<string, Entry>();
   #dirty = false;
 
-  private constructor(file: string, old: Map<string, Entry>, racyMs: number) {
+  private constructor(file: string, old: Map<string, Entry>, racyMs: number | undefined) {
     this.#file = file;
     this.#old = old;
     this.#racyMs = racyMs;
@@ -61,7 +66,7 @@ export class ContextHashCache {
 
   /**
    * The cache of `contextDir` kept in `cacheDir` (empty where none was saved or it is
-   * unreadable). `racyMs` (tests only) replaces RACY_MS.
+   * unreadable). `racyMs` (tests only) replaces RACY_MS and COARSE_RACY_MS.
    */
   static async open(cacheDir: string, contextDir: string, options: { racyMs?: number } = {}): Promise<ContextHashCache> {
     const real = await realpath(contextDir).catch(() => contextDir);
@@ -75,7 +80,7 @@ export class ContextHashCache {
     } catch {
       // no cache yet, or not one we can read: start empty
     }
-    return new ContextHashCache(file, old, options.racyMs ?? RACY_MS);
+    return new ContextHashCache(file, old, options.racyMs);
   }
 
   /** The remembered entry hash of context file `rel` when `st` (its lstat now) is the identity it was remembered with. */
@@ -88,10 +93,12 @@ export class ContextHashCache {
 
   /**
    * Remembers `hash` for `rel` read with lstat `st`, unless the file changed within
-   * RACY_MS before `passStartMs` (Date.now() when the hashing pass began) or later.
+   * RACY_MS (COARSE_RACY_MS) before `passStartMs` (Date.now() when the hashing pass
+   * began) or later.
    */
   put(rel: string, st: Stats, hash: string, passStartMs: number): void {
-    const settled = passStartMs - this.#racyMs;
+    const coarse = st.ctimeMs % 1000 === 0 && st.mtimeMs % 1000 === 0;
+    const settled = passStartMs - (this.#racyMs ?? (coarse ? COARSE_RACY_MS : RACY_MS));
     if (!(st.ctimeMs < settled && st.mtimeMs < settled)) return;
     this.#used.set(rel, [st.dev, st.ino, st.size, st.mode, st.mtimeMs, st.ctimeMs, hash]);
     this.#dirty = true;
