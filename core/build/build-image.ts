@@ -25,6 +25,7 @@ import type { Store } from '../store/store.js';
 import { BuildArgs } from './build-args.js';
 import { stepCacheKey } from './cache-key.js';
 import { ContextFilter, parseDockerignore } from './context/dockerignore.js';
+import { CONTEXT_HASH_DIR, ContextHashCache } from './context/hash-cache.js';
 import { dispatchStage } from './dispatch.js';
 import { BuildCache } from './exec/build-cache.js';
 import { StepPrinter, type BuildOutput } from './exec/build-output.js';
@@ -79,6 +80,9 @@ export async function buildImage(store: Store, options: BuildImageOptions): Prom
   const printer = new StepPrinter(df, plan.target, labels, options.out);
   const session: BuildSession = { store, cache: new BuildCache(store), noCache: options.noCache === true, out: options.out, printer, file: df.file };
   const filter = await contextFilter(options.contextDir);
+  const contextDir = options.contextDir;
+  let hashCache: Promise<ContextHashCache> | undefined;
+  const openHashCache = (): Promise<ContextHashCache> => (hashCache ??= (async () => ContextHashCache.open(await store.root.dir(CONTEXT_HASH_DIR), contextDir!))());
   printer.upTo(-1, Number.MAX_SAFE_INTEGER);
 
   const results = new Map<number, Promise<ImageRecord | undefined>>();
@@ -104,7 +108,7 @@ export async function buildImage(store: Store, options: BuildImageOptions): Prom
     const sources = new StageSources(store, options.contextDir, filter, df.file, async (_from, inst) => {
       const found = planned.copyFrom.find((c) => c.instruction.line === inst.line);
       return found === undefined ? undefined : imageOf(found.source, inst.line, 'COPY');
-    });
+    }, openHashCache);
     const isTarget = index === plan.target;
     const result = await dispatchStage({
       dockerfile: df, stage, baseConfig: buildConfigOf(baseConfig), buildArgs: args, executor, sources,
@@ -172,11 +176,16 @@ export async function buildImage(store: Store, options: BuildImageOptions): Prom
     return record;
   };
 
-  for (const level of plan.levels) {
-    for (const index of level) results.set(index, buildStage(index));
-    const settled = await Promise.allSettled(level.map((i) => results.get(i)!));
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
+  try {
+    for (const level of plan.levels) {
+      for (const index of level) results.set(index, buildStage(index));
+      const settled = await Promise.allSettled(level.map((i) => results.get(i)!));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+  } finally {
+    // The hashes learnt stay valid whether or not the build succeeded.
+    await (await hashCache?.catch(() => undefined))?.save();
   }
   const target = await results.get(plan.target)!;
   if (target === undefined) throw new StrataError(ErrorCode.EBUILD, `${df.file}: No image was generated. Is your Dockerfile empty?`);

@@ -10,10 +10,12 @@ import { buildError } from '../parse-dockerfile.js';
 import type { ContextFilter } from './dockerignore.js';
 import type { ResolvedSource } from './resolve-sources.js';
 import { resolveSources } from './resolve-sources.js';
+import type { ContextHashCache } from './hash-cache.js';
 import { combineSourceHashes, hashContextSource } from './source-hash.js';
 
 export class ContextSources implements SourceProvider {
-  constructor(readonly root: string, readonly filter?: ContextFilter, readonly file = 'Dockerfile') {}
+  /** `hashCache`: the context's remembered file hashes (hash-cache.ts), opened on first use. */
+  constructor(readonly root: string, readonly filter?: ContextFilter, readonly file = 'Dockerfile', readonly hashCache?: () => Promise<ContextHashCache>) {}
 
   /**
    * `sources` is the ResolvedSource[] list. URL sources hash as `url:<url>` here (the
@@ -24,7 +26,8 @@ export class ContextSources implements SourceProvider {
     try {
       const sources = await resolveSources(this.root, inst.sources, dest, inst.keyword, this.filter);
       const hashes: string[] = [];
-      for (const s of sources) hashes.push(s.kind === 'url' ? `url:${s.url}` : await hashContextSource(this.root, s.rel, s.stat, this.filter));
+      const cache = sources.some((s) => s.kind === 'path') ? await this.hashCache?.() : undefined;
+      for (const s of sources) hashes.push(s.kind === 'url' ? `url:${s.url}` : await hashContextSource(this.root, s.rel, s.stat, this.filter, cache));
       return { hash: combineSourceHashes(hashes), sources };
     } catch (err) {
       if (isStrataError(err, ErrorCode.EBUILD)) throw buildError(this.file, inst.line, inst.keyword, err.message, err);

@@ -23,12 +23,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { createReadStream } from 'node:fs';
-import { lstat, readFile, readlink } from 'node:fs/promises';
+import { createReadStream, lstatSync, readFileSync } from 'node:fs';
+import { lstat, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ContextFilter } from './dockerignore.js';
+import type { ContextHashCache } from './hash-cache.js';
 import { followInScope, walkContext } from './resolve-sources.js';
-import { mapLimit } from '../map-limit.js';
 
 export type EntryType = 'file' | 'directory' | 'symlink' | 'character-device' | 'block-device' | 'fifo';
 
@@ -84,6 +85,16 @@ export function combineSourceHashes(hashes: readonly string[]): string {
   return 'multi:' + createHash('sha256').update(hashes.join(',')).digest('hex');
 }
 
+/**
+ * A file up to this size (bytes) is read at once and synchronously: a context is mostly
+ * small files already in the page cache, where each thread-pool hop of an async read
+ * costs more than the read itself.
+ */
+const SMALL_FILE = 256 * 1024;
+
+/** Context entries hashed between two turns of the event loop (the small reads block it). */
+const ENTRIES_PER_TURN = 256;
+
 /** The context entry `rel` (lstat `stat`) as Docker's CLI sends it. */
 export async function contextEntry(root: string, rel: string, stat: Stats): Promise<HashedEntry> {
   const abs = join(root, rel);
@@ -92,19 +103,26 @@ export async function contextEntry(root: string, rel: string, stat: Stats): Prom
   return {
     name: rel, type, mode: stat.mode & 0o7777, uid: 0, gid: 0, size: type === 'file' ? stat.size : 0,
     ...(type === 'symlink' ? { linkname: await readlink(abs) } : {}),
-    // A small file is read at once: a stream costs several thread-pool round trips.
-    ...(type === 'file' ? { content: stat.size <= 256 * 1024 ? async function* small() { yield await readFile(abs); } : () => createReadStream(abs) } : {}),
+    ...(type === 'file' ? { content: stat.size <= SMALL_FILE ? async function* small() { yield readFileSync(abs); } : () => createReadStream(abs) } : {}),
     ...(type.endsWith('device') ? { devmajor: Math.floor(stat.rdev / 256) & 0xfff, devminor: (stat.rdev & 0xff) | ((stat.rdev >> 12) & 0xfff00) } : {}),
   };
 }
 
-/** `file:…` or `dir:…` for the resolved context source `rel` (links already followed). */
-export async function hashContextSource(root: string, rel: string, stat: Stats, filter?: ContextFilter): Promise<string> {
-  if (!stat.isDirectory()) return 'file:' + await entryHash(await contextEntry(root, rel, stat));
+/**
+ * `file:…` or `dir:…` for the resolved context source `rel` (links already followed).
+ * With `cache`, a file whose lstat identity the cache remembers is not read again
+ * (hash-cache.ts), and files read are remembered.
+ */
+export async function hashContextSource(root: string, rel: string, stat: Stats, filter?: ContextFilter, cache?: ContextHashCache): Promise<string> {
+  const pass = { start: Date.now(), ...(cache ? { cache } : {}) };
+  if (!stat.isDirectory()) return 'file:' + await cachedEntryHash(root, rel, stat, pass);
   const prefix = rel === '' ? '' : `${rel}/`;
-  const below = (await walkContext(root, filter)).filter((p) => p.startsWith(prefix));
-  // Hashed 32 at a time: the result is sorted (dirSourceHash), so the order does not matter.
-  const hashes: string[] = await mapLimit(below, 32, (p) => walkedEntryHash(root, p, filter));
+  const below = await walkBelow(root, rel, filter);
+  const hashes: string[] = [];
+  for (const [i, p] of below.entries()) {
+    if (i % ENTRIES_PER_TURN === ENTRIES_PER_TURN - 1) await nextTurn();
+    hashes.push(await walkedEntryHash(root, p, filter, pass));
+  }
   // Directories the context holds only because something below them is re-included
   // were not sent as entries: Docker's hash uses their path instead.
   const present = new Set(below);
@@ -115,10 +133,40 @@ export async function hashContextSource(root: string, rel: string, stat: Stats, 
   return dirSourceHash(hashes);
 }
 
-async function walkedEntryHash(root: string, rel: string, filter?: ContextFilter): Promise<string> {
-  const stat = await lstat(join(root, rel));
-  if (!stat.isSymbolicLink()) return entryHash(await contextEntry(root, rel, stat));
+/** One hashing pass: when it began (Date.now()) and the cache it uses. */
+interface HashPass {
+  start: number;
+  cache?: ContextHashCache;
+}
+
+/**
+ * The context paths below directory `rel` that the filter keeps, as the walk of the whole
+ * context finds them. The walk starts at `rel` itself when neither it nor any parent of it
+ * is excluded (the whole walk reaches it then, and decides below it the same way).
+ */
+async function walkBelow(root: string, rel: string, filter: ContextFilter | undefined): Promise<string[]> {
+  if (rel === '') return walkContext(root, filter);
+  let reached = true;
+  for (let d = rel; d !== '.' && reached; d = posix.dirname(d)) reached = !(filter?.excludes(d) ?? false);
+  if (reached) return walkContext(root, filter, rel);
+  const prefix = `${rel}/`;
+  return (await walkContext(root, filter)).filter((p) => p.startsWith(prefix));
+}
+
+/** The entry hash of context entry `rel` (lstat `stat`), a file's through the pass's cache. */
+async function cachedEntryHash(root: string, rel: string, stat: Stats, pass: HashPass): Promise<string> {
+  if (pass.cache === undefined || !stat.isFile()) return entryHash(await contextEntry(root, rel, stat));
+  const known = pass.cache.get(rel, stat);
+  if (known !== undefined) return known;
+  const hash = await entryHash(await contextEntry(root, rel, stat));
+  pass.cache.put(rel, stat, hash, pass.start);
+  return hash;
+}
+
+async function walkedEntryHash(root: string, rel: string, filter: ContextFilter | undefined, pass: HashPass): Promise<string> {
+  const stat = lstatSync(join(root, rel));
+  if (!stat.isSymbolicLink()) return cachedEntryHash(root, rel, stat, pass);
   const target = await followInScope(root, rel);
   const targetStat = target === '' || filter?.excludes(target) ? undefined : await lstat(join(root, target)).catch(() => undefined);
-  return targetStat ? entryHash(await contextEntry(root, target, targetStat)) : rel;
+  return targetStat ? cachedEntryHash(root, target, targetStat, pass) : rel;
 }

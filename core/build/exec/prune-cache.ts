@@ -5,6 +5,7 @@
  */
 import { layerBytes } from '../../image-ops/disk-usage.js';
 import type { Store } from '../../store/store.js';
+import { clearContextHashCaches } from '../context/hash-cache.js';
 import { BuildCache } from './build-cache.js';
 
 export interface BuildCacheUsage {
@@ -24,10 +25,10 @@ export function buildCacheUsage(store: Store): BuildCacheUsage {
 }
 
 /**
- * `builder prune`: forgets every cache entry and removes the cached images that nothing
- * names and nothing builds on, repeatedly (a chain of intermediate images goes from the
- * top down); those a named image builds on stay, as its parents. Returns the removed
- * image ids (`sha256:…`) and the bytes freed.
+ * `builder prune`: forgets every cache entry (and the contexts' remembered file hashes)
+ * and removes the cached images that nothing names and nothing builds on, repeatedly (a
+ * chain of intermediate images goes from the top down); those a named image builds on
+ * stay, as its parents. Returns the removed image ids (`sha256:…`) and the bytes freed.
  */
 export async function pruneBuildCache(store: Store): Promise<{ deleted: string[]; reclaimed: number }> {
   const cache = new BuildCache(store);
@@ -35,6 +36,7 @@ export async function pruneBuildCache(store: Store): Promise<{ deleted: string[]
     const before = buildCacheUsage(store).size;
     const candidates = new Set(cache.images());
     cache.clear();
+    await clearContextHashCaches(store.root.path);
     const deleted: string[] = [];
     for (;;) {
       const images = store.images.list();

@@ -14,6 +14,7 @@ import type { ImageRecord } from '../../store/image-rows.js';
 import type { Store } from '../../store/store.js';
 import type { ContextFilter } from '../context/dockerignore.js';
 import { ContextSources } from '../context/context-sources.js';
+import type { ContextHashCache } from '../context/hash-cache.js';
 import { contextRelative, walkContext } from '../context/resolve-sources.js';
 import { combineSourceHashes, dirSourceHash, entryHash, type EntryType } from '../context/source-hash.js';
 import { mtimeFromLastModified, URL_FILE_MODE, urlDestination, urlSourceHash } from '../context/url-source.js';
@@ -50,8 +51,9 @@ export type FromResolver = (from: string, inst: CopyInstruction) => Promise<Imag
 export class StageSources implements SourceProvider {
   readonly #context: ContextSources | undefined;
 
-  constructor(readonly store: Store, readonly contextDir: string | undefined, readonly filter: ContextFilter | undefined, readonly file: string, readonly from: FromResolver) {
-    this.#context = contextDir === undefined ? undefined : new ContextSources(contextDir, filter, file);
+  /** `hashCache`: the context's remembered file hashes (context/hash-cache.ts), opened on first use. */
+  constructor(readonly store: Store, readonly contextDir: string | undefined, readonly filter: ContextFilter | undefined, readonly file: string, readonly from: FromResolver, hashCache?: () => Promise<ContextHashCache>) {
+    this.#context = contextDir === undefined ? undefined : new ContextSources(contextDir, filter, file, hashCache);
   }
 
   async resolve(inst: CopyInstruction, dest: string, _config: BuildConfig): Promise<{ hash: string; sources: CopySources }> {

@@ -13,7 +13,7 @@
  *
  * Sockets and devices are skipped.
  */
-import type { Stats } from 'node:fs';
+import { constants, lstatSync, type Stats } from 'node:fs';
 import { chmod, chown, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { copiedMode, type SourceOrigin } from '../copy-rules.js';
@@ -74,7 +74,11 @@ export async function copyLeaf(from: string, st: Stats, root: string, to: string
 export async function copyDirectoryContents(from: string, root: string, to: string, options: CopyOptions): Promise<void> {
   const top = await mkdirAllIn(root, to, options.owner ?? { uid: 0, gid: 0 });
   const dirTimes: [string, Stats][] = [];
-  const walk = async (rel: string, hostDir: string): Promise<void> => {
+  // A context or an extracted archive is a plain host directory, its entries just listed:
+  // one lstat there costs less than a thread-pool hop. (An image's layer may be a mount
+  // this process serves, which must not be touched synchronously.)
+  const syncSource = options.origin === 'context' || options.origin === 'archive';
+  const walk = async (rel: string, hostDir: string, fresh: FreshDir | undefined): Promise<void> => {
     const names = (await readdir(join(from, rel))).sort();
     const leaves: [string, Stats, string][] = [];
     for (const name of names) {
@@ -82,12 +86,12 @@ export async function copyDirectoryContents(from: string, root: string, to: stri
       const filterPath = options.filterRel ? `${options.filterRel}/${childRel}` : childRel;
       const excluded = options.filter?.excludes(filterPath) ?? false;
       const src = join(from, childRel);
-      const st = await lstat(src);
+      const st = syncSource ? lstatSync(src) : await lstat(src);
       const target = posix.join(to, childRel);
       if (st.isDirectory()) {
         if (excluded && !options.filter!.mayIncludeBelow(filterPath)) continue;
         let host = join(hostDir, name);
-        let existing = await lstat(host).catch(() => undefined);
+        let existing = fresh ? undefined : await lstat(host).catch(() => undefined);
         if (existing?.isSymbolicLink() && options.origin !== 'archive') {
           const r = await hostPath(root, target);
           host = r.host;
@@ -98,30 +102,45 @@ export async function copyDirectoryContents(from: string, root: string, to: stri
           existing = undefined;
         }
         const owner = ownerOf(st, options);
+        const mode = modeOf(st, options);
         if (existing === undefined) {
           await mkdir(host);
           await chown(host, owner.uid, owner.gid);
-          await chmod(host, modeOf(st, options));
+          await chmod(host, mode);
         } else if (options.origin === 'archive') {
           await chown(host, owner.uid, owner.gid);
-          await chmod(host, modeOf(st, options));
+          await chmod(host, mode);
         }
-        await walk(childRel, host);
+        await walk(childRel, host, existing === undefined ? { setgid: (mode & 0o2000) !== 0 } : undefined);
         dirTimes.push([host, st]);
       } else if (!excluded) {
         leaves.push([src, st, name]);
       }
     }
-    await mapLimit(leaves, 16, ([src, st, name]) => copyLeafInto(src, st, hostDir, name, root, posix.join(to, rel, name), options));
+    await mapLimit(leaves, 16, ([src, st, name]) => copyLeafInto(src, st, hostDir, name, root, posix.join(to, rel, name), options, fresh));
   };
-  await walk('', top);
+  await walk('', top, undefined);
   for (const [host, st] of dirTimes) await utimes(host, st.atime, st.mtime);
 }
 
-/** copyLeaf for a child of a resolved host directory (a symlink at the destination takes the slow path). */
-async function copyLeafInto(from: string, st: Stats, hostDir: string, name: string, root: string, to: string, options: CopyOptions): Promise<void> {
+/** Who owns the files this process creates (outside setgid directories). */
+const SELF = { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 };
+
+/** A destination directory this copy created: nothing else is in it. */
+interface FreshDir {
+  /** Its setgid bit (new entries then take its group). */
+  setgid: boolean;
+}
+
+/**
+ * copyLeaf for a child of a resolved host directory (a symlink at the destination takes
+ * the slow path). In a fresh directory nothing is there to replace, and a file this
+ * process creates is its own (euid, egid), with copyFile's mode (the source's): chown and
+ * chmod are then made only where they change something.
+ */
+async function copyLeafInto(from: string, st: Stats, hostDir: string, name: string, root: string, to: string, options: CopyOptions, fresh: FreshDir | undefined): Promise<void> {
   const host = join(hostDir, name);
-  const existing = await lstat(host).catch(() => undefined);
+  const existing = fresh ? undefined : await lstat(host).catch(() => undefined);
   if (existing !== undefined && (existing.isSymbolicLink() || existing.isDirectory())) return copyLeaf(from, st, root, to, options);
   const owner = ownerOf(st, options);
   if (st.isSymbolicLink()) {
@@ -133,8 +152,11 @@ async function copyLeafInto(from: string, st: Stats, hostDir: string, name: stri
   }
   if (!st.isFile()) return;
   if (existing !== undefined && !existing.isFile()) await rm(host, { force: true });
-  await copyFile(from, host);
-  await chown(host, owner.uid, owner.gid);
-  await chmod(host, modeOf(st, options));
+  const mode = modeOf(st, options);
+  const ownedAlready = fresh !== undefined && !fresh.setgid && owner.uid === SELF.uid && owner.gid === SELF.gid;
+  await copyFile(from, host, fresh ? constants.COPYFILE_EXCL : 0);
+  // chown clears setuid/setgid: the mode is set after it.
+  if (!ownedAlready) await chown(host, owner.uid, owner.gid);
+  if (mode !== (st.mode & 0o7777) || (!ownedAlready && (mode & 0o6000) !== 0)) await chmod(host, mode);
   await utimes(host, st.atime, st.mtime);
 }
