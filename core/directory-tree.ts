@@ -34,10 +34,24 @@ export class DirectoryTree implements TreeReader {
    * never remembered, so a later change of the tree is always seen).
    */
   readonly #checking = new Map<string, Promise<boolean>>();
+  /** Settled checks, kept only while the tree is declared immutable (see `options.immutable`). */
+  #settled: Map<string, boolean> | undefined;
 
-  /** `dir`: an existing directory; its own symlinks, if any, are resolved once. */
-  constructor(dir: string) {
+  /**
+   * `dir`: an existing directory; its own symlinks, if any, are resolved once.
+   * `immutable`: the caller promises that nothing below `dir` changes while
+   * this reader is used (a committed layer's directory), so each parent's
+   * check — does it resolve to itself, without a symlink? — is made once and
+   * remembered; a lookup then costs one lstat. `forget()` ends that promise.
+   */
+  constructor(dir: string, options: { readonly immutable?: boolean } = {}) {
     this.#dir = dir;
+    if (options.immutable === true) this.#settled = new Map();
+  }
+
+  /** From now on nothing is remembered: every lookup checks its parent again (the tree may change). */
+  forget(): void {
+    this.#settled = undefined;
   }
 
   async stat(path: string): Promise<EntryStat | undefined> {
@@ -135,14 +149,22 @@ export class DirectoryTree implements TreeReader {
   }
 
   /** Whether `expected` resolves to itself (no symlink on the way); false where it is absent. */
-  #isRealDirectory(expected: string, path: string): Promise<boolean> {
+  #isRealDirectory(expected: string, path: string): Promise<boolean> | boolean {
+    const known = this.#settled?.get(expected);
+    if (known !== undefined) return known;
     let check = this.#checking.get(expected);
     if (check === undefined) {
+      const remember = this.#settled;
       check = realpath(expected).then(
-        (real) => real === expected,
+        (real) => {
+          const ok = real === expected;
+          if (remember !== undefined && remember === this.#settled) remember.set(expected, ok);
+          return ok;
+        },
         (err: unknown) => {
-          if (isAbsent(err)) return false;
-          throw ioError(path, err);
+          if (!isAbsent(err)) throw ioError(path, err);
+          if (remember !== undefined && remember === this.#settled) remember.set(expected, false);
+          return false;
         },
       );
       const settled = (): void => void this.#checking.delete(expected);

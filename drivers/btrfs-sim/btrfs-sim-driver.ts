@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
@@ -12,10 +12,13 @@ import { applyLayerTar } from './apply-tar.js';
 import { checkStore } from './check-store.js';
 import { readStamp, stamp, unchangedContent } from './clean-check.js';
 import { ExtentStore } from './extent-store.js';
-import { importTree, materialize } from './materialize.js';
+import { foldUpper } from './fold-upper.js';
+import { applyMeta, importTree, materialize } from './materialize.js';
 import { LayerTable, type LayerRow, openMetaDb } from './meta-db.js';
 import { NodeStore } from './node-store.js';
+import { mountOverlayView, overlayAvailable } from './overlay-view.js';
 import { SimTree } from './sim-tree.js';
+import { TreeCache } from './tree-cache.js';
 import { compareStoredTrees } from './tree-diff.js';
 import { layerUsage } from './usage.js';
 import { WorkTree } from './work-tree.js';
@@ -24,6 +27,7 @@ interface Open {
   readonly db: Database.Database;
   readonly layers: LayerTable;
   readonly nodes: NodeStore;
+  readonly trees: TreeCache;
 }
 
 /**
@@ -79,6 +83,8 @@ export class BtrfsSimDriver implements StorageDriver {
   readonly #home: string;
   readonly #extents: ExtentStore;
   #open: Open | undefined;
+  /** Whether writable mounts can be kernel overlays here (asked once). */
+  #overlay: Promise<boolean> | undefined;
 
   constructor(@inject(DriverContext) context: DriverContext) {
     this.#home = context.home;
@@ -94,10 +100,13 @@ export class BtrfsSimDriver implements StorageDriver {
 
   async init(): Promise<void> {
     if (this.#open) return;
-    for (const dir of ['mnt', 'stamps', 'tmp']) await mkdir(join(this.#home, dir), { recursive: true, mode: 0o700 });
+    for (const dir of ['mnt', 'stamps', 'tmp', 'uppers']) await mkdir(join(this.#home, dir), { recursive: true, mode: 0o700 });
     await this.#extents.init();
     const db = openMetaDb(join(this.#home, 'btrfs-sim.db'));
-    this.#open = { db, layers: new LayerTable(db), nodes: new NodeStore(db) };
+    const nodes = new NodeStore(db);
+    const trees = new TreeCache(join(this.#home, 'trees'), join(this.#home, 'tmp'), nodes, this.#extents);
+    await trees.init();
+    this.#open = { db, layers: new LayerTable(db), nodes, trees };
     await this.#extents.reap(db);
     await this.#extents.sweep(db);
     const { layers } = this.#open;
@@ -105,11 +114,21 @@ export class BtrfsSimDriver implements StorageDriver {
       if ((layers.find(name)?.mounts ?? 0) === 0) await this.#dropMountDir(name);
     }
     for (const row of layers.all()) {
-      if (row.mounts > 0 && !(await exists(this.#mountPath(row.id)))) layers.setMounts(row.id, 0);
+      if (row.mounts === 0) continue;
+      const live = row.upper_base !== null || !row.writable ? await isMounted(this.#mountPath(row.id)) : await exists(this.#mountPath(row.id));
+      if (live) continue;
+      // gone with a reboot: what processes wrote is still in the upper directory
+      if (row.writable && row.upper_base !== null) await this.#foldUpper(row);
+      await this.#dropMountDir(row.id);
+      layers.setMounts(row.id, 0);
     }
     for (const name of await readdir(join(this.#home, 'stamps'))) {
       if ((layers.find(name)?.mounts ?? 0) === 0) await rm(this.#stampPath(name), { force: true });
     }
+    for (const name of await readdir(join(this.#home, 'uppers'))) {
+      if ((layers.find(name)?.upper_base ?? null) === null) await rm(this.#upperPath(name), { recursive: true, force: true });
+    }
+    await this.#pruneTrees();
   }
 
   async close(): Promise<void> {
@@ -133,9 +152,12 @@ export class BtrfsSimDriver implements StorageDriver {
     db.transaction(() => {
       layers.delete(id);
       nodes.decref(row.root);
+      if (row.upper_base !== null) nodes.decref(row.upper_base);
     })();
     await this.#extents.reap(db);
     await this.#dropMountDir(id);
+    await rm(this.#upperPath(id), { recursive: true, force: true });
+    await this.#pruneTrees();
   }
 
   async exists(id: string): Promise<boolean> {
@@ -146,9 +168,18 @@ export class BtrfsSimDriver implements StorageDriver {
     return this.#state().layers.all().map((row) => row.id);
   }
 
-  /** One row update: the tree (folded back at the last unmount) is already the layer's content. */
+  /**
+   * One row update: the tree (folded back at the last unmount) is already the
+   * layer's content. The overlay upper a writable mount kept goes, with the
+   * reference its base held.
+   */
   async commit(id: string): Promise<void> {
-    this.#state().layers.seal(id);
+    const { db, layers } = this.#state();
+    db.transaction(() => {
+      layers.seal(id);
+      this.#dropUpperBase(layers.get(id));
+    })();
+    await this.#afterUpperDropped(id);
   }
 
   async parent(id: string): Promise<string | null> {
@@ -156,8 +187,60 @@ export class BtrfsSimDriver implements StorageDriver {
   }
 
   async mount(id: string): Promise<string> {
-    const { layers, nodes } = this.#state();
+    const { layers, trees } = this.#state();
     const row = layers.get(id);
+    const path = this.#mountPath(id);
+    const mounted = await isMounted(path);
+    if (!row.writable) {
+      if (!mounted) {
+        await this.#dropMountDir(id);
+        await bindMount(await trees.ensure(row.root), path, true);
+      }
+    } else if (row.upper_base !== null || (await this.#overlayAvailable())) {
+      if (!mounted) await this.#mountUpper(row);
+    } else {
+      await this.#mountCopy(row);
+    }
+    layers.setMounts(id, layers.get(id).mounts + 1);
+    return path;
+  }
+
+  /**
+   * A writable layer's kernel overlay: the lower is the materialised tree it
+   * started from (cached, shared with every mount of that tree), the upper its
+   * own directory, kept across mounts until commit or remove. A first mount
+   * takes a reference on the base tree and gives the upper's root the tree
+   * root's metadata (overlay shows the upper root's). Cost: O(1) once the base
+   * tree is materialised.
+   */
+  async #mountUpper(row: LayerRow): Promise<void> {
+    const { db, layers, nodes, trees } = this.#state();
+    const upper = join(this.#upperPath(row.id), 'upper');
+    const work = join(this.#upperPath(row.id), 'work');
+    let base = row.upper_base;
+    if (base === null) {
+      await rm(this.#upperPath(row.id), { recursive: true, force: true });
+      await mkdir(upper, { recursive: true, mode: 0o700 });
+      await mkdir(work, { mode: 0o700 });
+      await applyMeta(upper, nodes.get(row.root));
+      db.transaction(() => {
+        nodes.incref(row.root);
+        layers.setUpperBase(row.id, row.root);
+      })();
+      base = row.root;
+    }
+    const lower = await trees.ensure(base);
+    const path = this.#mountPath(row.id);
+    await this.#dropMountDir(row.id);
+    await mkdir(path, { mode: 0o755 });
+    await stamp(join(this.#home, 'tmp'), this.#stampPath(row.id));
+    await mountOverlayView({ lower, upper, work, target: path });
+  }
+
+  /** Where kernel overlay is not available: the whole tree materialised into the mount directory (O(tree)). */
+  async #mountCopy(row: LayerRow): Promise<void> {
+    const { nodes } = this.#state();
+    const id = row.id;
     const path = this.#mountPath(id);
     if (row.mounts === 0 || !(await exists(path))) {
       await this.#dropMountDir(id);
@@ -172,9 +255,6 @@ export class BtrfsSimDriver implements StorageDriver {
         throw new StrataError(ErrorCode.EIO, `btrfs-sim: cannot materialise layer ${id}: ${(err as Error).message}`, { cause: err });
       }
     }
-    if (!row.writable && !(await isMounted(path))) await bindMount(path, path, true);
-    layers.setMounts(id, row.mounts + 1);
-    return path;
   }
 
   async unmount(id: string): Promise<void> {
@@ -182,7 +262,12 @@ export class BtrfsSimDriver implements StorageDriver {
     const row = layers.get(id);
     if (row.mounts === 0) return;
     if (row.mounts === 1) {
-      if (row.writable) await this.#foldBack(row);
+      if (row.writable && row.upper_base !== null) {
+        await unmountPath(this.#mountPath(id));
+        await this.#foldUpper(row);
+      } else if (row.writable) {
+        await this.#foldBack(row);
+      }
       await this.#dropMountDir(id);
     }
     layers.setMounts(id, row.mounts - 1);
@@ -193,8 +278,14 @@ export class BtrfsSimDriver implements StorageDriver {
   }
 
   async applyDiff(id: string, _parent: string | null, tar: Readable): Promise<number> {
-    const { nodes, layers } = this.#state();
-    const row = layers.get(id);
+    const { db, nodes, layers } = this.#state();
+    let row = layers.get(id);
+    if (row.upper_base !== null) {
+      // the tree changes under the upper: its changes are in the tree already
+      db.transaction(() => this.#dropUpperBase(row))();
+      await this.#afterUpperDropped(id);
+      row = layers.get(id);
+    }
     return this.#change(row, async (created) => {
       const tree = new WorkTree(nodes, row.root);
       const size = await applyLayerTar(tree, new SimTree(nodes, this.#extents, row.root), this.#extents, tar, created);
@@ -250,6 +341,46 @@ export class BtrfsSimDriver implements StorageDriver {
     }
   }
 
+  /** Folds a writable layer's overlay upper (all it changed since its upper began) onto its upper base: the layer's new tree. */
+  async #foldUpper(row: LayerRow): Promise<void> {
+    const { nodes } = this.#state();
+    const upper = join(this.#upperPath(row.id), 'upper');
+    const base = new SimTree(nodes, this.#extents, row.upper_base!);
+    const previous = new SimTree(nodes, this.#extents, row.root);
+    const stampNs = await readStamp(this.#stampPath(row.id));
+    const unchanged = stampNs === undefined ? undefined : (path: string, size: number) => unchangedContent(upper, path, size, stampNs, previous);
+    await this.#change(row, async (created) => ({ tree: await foldUpper(nodes, this.#extents, base, new DirectoryTree(upper), upper, created, unchanged), result: undefined }));
+  }
+
+  /** In a transaction: the layer's upper stops, and so does the reference its base held. */
+  #dropUpperBase(row: LayerRow): void {
+    if (row.upper_base === null) return;
+    this.#state().layers.setUpperBase(row.id, null);
+    this.#state().nodes.decref(row.upper_base);
+  }
+
+  async #afterUpperDropped(id: string): Promise<void> {
+    await this.#extents.reap(this.#state().db);
+    await rm(this.#upperPath(id), { recursive: true, force: true });
+    await this.#pruneTrees();
+  }
+
+  /** Keeps the materialised trees of read-only layers and of writable layers' upper bases; deletes the rest. */
+  async #pruneTrees(): Promise<void> {
+    const { layers, trees } = this.#state();
+    const keep = new Set<string>();
+    for (const row of layers.all()) {
+      if (!row.writable) keep.add(row.root);
+      if (row.upper_base !== null) keep.add(row.upper_base);
+    }
+    await trees.prune(keep);
+  }
+
+  #overlayAvailable(): Promise<boolean> {
+    this.#overlay ??= overlayAvailable();
+    return this.#overlay;
+  }
+
   /** Reads a writable layer's mounted directory back into its tree. */
   async #foldBack(row: LayerRow): Promise<void> {
     const { nodes } = this.#state();
@@ -283,11 +414,21 @@ export class BtrfsSimDriver implements StorageDriver {
     return this.#state().layers.get(id).root;
   }
 
+  /** Unmounts and deletes id's mount directory: a mount point is only ever rmdir'ed, a materialised copy deleted whole. */
   async #dropMountDir(id: string): Promise<void> {
     const path = this.#mountPath(id);
-    await unmountPath(path);
-    await rm(path, { recursive: true, force: true });
+    if (await isMounted(path)) {
+      await unmountPath(path);
+      await rmdir(path).catch(() => undefined);
+    } else {
+      await rm(path, { recursive: true, force: true });
+    }
     await rm(this.#stampPath(id), { force: true });
+  }
+
+  /** `uppers/<id>`: the upper and work directories of a writable layer's overlay. */
+  #upperPath(id: string): string {
+    return join(this.#home, 'uppers', id);
   }
 
   /** The ctime stamp of a mount's materialisation (clean-check.ts). */
