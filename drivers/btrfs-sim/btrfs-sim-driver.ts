@@ -13,7 +13,7 @@ import { checkStore } from './check-store.js';
 import { readStamp, stamp, unchangedContent } from './clean-check.js';
 import { ExtentStore } from './extent-store.js';
 import { foldUpper } from './fold-upper.js';
-import { applyMeta, importTree, materialize } from './materialize.js';
+import { applyMetaSync, importTree, materialize } from './materialize.js';
 import { LayerTable, type LayerRow, openMetaDb } from './meta-db.js';
 import { NodeStore } from './node-store.js';
 import { mountOverlayView, overlayAvailable } from './overlay-view.js';
@@ -54,27 +54,33 @@ interface Open {
  *   reaped again by init if interrupted; orphan files of an interrupted write
  *   are swept by init).
  *
- * ## Mounts: materialised, folded back
+ * ## Mounts: a materialised tree per root, an overlay upper per writable layer
  *
- * `mount` writes the union into `mnt/<id>` as real files, and the last
- * `unmount` of a writable layer reads that directory back into the tree
- * (content-addressed, so unchanged content finds its existing extents and
- * unchanged subtrees their existing nodes). We chose this over serving the tree
- * through FUSE: any process gets a plain directory with native speed and full
- * POSIX semantics (rename, hard links, mmap), no FUSE dependency or in-process
- * deadlock risk, and the cost — O(tree) at mount and at the last unmount — is
- * paid once per container run, not per lookup. While a writable layer is
- * mounted, its lookups, diff and changes read the mounted directory (naive
+ * A tree is materialised as real files once per root node id, in
+ * `trees/<root>` (tree-cache.ts), and shared by every mount of that tree: a
+ * read-only layer mounts as a read-only bind of it (writes fail with EROFS);
+ * a writable layer mounts as a kernel overlay whose lower is the tree it
+ * started from (its *upper base*, which holds a node reference) and whose
+ * upper, `uppers/<id>`, collects what processes change, kept across mounts
+ * until commit or remove. The last unmount folds the upper onto the upper base
+ * (fold-upper.ts: whiteouts, opaque directories, redirects of renamed
+ * directories), so a mount and an unmount cost O(what changed), not O(tree):
+ * only the first mount of a tree pays for writing it. Any process gets a
+ * plain directory with native speed and full POSIX semantics (rename of
+ * directories, hard links, mmap), and no FUSE process. While a writable layer
+ * is mounted, its lookups, diff and changes read the mounted directory (naive
  * diff), so they agree with what processes see; `usage` and a snapshot taken
  * of it (`create` with it as parent) see the tree as of its last fold-back.
- * A read-only layer's directory is bind-mounted read-only onto itself (root
- * needed), so writes fail with EROFS. The fold-back re-reads only files whose
- * ctime shows a change since the materialisation (clean-check.ts); unchanged
- * content also finds its existing extents, so nothing is stored twice.
+ * Where kernel overlay is unavailable (not root), a writable mount writes the
+ * whole tree into `mnt/<id>` and its last unmount reads it all back, re-reading
+ * only files whose ctime shows a change (clean-check.ts): O(tree) both ways.
+ * Materialised trees nothing may mount any more (no read-only layer has that
+ * root, no upper has it as base) are deleted on remove, commit and init.
  *
  * Home layout: `btrfs-sim.db` (layers, nodes, reference counts),
- * `extents/<2 hex>/<sha256>`, `mnt/<id>`, `stamps/<id>` (when a mount was
- * materialised, see clean-check.ts), `tmp/`.
+ * `extents/<2 hex>/<sha256>`, `trees/<root node id>/` (materialised trees),
+ * `uppers/<id>/{upper,work}` (overlay uppers), `mnt/<id>` (mount points),
+ * `stamps/<id>` (when a mount began, see clean-check.ts), `tmp/`.
  */
 @injectable()
 export class BtrfsSimDriver implements StorageDriver {
@@ -222,7 +228,7 @@ export class BtrfsSimDriver implements StorageDriver {
       await rm(this.#upperPath(row.id), { recursive: true, force: true });
       await mkdir(upper, { recursive: true, mode: 0o700 });
       await mkdir(work, { mode: 0o700 });
-      await applyMeta(upper, nodes.get(row.root));
+      applyMetaSync(upper, nodes.get(row.root));
       db.transaction(() => {
         nodes.incref(row.root);
         layers.setUpperBase(row.id, row.root);

@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lutimes, mkdir, symlink } from 'node:fs/promises';
+import { chmodSync, createWriteStream, lchownSync, linkSync, lutimesSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type EntryStat, type TreeReader, layerPathJoin } from '../../core/index.js';
@@ -11,34 +10,48 @@ import { type LeafNode, type Slot, WorkDir, WorkTree } from './work-tree.js';
 
 const S_IFSOCK = 0o140000;
 
+/** Entries written between two yields to the event loop (see materialize). */
+const BATCH = 64;
+
 /**
  * Writes the stored tree `rootId` into the existing empty directory `target`
  * as real files: modes, owners, mtimes, xattrs, symlinks, device nodes, and
  * hard-link groups as hard links. Directories get their metadata after their
  * children. Needs root for owners and device nodes. Fails with the errno of the
  * first filesystem call that fails.
+ *
+ * Entries are written with synchronous calls (a few µs each on a local
+ * filesystem, against tens through the thread pool), yielding to the event
+ * loop every BATCH entries; content held in extents streams asynchronously.
+ * `target` must be in the driver's home, never on a FUSE mount this process serves.
  */
 export async function materialize(nodes: NodeStore, extents: ExtentStore, rootId: string, target: string): Promise<void> {
   const linked = new Map<string, string>();
+  let sinceYield = 0;
   const write = async (id: string, host: string, isRoot: boolean): Promise<void> => {
+    if (++sinceYield >= BATCH) {
+      sinceYield = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     const node = nodes.get(id);
     switch (node.type) {
       case 'directory':
-        if (!isRoot) await mkdir(host, { mode: 0o700 });
+        if (!isRoot) mkdirSync(host, { mode: 0o700 });
         for (const [name, child] of node.children) await write(child, join(host, name), false);
         break;
       case 'file': {
         const first = node.group === undefined ? undefined : linked.get(node.group);
         if (first !== undefined) {
-          await link(first, host);
+          linkSync(first, host);
           return;
         }
         if (node.group !== undefined) linked.set(node.group, host);
-        await pipeline(extents.read(node), createWriteStream(host, { flags: 'wx', mode: 0o600 }));
+        if (node.extents.length === 0) writeFileSync(host, node.inline === undefined ? '' : Buffer.from(node.inline, 'base64'), { flag: 'wx', mode: 0o600 });
+        else await pipeline(extents.read(node), createWriteStream(host, { flags: 'wx', mode: 0o600 }));
         break;
       }
       case 'symlink':
-        await symlink(node.target, host);
+        symlinkSync(node.target, host);
         break;
       case 'char':
       case 'block':
@@ -48,18 +61,19 @@ export async function materialize(nodes: NodeStore, extents: ExtentStore, rootId
         sys.mknod(host, (node.type === 'fifo' ? S_IFIFO : S_IFSOCK) | node.mode, 0, 0);
         break;
     }
-    await applyMeta(host, node);
+    applyMetaSync(host, node);
   };
   await write(rootId, target, true);
 }
 
 /** Gives the file at host the metadata of node: owner, mode, xattrs, mtime (needs root for other owners). */
-export async function applyMeta(host: string, node: TreeNode): Promise<void> {
-  await lchown(host, node.uid, node.gid);
-  if (node.type !== 'symlink') await chmod(host, node.mode);
+export function applyMetaSync(host: string, node: TreeNode): void {
+  lchownSync(host, node.uid, node.gid);
+  // chmod after chown: chown clears setuid/setgid. Symlinks have no mode of their own.
+  if (node.type !== 'symlink') chmodSync(host, node.mode);
   for (const [name, value] of Object.entries(node.xattrs ?? {})) sys.lsetxattr(host, name, Buffer.from(value, 'base64'));
   const mtime = new Date(node.mtimeMs);
-  await lutimes(host, mtime, mtime);
+  lutimesSync(host, mtime, mtime);
 }
 
 /** The stored content a file at path of the given size certainly still holds, if known (see clean-check.ts). */
