@@ -1,34 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type Database from 'better-sqlite3';
 import { inject, injectable } from 'inversify';
 import { DriverContext, ErrorCode, StrataError, capabilities } from '../../core/index.js';
-import { DirectoryTree, bindMount, changesOf, compareTrees, isMounted, unmountPath, writeLayerTar } from '../../core/kit.js';
+import { DirectoryTree, changesOf, compareTrees, writeLayerTar } from '../../core/kit.js';
 import type { Change, CreateOptions, DriverCapabilities, LayerUsage, ProbeResult, StorageDriver, TreeReader } from '../../core/index.js';
 import type { DiffEntry } from '../../core/kit.js';
 import { applyLayerTar } from './apply-tar.js';
 import { checkStore } from './check-store.js';
-import { readStamp, stamp, unchangedContent } from './clean-check.js';
 import { ExtentStore } from './extent-store.js';
-import { foldUpper } from './fold-upper.js';
-import { applyMetaSync, importTree, materialize } from './materialize.js';
+import { LayerMounts, type MountStore } from './layer-mounts.js';
 import { LayerTable, type LayerRow, openMetaDb } from './meta-db.js';
 import { NodeStore } from './node-store.js';
-import { mountOverlayView, overlayAvailable } from './overlay-view.js';
 import { SimTree } from './sim-tree.js';
 import { TreeCache } from './tree-cache.js';
 import { compareStoredTrees } from './tree-diff.js';
 import { layerUsage } from './usage.js';
 import { WorkTree } from './work-tree.js';
 
-interface Open {
-  readonly db: Database.Database;
-  readonly layers: LayerTable;
-  readonly nodes: NodeStore;
-  readonly trees: TreeCache;
-}
+type Open = MountStore;
 
 /**
  * btrfs-sim: btrfs-style subvolumes simulated in user space, on any filesystem.
@@ -88,13 +78,15 @@ export class BtrfsSimDriver implements StorageDriver {
   readonly capabilities: DriverCapabilities = capabilities({ nativeDiff: true, snapshotCost: 'constant', mountKind: 'directory' });
   readonly #home: string;
   readonly #extents: ExtentStore;
+  readonly #mounts: LayerMounts;
   #open: Open | undefined;
-  /** Whether writable mounts can be kernel overlays here (asked once). */
-  #overlay: Promise<boolean> | undefined;
 
   constructor(@inject(DriverContext) context: DriverContext) {
     this.#home = context.home;
     this.#extents = new ExtentStore(join(context.home, 'extents'));
+    this.#mounts = new LayerMounts(context.home, this.#extents, () => this.#state(), (row, build) =>
+      this.#change(row, async (created) => ({ tree: await build(created), result: undefined })),
+    );
   }
 
   async probe(): Promise<ProbeResult> {
@@ -106,7 +98,7 @@ export class BtrfsSimDriver implements StorageDriver {
 
   async init(): Promise<void> {
     if (this.#open) return;
-    for (const dir of ['mnt', 'stamps', 'tmp', 'uppers']) await mkdir(join(this.#home, dir), { recursive: true, mode: 0o700 });
+    await mkdir(join(this.#home, 'tmp'), { recursive: true, mode: 0o700 });
     await this.#extents.init();
     const db = openMetaDb(join(this.#home, 'btrfs-sim.db'));
     const nodes = new NodeStore(db);
@@ -115,26 +107,7 @@ export class BtrfsSimDriver implements StorageDriver {
     this.#open = { db, layers: new LayerTable(db), nodes, trees };
     await this.#extents.reap(db);
     await this.#extents.sweep(db);
-    const { layers } = this.#open;
-    for (const name of await readdir(join(this.#home, 'mnt'))) {
-      if ((layers.find(name)?.mounts ?? 0) === 0) await this.#dropMountDir(name);
-    }
-    for (const row of layers.all()) {
-      if (row.mounts === 0) continue;
-      const live = row.upper_base !== null || !row.writable ? await isMounted(this.#mountPath(row.id)) : await exists(this.#mountPath(row.id));
-      if (live) continue;
-      // gone with a reboot: what processes wrote is still in the upper directory
-      if (row.writable && row.upper_base !== null) await this.#foldUpper(row);
-      await this.#dropMountDir(row.id);
-      layers.setMounts(row.id, 0);
-    }
-    for (const name of await readdir(join(this.#home, 'stamps'))) {
-      if ((layers.find(name)?.mounts ?? 0) === 0) await rm(this.#stampPath(name), { force: true });
-    }
-    for (const name of await readdir(join(this.#home, 'uppers'))) {
-      if ((layers.find(name)?.upper_base ?? null) === null) await rm(this.#upperPath(name), { recursive: true, force: true });
-    }
-    await this.#pruneTrees();
+    await this.#mounts.init();
   }
 
   async close(): Promise<void> {
@@ -160,10 +133,7 @@ export class BtrfsSimDriver implements StorageDriver {
       nodes.decref(row.root);
       if (row.upper_base !== null) nodes.decref(row.upper_base);
     })();
-    await this.#extents.reap(db);
-    await this.#dropMountDir(id);
-    await rm(this.#upperPath(id), { recursive: true, force: true });
-    await this.#pruneTrees();
+    await this.#mounts.afterUpperDropped(id);
   }
 
   async exists(id: string): Promise<boolean> {
@@ -183,9 +153,9 @@ export class BtrfsSimDriver implements StorageDriver {
     const { db, layers } = this.#state();
     db.transaction(() => {
       layers.seal(id);
-      this.#dropUpperBase(layers.get(id));
+      this.#mounts.dropUpperBase(layers.get(id));
     })();
-    await this.#afterUpperDropped(id);
+    await this.#mounts.afterUpperDropped(id);
   }
 
   async parent(id: string): Promise<string | null> {
@@ -193,89 +163,17 @@ export class BtrfsSimDriver implements StorageDriver {
   }
 
   async mount(id: string): Promise<string> {
-    const { layers, trees } = this.#state();
-    const row = layers.get(id);
-    const path = this.#mountPath(id);
-    const mounted = await isMounted(path);
-    if (!row.writable) {
-      if (!mounted) {
-        await this.#dropMountDir(id);
-        await bindMount(await trees.ensure(row.root), path, true);
-      }
-    } else if (row.upper_base !== null || (await this.#overlayAvailable())) {
-      if (!mounted) await this.#mountUpper(row);
-    } else {
-      await this.#mountCopy(row);
-    }
+    const { layers } = this.#state();
+    const path = await this.#mounts.mount(layers.get(id));
     layers.setMounts(id, layers.get(id).mounts + 1);
     return path;
-  }
-
-  /**
-   * A writable layer's kernel overlay: the lower is the materialised tree it
-   * started from (cached, shared with every mount of that tree), the upper its
-   * own directory, kept across mounts until commit or remove. A first mount
-   * takes a reference on the base tree and gives the upper's root the tree
-   * root's metadata (overlay shows the upper root's). Cost: O(1) once the base
-   * tree is materialised.
-   */
-  async #mountUpper(row: LayerRow): Promise<void> {
-    const { db, layers, nodes, trees } = this.#state();
-    const upper = join(this.#upperPath(row.id), 'upper');
-    const work = join(this.#upperPath(row.id), 'work');
-    let base = row.upper_base;
-    if (base === null) {
-      await rm(this.#upperPath(row.id), { recursive: true, force: true });
-      await mkdir(upper, { recursive: true, mode: 0o700 });
-      await mkdir(work, { mode: 0o700 });
-      applyMetaSync(upper, nodes.get(row.root));
-      db.transaction(() => {
-        nodes.incref(row.root);
-        layers.setUpperBase(row.id, row.root);
-      })();
-      base = row.root;
-    }
-    const lower = await trees.ensure(base);
-    const path = this.#mountPath(row.id);
-    await this.#dropMountDir(row.id);
-    await mkdir(path, { mode: 0o755 });
-    await stamp(join(this.#home, 'tmp'), this.#stampPath(row.id));
-    await mountOverlayView({ lower, upper, work, target: path });
-  }
-
-  /** Where kernel overlay is not available: the whole tree materialised into the mount directory (O(tree)). */
-  async #mountCopy(row: LayerRow): Promise<void> {
-    const { nodes } = this.#state();
-    const id = row.id;
-    const path = this.#mountPath(id);
-    if (row.mounts === 0 || !(await exists(path))) {
-      await this.#dropMountDir(id);
-      const temp = join(this.#home, 'tmp', `${id}-${randomBytes(6).toString('hex')}`);
-      await mkdir(temp, { mode: 0o700 });
-      try {
-        await materialize(nodes, this.#extents, row.root, temp);
-        await stamp(join(this.#home, 'tmp'), this.#stampPath(id));
-        await rename(temp, path);
-      } catch (err) {
-        await rm(temp, { recursive: true, force: true });
-        throw new StrataError(ErrorCode.EIO, `btrfs-sim: cannot materialise layer ${id}: ${(err as Error).message}`, { cause: err });
-      }
-    }
   }
 
   async unmount(id: string): Promise<void> {
     const { layers } = this.#state();
     const row = layers.get(id);
     if (row.mounts === 0) return;
-    if (row.mounts === 1) {
-      if (row.writable && row.upper_base !== null) {
-        await unmountPath(this.#mountPath(id));
-        await this.#foldUpper(row);
-      } else if (row.writable) {
-        await this.#foldBack(row);
-      }
-      await this.#dropMountDir(id);
-    }
+    if (row.mounts === 1) await this.#mounts.unmountLast(row);
     layers.setMounts(id, row.mounts - 1);
   }
 
@@ -288,8 +186,8 @@ export class BtrfsSimDriver implements StorageDriver {
     let row = layers.get(id);
     if (row.upper_base !== null) {
       // the tree changes under the upper: its changes are in the tree already
-      db.transaction(() => this.#dropUpperBase(row))();
-      await this.#afterUpperDropped(id);
+      db.transaction(() => this.#mounts.dropUpperBase(row))();
+      await this.#mounts.afterUpperDropped(id);
       row = layers.get(id);
     }
     return this.#change(row, async (created) => {
@@ -347,57 +245,6 @@ export class BtrfsSimDriver implements StorageDriver {
     }
   }
 
-  /** Folds a writable layer's overlay upper (all it changed since its upper began) onto its upper base: the layer's new tree. */
-  async #foldUpper(row: LayerRow): Promise<void> {
-    const { nodes } = this.#state();
-    const upper = join(this.#upperPath(row.id), 'upper');
-    const base = new SimTree(nodes, this.#extents, row.upper_base!);
-    const previous = new SimTree(nodes, this.#extents, row.root);
-    const stampNs = await readStamp(this.#stampPath(row.id));
-    const unchanged = stampNs === undefined ? undefined : (path: string, size: number) => unchangedContent(upper, path, size, stampNs, previous);
-    await this.#change(row, async (created) => ({ tree: await foldUpper(nodes, this.#extents, base, new DirectoryTree(upper), upper, created, unchanged), result: undefined }));
-  }
-
-  /** In a transaction: the layer's upper stops, and so does the reference its base held. */
-  #dropUpperBase(row: LayerRow): void {
-    if (row.upper_base === null) return;
-    this.#state().layers.setUpperBase(row.id, null);
-    this.#state().nodes.decref(row.upper_base);
-  }
-
-  async #afterUpperDropped(id: string): Promise<void> {
-    await this.#extents.reap(this.#state().db);
-    await rm(this.#upperPath(id), { recursive: true, force: true });
-    await this.#pruneTrees();
-  }
-
-  /** Keeps the materialised trees of read-only layers and of writable layers' upper bases; deletes the rest. */
-  async #pruneTrees(): Promise<void> {
-    const { layers, trees } = this.#state();
-    const keep = new Set<string>();
-    for (const row of layers.all()) {
-      if (!row.writable) keep.add(row.root);
-      if (row.upper_base !== null) keep.add(row.upper_base);
-    }
-    await trees.prune(keep);
-  }
-
-  #overlayAvailable(): Promise<boolean> {
-    this.#overlay ??= overlayAvailable();
-    return this.#overlay;
-  }
-
-  /** Reads a writable layer's mounted directory back into its tree. */
-  async #foldBack(row: LayerRow): Promise<void> {
-    const { nodes } = this.#state();
-    const host = this.#mountPath(row.id);
-    const stampNs = await readStamp(this.#stampPath(row.id));
-    const original = new SimTree(nodes, this.#extents, row.root);
-    const unchanged = stampNs === undefined ? undefined : (path: string, size: number) => unchangedContent(host, path, size, stampNs, original);
-    const reader = new DirectoryTree(host);
-    await this.#change(row, async (created) => ({ tree: await importTree(nodes, this.#extents, reader, created, unchanged), result: undefined }));
-  }
-
   /** The native comparison where both trees are stored; the naive one where either is a live writable mount. */
   async #compare(id: string, parent: string | null): Promise<{ lower: TreeReader | null; upper: TreeReader; entries: AsyncIterable<DiffEntry> }> {
     const upper = await this.#reader(id);
@@ -412,7 +259,7 @@ export class BtrfsSimDriver implements StorageDriver {
   async #reader(id: string): Promise<TreeReader> {
     const { layers, nodes } = this.#state();
     const row = layers.get(id);
-    if (row.writable && row.mounts > 0) return new DirectoryTree(this.#mountPath(id));
+    if (row.writable && row.mounts > 0) return new DirectoryTree(this.#mounts.mountPath(id));
     return new SimTree(nodes, this.#extents, row.root);
   }
 
@@ -420,42 +267,9 @@ export class BtrfsSimDriver implements StorageDriver {
     return this.#state().layers.get(id).root;
   }
 
-  /** Unmounts and deletes id's mount directory: a mount point is only ever rmdir'ed, a materialised copy deleted whole. */
-  async #dropMountDir(id: string): Promise<void> {
-    const path = this.#mountPath(id);
-    if (await isMounted(path)) {
-      await unmountPath(path);
-      await rmdir(path).catch(() => undefined);
-    } else {
-      await rm(path, { recursive: true, force: true });
-    }
-    await rm(this.#stampPath(id), { force: true });
-  }
-
-  /** `uppers/<id>`: the upper and work directories of a writable layer's overlay. */
-  #upperPath(id: string): string {
-    return join(this.#home, 'uppers', id);
-  }
-
-  /** The ctime stamp of a mount's materialisation (clean-check.ts). */
-  #stampPath(id: string): string {
-    return join(this.#home, 'stamps', id);
-  }
-
-  #mountPath(id: string): string {
-    return join(this.#home, 'mnt', id);
-  }
-
   /** Fails with EUNSUPPORTED before init() or after close(). */
   #state(): Open {
     if (!this.#open) throw new StrataError(ErrorCode.EUNSUPPORTED, 'btrfs-sim: init() was not called, or the driver is closed');
     return this.#open;
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }
