@@ -96,10 +96,14 @@ export class LayerMounts {
     return path;
   }
 
-  /** The last unmount of row (its count is 1): a writable layer's changes become its tree. */
+  /**
+   * The last unmount of row (its count is 1): a writable layer's changes
+   * become its tree, read while it is still mounted, so where the fold-back
+   * refuses something (a name that is not UTF-8: EUNSUPPORTED) the mount stays
+   * for the user to fix it.
+   */
   async unmountLast(row: LayerRow): Promise<void> {
     if (row.writable && row.upper_base !== null) {
-      await unmountPath(this.mountPath(row.id));
       await this.#foldUpper(row);
     } else if (row.writable) {
       await this.#foldBack(row);
