@@ -1,4 +1,4 @@
-import { constants, createReadStream } from 'node:fs';
+import { constants, createReadStream, lstatSync } from 'node:fs';
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { closeFd, fstatFd, lstatBigint, openFd, readFd } from './archive/fd.js';
@@ -34,22 +34,41 @@ export class DirectoryTree implements TreeReader {
    * never remembered, so a later change of the tree is always seen).
    */
   readonly #checking = new Map<string, Promise<boolean>>();
+  /** Settled checks, kept only while the tree is declared immutable (see `options.immutable`). */
+  #settled: Map<string, boolean> | undefined;
 
-  /** `dir`: an existing directory; its own symlinks, if any, are resolved once. */
-  constructor(dir: string) {
+  /**
+   * `dir`: an existing directory; its own symlinks, if any, are resolved once.
+   * `immutable`: the caller promises that nothing below `dir` changes while
+   * this reader is used (a committed layer's directory), so each parent's
+   * check — does it resolve to itself, without a symlink? — is made once and
+   * remembered; a `stat` then costs one synchronous lstat (the directory must
+   * be on a local filesystem, never on a FUSE mount this process serves).
+   * `forget()` ends that promise.
+   */
+  constructor(dir: string, options: { readonly immutable?: boolean } = {}) {
     this.#dir = dir;
+    if (options.immutable === true) this.#settled = new Map();
+  }
+
+  /** From now on nothing is remembered: every lookup checks its parent again (the tree may change). */
+  forget(): void {
+    this.#settled = undefined;
   }
 
   async stat(path: string): Promise<EntryStat | undefined> {
     const fsPath = await this.#locate(path);
     if (fsPath === undefined) return undefined;
-    let st: BigIntStats;
+    let st: BigIntStats | undefined;
     try {
-      st = await lstatBigint(fsPath);
+      // An immutable tree's entry is in the kernel's caches after its parent's check:
+      // a synchronous lstat (a few µs) beats a thread-pool round trip (tens of µs, more under load).
+      st = this.#settled !== undefined ? lstatSync(fsPath, { bigint: true, throwIfNoEntry: false }) : await lstatBigint(fsPath);
     } catch (err) {
       if (isAbsent(err)) return undefined;
       throw ioError(path, err);
     }
+    if (st === undefined) return undefined;
     const type = typeOf(st);
     const base: EntryStat = {
       type,
@@ -135,14 +154,22 @@ export class DirectoryTree implements TreeReader {
   }
 
   /** Whether `expected` resolves to itself (no symlink on the way); false where it is absent. */
-  #isRealDirectory(expected: string, path: string): Promise<boolean> {
+  #isRealDirectory(expected: string, path: string): Promise<boolean> | boolean {
+    const known = this.#settled?.get(expected);
+    if (known !== undefined) return known;
     let check = this.#checking.get(expected);
     if (check === undefined) {
+      const remember = this.#settled;
       check = realpath(expected).then(
-        (real) => real === expected,
+        (real) => {
+          const ok = real === expected;
+          if (remember !== undefined && remember === this.#settled) remember.set(expected, ok);
+          return ok;
+        },
         (err: unknown) => {
-          if (isAbsent(err)) return false;
-          throw ioError(path, err);
+          if (!isAbsent(err)) throw ioError(path, err);
+          if (remember !== undefined && remember === this.#settled) remember.set(expected, false);
+          return false;
         },
       );
       const settled = (): void => void this.#checking.delete(expected);

@@ -1,30 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type Database from 'better-sqlite3';
 import { inject, injectable } from 'inversify';
 import { DriverContext, ErrorCode, StrataError, capabilities } from '../../core/index.js';
-import { DirectoryTree, bindMount, changesOf, compareTrees, isMounted, unmountPath, writeLayerTar } from '../../core/kit.js';
+import { DirectoryTree, changesOf, compareTrees, writeLayerTar } from '../../core/kit.js';
 import type { Change, CreateOptions, DriverCapabilities, LayerUsage, ProbeResult, StorageDriver, TreeReader } from '../../core/index.js';
 import type { DiffEntry } from '../../core/kit.js';
 import { applyLayerTar } from './apply-tar.js';
 import { checkStore } from './check-store.js';
-import { readStamp, stamp, unchangedContent } from './clean-check.js';
 import { ExtentStore } from './extent-store.js';
-import { importTree, materialize } from './materialize.js';
+import { LayerMounts, type MountStore } from './layer-mounts.js';
 import { LayerTable, type LayerRow, openMetaDb } from './meta-db.js';
 import { NodeStore } from './node-store.js';
 import { SimTree } from './sim-tree.js';
+import { TreeCache } from './tree-cache.js';
 import { compareStoredTrees } from './tree-diff.js';
 import { layerUsage } from './usage.js';
 import { WorkTree } from './work-tree.js';
 
-interface Open {
-  readonly db: Database.Database;
-  readonly layers: LayerTable;
-  readonly nodes: NodeStore;
-}
+type Open = MountStore;
 
 /**
  * btrfs-sim: btrfs-style subvolumes simulated in user space, on any filesystem.
@@ -50,27 +44,33 @@ interface Open {
  *   reaped again by init if interrupted; orphan files of an interrupted write
  *   are swept by init).
  *
- * ## Mounts: materialised, folded back
+ * ## Mounts: a materialised tree per root, an overlay upper per writable layer
  *
- * `mount` writes the union into `mnt/<id>` as real files, and the last
- * `unmount` of a writable layer reads that directory back into the tree
- * (content-addressed, so unchanged content finds its existing extents and
- * unchanged subtrees their existing nodes). We chose this over serving the tree
- * through FUSE: any process gets a plain directory with native speed and full
- * POSIX semantics (rename, hard links, mmap), no FUSE dependency or in-process
- * deadlock risk, and the cost — O(tree) at mount and at the last unmount — is
- * paid once per container run, not per lookup. While a writable layer is
- * mounted, its lookups, diff and changes read the mounted directory (naive
+ * A tree is materialised as real files once per root node id, in
+ * `trees/<root>` (tree-cache.ts), and shared by every mount of that tree: a
+ * read-only layer mounts as a read-only bind of it (writes fail with EROFS);
+ * a writable layer mounts as a kernel overlay whose lower is the tree it
+ * started from (its *upper base*, which holds a node reference) and whose
+ * upper, `uppers/<id>`, collects what processes change, kept across mounts
+ * until commit or remove. The last unmount folds the upper onto the upper base
+ * (fold-upper.ts: whiteouts, opaque directories, redirects of renamed
+ * directories), so a mount and an unmount cost O(what changed), not O(tree):
+ * only the first mount of a tree pays for writing it. Any process gets a
+ * plain directory with native speed and full POSIX semantics (rename of
+ * directories, hard links, mmap), and no FUSE process. While a writable layer
+ * is mounted, its lookups, diff and changes read the mounted directory (naive
  * diff), so they agree with what processes see; `usage` and a snapshot taken
  * of it (`create` with it as parent) see the tree as of its last fold-back.
- * A read-only layer's directory is bind-mounted read-only onto itself (root
- * needed), so writes fail with EROFS. The fold-back re-reads only files whose
- * ctime shows a change since the materialisation (clean-check.ts); unchanged
- * content also finds its existing extents, so nothing is stored twice.
+ * Where kernel overlay is unavailable (not root), a writable mount writes the
+ * whole tree into `mnt/<id>` and its last unmount reads it all back, re-reading
+ * only files whose ctime shows a change (clean-check.ts): O(tree) both ways.
+ * Materialised trees nothing may mount any more (no read-only layer has that
+ * root, no upper has it as base) are deleted on remove, commit and init.
  *
  * Home layout: `btrfs-sim.db` (layers, nodes, reference counts),
- * `extents/<2 hex>/<sha256>`, `mnt/<id>`, `stamps/<id>` (when a mount was
- * materialised, see clean-check.ts), `tmp/`.
+ * `extents/<2 hex>/<sha256>`, `trees/<root node id>/` (materialised trees),
+ * `uppers/<id>/{upper,work}` (overlay uppers), `mnt/<id>` (mount points),
+ * `stamps/<id>` (when a mount began, see clean-check.ts), `tmp/`.
  */
 @injectable()
 export class BtrfsSimDriver implements StorageDriver {
@@ -78,11 +78,15 @@ export class BtrfsSimDriver implements StorageDriver {
   readonly capabilities: DriverCapabilities = capabilities({ nativeDiff: true, snapshotCost: 'constant', mountKind: 'directory' });
   readonly #home: string;
   readonly #extents: ExtentStore;
+  readonly #mounts: LayerMounts;
   #open: Open | undefined;
 
   constructor(@inject(DriverContext) context: DriverContext) {
     this.#home = context.home;
     this.#extents = new ExtentStore(join(context.home, 'extents'));
+    this.#mounts = new LayerMounts(context.home, this.#extents, () => this.#state(), (row, build) =>
+      this.#change(row, async (created) => ({ tree: await build(created), result: undefined })),
+    );
   }
 
   async probe(): Promise<ProbeResult> {
@@ -94,22 +98,16 @@ export class BtrfsSimDriver implements StorageDriver {
 
   async init(): Promise<void> {
     if (this.#open) return;
-    for (const dir of ['mnt', 'stamps', 'tmp']) await mkdir(join(this.#home, dir), { recursive: true, mode: 0o700 });
+    await mkdir(join(this.#home, 'tmp'), { recursive: true, mode: 0o700 });
     await this.#extents.init();
     const db = openMetaDb(join(this.#home, 'btrfs-sim.db'));
-    this.#open = { db, layers: new LayerTable(db), nodes: new NodeStore(db) };
+    const nodes = new NodeStore(db);
+    const trees = new TreeCache(join(this.#home, 'trees'), join(this.#home, 'tmp'), nodes, this.#extents);
+    await trees.init();
+    this.#open = { db, layers: new LayerTable(db), nodes, trees };
     await this.#extents.reap(db);
     await this.#extents.sweep(db);
-    const { layers } = this.#open;
-    for (const name of await readdir(join(this.#home, 'mnt'))) {
-      if ((layers.find(name)?.mounts ?? 0) === 0) await this.#dropMountDir(name);
-    }
-    for (const row of layers.all()) {
-      if (row.mounts > 0 && !(await exists(this.#mountPath(row.id)))) layers.setMounts(row.id, 0);
-    }
-    for (const name of await readdir(join(this.#home, 'stamps'))) {
-      if ((layers.find(name)?.mounts ?? 0) === 0) await rm(this.#stampPath(name), { force: true });
-    }
+    await this.#mounts.init();
   }
 
   async close(): Promise<void> {
@@ -133,9 +131,9 @@ export class BtrfsSimDriver implements StorageDriver {
     db.transaction(() => {
       layers.delete(id);
       nodes.decref(row.root);
+      if (row.upper_base !== null) nodes.decref(row.upper_base);
     })();
-    await this.#extents.reap(db);
-    await this.#dropMountDir(id);
+    await this.#mounts.afterUpperDropped(id);
   }
 
   async exists(id: string): Promise<boolean> {
@@ -146,9 +144,18 @@ export class BtrfsSimDriver implements StorageDriver {
     return this.#state().layers.all().map((row) => row.id);
   }
 
-  /** One row update: the tree (folded back at the last unmount) is already the layer's content. */
+  /**
+   * One row update: the tree (folded back at the last unmount) is already the
+   * layer's content. The overlay upper a writable mount kept goes, with the
+   * reference its base held.
+   */
   async commit(id: string): Promise<void> {
-    this.#state().layers.seal(id);
+    const { db, layers } = this.#state();
+    db.transaction(() => {
+      layers.seal(id);
+      this.#mounts.dropUpperBase(layers.get(id));
+    })();
+    await this.#mounts.afterUpperDropped(id);
   }
 
   async parent(id: string): Promise<string | null> {
@@ -156,24 +163,9 @@ export class BtrfsSimDriver implements StorageDriver {
   }
 
   async mount(id: string): Promise<string> {
-    const { layers, nodes } = this.#state();
-    const row = layers.get(id);
-    const path = this.#mountPath(id);
-    if (row.mounts === 0 || !(await exists(path))) {
-      await this.#dropMountDir(id);
-      const temp = join(this.#home, 'tmp', `${id}-${randomBytes(6).toString('hex')}`);
-      await mkdir(temp, { mode: 0o700 });
-      try {
-        await materialize(nodes, this.#extents, row.root, temp);
-        await stamp(join(this.#home, 'tmp'), this.#stampPath(id));
-        await rename(temp, path);
-      } catch (err) {
-        await rm(temp, { recursive: true, force: true });
-        throw new StrataError(ErrorCode.EIO, `btrfs-sim: cannot materialise layer ${id}: ${(err as Error).message}`, { cause: err });
-      }
-    }
-    if (!row.writable && !(await isMounted(path))) await bindMount(path, path, true);
-    layers.setMounts(id, row.mounts + 1);
+    const { layers } = this.#state();
+    const path = await this.#mounts.mount(layers.get(id));
+    layers.setMounts(id, layers.get(id).mounts + 1);
     return path;
   }
 
@@ -181,10 +173,7 @@ export class BtrfsSimDriver implements StorageDriver {
     const { layers } = this.#state();
     const row = layers.get(id);
     if (row.mounts === 0) return;
-    if (row.mounts === 1) {
-      if (row.writable) await this.#foldBack(row);
-      await this.#dropMountDir(id);
-    }
+    if (row.mounts === 1) await this.#mounts.unmountLast(row);
     layers.setMounts(id, row.mounts - 1);
   }
 
@@ -193,8 +182,14 @@ export class BtrfsSimDriver implements StorageDriver {
   }
 
   async applyDiff(id: string, _parent: string | null, tar: Readable): Promise<number> {
-    const { nodes, layers } = this.#state();
-    const row = layers.get(id);
+    const { db, nodes, layers } = this.#state();
+    let row = layers.get(id);
+    if (row.upper_base !== null) {
+      // the tree changes under the upper: its changes are in the tree already
+      db.transaction(() => this.#mounts.dropUpperBase(row))();
+      await this.#mounts.afterUpperDropped(id);
+      row = layers.get(id);
+    }
     return this.#change(row, async (created) => {
       const tree = new WorkTree(nodes, row.root);
       const size = await applyLayerTar(tree, new SimTree(nodes, this.#extents, row.root), this.#extents, tar, created);
@@ -250,17 +245,6 @@ export class BtrfsSimDriver implements StorageDriver {
     }
   }
 
-  /** Reads a writable layer's mounted directory back into its tree. */
-  async #foldBack(row: LayerRow): Promise<void> {
-    const { nodes } = this.#state();
-    const host = this.#mountPath(row.id);
-    const stampNs = await readStamp(this.#stampPath(row.id));
-    const original = new SimTree(nodes, this.#extents, row.root);
-    const unchanged = stampNs === undefined ? undefined : (path: string, size: number) => unchangedContent(host, path, size, stampNs, original);
-    const reader = new DirectoryTree(host);
-    await this.#change(row, async (created) => ({ tree: await importTree(nodes, this.#extents, reader, created, unchanged), result: undefined }));
-  }
-
   /** The native comparison where both trees are stored; the naive one where either is a live writable mount. */
   async #compare(id: string, parent: string | null): Promise<{ lower: TreeReader | null; upper: TreeReader; entries: AsyncIterable<DiffEntry> }> {
     const upper = await this.#reader(id);
@@ -275,7 +259,7 @@ export class BtrfsSimDriver implements StorageDriver {
   async #reader(id: string): Promise<TreeReader> {
     const { layers, nodes } = this.#state();
     const row = layers.get(id);
-    if (row.writable && row.mounts > 0) return new DirectoryTree(this.#mountPath(id));
+    if (row.writable && row.mounts > 0) return new DirectoryTree(this.#mounts.mountPath(id));
     return new SimTree(nodes, this.#extents, row.root);
   }
 
@@ -283,32 +267,9 @@ export class BtrfsSimDriver implements StorageDriver {
     return this.#state().layers.get(id).root;
   }
 
-  async #dropMountDir(id: string): Promise<void> {
-    const path = this.#mountPath(id);
-    await unmountPath(path);
-    await rm(path, { recursive: true, force: true });
-    await rm(this.#stampPath(id), { force: true });
-  }
-
-  /** The ctime stamp of a mount's materialisation (clean-check.ts). */
-  #stampPath(id: string): string {
-    return join(this.#home, 'stamps', id);
-  }
-
-  #mountPath(id: string): string {
-    return join(this.#home, 'mnt', id);
-  }
-
   /** Fails with EUNSUPPORTED before init() or after close(). */
   #state(): Open {
     if (!this.#open) throw new StrataError(ErrorCode.EUNSUPPORTED, 'btrfs-sim: init() was not called, or the driver is closed');
     return this.#open;
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }

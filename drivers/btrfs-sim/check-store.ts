@@ -4,8 +4,8 @@ import { childIdsOf, decodeNode, extentsOf } from './node.js';
 
 /**
  * A full consistency check (an fsck) of a btrfs-sim store: recomputes every
- * node's and extent's reference count from the layer roots and directory
- * entries and compares it with the stored one, and compares the extent files on
+ * node's and extent's reference count from the layer roots, upper bases and
+ * directory entries and compares it with the stored one, and compares the extent files on
  * disk with the extent rows. Returns one line per problem; [] for a sound store.
  * An unreferenced node or extent, a dangling reference and an orphan extent
  * file are all problems. Cost: the whole store.
@@ -17,7 +17,10 @@ export async function checkStore(db: Database.Database, extents: ExtentStore): P
   const bump = (map: Map<string, number>, id: string): void => {
     map.set(id, (map.get(id) ?? 0) + 1);
   };
-  for (const { root } of db.prepare<[], { root: string }>('SELECT root FROM layers').all()) bump(expected, root);
+  for (const { root, upper_base } of db.prepare<[], { root: string; upper_base: string | null }>('SELECT root, upper_base FROM layers').all()) {
+    bump(expected, root);
+    if (upper_base !== null) bump(expected, upper_base);
+  }
   const stored = new Map<string, number>();
   for (const row of db.prepare<[], { id: string; refs: number; body: Buffer }>('SELECT id, refs, body FROM nodes').iterate()) {
     stored.set(row.id, row.refs);

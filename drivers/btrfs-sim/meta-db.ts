@@ -9,7 +9,7 @@ import { ErrorCode, StrataError } from '../../core/index.js';
  * leaves either the old or the new tree, never a mix.
  *
  * Invariant (checked by `checkStore`): a node's `refs` is the number of layer
- * roots plus directory entries naming it; an extent's `refs` the number of file
+ * roots and upper bases plus directory entries naming it; an extent's `refs` the number of file
  * node references to it. Nothing is stored with refs 0 once a transaction ends.
  */
 export interface LayerRow {
@@ -19,6 +19,12 @@ export interface LayerRow {
   readonly generation: number;
   readonly writable: number;
   readonly mounts: number;
+  /**
+   * Writable layers mounted through a kernel overlay: the root the overlay's
+   * lower was materialised from (the upper directory `uppers/<id>` holds the
+   * changes over it); it holds one node reference. Null otherwise.
+   */
+  readonly upper_base: string | null;
 }
 
 const SCHEMA = `
@@ -57,6 +63,8 @@ export function openMetaDb(path: string): Database.Database {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
   db.exec(SCHEMA);
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(layers)').all();
+  if (!columns.some((c) => c.name === 'upper_base')) db.exec('ALTER TABLE layers ADD COLUMN upper_base TEXT');
   return db;
 }
 
@@ -67,6 +75,7 @@ export class LayerTable {
   readonly #insert: Database.Statement<[string, string | null, string, number]>;
   readonly #setRoot: Database.Statement<[string, string]>;
   readonly #setMounts: Database.Statement<[number, string]>;
+  readonly #setUpperBase: Database.Statement<[string | null, string]>;
   readonly #delete: Database.Statement<[string]>;
   readonly #all: Database.Statement<[], LayerRow>;
 
@@ -76,6 +85,7 @@ export class LayerTable {
     this.#insert = db.prepare('INSERT INTO layers (id, parent, root, generation, writable) VALUES (?, ?, ?, 1, ?)');
     this.#setRoot = db.prepare('UPDATE layers SET root = ?, generation = generation + 1 WHERE id = ?');
     this.#setMounts = db.prepare('UPDATE layers SET mounts = ? WHERE id = ?');
+    this.#setUpperBase = db.prepare('UPDATE layers SET upper_base = ? WHERE id = ?');
     this.#delete = db.prepare('DELETE FROM layers WHERE id = ?');
     this.#all = db.prepare('SELECT * FROM layers');
   }
@@ -106,6 +116,11 @@ export class LayerTable {
 
   setMounts(id: string, mounts: number): void {
     this.#setMounts.run(mounts, id);
+  }
+
+  /** The caller takes (or drops) the node reference an upper base holds, in the same transaction. */
+  setUpperBase(id: string, base: string | null): void {
+    this.#setUpperBase.run(base, id);
   }
 
   delete(id: string): void {

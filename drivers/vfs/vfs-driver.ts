@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile, chown } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, rm, writeFile, chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { inject, injectable } from 'inversify';
 import { DriverContext, ErrorCode, StrataError, capabilities, errnoOf } from '../../core/index.js';
-import { DirectoryLayers, MountCounts, bindMount, deletingWhiteouts, diskUsage, extractLayer, isMounted, unmountPath } from '../../core/kit.js';
-import type { CreateOptions, DriverCapabilities, LayerUsage, ProbeResult, StorageDriver } from '../../core/index.js';
+import { DirectoryLayers, DirectoryTree, MountCounts, bindMount, deletingWhiteouts, diskUsage, extractLayer, isMounted, unmountPath } from '../../core/kit.js';
+import type { CreateOptions, DriverCapabilities, LayerUsage, ProbeResult, StorageDriver, TreeReader } from '../../core/index.js';
 import { copyTree } from './copy-tree.js';
 
 /** What create() records next to a layer's tree. */
@@ -32,6 +32,12 @@ interface LayerMeta {
  * read-only bind of it, so writes through the mount fail with EROFS. Bind mounts
  * need root: elsewhere mounting a read-only layer fails with EDRIVERUNAVAILABLE
  * (probe says so).
+ *
+ * Lookups: a read-only layer's directory no longer changes once its
+ * `applyDiff` is over (only `applyDiff` and `remove` touch it; its mount is a
+ * read-only bind), so its reader is kept per layer and remembers which parent
+ * directories it has checked for symlinks (DirectoryTree `immutable`); a
+ * writable layer's reader checks every time.
  */
 @injectable()
 export class VfsDriver extends DirectoryLayers implements StorageDriver {
@@ -39,6 +45,10 @@ export class VfsDriver extends DirectoryLayers implements StorageDriver {
   readonly capabilities: DriverCapabilities = capabilities({ mountKind: 'directory', snapshotCost: 'linear' });
   readonly #home: string;
   readonly #counts: MountCounts;
+  /** Readers of read-only layers, kept between calls; dropped (and told to forget) when the layer's directory may change. */
+  readonly #readers = new Map<string, { readonly tree: DirectoryTree; readonly identity: string }>();
+  /** Layers whose applyDiff is running in this process: never cached. */
+  readonly #applying = new Set<string>();
 
   constructor(@inject(DriverContext) context: DriverContext) {
     super();
@@ -82,6 +92,7 @@ export class VfsDriver extends DirectoryLayers implements StorageDriver {
   }
 
   async remove(id: string): Promise<void> {
+    this.#dropReader(id);
     await this.#destroy(id);
   }
 
@@ -137,13 +148,51 @@ export class VfsDriver extends DirectoryLayers implements StorageDriver {
 
   async applyDiff(id: string, _parent: string | null, tar: Readable): Promise<number> {
     const meta = await this.#meta(id);
+    this.#applying.add(id);
+    this.#dropReader(id);
     try {
       // The layer's root already holds the parent's tree: no `lower` needed.
       return (await extractLayer(this.#rootOf(id), tar, { whiteouts: deletingWhiteouts })).size;
     } catch (err) {
       await this.#resetRoot(id, meta.parent);
       throw err;
+    } finally {
+      this.#applying.delete(id);
+      this.#dropReader(id);
     }
+  }
+
+  /** See StorageDriver.reader; a read-only layer's reader is kept and remembers its checks. */
+  override async reader(id: string): Promise<TreeReader> {
+    const kept = this.#readers.get(id);
+    if (kept !== undefined) {
+      // Another process may have removed the layer and made a new one under the same id.
+      if ((await this.#identity(id)) === kept.identity) return kept.tree;
+      this.#dropReader(id);
+    }
+    const identity = await this.#identity(id);
+    const meta = await this.#meta(id);
+    if (meta.writable || this.#applying.has(id) || identity === undefined) return new DirectoryTree(this.#rootOf(id));
+    const tree = new DirectoryTree(this.#rootOf(id), { immutable: true });
+    // applyDiff may have started while meta.json was read
+    if (!this.#applying.has(id)) this.#readers.set(id, { tree, identity });
+    else tree.forget();
+    return tree;
+  }
+
+  /** Which incarnation of layer id this is: meta.json's inode and birth time (a re-made layer has a new meta.json). */
+  async #identity(id: string): Promise<string | undefined> {
+    try {
+      const st = await lstat(join(this.#layerDir(id), 'meta.json'), { bigint: true });
+      return `${st.ino}:${st.birthtimeNs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #dropReader(id: string): void {
+    this.#readers.get(id)?.tree.forget();
+    this.#readers.delete(id);
   }
 
   async usage(id: string): Promise<LayerUsage> {
