@@ -7,8 +7,11 @@ import { Pusher } from './pusher.js';
 import { formatReference, type ImageReference } from '../images/reference.js';
 import { limiter, shortId, type PushProgress, type PushSource } from './transfer.js';
 
-/** Layers uploaded at once (Docker's `max-concurrent-uploads` default is 5; 3 keeps memory at 3 chunks). */
-export const UPLOAD_CONCURRENCY = 3;
+/**
+ * Layers uploaded at once: Docker's `max-concurrent-uploads` default (skopeo
+ * sends up to 6). Each upload holds at most two CHUNK_SIZE chunks in memory.
+ */
+export const UPLOAD_CONCURRENCY = 5;
 
 export interface PushOptions {
   readonly client: RegistryClient;

@@ -14,7 +14,9 @@ export interface KernelOverlaySupport {
  * privileges (CAP_SYS_ADMIN: root), then a real read-write test mount in
  * `dir` (on the home's filesystem, so upper/work support is tested too) that
  * deletes a lower file and checks the kernel wrote a whiteout strata reads.
- * Never throws; leaves nothing mounted.
+ * The test mount is volatile: its unmount does not sync the whole filesystem
+ * (every store open probes, so that sync would cost each command up to a
+ * second on a busy disk). Never throws; leaves nothing mounted.
  */
 export async function probeKernelOverlay(dir: string): Promise<KernelOverlaySupport> {
   const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
@@ -29,7 +31,7 @@ export async function probeKernelOverlay(dir: string): Promise<KernelOverlaySupp
     await clearProbe(dir);
     for (const sub of ['lower', 'upper', 'work', 'merged']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
     await writeFile(join(dir, 'lower', 'f'), 'probe');
-    await mountOverlay({ cwd: dir, lowers: ['lower'], upper: join(dir, 'upper'), work: join(dir, 'work'), target: merged, userxattr: false });
+    await mountOverlay({ cwd: dir, lowers: ['lower'], upper: join(dir, 'upper'), work: join(dir, 'work'), target: merged, userxattr: false, volatile: true });
     await unlink(join(merged, 'f'));
     await unmountPath(merged);
     const whiteout = await lstat(join(dir, 'upper', 'f'));
