@@ -9,15 +9,12 @@ import { layerCompression } from '../images/media-types.js';
 import { repositoryName, withDefaultTag, type ImageReference } from '../images/reference.js';
 import type { RegistryClient } from '../remotes/client.js';
 import type { Descriptor, Platform } from '../remotes/media-types.js';
-import { pull, type PullResult } from '../remotes/pull.js';
+import { READ_CHUNK, pull, type PullResult } from '../remotes/pull.js';
 import type { PulledImage, PullProgress, PullSink } from '../remotes/transfer.js';
 import type { LayerBlob } from '../store/image-store.js';
 import { Lease, startTimeOf } from '../store/leases.js';
 import type { Store } from '../store/store.js';
 import { teeInto } from './tee-into.js';
-
-/** Bytes per read of a staged blob. */
-const READ_CHUNK = 256 * 1024;
 
 export interface PullImageOptions {
   readonly client: RegistryClient;
