@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, sys } from '../sys/index.js';
 import type { LayerTarHeader } from './entry.js';
-import { closeFd, openFd, writeAllFd } from './fd.js';
+import { batches, closeFd, openFd, writevAllFd } from './fd.js';
 import { unsafe } from './safe-path.js';
 
 /** What the node writers need besides the entry itself. */
@@ -21,6 +21,8 @@ export interface NodeWriterContext {
 export type NodeHeader = Pick<LayerTarHeader, 'type' | 'mode' | 'uid' | 'gid' | 'mtime' | 'linkName' | 'devmajor' | 'devminor' | 'xattrs'>;
 
 const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** File content is written in runs of at least this many bytes (one writev each): 1 MiB. */
+const WRITE_RUN = 1024 * 1024;
 
 /**
  * Creates the node `header` describes at `host`, where nothing exists and whose
@@ -75,9 +77,9 @@ async function writeFile(host: string, header: NodeHeader, body: Readable, ctx: 
   const fd = await openFd(host, CREATE_FILE, 0o600);
   let bytes = 0;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      await writeAllFd(fd, chunk);
-      bytes += chunk.length;
+    for await (const run of batches(body as AsyncIterable<Buffer>, WRITE_RUN)) {
+      await writevAllFd(fd, run);
+      for (const chunk of run) bytes += chunk.length;
     }
     if (ctx.chown) fchownSync(fd, header.uid, header.gid);
     fchmodSync(fd, header.mode);

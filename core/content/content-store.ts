@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
-import { randomId, type Digest } from '../ids.js';
+import { isDigest, randomId, type Digest } from '../ids.js';
 import { syncPath } from '../sync-path.js';
 
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
@@ -85,11 +85,18 @@ export class ContentStore {
    * Stores the file at `path` without copying it (a copy on another
    * filesystem): a hard link, hashed (read back), synced and renamed into place. The caller
    * must not change the file afterwards. Verification and failures as `put`.
+   * `verified`: this process hashed the file to `expected` as it wrote it (a
+   * download checked while it streamed), so it is not read back.
    */
-  async putFile(path: string, expected?: string, what = 'blob'): Promise<BlobInfo> {
+  async putFile(path: string, expected?: string, what = 'blob', verified = false): Promise<BlobInfo> {
     const temp = join(this.#tmp, randomId());
     try {
       await link(path, temp).catch((err: unknown) => (errnoOf(err) === 'EXDEV' ? copyFile(path, temp) : Promise.reject(err)));
+      if (verified && expected !== undefined && isDigest(expected)) {
+        const { size } = await stat(temp);
+        await syncPath(temp);
+        return await this.#place(temp, expected, size, expected, what);
+      }
       const hash = createHash('sha256');
       let size = 0;
       for await (const chunk of createReadStream(temp) as AsyncIterable<Buffer>) {

@@ -9,7 +9,7 @@ import { layerCompression } from '../images/media-types.js';
 import { repositoryName, withDefaultTag, type ImageReference } from '../images/reference.js';
 import type { RegistryClient } from '../remotes/client.js';
 import type { Descriptor, Platform } from '../remotes/media-types.js';
-import { pull, type PullResult } from '../remotes/pull.js';
+import { READ_CHUNK, pull, type PullResult } from '../remotes/pull.js';
 import type { PulledImage, PullProgress, PullSink } from '../remotes/transfer.js';
 import type { LayerBlob } from '../store/image-store.js';
 import { Lease, startTimeOf } from '../store/leases.js';
@@ -128,7 +128,9 @@ class StorePullSink implements PullSink {
   async layer(index: number, desc: Descriptor, given: Readable | null, file?: string): Promise<void> {
     const { layers, images, root } = this.#store;
     const staged = given === null ? this.#adopted.get(desc.digest) : file;
-    const body = given ?? (staged === undefined ? null : createReadStream(staged));
+    const body = given ?? (staged === undefined ? null : createReadStream(staged, { highWaterMark: READ_CHUNK }));
+    // A file this pull downloaded was hashed as it arrived (an adopted one was not: it is hashed again).
+    const verified = given !== null && file !== undefined;
     const lease = this.#leased;
     const diffId = this.#diffIds[index];
     if (diffId === undefined) {
@@ -143,17 +145,25 @@ class StorePullSink implements PullSink {
     let id: string | undefined;
     if (have !== undefined && this.#hold(have.id)) {
       id = have.id;
-      if (body !== null && keep && staged !== undefined) this.#storing.push(this.#keepFile(desc, staged));
+      if (body !== null && keep && staged !== undefined) this.#storing.push(this.#keepFile(desc, staged, verified));
       else if (body !== null && keep) await images.putBlob(lease, body, desc.digest, desc.mediaType, this.#what(desc));
       body?.resume();
     } else {
       const input = body ?? (await images.content.open(desc.digest));
       const parent = this.#parent?.id;
-      const importing = (tar: Readable) => root.lock.run('pull', () => layers.importLayerLocked(tar, { lease, ...(parent ? { parent } : {}) }));
+      const importing = (tar: Readable, from?: string) =>
+        root.lock.run('pull', () =>
+          layers.importLayerLocked(tar, {
+            lease,
+            ...(parent ? { parent } : {}),
+            ...(from === undefined ? {} : { reopen: () => createReadStream(from, { highWaterMark: READ_CHUNK }) }),
+            ...(verified ? { inputDigest: desc.digest as Digest } : {}),
+          }),
+        );
       let made;
-      if (body !== null && keep && staged !== undefined) {
-        this.#storing.push(this.#keepFile(desc, staged));
-        made = await importing(body);
+      if (body !== null && staged !== undefined) {
+        if (keep) this.#storing.push(this.#keepFile(desc, staged, verified));
+        made = await importing(body, staged);
       } else if (body !== null && keep) {
         const [stored, imported] = teeInto(body, (blob) => images.putBlob(lease, blob, desc.digest, desc.mediaType, this.#what(desc)), importing);
         this.#storing.push(stored);
@@ -193,11 +203,12 @@ class StorePullSink implements PullSink {
   }
 
   /**
-   * Links the verified staged file into the content store (no copy); its hash
-   * and sync run while this layer and the next ones apply. `commit` waits for it.
+   * Links the staged file into the content store (no copy); its hash (unless
+   * `verified` as it downloaded) and sync run while this layer and the next
+   * ones apply. `commit` waits for it.
    */
-  #keepFile(desc: Descriptor, file: string): Promise<unknown> {
-    const stored = this.#store.images.putBlob(this.#leased, { file }, desc.digest, desc.mediaType, this.#what(desc));
+  #keepFile(desc: Descriptor, file: string, verified: boolean): Promise<unknown> {
+    const stored = this.#store.images.putBlob(this.#leased, { file, verified }, desc.digest, desc.mediaType, this.#what(desc));
     stored.catch(() => undefined);
     return stored;
   }

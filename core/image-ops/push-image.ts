@@ -86,6 +86,11 @@ export class StorePushSource implements PushSource {
     return this.#store.layers.diff(layer);
   }
 
+  async file(desc: Descriptor): Promise<string | undefined> {
+    const { content } = this.#store.images;
+    return (await content.has(desc.digest)) ? content.path(desc.digest) : undefined;
+  }
+
   async mountSources(desc: Descriptor, domain: string): Promise<readonly string[]> {
     const layer = this.#layerOf.get(desc.digest);
     if (layer === undefined) return [];

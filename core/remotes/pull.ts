@@ -1,8 +1,9 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { batches, closeFd, openFd, writevAllFd } from '../archive/fd.js';
 import type { RegistryClient } from './client.js';
 import { Fetcher } from './fetcher.js';
 import type { Descriptor, Platform } from './media-types.js';
@@ -13,6 +14,10 @@ import { limiter, shortId, type PullProgress, type PullSink } from './transfer.j
 
 /** Layers downloaded at once, as Docker's `max-concurrent-downloads`. */
 export const DOWNLOAD_CONCURRENCY = 3;
+/** A download is written to its file in runs of at least this many bytes (one writev each): 1 MiB. */
+const WRITE_RUN = 1024 * 1024;
+/** Bytes per read of a downloaded file handed to the sink (few thread-pool round trips). */
+export const READ_CHUNK = 1024 * 1024;
 
 export interface PullOptions {
   readonly client: RegistryClient;
@@ -72,7 +77,7 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
     }
     for (const [i, d] of layers.entries()) {
       const file = present[i] ? undefined : await files.get(d.digest);
-      const body = file === undefined ? null : createReadStream(file);
+      const body = file === undefined ? null : createReadStream(file, { highWaterMark: READ_CHUNK });
       try {
         await sink.layer(i, d, body, file);
       } finally {
@@ -108,8 +113,22 @@ async function download(fetcher: Fetcher, desc: Descriptor, file: string, progre
       progress({ id, status: 'Downloading', current: received, total: desc.size });
     }
   });
-  await pipeline(body, createWriteStream(`${file}.part`), { signal });
+  await writeAll(body, `${file}.part`, signal);
   await rename(`${file}.part`, file);
   progress({ id, status: 'Download complete' });
   return file;
+}
+
+/** Writes `body` to a new file in runs of WRITE_RUN bytes; stops (destroying `body`) when `signal` aborts. */
+async function writeAll(body: Readable, file: string, signal: AbortSignal): Promise<void> {
+  const abort = (): void => void body.destroy(signal.reason as Error);
+  signal.addEventListener('abort', abort, { once: true });
+  const fd = await openFd(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+  try {
+    for await (const run of batches(body as AsyncIterable<Buffer>, WRITE_RUN)) await writevAllFd(fd, run);
+  } finally {
+    signal.removeEventListener('abort', abort);
+    body.destroy();
+    await closeFd(fd);
+  }
 }

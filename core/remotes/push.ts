@@ -7,12 +7,17 @@ import { Pusher } from './pusher.js';
 import { formatReference, type ImageReference } from '../images/reference.js';
 import { limiter, shortId, type PushProgress, type PushSource } from './transfer.js';
 
-/** Layers uploaded at once (Docker's `max-concurrent-uploads` default is 5; 3 keeps memory at 3 chunks). */
-export const UPLOAD_CONCURRENCY = 3;
+/**
+ * Layers uploaded at once: Docker's `max-concurrent-uploads` default (skopeo
+ * sends up to 6). Each upload holds at most two CHUNK_SIZE chunks in memory.
+ */
+export const UPLOAD_CONCURRENCY = 5;
 
 export interface PushOptions {
   readonly client: RegistryClient;
   readonly concurrency?: number;
+  /** Bytes per PATCH of a blob the source gives as a file; default FILE_CHUNK_SIZE (pusher.ts). */
+  readonly fileChunkSize?: number;
   readonly onProgress?: (event: PushProgress) => void;
 }
 
@@ -43,7 +48,7 @@ export async function push(source: PushSource, dest: ImageReference, options: Pu
   if (isDigest(reference) && reference !== sha256Digest(bytes)) {
     throw new StrataError(ErrorCode.EINVALID, `${subject}: the manifest's digest is ${sha256Digest(bytes)}, not the one in the destination`);
   }
-  const pusher = new Pusher(options.client, dest);
+  const pusher = new Pusher(options.client, dest, options.fileChunkSize);
   const progress = options.onProgress ?? (() => undefined);
   const limit = limiter(options.concurrency ?? UPLOAD_CONCURRENCY);
   const layers = uniqueByDigest(parsed.layers);
@@ -63,11 +68,17 @@ export async function push(source: PushSource, dest: ImageReference, options: Pu
         return;
       }
     }
-    const body = await source.open(d);
-    try {
-      await pusher.upload(d, body, report ? (sent) => progress({ id, status: 'Pushing', current: sent, total: d.size }) : undefined);
-    } finally {
-      body.destroy();
+    const onBytes = report ? (sent: number) => progress({ id, status: 'Pushing', current: sent, total: d.size }) : undefined;
+    const file = await source.file?.(d);
+    if (file !== undefined) {
+      await pusher.upload(d, { file }, onBytes);
+    } else {
+      const body = await source.open(d);
+      try {
+        await pusher.upload(d, body, onBytes);
+      } finally {
+        body.destroy();
+      }
     }
     if (report) progress({ id, status: 'Pushed' });
   };

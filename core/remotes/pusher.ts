@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { ErrorCode, StrataError } from '../errors.js';
 import { sha256Digest } from '../ids.js';
 import { repositoryScope } from './challenge.js';
@@ -8,10 +9,20 @@ import type { Descriptor } from './media-types.js';
 import { formatReference, type ImageReference } from '../images/reference.js';
 import { apiHost } from './reference.js';
 import { registryError } from './registry-error.js';
-import { readBody, type HttpResponse } from './transport.js';
+import { readBody, type HttpBody, type HttpResponse } from './transport.js';
 
-/** Bytes per PATCH of a chunked upload (buffered, so a chunk can be resent): 8 MiB. */
+/** Bytes per PATCH of a chunked upload from a stream (buffered, so a chunk can be resent): 8 MiB. */
 export const CHUNK_SIZE = 8 * 1024 * 1024;
+/**
+ * Bytes per PATCH of a chunked upload from a file: 64 MiB, streamed from the
+ * file (read again to resend), so nothing is buffered. Each request costs the
+ * registry a resume of the upload (distribution: reopen, reload the hash
+ * state), so a typical layer goes in one PATCH.
+ */
+export const FILE_CHUNK_SIZE = 64 * 1024 * 1024;
+
+/** What `upload` sends: a stream (chunks buffered) or a file holding exactly the blob's bytes (chunks streamed). */
+export type BlobSource = Readable | { readonly file: string };
 
 
 /**
@@ -29,9 +40,13 @@ export class Pusher {
   readonly #client: RegistryClient;
   readonly #ref: ImageReference;
 
-  constructor(client: RegistryClient, ref: ImageReference) {
+  readonly #fileChunkSize: number;
+
+  /** `fileChunkSize`: bytes per PATCH from a file (default FILE_CHUNK_SIZE). */
+  constructor(client: RegistryClient, ref: ImageReference, fileChunkSize = FILE_CHUNK_SIZE) {
     this.#client = client;
     this.#ref = ref;
+    this.#fileChunkSize = fileChunkSize;
   }
 
   /** True when the repository has the blob (HEAD 200). */
@@ -62,31 +77,45 @@ export class Pusher {
     throw registryError(this.#subject(desc), `mount from ${from}`, res, body.toString());
   }
 
-  /** Uploads `source` (the blob's exact bytes) in chunks. `onBytes` gets the running total sent. */
-  async upload(desc: Descriptor, source: Readable, onBytes?: (sent: number) => void): Promise<void> {
+  /**
+   * Uploads `source` (the blob's exact bytes) in chunks. `onBytes` gets the
+   * running total sent (per chunk from a stream, as it streams from a file).
+   */
+  async upload(desc: Descriptor, source: BlobSource, onBytes?: (sent: number) => void): Promise<void> {
     const subject = this.#subject(desc);
+    // Held open for the whole upload: the blob stays readable even if it is deleted meanwhile.
+    const handle = 'file' in source ? await open(source.file, 'r') : undefined;
+    try {
+      if (handle !== undefined) {
+        const { size } = await handle.stat();
+        if (size !== desc.size) throw new StrataError(ErrorCode.ECORRUPT, `${subject}: the local blob has ${size} bytes, not the ${desc.size} its descriptor says; nothing was sent`);
+      }
+      await this.#upload(desc, handle !== undefined ? fileChunks(handle, desc.size, this.#fileChunkSize) : streamChunks(source as Readable), subject, onBytes);
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  async #upload(desc: Descriptor, reader: AsyncGenerator<UploadChunk>, subject: string, onBytes?: (sent: number) => void): Promise<void> {
     let res = await this.#request('POST', `/v2/${this.#ref.path}/blobs/uploads/`, this.#scopes(), { 'content-length': '0' });
     let location = await this.#location(res, 202, 'start upload', subject);
-    const hash = createHash('sha256');
+    let hash = createHash('sha256');
     let sent = 0;
-    // The next chunk is read while the current PATCH is in flight (two chunks in memory at most).
-    const reader = chunks(source, CHUNK_SIZE);
     let next = reader.next();
     next.catch(() => undefined);
     try {
       for (let item = await next; item.done !== true; item = await next) {
-        const parts = item.value;
-        const length = parts.reduce((n, part) => n + part.length, 0);
+        const chunk = item.value;
         next = reader.next();
         next.catch(() => undefined);
-        for (const part of parts) hash.update(part);
+        const body = chunk.body(hash, (n) => onBytes?.(sent + n));
         res = await this.#request('PATCH', location, this.#scopes(), {
           'content-type': 'application/octet-stream',
-          'content-range': `${sent}-${sent + length - 1}`,
-        }, parts);
+          'content-range': `${sent}-${sent + chunk.length - 1}`,
+        }, body.body);
         location = await this.#location(res, 202, 'upload chunk', subject);
-        sent += length;
-        onBytes?.(sent);
+        hash = body.hashed();
+        sent += chunk.length;
       }
       const digest = `sha256:${hash.digest('hex')}`;
       if (sent !== desc.size || digest !== desc.digest) {
@@ -142,8 +171,80 @@ export class Pusher {
     await this.#request('DELETE', new URL(location, res.url).href, this.#scopes()).then((r) => r.body.resume(), () => undefined);
   }
 
-  #request(method: 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', target: string, scopes: string[], headers: Record<string, string> = {}, body?: Buffer | readonly Buffer[]): Promise<HttpResponse> {
+  #request(method: 'HEAD' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', target: string, scopes: string[], headers: Record<string, string> = {}, body?: HttpBody): Promise<HttpResponse> {
     return this.#client.request({ method, host: apiHost(this.#ref.domain), target, headers, body, scopes, subject: formatReference(this.#ref) });
+  }
+}
+
+/**
+ * One PATCH's worth of the blob. `body(hash, onBytes)` gives the request body
+ * and, once the PATCH succeeded, the hash of everything sent so far: `hash`
+ * (the state before this chunk) is left untouched, so a resent body (a retry
+ * opens a file chunk again) is hashed once.
+ */
+interface UploadChunk {
+  readonly length: number;
+  body(hash: Hash, onBytes: (n: number) => void): { readonly body: HttpBody; hashed(): Hash };
+}
+
+/** Chunks of a stream, CHUNK_SIZE bytes each, buffered; the next is read while the current PATCH is in flight (two in memory at most). */
+async function* streamChunks(source: Readable): AsyncGenerator<UploadChunk> {
+  for await (const parts of chunks(source, CHUNK_SIZE)) {
+    const length = parts.reduce((n, part) => n + part.length, 0);
+    yield {
+      length,
+      body: (hash, chunkBytes) => ({
+        body: parts,
+        hashed: () => {
+          for (const part of parts) hash.update(part);
+          chunkBytes(length);
+          return hash;
+        },
+      }),
+    };
+  }
+}
+
+/** Chunks of an open file of `size` bytes, `chunkSize` each, streamed (and hashed) from the file by each attempt. */
+async function* fileChunks(file: FileHandle, size: number, chunkSize: number): AsyncGenerator<UploadChunk> {
+  for (let start = 0; start < size; start += chunkSize) {
+    const length = Math.min(chunkSize, size - start);
+    yield {
+      length,
+      body: (hash, onBytes) => {
+        let attempt: Hash | undefined;
+        return {
+          body: {
+            length,
+            open: () => {
+              const own = hash.copy();
+              attempt = own;
+              return Readable.from(readRange(file, start, length, own, onBytes), { objectMode: false });
+            },
+          },
+          hashed: () => attempt ?? hash,
+        };
+      },
+    };
+  }
+}
+
+/**
+ * `length` bytes of `file` from `start`, in reads of 1 MiB, each hashed into
+ * `hash` as it is read; `onBytes` gets the running count. A file that ends
+ * early fails with ECORRUPT (the upload must not hang on a short body).
+ */
+async function* readRange(file: FileHandle, start: number, length: number, hash: Hash, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+  let done = 0;
+  while (done < length) {
+    const want = Math.min(1024 * 1024, length - done);
+    const { bytesRead, buffer } = await file.read(Buffer.allocUnsafe(want), 0, want, start + done);
+    if (bytesRead === 0) throw new StrataError(ErrorCode.ECORRUPT, `the local blob ended ${length - done} bytes early`);
+    const data = buffer.subarray(0, bytesRead);
+    hash.update(data);
+    done += bytesRead;
+    onBytes(done);
+    yield data;
   }
 }
 

@@ -79,6 +79,12 @@ export interface PushSource {
   /** The exact bytes of a blob the manifest names (the config, or a layer as compressed in the manifest). */
   open(desc: Descriptor): Promise<Readable>;
   /**
+   * A file holding exactly the blob's bytes, when the source keeps it as one
+   * (its chunks are then streamed from the file, not buffered); undefined
+   * otherwise (`open` is used).
+   */
+  file?(desc: Descriptor): Promise<string | undefined>;
+  /**
    * Repository paths on registry `domain` known to hold the blob (where it was
    * pulled from or pushed to), tried in order for a cross-repository mount.
    */

@@ -1,5 +1,6 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
@@ -14,7 +15,7 @@ import { hostPolicy, type HostOptions, type HostPolicy } from './hosts.js';
  * verification is an ENETWORK error naming the host and the way out — never a
  * fallback — unless the host is insecure.
  *
- * Retries: a request whose body is replayable (none or a Buffer) is retried on a
+ * Retries: a request whose body is replayable (every kind of body is) is retried on a
  * connection error (reset, refused, time-out) and on 5xx, at most `retries`
  * times, with exponential backoff from `backoffMs` capped at 2 s. 4xx is never
  * retried here. GET/HEAD follow redirects (Authorization is dropped when the
@@ -36,11 +37,24 @@ export interface HttpRequest {
   /** Path with query (`/v2/...`) or an absolute URL. */
   readonly target: string;
   readonly headers?: Record<string, string>;
-  /** A replayable body: one buffer, or parts sent in order (no copy to join them). */
-  readonly body?: Buffer | readonly Buffer[];
+  /** A replayable body: one buffer, parts sent in order (no copy to join them), or a stream opened anew for each attempt. */
+  readonly body?: HttpBody;
   /** Names what is being worked on, for error messages (`127.0.0.1:5000/app:1`). */
   readonly subject: string;
 }
+
+/**
+ * A request body streamed rather than held in memory: `open` gives its
+ * `length` bytes from the start, and is called again for each attempt (a
+ * retry, an authentication challenge), so it must give the same bytes each
+ * time. The stream is destroyed when the attempt fails.
+ */
+export interface StreamBody {
+  readonly length: number;
+  open(): Readable;
+}
+
+export type HttpBody = Buffer | readonly Buffer[] | StreamBody;
 
 export interface HttpResponse {
   readonly status: number;
@@ -183,17 +197,29 @@ async function speaksTls(host: string, agent: http.Agent, policy: HostPolicy): P
   }
 }
 
-function once(url: URL, method: string, headers: Record<string, string>, body: Buffer | readonly Buffer[] | undefined, agent: http.Agent, timeoutMs: number): Promise<IncomingMessage> {
+function once(url: URL, method: string, headers: Record<string, string>, body: HttpBody | undefined, agent: http.Agent, timeoutMs: number): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const lib = url.protocol === 'https:' ? https : http;
-    const parts = body === undefined ? [] : Buffer.isBuffer(body) ? [body] : body;
-    const length = parts.reduce((n, part) => n + part.length, 0);
+    const streamed = body !== undefined && isStreamBody(body) ? body : undefined;
+    const parts = body === undefined || streamed !== undefined ? [] : Buffer.isBuffer(body) ? [body] : (body as readonly Buffer[]);
+    const length = streamed?.length ?? parts.reduce((n, part) => n + part.length, 0);
     const request = lib.request(url, { method, headers: { 'user-agent': 'strata', ...headers, ...(body ? { 'content-length': String(length) } : {}) }, agent }, resolve);
     request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     request.on('error', reject);
+    if (streamed !== undefined) {
+      const source = streamed.open();
+      source.on('error', (err) => request.destroy(err));
+      request.on('close', () => source.destroy());
+      source.pipe(request);
+      return;
+    }
     for (const part of parts) request.write(part);
     request.end();
   });
+}
+
+function isStreamBody(body: HttpBody): body is StreamBody {
+  return !Buffer.isBuffer(body) && !Array.isArray(body);
 }
 
 const CERT_ERRNO = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)|ALTNAME/;

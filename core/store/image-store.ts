@@ -129,11 +129,11 @@ export class ImageStore {
    * sweeps it meanwhile): bytes, a stream, or `{ file }`, a file on the
    * store's filesystem that is linked, not copied (see ContentStore.putFile).
    */
-  async putBlob(lease: Lease, data: Buffer | NodeJS.ReadableStream | { readonly file: string }, expected: string | undefined, mediaType: string, what: string): Promise<{ digest: string; size: number }> {
+  async putBlob(lease: Lease, data: Buffer | NodeJS.ReadableStream | { readonly file: string; readonly verified?: boolean }, expected: string | undefined, mediaType: string, what: string): Promise<{ digest: string; size: number }> {
     const digest = expected ?? (Buffer.isBuffer(data) ? `sha256:${createHash('sha256').update(data).digest('hex')}` : undefined);
     if (digest === undefined) throw new StrataError(ErrorCode.EINVALID, `${what}: a streamed blob needs its digest`);
     this.#root.db.transaction(() => lease.addBlob(digest));
-    const stored = 'file' in data ? await this.#content.putFile(data.file, digest, what) : await this.#content.put(data as Buffer, digest, what);
+    const stored = 'file' in data ? await this.#content.putFile(data.file, digest, what, data.verified === true) : await this.#content.put(data as Buffer, digest, what);
     this.#root.db.transaction(() => this.#rows.addBlob(stored.digest, stored.size, mediaType));
     return stored;
   }

@@ -6,21 +6,26 @@ import type { TarSplitRecorder } from './tar-split-recorder.js';
 /**
  * Hashes and counts the bytes as they pass, unchanged: placed on the raw
  * (possibly compressed) input, it gives the compressed digest and the progress.
+ * Given the digest (`known`, verified by whoever produced the bytes), it
+ * only counts.
  */
 export class DigestTap extends Transform {
-  readonly #hash: Hash = createHash('sha256');
+  readonly #hash: Hash | undefined;
+  readonly #known: Digest | undefined;
   readonly #onProgress: ((bytes: number) => void) | undefined;
   #first: Buffer | undefined;
   bytes = 0;
 
-  constructor(onProgress?: (bytes: number) => void) {
+  constructor(onProgress?: (bytes: number) => void, known?: Digest) {
     super();
     this.#onProgress = onProgress;
+    this.#known = known;
+    this.#hash = known === undefined ? createHash('sha256') : undefined;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
     this.#first ??= chunk.subarray(0, 2);
-    this.#hash.update(chunk);
+    this.#hash?.update(chunk);
     this.bytes += chunk.length;
     this.#onProgress?.(this.bytes);
     callback(null, chunk);
@@ -33,7 +38,7 @@ export class DigestTap extends Transform {
 
   /** Valid once, after the end. */
   digest(): Digest {
-    return `sha256:${this.#hash.digest('hex')}`;
+    return this.#known ?? `sha256:${this.#hash!.digest('hex')}`;
   }
 }
 

@@ -19,6 +19,18 @@ export interface ImportOptions {
   readonly onProgress?: (bytes: number) => void;
   /** Holds the returned reference (recorded in the transaction that takes it), so a crash gives it back. */
   readonly lease?: Lease;
+  /**
+   * Opens the same input again from its start (a file): the tar-split then
+   * takes shadowed files' bytes from a second read, only when the tar has any,
+   * instead of spooling every file's bytes to disk as they pass.
+   */
+  readonly reopen?: () => Readable;
+  /**
+   * The sha256 of the input as given, which the caller verified as the bytes
+   * arrived (a blob hashed while it downloaded): the import does not hash the
+   * input again, and records it as the compressed digest of a gzip input.
+   */
+  readonly inputDigest?: Digest;
 }
 
 /**
@@ -39,9 +51,11 @@ export async function importLayer(ctx: LayerContext, input: Readable, options: I
   let recorder: TarSplitRecorder | undefined;
   try {
     await root.driver.create(tempId, parent?.driver_id ?? null, { writable: false });
-    recorder = await TarSplitRecorder.create(recordPath, join(ctx.dir, `${TMP_PREFIX}${tempId}.spool`));
-    const fed = await feed(ctx, input, tempId, parent?.driver_id ?? null, recorder, options.onProgress);
-    await recorder.finish();
+    const { reopen } = options;
+    const shadows = reopen === undefined ? { spool: join(ctx.dir, `${TMP_PREFIX}${tempId}.spool`) } : { reread: () => openLayerStream(reopen()) };
+    recorder = await TarSplitRecorder.create(recordPath, shadows);
+    const fed = await feed(ctx, input, tempId, parent?.driver_id ?? null, recorder, options);
+    await recorder.finish(fed.diffId);
     const chainId = chainIdOf(parentChainOf(parent), fed.diffId);
     const id = idOf(chainId);
     const existing = rows.find(id);
@@ -91,8 +105,8 @@ export async function discardLayer(ctx: LayerContext, tempId: string): Promise<v
 }
 
 /** Streams input through the taps into driver.applyDiff; resolves once both ends are done. */
-async function feed(ctx: LayerContext, input: Readable, driverId: string, parentDriverId: string | null, recorder: TarSplitRecorder, onProgress?: (bytes: number) => void) {
-  const tap = new DigestTap(onProgress);
+async function feed(ctx: LayerContext, input: Readable, driverId: string, parentDriverId: string | null, recorder: TarSplitRecorder, options: ImportOptions) {
+  const tap = new DigestTap(options.onProgress, options.inputDigest);
   const sink = new ImportSink(recorder);
   const applied = ctx.root.driver.applyDiff(driverId, parentDriverId, sink.driverInput);
   applied.then(() => sink.driverFinished(), (err: unknown) => sink.destroy(err as Error));

@@ -1,11 +1,13 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ErrorCode, StrataError } from '../errors.js';
 import { normalizeLayerPath } from '../tree.js';
 import { BLOCK, isFileType, isMetaType, isZeroBlock, paddingOf, parsePax, parseRawHeader } from './raw-tar-header.js';
 import { RecordFileWriter, writeWithBackpressure } from './record-file.js';
 import { ShadowTracker } from './shadow-tracker.js';
+import { StreamCursor } from './stream-cursor.js';
 import { MAX_RAW_RECORD, decodeTarSplit, encodeFile, encodeRaw } from './tar-split-format.js';
 
 /** Largest PAX / GNU long-name block accepted, in bytes. */
@@ -14,6 +16,17 @@ const MAX_META = 1 << 20;
 const RAW_FLUSH = 64 * 1024;
 
 type State = 'header' | 'content' | 'padding' | 'trailer';
+
+/**
+ * Where `finish` finds the bytes of shadowed files: a spool file the recorder
+ * writes every file's content to as it passes (any input), or the same tar
+ * read again from its start (an input that can be reopened, such as a
+ * downloaded blob: nothing is written twice). `reread` gives the uncompressed
+ * tar; it is only called when the tar has shadowed files, and what it gives
+ * must hash to the digest `finish` is given (checked, else ECORRUPT).
+ */
+export type ShadowSource = { readonly spool: string } | { readonly reread: () => Promise<Readable> };
+
 type ContentKind = 'file' | 'meta' | 'raw';
 
 /**
@@ -29,21 +42,28 @@ type ContentKind = 'file' | 'meta' | 'raw';
  * `finish`, shadowed files (ShadowTracker) get their bytes copied from the spool
  * into the record inline; then the spool is deleted. Memory stays bounded by
  * one tar block, 64 KiB of pending raw bytes, one PAX block (≤ 1 MiB) and a few
- * numbers per file entry. The cost: the file bytes are written once more, to a
- * short-lived spool file.
+ * numbers per file entry. The cost, with a spool: the file bytes are written
+ * once more, to a short-lived spool file; with a reread source: none, unless
+ * the tar has shadowed files (then it is read once more).
  *
  * Fails with EBADARCHIVE on an unreadable header or a tar that ends inside a
  * file's content.
  */
 export class TarSplitRecorder {
   readonly #out: RecordFileWriter;
-  readonly #spool: WriteStream;
-  readonly #spoolPath: string;
+  readonly #source: ShadowSource;
+  /** Open while the spool is written (a spool source only). */
+  readonly #spool: WriteStream | undefined;
   readonly #tracker = new ShadowTracker();
-  /** Spool offset of each file record, by ordinal. */
+  /** Offset of each file record's content (in the spool, or in the tar for a reread source), by ordinal. */
   readonly #offsets: number[] = [];
   readonly #sizes: number[] = [];
+  /** Bytes written to the spool. */
   #spoolOffset = 0;
+  /** Bytes of the tar before the current `write` chunk. */
+  #tarOffset = 0;
+  /** Tar offset just past the last header block (where its content starts). */
+  #contentAt = 0;
 
   #state: State = 'header';
   readonly #block = Buffer.alloc(BLOCK);
@@ -58,15 +78,15 @@ export class TarSplitRecorder {
   #raw: Buffer[] = [];
   #rawLength = 0;
 
-  private constructor(out: RecordFileWriter, spoolPath: string) {
+  private constructor(out: RecordFileWriter, source: ShadowSource) {
     this.#out = out;
-    this.#spoolPath = spoolPath;
-    this.#spool = createWriteStream(spoolPath, { flags: 'wx', mode: 0o600 });
+    this.#source = source;
+    this.#spool = 'spool' in source ? createWriteStream(source.spool, { flags: 'wx', mode: 0o600 }) : undefined;
   }
 
-  /** Starts a record at recordPath (created, must not exist) with its spool at spoolPath. */
-  static async create(recordPath: string, spoolPath: string): Promise<TarSplitRecorder> {
-    return new TarSplitRecorder(await RecordFileWriter.create(recordPath), spoolPath);
+  /** Starts a record at recordPath (created, must not exist) taking shadowed bytes from `source`. */
+  static async create(recordPath: string, source: ShadowSource): Promise<TarSplitRecorder> {
+    return new TarSplitRecorder(await RecordFileWriter.create(recordPath), source);
   }
 
   /** Records the next bytes of the uncompressed tar. */
@@ -83,6 +103,7 @@ export class TarSplitRecorder {
         pos += take;
         if (this.#blockFill === BLOCK) {
           this.#blockFill = 0;
+          this.#contentAt = this.#tarOffset + pos;
           await this.#onHeader(Buffer.from(this.#block));
         }
       } else {
@@ -91,7 +112,7 @@ export class TarSplitRecorder {
         pos += take;
         this.#remaining -= take;
         if (this.#state === 'content' && this.#kind === 'file') {
-          await writeWithBackpressure(this.#spool, slice);
+          if (this.#spool !== undefined) await writeWithBackpressure(this.#spool, slice);
           this.#spoolOffset += take;
         } else {
           this.#keep(slice);
@@ -101,6 +122,7 @@ export class TarSplitRecorder {
       }
       if (this.#rawLength >= RAW_FLUSH) await this.#flushRaw();
     }
+    this.#tarOffset += chunk.length;
   }
 
   async #onHeader(block: Buffer): Promise<void> {
@@ -142,7 +164,7 @@ export class TarSplitRecorder {
       return 'raw';
     }
     const ordinal = this.#offsets.length;
-    this.#offsets.push(this.#spoolOffset);
+    this.#offsets.push(this.#spool !== undefined ? this.#spoolOffset : this.#contentAt);
     this.#sizes.push(size);
     this.#tracker.note(path, 'file', ordinal);
     await this.#flushRaw();
@@ -191,28 +213,39 @@ export class TarSplitRecorder {
 
   /**
    * Completes the record after the last byte of the tar: writes it durably,
-   * inlines shadowed files' bytes, deletes the spool. Fails with EBADARCHIVE
-   * when the tar ended inside a file's content.
+   * inlines shadowed files' bytes, deletes the spool. `diffId` is the sha256 of
+   * the whole tar (a reread source must give the same bytes again). Fails with
+   * EBADARCHIVE when the tar ended inside a file's content, ECORRUPT when a
+   * reread gives other bytes.
    */
-  async finish(): Promise<void> {
+  async finish(diffId: string): Promise<void> {
     if (this.#state === 'content' && this.#kind === 'file') {
       throw new StrataError(ErrorCode.EBADARCHIVE, 'tar: truncated inside a file entry');
     }
     if (this.#blockFill > 0) this.#keep(Buffer.from(this.#block.subarray(0, this.#blockFill)));
     await this.#flushRaw();
     await this.#out.end();
-    this.#spool.end();
-    await new Promise<void>((resolve, reject) => {
-      this.#spool.once('close', resolve);
-      this.#spool.once('error', reject);
-    });
-    if (this.#tracker.shadowed.size > 0) await this.#inlineShadowed();
-    await rm(this.#spoolPath, { force: true });
+    const spool = this.#spool;
+    if (spool !== undefined) {
+      spool.end();
+      await new Promise<void>((resolve, reject) => {
+        spool.once('close', resolve);
+        spool.once('error', reject);
+      });
+    }
+    if (this.#tracker.shadowed.size > 0) await this.#inlineShadowed(diffId);
+    await this.#removeSpool();
   }
 
   /** Rewrites the record with the bytes of every shadowed file inline. */
-  async #inlineShadowed(): Promise<void> {
+  async #inlineShadowed(diffId: string): Promise<void> {
     const path = this.#out.path;
+    const source = this.#source;
+    const again = 'reread' in source ? await source.reread() : undefined;
+    const cursor = again === undefined ? undefined : new StreamCursor(again);
+    const bytesOf = (start: number, end: number): AsyncIterable<Buffer> =>
+      cursor?.range(start, end, MAX_RAW_RECORD) ??
+      (createReadStream((source as { spool: string }).spool, { start, end: end - 1, highWaterMark: MAX_RAW_RECORD }) as AsyncIterable<Buffer>);
     const next = await RecordFileWriter.create(`${path}.inline`);
     try {
       let ordinal = 0;
@@ -230,16 +263,20 @@ export class TarSplitRecorder {
         const start = this.#offsets[n]!;
         const end = start + this.#sizes[n]!;
         if (end > start) {
-          for await (const chunk of createReadStream(this.#spoolPath, { start, end: end - 1, highWaterMark: MAX_RAW_RECORD })) {
-            await next.emit(encodeRaw(chunk as Buffer));
-          }
+          for await (const chunk of bytesOf(start, end)) await next.emit(encodeRaw(chunk));
         }
+      }
+      const reread = await cursor?.rest();
+      if (reread !== undefined && reread !== diffId) {
+        throw new StrataError(ErrorCode.ECORRUPT, `tar-split: the layer tar read again hashes to ${reread}, not ${diffId}`);
       }
       await next.end();
     } catch (err) {
       await next.destroy();
       await rm(next.path, { force: true });
       throw err;
+    } finally {
+      again?.destroy();
     }
     await rename(next.path, path);
   }
@@ -247,10 +284,14 @@ export class TarSplitRecorder {
   /** Abandons the record: closes and deletes the record and spool files. */
   async abort(): Promise<void> {
     await this.#out.destroy();
-    this.#spool.on('error', () => undefined);
-    this.#spool.destroy();
+    this.#spool?.on('error', () => undefined);
+    this.#spool?.destroy();
     await rm(this.#out.path, { force: true });
     await rm(`${this.#out.path}.inline`, { force: true });
-    await rm(this.#spoolPath, { force: true });
+    await this.#removeSpool();
+  }
+
+  async #removeSpool(): Promise<void> {
+    if ('spool' in this.#source) await rm(this.#source.spool, { force: true });
   }
 }

@@ -18,6 +18,12 @@ export interface OverlayMountSpec {
   readonly target: string;
   /** Unprivileged mounts keep overlay xattrs under user.* (`userxattr`). */
   readonly userxattr: boolean;
+  /**
+   * `volatile`: the mount never syncs its upper filesystem, not even at
+   * unmount (which otherwise costs a syncfs of the whole filesystem). Only for
+   * throw-away mounts: the kernel then refuses to reuse the work dir.
+   */
+  readonly volatile?: boolean;
 }
 
 /** The kernel copies mount options into one page; the option string and its NUL must fit. */
@@ -34,6 +40,7 @@ export function overlayOptions(spec: OverlayMountSpec): string {
   if (spec.upper !== undefined && spec.work !== undefined) parts.push(`upperdir=${spec.upper}`, `workdir=${spec.work}`);
   parts.push('redirect_dir=off', 'metacopy=off', 'index=off');
   if (spec.userxattr) parts.push('userxattr');
+  if (spec.volatile === true) parts.push('volatile');
   const options = parts.join(',');
   if (Buffer.byteLength(options) > MAX_MOUNT_OPTIONS) {
     throw new StrataError(

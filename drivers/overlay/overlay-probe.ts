@@ -15,7 +15,9 @@ export interface KernelOverlaySupport {
  * `dir` (on the home's filesystem, so upper/work support is tested too) that
  * deletes a lower file and checks the kernel wrote a whiteout strata reads —
  * or, where a test mount passed earlier in this boot, that record (see
- * testMount). Never throws; leaves nothing mounted.
+ * testMount). The test mount is volatile: its unmount does not sync the whole
+ * filesystem (a busy disk made that cost up to a second). Never throws; leaves
+ * nothing mounted.
  */
 export async function probeKernelOverlay(dir: string): Promise<KernelOverlaySupport> {
   const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
@@ -45,7 +47,7 @@ async function testMount(dir: string): Promise<KernelOverlaySupport> {
     await clearProbe(dir);
     for (const sub of ['lower', 'upper', 'work', 'merged']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
     await writeFile(join(dir, 'lower', 'f'), 'probe');
-    await mountOverlay({ cwd: dir, lowers: ['lower'], upper: join(dir, 'upper'), work: join(dir, 'work'), target: merged, userxattr: false });
+    await mountOverlay({ cwd: dir, lowers: ['lower'], upper: join(dir, 'upper'), work: join(dir, 'work'), target: merged, userxattr: false, volatile: true });
     await unlink(join(merged, 'f'));
     await unmountPath(merged);
     const whiteout = await lstat(join(dir, 'upper', 'f'));

@@ -107,3 +107,41 @@ test.serial('a local blob that does not match its digest fails with ECORRUPT and
   t.false((await registry.requests()).some((r) => r.method === 'PUT' && r.uri.includes('/corrupt/manifests/')));
   client.close();
 });
+
+/** The layout as a source that gives each blob as its file, as the store's content store does. */
+class FileDirSource extends DirSource {
+  async file(desc: { digest: string }): Promise<string> {
+    return blobPath(this.dir, desc.digest);
+  }
+}
+
+test.serial('blobs given as files are streamed in chunks from the file; skopeo reads back the same digests', async (t) => {
+  const source = new FileDirSource(layout, 'v1');
+  const client = new RegistryClient();
+  const events: PushProgress[] = [];
+  const before = (await registry.requests()).length;
+  await push(source, ref('from-files', '1'), { client, fileChunkSize: 4 * 1024 * 1024, onProgress: (e) => events.push(e) });
+  t.deepEqual(await skopeoRawManifest(registry, `${registry.host}/from-files:1`), (await source.manifest()).bytes);
+  const out = await tempDir();
+  await skopeoCopy(registry, `docker://${registry.host}/from-files:1`, `oci:${out}:x`, ['--preserve-digests']);
+  const patches = (await registry.requests()).slice(before).filter((r) => r.method === 'PATCH');
+  t.true(patches.length >= 5, `the 9 MiB layer went in 3 chunks of at most 4 MiB (${patches.length} PATCHes in all)`);
+  const pushing = events.filter((e) => e.status === 'Pushing' && e.total !== undefined && e.total > 8 * 1024 * 1024);
+  t.true(pushing.length > 3 && pushing.at(-1)!.current === pushing.at(-1)!.total, 'progress as the bytes stream');
+  client.close();
+});
+
+test.serial('a blob file that does not match its digest, or its size, fails with ECORRUPT and no manifest is written', async (t) => {
+  const dir = await tempDir();
+  const layer = await addRandomLayer(dir, 3 * 1024 * 1024);
+  await tagInLayout(dir, 'bad', await addImage(dir, { layers: [layer] }));
+  const client = new RegistryClient();
+  await writeFile(blobPath(dir, layer.digest), Buffer.alloc(layer.size, 1));
+  const err = await t.throwsAsync(push(new FileDirSource(dir, 'bad'), ref('corrupt-file', '1'), { client, fileChunkSize: 1024 * 1024 }));
+  t.true(isStrataError(err, ErrorCode.ECORRUPT), String(err));
+  await writeFile(blobPath(dir, layer.digest), Buffer.alloc(layer.size - 1, 1));
+  const short = await t.throwsAsync(push(new FileDirSource(dir, 'bad'), ref('corrupt-file', '1'), { client }));
+  t.true(isStrataError(short, ErrorCode.ECORRUPT), String(short));
+  t.false((await registry.requests()).some((r) => r.method === 'PUT' && r.uri.includes('/corrupt-file/manifests/')));
+  client.close();
+});
