@@ -130,14 +130,14 @@ export function encodeTarHeader(header: LayerTarHeader): Buffer {
  * header's size (it changed while being written), and with any error of
  * `encodeTarHeader`, of `entries` or of a content stream.
  */
-export function writeTar(entries: AsyncIterable<TarWriterEntry>): Readable {
+export function writeTar(entries: AsyncIterable<TarWriterEntry> | Iterable<TarWriterEntry>): Readable {
   return Readable.from(tarChunks(entries), { objectMode: false });
 }
 
 /** Output is gathered into chunks of about this many bytes (headers and small files are far smaller). */
 const BATCH = 64 * 1024;
 
-async function* tarChunks(entries: AsyncIterable<TarWriterEntry>): AsyncGenerator<Buffer> {
+async function* tarChunks(entries: AsyncIterable<TarWriterEntry> | Iterable<TarWriterEntry>): AsyncGenerator<Buffer> {
   const out = new Batch();
   for await (const entry of entries) {
     const { header } = entry;

@@ -1,10 +1,11 @@
 import test from 'ava';
+import { statSync, utimesSync, writeFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
-import { ErrorCode, compareUpper, naiveDiff, sys } from '../../core/engine.js';
-import type { DiffEntry, TreeReader } from '../../core/engine.js';
+import { ErrorCode, naiveDiff, sys, wrapDriver } from '../../core/engine.js';
+import { OverlayDriver } from '../../drivers/overlay/index.js';
 import { SECONDS, bytesOf, describeTree, homeOf, layerTar, layerTree, newDriver } from './fixtures.js';
 
 /** A 3-layer image: base, a layer deleting and replacing things, a layer re-creating an opaque dir. */
@@ -78,32 +79,36 @@ test('a diff applied on another root gives the same union', async (t) => {
   }
 });
 
-test('the native diff asks the parent union only about paths the layer holds', async (t) => {
+test('the native diff looks up only the paths the layer holds: a lower directory that cannot be listed does not stop it', async (t) => {
   const driver = await newDriver(t);
   const spec: Record<string, string> = { 'big/': '', 'small/': '', 'small/keep': 'k', 'small/gone': 'g' };
   for (let i = 0; i < 300; i++) spec[`big/f${i}`] = `file ${i}`;
   await driver.create('base', null, { writable: false });
   await driver.applyDiff('base', null, layerTar(spec));
   await driver.create('upper', 'base', { writable: false });
-  await driver.applyDiff('upper', 'base', layerTar({ 'small/.wh.gone': '', 'small/new': 'n' }));
+  await driver.applyDiff('upper', 'base', layerTar({ 'big/': '', 'big/f7': 'rewritten', 'small/': '', 'small/.wh.gone': '', 'small/new': 'n' }));
+  const before = await bytesOf(await driver.diff('upper', 'base'));
+  const changes = [
+    { kind: 'C', path: '/big/f7' },
+    { kind: 'D', path: '/small/gone' },
+    { kind: 'A', path: '/small/new' },
+  ];
+  t.deepEqual(await driver.changes('upper', 'base'), changes);
 
-  const asked: string[] = [];
-  const base = layerTree(driver, 'base');
-  const counting: TreeReader = {
-    stat: (p) => (asked.push(`stat ${p}`), base.stat(p)),
-    readdir: (p) => (asked.push(`readdir ${p}`), base.readdir(p)),
-    read: (p) => (asked.push(`read ${p}`), base.read(p)),
-    xattrs: (p) => (asked.push(`xattrs ${p}`), base.xattrs(p)),
-  };
-  const upperDir = join(homeOf(driver), 'layers', 'upper', 'diff');
-  const entries: DiffEntry[] = [];
-  for await (const e of compareUpper(upperDir, counting, layerTree(driver, 'upper'))) entries.push(e);
-  t.deepEqual(entries, [
-    { kind: 'delete', path: '/small/gone' },
-    { kind: 'add', path: '/small/new' },
-  ]);
-  t.false(asked.some((q) => q.includes('/big')), 'nothing under /big, which the layer does not hold');
-  t.deepEqual(asked.filter((q) => q.startsWith('readdir')), ['readdir /small'], 'only the directory with a whiteout is listed');
+  // A name that is not UTF-8 in the base's /big (its mtime kept): any listing of /big now fails.
+  const bigDir = join(homeOf(driver), 'layers', 'base', 'diff', 'big');
+  const { atime, mtime } = statSync(bigDir);
+  writeFileSync(Buffer.concat([Buffer.from(`${bigDir}/bad-`), Buffer.from([0xff])]), 'x');
+  utimesSync(bigDir, atime, mtime);
+  const fresh = wrapDriver((c) => new OverlayDriver(c), homeOf(driver)); // as a new process sees the store: nothing cached
+  await fresh.init();
+  await t.throwsAsync(fresh.readdir('base', '/big'), { code: ErrorCode.EUNSUPPORTED });
+  await t.throwsAsync(bytesOf(naiveDiff(layerTree(fresh, 'base'), layerTree(fresh, 'upper'))), { code: ErrorCode.EUNSUPPORTED });
+
+  const again = wrapDriver((c) => new OverlayDriver(c), homeOf(driver));
+  await again.init();
+  t.deepEqual(await bytesOf(await again.diff('upper', 'base')), before, 'the same tar: /big/f7 was looked up, /big never listed');
+  t.deepEqual(await again.changes('upper', 'base'), changes);
 });
 
 test('a hardlink in a layer to a file only a lower layer holds reads that file', async (t) => {
