@@ -66,13 +66,13 @@ function* directoryTarEntries(entries: Iterable<DiffEntry>, dir: string): Genera
       if (errnoOf(err) === 'ENOENT') throw vanished(path);
       throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
     }
-    const content = st.size < READ_AHEAD_MAX ? () => Promise.resolve(readSmallSync(fsPath, path, st.size)) : () => openFileAt(fsPath, path);
-    yield tarEntryOf(path, st, xattrs, firstPathOfIno, content);
+    const entry = tarEntryOf(path, st, xattrs, firstPathOfIno, () => openFileAt(fsPath, path));
+    yield entry.content !== undefined && st.size < READ_AHEAD_MAX ? { header: entry.header, readInto: (target, at, max) => readInto(fsPath, path, target, at, max) } : entry;
   }
 }
 
-/** A small file's content, usually in one read of up to size + 1 bytes (one more shows the writer that it grew). */
-function readSmallSync(fsPath: string, path: string, size: number): Buffer[] {
+/** Reads the file at fsPath into target from `at`, up to `max` bytes, usually in one read; the bytes read. */
+function readInto(fsPath: string, path: string, target: Buffer, at: number, max: number): number {
   let fd: number;
   try {
     fd = openSync(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -81,14 +81,14 @@ function readSmallSync(fsPath: string, path: string, size: number): Buffer[] {
     throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    const buf = Buffer.allocUnsafe(size + 1);
     let n = 0;
-    while (n < size) {
-      const got = readSync(fd, buf, n, buf.length - n, n);
+    // a read that returns all of max - 1 (the size) is at the end; a short one is retried until EOF
+    while (n < max - 1) {
+      const got = readSync(fd, target, at + n, max - n, n);
       if (got === 0) break;
       n += got;
     }
-    return n === 0 ? [] : [buf.subarray(0, n)];
+    return n;
   } finally {
     closeSync(fd);
   }
@@ -189,14 +189,22 @@ function tarEntryOf(
   firstPathOfIno: Map<string, string>,
   content: NonNullable<TarWriterEntry['content']>,
 ): TarWriterEntry {
-  const common = { name: tarName(path), mode: st.mode, uid: st.uid, gid: st.gid, mtime: new Date(st.mtimeMs) };
+  // literal headers, no spreads: this runs once per entry of the tar
+  const name = tarName(path);
+  const mtime = new Date(st.mtimeMs);
   if (st.type === 'file' && st.nlink > 1) {
     const first = firstPathOfIno.get(st.ino);
-    if (first !== undefined) return { header: { ...common, type: 'hardlink', size: 0, linkName: tarName(first) } };
+    if (first !== undefined) {
+      return { header: { name, mode: st.mode, uid: st.uid, gid: st.gid, mtime, type: 'hardlink', size: 0, linkName: tarName(first) } };
+    }
     firstPathOfIno.set(st.ino, path);
   }
   const header: LayerTarHeader = {
-    ...common,
+    name,
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    mtime,
     type: st.type,
     size: st.type === 'file' ? st.size : 0,
     linkName: st.linkTarget,
