@@ -66,8 +66,9 @@ function* directoryTarEntries(entries: Iterable<DiffEntry>, dir: string): Genera
       if (errnoOf(err) === 'ENOENT') throw vanished(path);
       throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
     }
-    const entry = tarEntryOf(path, st, xattrs, firstPathOfIno, () => openFileAt(fsPath, path));
-    yield entry.content !== undefined && st.size < READ_AHEAD_MAX ? { header: entry.header, readInto: (target, at, max) => readInto(fsPath, path, target, at, max) } : entry;
+    const node = tarEntryOf(path, st, xattrs, firstPathOfIno, () => openFileAt(fsPath, path));
+    const small = node.content !== undefined && st.size < READ_AHEAD_MAX;
+    yield small ? { header: node.header, readInto: (target, at, max) => readInto(fsPath, path, target, at, max) } : node;
   }
 }
 

@@ -4,7 +4,7 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
-import { ErrorCode, naiveDiff, sys, wrapDriver } from '../../core/engine.js';
+import { ErrorCode, naiveChanges, naiveDiff, sys, wrapDriver } from '../../core/engine.js';
 import { OverlayDriver } from '../../drivers/overlay/index.js';
 import { SECONDS, bytesOf, describeTree, homeOf, layerTar, layerTree, newDriver } from './fixtures.js';
 
@@ -126,3 +126,46 @@ test('a hardlink in a layer to a file only a lower layer holds reads that file',
   t.is((await bytesOf(await driver.read('base', '/bin/tool'))).toString(), 'the tool', 'the lower layer is untouched');
   t.deepEqual(await driver.readdir('base', '/bin'), ['tool']);
 });
+
+test('the native diff tells removals of every lower name (opaque) from some (whiteouts) as the naive diff does, through a stack', async (t) => {
+  const driver = await newDriver(t);
+  await driver.create('base', null, { writable: false });
+  await driver.applyDiff('base', null, layerTar({
+    'd1/': '', 'd1/a': 'a', 'd1/b': 'b', 'd2/': '', 'd2/a': 'a', 'd2/b': 'b', 'd3/': '', 'd3/a': 'a', 'd4/': '',
+    'd5/': '', 'd5/x': 'x', 'd5/y': 'y', 'e/': '', 'e/k': 'k', 'f': 'file', 'g/': '', 'g/h/': '', 'g/h/i': 'i', 'g/h/j': 'j',
+  }));
+  await driver.create('mid', 'base', { writable: false });
+  await driver.applyDiff('mid', 'base', layerTar({ 'd2/': '', 'd2/.wh.a': '', 'e/': '', 'e/.wh..wh..opq': '', 'e/k2': 'k2', 'g/': '', 'g/h/': '', 'g/h/.wh.i': '' }));
+  await driver.create('top', 'mid', { writable: false });
+  await driver.applyDiff('top', 'mid', layerTar({
+    'd1/': '', 'd1/.wh.a': '', 'd1/.wh.b': '', // every lower name removed: opaque
+    'd2/': '', 'd2/.wh.b': '', // the only name left after mid's whiteout: opaque
+    'd3/': '', 'd3/.wh.a': '', 'd3/new': 'n', // removed all, added another: opaque, then the add
+    'd4/': '', 'd4/.wh..wh..opq': '', 'd4/z': 'z', // opaque over an empty dir: just the add
+    'd5/': '', 'd5/.wh..wh..opq': '', 'd5/x': 'x2', // opaque keeping a lower name: y deleted, x modified
+    'e/': '', 'e/.wh.k2': '', // mid's opaque dir emptied
+    '.wh.f': '', 'f/': '', 'f/g': 'g', // a directory replaces a file
+    'g/': '', 'g/h/': '', 'g/h/.wh.j': '', // the last name mid left
+  }));
+  for (const [id, parent] of [['mid', 'base'], ['top', 'mid']] as const) {
+    const native = await bytesOf(await driver.diff(id, parent));
+    const naive = await bytesOf(naiveDiff(layerTree(driver, parent), layerTree(driver, id)));
+    t.true(native.equals(naive), `diff of ${id}`);
+    t.deepEqual(await driver.changes(id, parent), await naiveChanges(layerTree(driver, parent), layerTree(driver, id)), `changes of ${id}`);
+  }
+  const names = (await tarNames(await driver.diff('top', 'mid'))).filter((n) => n.includes('.wh.'));
+  t.deepEqual(names, ['d1/.wh..wh..opq', 'd2/.wh..wh..opq', 'd3/.wh..wh..opq', 'd5/.wh.y', 'e/.wh..wh..opq', 'g/h/.wh..wh..opq']);
+});
+
+async function tarNames(tar: Readable): Promise<string[]> {
+  const names: string[] = [];
+  const extract = tarStream.extract();
+  extract.on('entry', (header, stream, next) => {
+    names.push(header.name);
+    stream.resume();
+    stream.on('end', next);
+  });
+  tar.pipe(extract);
+  await new Promise<void>((resolve, reject) => extract.on('finish', () => resolve()).on('error', reject));
+  return names;
+}
