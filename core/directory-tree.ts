@@ -69,20 +69,8 @@ export class DirectoryTree implements TreeReader {
       throw ioError(path, err);
     }
     if (st === undefined) return undefined;
-    const type = typeOf(st);
-    const base: EntryStat = {
-      type,
-      mode: Number(st.mode) & 0o7777,
-      uid: Number(st.uid),
-      gid: Number(st.gid),
-      size: type === 'file' ? Number(st.size) : 0,
-      mtimeMs: Number(st.mtimeNs) / 1e6,
-      nlink: Number(st.nlink),
-      ino: `${st.dev}:${st.ino}`,
-    };
-    if (type === 'symlink') return { ...base, linkTarget: await readlinkUtf8(fsPath, normalizeLayerPath(path)) };
-    if (type === 'char' || type === 'block') return { ...base, rdev: splitRdev(st.rdev) };
-    return base;
+    const linkTarget = st.isSymbolicLink() ? await readlinkUtf8(fsPath, normalizeLayerPath(path)) : undefined;
+    return entryStatOf(st, linkTarget);
   }
 
   async readdir(path: string): Promise<string[]> {
@@ -100,39 +88,17 @@ export class DirectoryTree implements TreeReader {
   }
 
   async read(path: string): Promise<Readable> {
-    const fsPath = await this.#existing(path);
-    let fd: number;
-    try {
-      fd = await openFd(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (err) {
-      if (isAbsent(err) || errnoOf(err) === 'ELOOP') throw notFound(path);
-      throw ioError(path, err);
-    }
-    let size: number;
-    try {
-      const st = await fstatFd(fd);
-      if (!st.isFile()) throw new StrataError(ErrorCode.ENOTFOUND, `${path} is not a file`);
-      size = st.size;
-    } catch (err) {
-      await closeFd(fd);
-      throw err;
-    }
-    return size < SMALL_FILE ? readSmall(fsPath, fd, size) : createReadStream(fsPath, { fd });
+    return openFileAt(await this.#existing(path), path);
   }
 
   async xattrs(path: string): Promise<Record<string, Buffer>> {
     const fsPath = await this.#existing(path);
-    const result: Record<string, Buffer> = {};
     try {
-      for (const name of sys.llistxattr(fsPath).filter(isUserVisible).sort(compareNames)) {
-        const value = sys.lgetxattr(fsPath, name);
-        if (value !== null) result[name] = value;
-      }
+      return userXattrsAt(fsPath);
     } catch (err) {
       if (isAbsent(err)) throw notFound(path);
       throw ioError(path, err);
     }
-    return result;
   }
 
   /** The directory path of a layer path, or undefined where its parent is absent or not reached without a symlink. */
@@ -186,6 +152,65 @@ export class DirectoryTree implements TreeReader {
   }
 }
 
+/**
+ * The EntryStat of an lstat (bigint fields) of one entry; `linkTarget` is the
+ * target of a symlink (read by the caller), ignored for other types.
+ */
+export function entryStatOf(st: BigIntStats, linkTarget: string | undefined): EntryStat {
+  const type = entryTypeOf(st);
+  const base: EntryStat = {
+    type,
+    mode: Number(st.mode) & 0o7777,
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    size: type === 'file' ? Number(st.size) : 0,
+    mtimeMs: Number(st.mtimeNs) / 1e6,
+    nlink: Number(st.nlink),
+    ino: `${st.dev}:${st.ino}`,
+  };
+  if (type === 'symlink') return { ...base, linkTarget: linkTarget ?? '' };
+  if (type === 'char' || type === 'block') return { ...base, rdev: splitRdev(st.rdev) };
+  return base;
+}
+
+/**
+ * The user-visible xattrs of the entry at fsPath (see DirectoryTree), names in
+ * byte order. Fails with the errno error of llistxattr/lgetxattr.
+ */
+export function userXattrsAt(fsPath: string): Record<string, Buffer> {
+  const result: Record<string, Buffer> = {};
+  for (const name of sys.llistxattr(fsPath).filter(isUserVisible).sort(compareNames)) {
+    const value = sys.lgetxattr(fsPath, name);
+    if (value !== null) result[name] = value;
+  }
+  return result;
+}
+
+/**
+ * The content of the regular file at fsPath, never through a final symlink
+ * (`path`: the layer path, for messages). Fails with ENOTFOUND where fsPath is
+ * absent, a symlink or not a file, and with EIO otherwise.
+ */
+export async function openFileAt(fsPath: string, path: string): Promise<Readable> {
+  let fd: number;
+  try {
+    fd = await openFd(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if (isAbsent(err) || errnoOf(err) === 'ELOOP') throw notFound(path);
+    throw ioError(path, err);
+  }
+  let size: number;
+  try {
+    const st = await fstatFd(fd);
+    if (!st.isFile()) throw new StrataError(ErrorCode.ENOTFOUND, `${path} is not a file`);
+    size = st.size;
+  } catch (err) {
+    await closeFd(fd);
+    throw err;
+  }
+  return size < SMALL_FILE ? readSmall(fsPath, fd, size) : createReadStream(fsPath, { fd });
+}
+
 /** Files below this size (bytes) are read with one read call into one buffer, not through a 64 KiB stream. */
 const SMALL_FILE = 64 * 1024;
 
@@ -229,7 +254,8 @@ function isUserVisible(name: string): boolean {
   return VISIBLE_XATTR_PREFIXES.some((p) => name.startsWith(p)) && !isOverlayXattr(name);
 }
 
-function typeOf(st: BigIntStats): EntryType {
+/** The EntryType of an lstat. */
+export function entryTypeOf(st: BigIntStats): EntryType {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'directory';
   if (st.isSymbolicLink()) return 'symlink';

@@ -1,3 +1,4 @@
+import { readdirSync, readlinkSync } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
 import { ErrorCode, StrataError } from './errors.js';
 
@@ -76,8 +77,21 @@ function sequenceLength(bytes: Uint8Array, i: number): number {
  * with on that second listing.
  */
 export async function assertUtf8Listing(names: readonly (string | { readonly name: string })[], fsDir: string, shownDir: string): Promise<void> {
-  if (!names.some((n) => (typeof n === 'string' ? n : n.name).includes('\uFFFD'))) return;
-  for (const raw of await readdir(fsDir, { encoding: 'buffer' })) {
+  if (holdsReplacement(names)) refuseBadName(await readdir(fsDir, { encoding: 'buffer' }), shownDir);
+}
+
+/** `assertUtf8Listing` with a synchronous second listing (for tight synchronous walks). */
+export function assertUtf8ListingSync(names: readonly (string | { readonly name: string })[], fsDir: string, shownDir: string): void {
+  if (holdsReplacement(names)) refuseBadName(readdirSync(fsDir, { encoding: 'buffer' }), shownDir);
+}
+
+function holdsReplacement(names: readonly (string | { readonly name: string })[]): boolean {
+  return names.some((n) => (typeof n === 'string' ? n : n.name).includes('\uFFFD'));
+}
+
+/** Fails with EUNSUPPORTED naming the first of `raws` (names of directory `shownDir`) that is not valid UTF-8. */
+function refuseBadName(raws: readonly Buffer[], shownDir: string): void {
+  for (const raw of raws) {
     if (decodeUtf8Name(raw) !== undefined) continue;
     const shown = quoteNameBytes(Buffer.concat([Buffer.from(shownDir === '/' ? '/' : `${shownDir}/`), raw]));
     throw new StrataError(ErrorCode.EUNSUPPORTED, `name ${shown} is not valid UTF-8: strata keeps names as UTF-8 text (rename it)`);
@@ -90,7 +104,15 @@ export async function assertUtf8Listing(names: readonly (string | { readonly nam
  * readlink fails with.
  */
 export async function readlinkUtf8(fsPath: string, shownPath: string): Promise<string> {
-  const raw = await readlink(fsPath, { encoding: 'buffer' });
+  return linkText(await readlink(fsPath, { encoding: 'buffer' }), shownPath);
+}
+
+/** `readlinkUtf8`, synchronous. */
+export function readlinkUtf8Sync(fsPath: string, shownPath: string): string {
+  return linkText(readlinkSync(fsPath, { encoding: 'buffer' }), shownPath);
+}
+
+function linkText(raw: Buffer, shownPath: string): string {
   const text = decodeUtf8Name(raw);
   if (text !== undefined) return text;
   throw new StrataError(

@@ -42,6 +42,14 @@ export interface TarWriterEntry {
   readonly header: LayerTarHeader;
   /** Opened only when the entry is written; must yield exactly `header.size` bytes. */
   readonly content?: () => Promise<AsyncIterable<Buffer> | Iterable<Buffer>>;
+  /**
+   * For small files, in place of `content`: reads the content synchronously
+   * into `target` from `offset`, at most `max` bytes (one more than the
+   * header's size, so that a file that grew shows), and returns how many it
+   * read. Called only when the entry is written; the bytes are the output's
+   * own (no copy is made).
+   */
+  readonly readInto?: (target: Buffer, offset: number, max: number) => number;
 }
 
 const TYPEFLAG: Record<LayerTarHeader['type'], string> = {
@@ -130,38 +138,41 @@ export function encodeTarHeader(header: LayerTarHeader): Buffer {
  * header's size (it changed while being written), and with any error of
  * `encodeTarHeader`, of `entries` or of a content stream.
  */
-export function writeTar(entries: AsyncIterable<TarWriterEntry>): Readable {
+export function writeTar(entries: AsyncIterable<TarWriterEntry> | Iterable<TarWriterEntry>): Readable {
   return Readable.from(tarChunks(entries), { objectMode: false });
 }
 
 /** Output is gathered into chunks of about this many bytes (headers and small files are far smaller). */
 const BATCH = 64 * 1024;
 
-async function* tarChunks(entries: AsyncIterable<TarWriterEntry>): AsyncGenerator<Buffer> {
+async function* tarChunks(entries: AsyncIterable<TarWriterEntry> | Iterable<TarWriterEntry>): AsyncGenerator<Buffer> {
   const out = new Batch();
   for await (const entry of entries) {
     const { header } = entry;
     out.push(encodeTarHeader(header));
     if (header.type === 'file' && header.size > 0) {
-      if (!entry.content) {
-        throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: no content for ${header.size} bytes`);
-      }
-      let written = 0;
-      for await (const chunk of await entry.content()) {
-        written += chunk.length;
-        if (written > header.size) {
-          throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: grew beyond ${header.size} bytes while being written`);
+      if (entry.readInto !== undefined) {
+        const at = out.reserve(header.size + 1);
+        const n = entry.readInto(out.buffer, at, header.size + 1);
+        checkSize(header, n);
+        out.commit(n);
+      } else {
+        if (!entry.content) {
+          throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: no content for ${header.size} bytes`);
         }
-        if (chunk.length >= BATCH) {
-          yield* out.take();
-          yield chunk;
-        } else {
-          out.push(chunk);
-          if (out.bytes >= BATCH) yield* out.take();
+        let written = 0;
+        for await (const chunk of await entry.content()) {
+          written += chunk.length;
+          if (written > header.size) checkSize(header, written);
+          if (chunk.length >= BATCH) {
+            yield* out.take();
+            yield chunk;
+          } else {
+            out.push(chunk);
+            if (out.bytes >= BATCH) yield* out.take();
+          }
         }
-      }
-      if (written !== header.size) {
-        throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: ${written} of ${header.size} bytes, it shrank while being written`);
+        checkSize(header, written);
       }
       out.push(padding(header.size));
     }
@@ -171,22 +182,51 @@ async function* tarChunks(entries: AsyncIterable<TarWriterEntry>): AsyncGenerato
   yield* out.take();
 }
 
-/** Small buffers gathered into one, so the stream moves few large chunks (memory: under BATCH plus one chunk). */
+/** Fails with ECORRUPT where a file gave `written` bytes, not its header's size (it changed while being written). */
+function checkSize(header: LayerTarHeader, written: number): void {
+  if (written > header.size) {
+    throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: grew beyond ${header.size} bytes while being written`);
+  }
+  if (written !== header.size) {
+    throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: ${written} of ${header.size} bytes, it shrank while being written`);
+  }
+}
+
+/**
+ * Small buffers copied into one output chunk, so the stream moves few large
+ * chunks (memory: one chunk of about BATCH bytes, or of one small file's size).
+ * A chunk, once taken, is the consumer's: the batch never writes to it again.
+ */
 class Batch {
-  #parts: Buffer[] = [];
+  buffer: Buffer = Buffer.allocUnsafe(2 * BATCH);
   bytes = 0;
 
   push(part: Buffer): void {
     if (part.length === 0) return;
-    this.#parts.push(part);
+    part.copy(this.buffer, this.reserve(part.length));
     this.bytes += part.length;
   }
 
-  /** The gathered bytes as one chunk (none when empty); empties the batch. */
+  /** Room for n more bytes at the returned offset of `buffer` (a larger buffer where needed, the bytes so far carried over). */
+  reserve(n: number): number {
+    if (this.bytes + n > this.buffer.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(2 * BATCH, this.bytes + n));
+      this.buffer.copy(bigger, 0, 0, this.bytes);
+      this.buffer = bigger;
+    }
+    return this.bytes;
+  }
+
+  /** n bytes were written at the offset `reserve` gave. */
+  commit(n: number): void {
+    this.bytes += n;
+  }
+
+  /** The gathered bytes as one chunk (none when empty); the batch goes on in a fresh buffer. */
   *take(): Generator<Buffer> {
     if (this.bytes === 0) return;
-    const chunk = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.bytes);
-    this.#parts = [];
+    const chunk = this.buffer.subarray(0, this.bytes);
+    this.buffer = Buffer.allocUnsafe(2 * BATCH);
     this.bytes = 0;
     yield chunk;
   }

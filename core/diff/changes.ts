@@ -12,18 +12,22 @@ import type { DiffEntry } from './diff-entry.js';
  * everything is 'A' (lower has nothing there). An opaque directory `d` becomes
  * one 'D' per child name of `d` in `lower` (by the opaque rule none of them is
  * left in upper); nothing is listed below those children.
- * Costs one `lower.stat` per 'add' that is not below another 'add'.
+ * Costs one `lower.stat` per 'add' that is not below another 'add' and one
+ * `lower.readdir` per 'opaque', except where the entries say (`replaces`,
+ * `hidden`): then lower is not asked.
  * Fails with what `lower.readdir` and `lower.stat` fail with.
  */
-export async function changesOf(entries: AsyncIterable<DiffEntry>, lower: TreeReader | null): Promise<Change[]> {
+export async function changesOf(entries: AsyncIterable<DiffEntry> | Iterable<DiffEntry>, lower: TreeReader | null): Promise<Change[]> {
   const changes: Change[] = [];
   // The last 'add' whose lower path was looked up: in pre-order, what lies below it is new (lower has no children there).
   let added: string | undefined;
   for await (const entry of entries) {
     if (entry.kind === 'opaque') {
-      if (lower !== null) for (const name of await lower.readdir(entry.path)) changes.push({ kind: 'D', path: layerPathJoin(entry.path, name) });
+      const hidden = entry.hidden ?? (lower === null ? [] : await lower.readdir(entry.path));
+      for (const name of hidden) changes.push({ kind: 'D', path: layerPathJoin(entry.path, name) });
     } else if (entry.kind === 'add') {
-      changes.push({ kind: await addKind(entry.path, lower, added), path: entry.path });
+      const kind = entry.replaces === undefined ? await addKind(entry.path, lower, added) : entry.replaces ? 'C' : 'A';
+      changes.push({ kind, path: entry.path });
       if (added === undefined || !entry.path.startsWith(`${added}/`)) added = entry.path;
     } else {
       changes.push({ kind: KIND[entry.kind], path: entry.path });

@@ -58,6 +58,16 @@ export interface DiffEntry {
    * never part of the sequence's identity.
    */
   readonly upperStat?: EntryStat;
+  /**
+   * For 'add': whether lower holds a node (of another type) at `path`, where
+   * the producer knows. Optional; never part of the sequence's identity.
+   */
+  readonly replaces?: boolean;
+  /**
+   * For 'opaque': every child name of lower's `dir`, where the producer knows
+   * them. Optional; never part of the sequence's identity.
+   */
+  readonly hidden?: readonly string[];
 }
 
 export type DiffKind = 'add' | 'modify' | 'delete' | 'opaque';

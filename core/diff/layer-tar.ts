@@ -1,9 +1,11 @@
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../archive/entry.js';
 import type { LayerTarHeader } from '../archive/entry.js';
 import { writeTar } from '../archive/tar-writer.js';
 import type { TarWriterEntry } from '../archive/tar-writer.js';
-import { ErrorCode, StrataError } from '../errors.js';
+import { openFileAt, userXattrsAt } from '../directory-tree.js';
+import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import { layerPathJoin, layerPathParent } from '../tree.js';
 import type { EntryStat, TreeReader } from '../tree.js';
 import type { DiffEntry } from './diff-entry.js';
@@ -31,6 +33,70 @@ import { LOOKAHEAD, prefetch } from './prefetch.js';
  */
 export function writeLayerTar(entries: AsyncIterable<DiffEntry>, upper: TreeReader): Readable {
   return writeTar(layerTarEntries(entries, upper, true));
+}
+
+/**
+ * `writeLayerTar` for a sequence whose 'add'/'modify' entries are all real
+ * entries of directory `dir` (no symlink on the way) and carry their
+ * `upperStat` — a native diff of a layer kept as a directory. Same sequence
+ * and same nodes → the same bytes as `writeLayerTar`. Metadata and xattrs are
+ * read synchronously and files under 64 KiB in one read when written; larger
+ * ones stream. Fails as writeLayerTar does (ENOTFOUND where an entry vanished).
+ */
+export function writeDirectoryLayerTar(entries: Iterable<DiffEntry>, dir: string): Readable {
+  return writeTar(directoryTarEntries(entries, dir));
+}
+
+function* directoryTarEntries(entries: Iterable<DiffEntry>, dir: string): Generator<TarWriterEntry> {
+  const firstPathOfIno = new Map<string, string>();
+  for (const entry of entries) {
+    const deletion = deletionEntry(entry);
+    if (deletion !== undefined) {
+      yield deletion;
+      continue;
+    }
+    const { path, upperStat: st } = entry;
+    if (st === undefined) throw new StrataError(ErrorCode.EIO, `${path}: a directory diff entry without its stat`);
+    if (st.type === 'socket') continue;
+    const fsPath = dir + path;
+    let xattrs: Record<string, Buffer>;
+    try {
+      xattrs = userXattrsAt(fsPath);
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') throw vanished(path);
+      throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
+    }
+    const node = tarEntryOf(path, st, xattrs, firstPathOfIno, () => openFileAt(fsPath, path));
+    const small = node.content !== undefined && st.size < READ_AHEAD_MAX;
+    yield small ? { header: node.header, readInto: (target, at, max) => readInto(fsPath, path, target, at, max) } : node;
+  }
+}
+
+/** Reads the file at fsPath into target from `at`, up to `max` bytes, usually in one read; the bytes read. */
+function readInto(fsPath: string, path: string, target: Buffer, at: number, max: number): number {
+  let fd: number;
+  try {
+    fd = openSync(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ELOOP') throw vanished(path);
+    throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    let n = 0;
+    // a read that returns all of max - 1 (the size) is at the end; a short one is retried until EOF
+    while (n < max - 1) {
+      const got = readSync(fd, target, at + n, max - n, n);
+      if (got === 0) break;
+      n += got;
+    }
+    return n;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function vanished(path: string): StrataError {
+  return new StrataError(ErrorCode.ENOTFOUND, `${path} vanished from the upper tree during the diff`);
 }
 
 /**
@@ -66,14 +132,11 @@ interface UpperNode {
 }
 
 async function lookUp(entry: DiffEntry, upper: TreeReader, readAhead: boolean): Promise<TarWriterEntry | UpperNode> {
-  const { kind, path } = entry;
-  if (kind === 'delete') {
-    const base = path.slice(path.lastIndexOf('/') + 1);
-    return { header: whiteout(layerPathParent(path), WHITEOUT_PREFIX + base) };
-  }
-  if (kind === 'opaque') return { header: whiteout(path, OPAQUE_MARKER) };
+  const { path } = entry;
+  const deletion = deletionEntry(entry);
+  if (deletion !== undefined) return deletion;
   const stat = entry.upperStat ?? (await upper.stat(path));
-  if (stat === undefined) throw new StrataError(ErrorCode.ENOTFOUND, `${path} vanished from the upper tree during the diff`);
+  if (stat === undefined) throw vanished(path);
   if (stat.type === 'socket') return { path, stat, xattrs: {} };
   // a hard-linked file may become a 'hardlink' entry without content: it streams when written
   const early = readAhead && stat.type === 'file' && stat.nlink === 1 && stat.size > 0 && stat.size < READ_AHEAD_MAX;
@@ -101,16 +164,48 @@ async function readUpTo(upper: TreeReader, path: string, limit: number): Promise
   return chunks;
 }
 
-/** In tar order: the first carried path of a hard-linked file holds the content, later ones link to it. */
-function nodeEntry({ path, stat: st, xattrs, body }: UpperNode, upper: TreeReader, firstPathOfIno: Map<string, string>): TarWriterEntry {
-  const common = { name: tarName(path), mode: st.mode, uid: st.uid, gid: st.gid, mtime: new Date(st.mtimeMs) };
+function nodeEntry({ path, stat, xattrs, body }: UpperNode, upper: TreeReader, firstPathOfIno: Map<string, string>): TarWriterEntry {
+  return tarEntryOf(path, stat, xattrs, firstPathOfIno, body !== undefined ? () => Promise.resolve(body) : () => upper.read(path));
+}
+
+/** The tar entry of a 'delete' or 'opaque' DiffEntry (undefined for others). */
+function deletionEntry({ kind, path }: DiffEntry): TarWriterEntry | undefined {
+  if (kind === 'delete') {
+    const base = path.slice(path.lastIndexOf('/') + 1);
+    return { header: whiteout(layerPathParent(path), WHITEOUT_PREFIX + base) };
+  }
+  if (kind === 'opaque') return { header: whiteout(path, OPAQUE_MARKER) };
+  return undefined;
+}
+
+/**
+ * The tar entry of one node. In tar order: the first carried path of a
+ * hard-linked file holds the content (opened by `content` when written),
+ * later ones link to it.
+ */
+function tarEntryOf(
+  path: string,
+  st: EntryStat,
+  xattrs: Record<string, Buffer>,
+  firstPathOfIno: Map<string, string>,
+  content: NonNullable<TarWriterEntry['content']>,
+): TarWriterEntry {
+  // literal headers, no spreads: this runs once per entry of the tar
+  const name = tarName(path);
+  const mtime = new Date(st.mtimeMs);
   if (st.type === 'file' && st.nlink > 1) {
     const first = firstPathOfIno.get(st.ino);
-    if (first !== undefined) return { header: { ...common, type: 'hardlink', size: 0, linkName: tarName(first) } };
+    if (first !== undefined) {
+      return { header: { name, mode: st.mode, uid: st.uid, gid: st.gid, mtime, type: 'hardlink', size: 0, linkName: tarName(first) } };
+    }
     firstPathOfIno.set(st.ino, path);
   }
   const header: LayerTarHeader = {
-    ...common,
+    name,
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    mtime,
     type: st.type,
     size: st.type === 'file' ? st.size : 0,
     linkName: st.linkTarget,
@@ -119,7 +214,7 @@ function nodeEntry({ path, stat: st, xattrs, body }: UpperNode, upper: TreeReade
     xattrs,
   };
   if (st.type !== 'file') return { header };
-  return { header, content: body !== undefined ? () => Promise.resolve(body) : () => upper.read(path) };
+  return { header, content };
 }
 
 /** A layer path as a tar name: no leading '/'. */

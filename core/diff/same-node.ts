@@ -30,7 +30,8 @@ export function tarSeconds(mtimeMs: number): number {
   return Math.floor(mtimeMs / 1000);
 }
 
-function sameMetadata(a: EntryStat, b: EntryStat): boolean {
+/** The metadata part of the modify rule (content and xattrs aside). */
+export function sameMetadata(a: EntryStat, b: EntryStat): boolean {
   return (
     a.mode === b.mode &&
     a.uid === b.uid &&
@@ -43,7 +44,8 @@ function sameMetadata(a: EntryStat, b: EntryStat): boolean {
   );
 }
 
-function sameXattrs(a: Record<string, Buffer>, b: Record<string, Buffer>): boolean {
+/** Same names and byte-equal values. */
+export function sameXattrs(a: Record<string, Buffer>, b: Record<string, Buffer>): boolean {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   return keys.every((k) => b[k] !== undefined && a[k]!.equals(b[k]!));

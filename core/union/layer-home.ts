@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { chmod, lchown, lutimes, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import { sys } from '../sys/index.js';
@@ -247,22 +248,29 @@ export class UpperLayerHome {
   }
 
   /** `fresh`: read the disk even where cached (another process may have removed the layer). */
+  /**
+   * The layer's record, read afresh with `fresh` (a layer may have been
+   * removed or sealed by another process). Three tiny files, read
+   * synchronously: every diff, mount and lookup of a layer starts here, and
+   * each thread-pool round trip costs more than the read itself.
+   */
   async #infoOrUndefined(id: string, fresh = false): Promise<UpperLayerInfo | undefined> {
     const cached = this.#infos.get(id);
     if (cached !== undefined && !fresh) return cached;
     const dir = this.#layerDir(id);
     let parent: string;
     try {
-      parent = await readFile(join(dir, 'parent'), 'utf8');
+      parent = readFileSync(join(dir, 'parent'), 'utf8');
     } catch (err) {
       if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return undefined;
       throw new StrataError(ErrorCode.ECORRUPT, `layer ${id}: unreadable parent file`, { cause: err });
     }
-    const link = await readFile(join(dir, 'link'), 'utf8');
-    const info: UpperLayerInfo = { id, parent: parent === '' ? null : parent, writable: await pathExists(join(dir, 'writable')), link };
+    const link = readFileSync(join(dir, 'link'), 'utf8');
+    const info: UpperLayerInfo = { id, parent: parent === '' ? null : parent, writable: existsSync(join(dir, 'writable')), link };
     this.#infos.set(id, info);
     return info;
   }
+
 
   async #tempDir(id: string): Promise<string> {
     const dir = join(this.root, 'tmp', `${id}-${randomBytes(6).toString('hex')}`);

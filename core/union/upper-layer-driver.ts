@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { changesOf } from '../diff/changes.js';
-import { writeLayerTar } from '../diff/layer-tar.js';
+import { writeDirectoryLayerTar } from '../diff/layer-tar.js';
 import { naiveChanges, naiveDiff } from '../diff/naive.js';
 import type { Change, CreateOptions, DriverCapabilities, LayerUsage, MountOptions, ProbeResult, StorageDriver } from '../driver.js';
 import { ErrorCode, StrataError } from '../errors.js';
@@ -17,9 +17,10 @@ import { opaqueXattrFor } from './whiteout-format.js';
 /**
  * The part of a storage driver that every upper-directory driver (overlay,
  * fuse) shares: layers kept by `UpperLayerHome`, user-space lookups through
- * `UnionTree`, `applyDiff` into the upper directory, the native diff over the
- * layer's own parent (`compareUpper`, byte-for-byte core's naive diff) and
- * core's naive diff over any other parent. Mount reference counts live in
+ * `UnionTree`, `applyDiff` into the upper directory, the native diff and
+ * changes over the layer's own parent (`compareUpper`: the upper directory
+ * only, byte-for-byte core's naive result) and core's naive ones over any
+ * other parent. Mount reference counts live in
  * `<home>/counts` (`MountCounts`).
  *
  * A subclass supplies the name, capabilities, probe and how a union is
@@ -138,13 +139,16 @@ export abstract class UpperLayerDriver implements StorageDriver {
   }
 
   async diff(id: string, parent: string | null): Promise<Readable> {
-    const { lower, upper, entries } = await this.#compare(id, parent);
-    return entries === undefined ? naiveDiff(lower, upper) : writeLayerTar(entries, upper);
+    const own = await this.#ownDiff(id, parent);
+    if (own !== undefined) return writeDirectoryLayerTar(compareUpper(own.upperDir, own.lowerDirs), own.upperDir);
+    return naiveDiff(parent === null ? null : await this.home.tree(parent), await this.home.tree(id));
   }
 
   async changes(id: string, parent: string | null): Promise<Change[]> {
-    const { lower, upper, entries } = await this.#compare(id, parent);
-    return entries === undefined ? naiveChanges(lower, upper) : changesOf(entries, lower);
+    const own = await this.#ownDiff(id, parent);
+    // the native entries say what changesOf would ask lower ('replaces', 'hidden')
+    if (own !== undefined) return changesOf(compareUpper(own.upperDir, own.lowerDirs, { hiddenNames: true }), null);
+    return naiveChanges(parent === null ? null : await this.home.tree(parent), await this.home.tree(id));
   }
 
   reader(id: string): Promise<TreeReader> {
@@ -156,13 +160,16 @@ export abstract class UpperLayerDriver implements StorageDriver {
     return diskUsage(this.home.paths(id).diff);
   }
 
-  /** Trees for a diff of id over parent, and the native entries where parent is id's own. */
-  async #compare(id: string, parent: string | null) {
+  /**
+   * Where parent is id's own: id's upper directory and its parent's stack (the
+   * layers' upper directories, top first), for the native diff; undefined for
+   * any other parent. Fails with ENOLAYER.
+   */
+  async #ownDiff(id: string, parent: string | null): Promise<{ upperDir: string; lowerDirs: string[] } | undefined> {
     const info = await this.home.info(id);
-    const upper = await this.home.tree(id);
-    const lower: TreeReader | null = parent === null ? null : await this.home.tree(parent);
-    const entries = parent === info.parent ? compareUpper(this.home.paths(id).diff, lower, upper) : undefined;
-    return { lower, upper, entries };
+    if (parent !== info.parent) return undefined;
+    const lowerDirs = parent === null ? [] : (await this.home.chain(parent)).map((l) => this.home.paths(l.id).diff);
+    return { upperDir: this.home.paths(id).diff, lowerDirs };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import { sys, S_IFCHR } from '../sys/index.js';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import type { EntryStat } from '../tree.js';
@@ -25,9 +25,9 @@ export function opaqueXattrFor(privileged: boolean): string {
   return privileged ? TRUSTED_OPAQUE : USER_OPAQUE;
 }
 
-/** True for a character device 0/0 (Node's fs.Stats: rdev is the raw dev_t). */
-export function isWhiteoutStats(st: Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
+/** True for a character device 0/0 (Node's fs.Stats or BigIntStats: rdev is the raw dev_t). */
+export function isWhiteoutStats(st: Stats | BigIntStats): boolean {
+  return st.isCharacterDevice() && Number(st.rdev) === 0;
 }
 
 /** True for an EntryStat of a character device 0/0. */

@@ -1,10 +1,11 @@
 import test from 'ava';
+import { statSync, utimesSync, writeFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
-import { ErrorCode, compareUpper, naiveDiff, sys } from '../../core/engine.js';
-import type { DiffEntry, TreeReader } from '../../core/engine.js';
+import { ErrorCode, naiveChanges, naiveDiff, sys, wrapDriver } from '../../core/engine.js';
+import { OverlayDriver } from '../../drivers/overlay/index.js';
 import { SECONDS, bytesOf, describeTree, homeOf, layerTar, layerTree, newDriver } from './fixtures.js';
 
 /** A 3-layer image: base, a layer deleting and replacing things, a layer re-creating an opaque dir. */
@@ -78,32 +79,36 @@ test('a diff applied on another root gives the same union', async (t) => {
   }
 });
 
-test('the native diff asks the parent union only about paths the layer holds', async (t) => {
+test('the native diff looks up only the paths the layer holds: a lower directory that cannot be listed does not stop it', async (t) => {
   const driver = await newDriver(t);
   const spec: Record<string, string> = { 'big/': '', 'small/': '', 'small/keep': 'k', 'small/gone': 'g' };
   for (let i = 0; i < 300; i++) spec[`big/f${i}`] = `file ${i}`;
   await driver.create('base', null, { writable: false });
   await driver.applyDiff('base', null, layerTar(spec));
   await driver.create('upper', 'base', { writable: false });
-  await driver.applyDiff('upper', 'base', layerTar({ 'small/.wh.gone': '', 'small/new': 'n' }));
+  await driver.applyDiff('upper', 'base', layerTar({ 'big/': '', 'big/f7': 'rewritten', 'small/': '', 'small/.wh.gone': '', 'small/new': 'n' }));
+  const before = await bytesOf(await driver.diff('upper', 'base'));
+  const changes = [
+    { kind: 'C', path: '/big/f7' },
+    { kind: 'D', path: '/small/gone' },
+    { kind: 'A', path: '/small/new' },
+  ];
+  t.deepEqual(await driver.changes('upper', 'base'), changes);
 
-  const asked: string[] = [];
-  const base = layerTree(driver, 'base');
-  const counting: TreeReader = {
-    stat: (p) => (asked.push(`stat ${p}`), base.stat(p)),
-    readdir: (p) => (asked.push(`readdir ${p}`), base.readdir(p)),
-    read: (p) => (asked.push(`read ${p}`), base.read(p)),
-    xattrs: (p) => (asked.push(`xattrs ${p}`), base.xattrs(p)),
-  };
-  const upperDir = join(homeOf(driver), 'layers', 'upper', 'diff');
-  const entries: DiffEntry[] = [];
-  for await (const e of compareUpper(upperDir, counting, layerTree(driver, 'upper'))) entries.push(e);
-  t.deepEqual(entries, [
-    { kind: 'delete', path: '/small/gone' },
-    { kind: 'add', path: '/small/new' },
-  ]);
-  t.false(asked.some((q) => q.includes('/big')), 'nothing under /big, which the layer does not hold');
-  t.deepEqual(asked.filter((q) => q.startsWith('readdir')), ['readdir /small'], 'only the directory with a whiteout is listed');
+  // A name that is not UTF-8 in the base's /big (its mtime kept): any listing of /big now fails.
+  const bigDir = join(homeOf(driver), 'layers', 'base', 'diff', 'big');
+  const { atime, mtime } = statSync(bigDir);
+  writeFileSync(Buffer.concat([Buffer.from(`${bigDir}/bad-`), Buffer.from([0xff])]), 'x');
+  utimesSync(bigDir, atime, mtime);
+  const fresh = wrapDriver((c) => new OverlayDriver(c), homeOf(driver)); // as a new process sees the store: nothing cached
+  await fresh.init();
+  await t.throwsAsync(fresh.readdir('base', '/big'), { code: ErrorCode.EUNSUPPORTED });
+  await t.throwsAsync(bytesOf(naiveDiff(layerTree(fresh, 'base'), layerTree(fresh, 'upper'))), { code: ErrorCode.EUNSUPPORTED });
+
+  const again = wrapDriver((c) => new OverlayDriver(c), homeOf(driver));
+  await again.init();
+  t.deepEqual(await bytesOf(await again.diff('upper', 'base')), before, 'the same tar: /big/f7 was looked up, /big never listed');
+  t.deepEqual(await again.changes('upper', 'base'), changes);
 });
 
 test('a hardlink in a layer to a file only a lower layer holds reads that file', async (t) => {
@@ -121,3 +126,46 @@ test('a hardlink in a layer to a file only a lower layer holds reads that file',
   t.is((await bytesOf(await driver.read('base', '/bin/tool'))).toString(), 'the tool', 'the lower layer is untouched');
   t.deepEqual(await driver.readdir('base', '/bin'), ['tool']);
 });
+
+test('the native diff tells removals of every lower name (opaque) from some (whiteouts) as the naive diff does, through a stack', async (t) => {
+  const driver = await newDriver(t);
+  await driver.create('base', null, { writable: false });
+  await driver.applyDiff('base', null, layerTar({
+    'd1/': '', 'd1/a': 'a', 'd1/b': 'b', 'd2/': '', 'd2/a': 'a', 'd2/b': 'b', 'd3/': '', 'd3/a': 'a', 'd4/': '',
+    'd5/': '', 'd5/x': 'x', 'd5/y': 'y', 'e/': '', 'e/k': 'k', 'f': 'file', 'g/': '', 'g/h/': '', 'g/h/i': 'i', 'g/h/j': 'j',
+  }));
+  await driver.create('mid', 'base', { writable: false });
+  await driver.applyDiff('mid', 'base', layerTar({ 'd2/': '', 'd2/.wh.a': '', 'e/': '', 'e/.wh..wh..opq': '', 'e/k2': 'k2', 'g/': '', 'g/h/': '', 'g/h/.wh.i': '' }));
+  await driver.create('top', 'mid', { writable: false });
+  await driver.applyDiff('top', 'mid', layerTar({
+    'd1/': '', 'd1/.wh.a': '', 'd1/.wh.b': '', // every lower name removed: opaque
+    'd2/': '', 'd2/.wh.b': '', // the only name left after mid's whiteout: opaque
+    'd3/': '', 'd3/.wh.a': '', 'd3/new': 'n', // removed all, added another: opaque, then the add
+    'd4/': '', 'd4/.wh..wh..opq': '', 'd4/z': 'z', // opaque over an empty dir: just the add
+    'd5/': '', 'd5/.wh..wh..opq': '', 'd5/x': 'x2', // opaque keeping a lower name: y deleted, x modified
+    'e/': '', 'e/.wh.k2': '', // mid's opaque dir emptied
+    '.wh.f': '', 'f/': '', 'f/g': 'g', // a directory replaces a file
+    'g/': '', 'g/h/': '', 'g/h/.wh.j': '', // the last name mid left
+  }));
+  for (const [id, parent] of [['mid', 'base'], ['top', 'mid']] as const) {
+    const native = await bytesOf(await driver.diff(id, parent));
+    const naive = await bytesOf(naiveDiff(layerTree(driver, parent), layerTree(driver, id)));
+    t.true(native.equals(naive), `diff of ${id}`);
+    t.deepEqual(await driver.changes(id, parent), await naiveChanges(layerTree(driver, parent), layerTree(driver, id)), `changes of ${id}`);
+  }
+  const names = (await tarNames(await driver.diff('top', 'mid'))).filter((n) => n.includes('.wh.'));
+  t.deepEqual(names, ['d1/.wh..wh..opq', 'd2/.wh..wh..opq', 'd3/.wh..wh..opq', 'd5/.wh.y', 'e/.wh..wh..opq', 'g/h/.wh..wh..opq']);
+});
+
+async function tarNames(tar: Readable): Promise<string[]> {
+  const names: string[] = [];
+  const extract = tarStream.extract();
+  extract.on('entry', (header, stream, next) => {
+    names.push(header.name);
+    stream.resume();
+    stream.on('end', next);
+  });
+  tar.pipe(extract);
+  await new Promise<void>((resolve, reject) => extract.on('finish', () => resolve()).on('error', reject));
+  return names;
+}
