@@ -45,3 +45,35 @@ export function mountOptions(writable: boolean, privileged: boolean): FuseOption
 export function extraLibfuseOptions(writable: boolean): string[] {
   return writable ? ['use_ino', 'negative_timeout=1'] : ['use_ino', 'ro', 'negative_timeout=3600'];
 }
+
+/** Bits of the binding's fast paths (scripts/fuse-native-fast-paths.c): calls answered in C, never reaching JavaScript. */
+export const FastPath = {
+  /** read is pread(2) on the file handle, which every open/create answers as the backing file's descriptor. */
+  preadHandle: 1,
+  /**
+   * readdir answers the names it last answered for the path, until the mount
+   * clears them (`fuse_native_readdir_cache_clear`) after a namespace change:
+   * as overlayfs keeps a merged directory's entries.
+   */
+  readdirCache: 2,
+  /**
+   * The kernel keeps directory listings (FOPEN_CACHE_DIR on every opendir):
+   * a warm readdir never leaves it. It drops a listing when the directory
+   * changes through the mount or shows a new mtime.
+   */
+  kernelDirs: 4,
+} as const;
+
+/**
+ * The fast paths a mount asks the binding for. Both kinds keep listings, in
+ * the kernel and in the binding (a writable mount clears the binding's after
+ * every change it makes, and the kernel sees every change, made through the
+ * mount; nothing else changes its layers while it is mounted). Only a writable mount has
+ * descriptors as handles: a read-only one has no open handler at all (see
+ * fuseOps), so its reads come with handle 0 and go to JavaScript, which the
+ * kernel's page cache spares after the first.
+ */
+export function fastPaths(writable: boolean): number {
+  const listings = FastPath.readdirCache | FastPath.kernelDirs;
+  return writable ? FastPath.preadHandle | listings : listings;
+}
