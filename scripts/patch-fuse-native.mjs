@@ -99,7 +99,7 @@ const FIXES = [
   ],
   [
     '  struct fuse *fuse = fuse_new(ch, &args, &ops, sizeof(struct fuse_operations), ft);\n',
-    '  if (ft->strata_flags & STRATA_KERNEL_DIRS) ch = strata_chan(ch);\n' +
+    '  if ((ft->strata_flags & STRATA_KERNEL_DIRS) && !implemented[op_opendir] && !implemented[op_releasedir] && !implemented[op_fsyncdir]) ch = strata_chan(ch);\n' +
       '  struct fuse *fuse = fuse_new(ch, &args, &ops, sizeof(struct fuse_operations), ft);\n',
   ],
   ['  if (implemented[op_readdir]) ops.readdir = fuse_native_readdir;\n', '  if (implemented[op_readdir]) ops.readdir = strata_readdir;\n'],
