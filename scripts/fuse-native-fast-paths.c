@@ -53,7 +53,7 @@ static strata_dirs_t *strata_dirs_new (void) {
 /** Drops every kept listing; a listing computed across this call is not kept. */
 static void strata_dirs_clear (strata_dirs_t *d) {
   pthread_mutex_lock(&d->lock);
-  for (size_t i = 0; i < d->buckets; i++) {
+  for (size_t i = 0; d->size > 0 && i < d->buckets; i++) { // a change after a change finds nothing to drop
     strata_dir_t *e = d->table[i];
     while (e != NULL) {
       strata_dir_t *next = e->next;
