@@ -35,10 +35,17 @@ export interface LookupTarget {
 }
 
 /**
+ * Whole reads of the large file per sample, of which the fastest counts: one
+ * read takes only milliseconds, so a single time slice lost to another
+ * process on a shared machine would halve it.
+ */
+const LARGE_READS = 3;
+
+/**
  * Runs each kind of lookup over its whole list, once unrecorded to warm the
  * caches and then `repeats` times, and returns per kind the mean microseconds
- * per operation of each recorded repeat (for `read-large`, MB/s of one whole
- * read of the large file, warm like the rest). Fails when a hit
+ * per operation of each recorded repeat (for `read-large`, MB/s of the fastest of
+ * `LARGE_READS` whole reads of the large file, warm like the rest). Fails when a hit
  * is not found or a miss is found: a wrong answer is not a fast one.
  */
 export async function runLookups(target: LookupTarget, ops: LookupOps, repeats: number): Promise<Record<LookupKind, number[]>> {
@@ -64,10 +71,14 @@ export async function runLookups(target: LookupTarget, ops: LookupOps, repeats: 
     await batch('read', ops.reads, async (p) => {
       await target.read(p);
     });
-    const start = nowMs();
-    const bytes = await target.readAll(ops.large);
-    if (bytes !== ops.largeBytes) throw new Error(`lookup: ${ops.large} read ${bytes} bytes, not ${ops.largeBytes}`);
-    if (recording) out['read-large'].push(bytes / 1e6 / ((nowMs() - start) / 1000));
+    let best = 0;
+    for (let i = 0; i < LARGE_READS; i++) {
+      const start = nowMs();
+      const bytes = await target.readAll(ops.large);
+      if (bytes !== ops.largeBytes) throw new Error(`lookup: ${ops.large} read ${bytes} bytes, not ${ops.largeBytes}`);
+      best = Math.max(best, bytes / 1e6 / ((nowMs() - start) / 1000));
+    }
+    if (recording) out['read-large'].push(best);
   }
   return out;
 }
