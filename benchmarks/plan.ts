@@ -32,6 +32,8 @@ export interface BenchPlan {
     readonly misses: number;
     readonly dirs: number;
     readonly reads: number;
+    /** Size of the large file of the bottom layer read sequentially, in MiB. */
+    readonly largeMiB: number;
   };
   readonly snapshot: { readonly bases: readonly number[] };
   readonly disk: { readonly base: number; readonly children: number; readonly childChanges: number };
@@ -48,7 +50,7 @@ export const FULL_PLAN: BenchPlan = {
   linearMaxBase: 20000,
   diff: { bases: [1000, 20000, 100000], changes: [10, 200, 5000] },
   apply: { bases: [20000], changes: 200 },
-  lookups: { base: 1000, depths: [1, 8, 32, 64, 128], layerChanges: 10, repeats: 5, hits: 200, misses: 200, dirs: 50, reads: 100 },
+  lookups: { base: 1000, depths: [1, 8, 32, 64, 128], layerChanges: 10, repeats: 5, hits: 200, misses: 200, dirs: 50, reads: 100, largeMiB: 64 },
   snapshot: { bases: [100, 10000, 100000] },
   disk: { base: 20000, children: 10, childChanges: 20 },
   commit: { base: 20000, changes: 200 },
@@ -63,7 +65,7 @@ export const QUICK_PLAN: BenchPlan = {
   linearMaxBase: Number.POSITIVE_INFINITY,
   diff: { bases: [100], changes: [10, 30] },
   apply: { bases: [100], changes: 10 },
-  lookups: { base: 100, depths: [1, 3], layerChanges: 3, repeats: 2, hits: 10, misses: 10, dirs: 3, reads: 5 },
+  lookups: { base: 100, depths: [1, 3], layerChanges: 3, repeats: 2, hits: 10, misses: 10, dirs: 3, reads: 5, largeMiB: 1 },
   snapshot: { bases: [100] },
   disk: { base: 100, children: 2, childChanges: 5 },
   commit: { base: 100, changes: 10 },

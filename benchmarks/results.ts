@@ -3,7 +3,7 @@ import { type Summary, summarize } from './stats.js';
 export const SCENARIOS = ['diff', 'apply', 'lookups', 'snapshot', 'disk', 'commit', 'layer-commit'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-export type Unit = 'ms' | 'us' | 'bytes' | 'inodes';
+export type Unit = 'ms' | 'us' | 'bytes' | 'inodes' | 'MB/s';
 
 /**
  * One measured (or skipped) cell of the report: a subject (a driver or a peer)

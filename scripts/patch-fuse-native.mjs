@@ -22,6 +22,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+const FAST_PATHS = readFileSync(new URL('./fuse-native-fast-paths.c', import.meta.url), 'utf8');
+
 /** [as shipped, fixed] */
 const FIXES = [
   ['FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)', 'FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)'],
@@ -76,6 +78,33 @@ const FIXES = [
     '  uint32s_to_timespec(&stat->st_ctim, &ints);\n#endif\n}\n',
     '  uint32s_to_timespec(&stat->st_ctim, &ints);\n#endif\n  stat->st_ino += ((uint64_t) *ints++) << 32;\n}\n',
   ],
+  // Fast paths (scripts/fuse-native-fast-paths.c), where the mount asks for them: reads by pread
+  // on the handle's descriptor and readdirs from kept listings, on the libfuse thread, and
+  // directory listings kept by the kernel.
+  ['#include <pthread.h>\n', '#include <pthread.h>\n#include <errno.h>\n\ntypedef struct strata_dirs strata_dirs_t;\n'],
+  ['  uv_sem_t sem;\n} fuse_thread_t;\n', '  uv_sem_t sem;\n  uint32_t strata_flags;\n  strata_dirs_t *strata_dirs;\n} fuse_thread_t;\n'],
+  ['  uint32_t strata_ctx[4];\n', '  uint32_t strata_ctx[4];\n  uint64_t strata_gen;\n'],
+  [
+    'static pthread_key_t thread_locals_key;\n',
+    'static pthread_key_t thread_locals_key;\n' +
+      'static void strata_readdir_store (napi_env env, fuse_thread_locals_t *l, napi_value names, int32_t res);\n',
+  ],
+  ['  napi_value raw_stats = argv[3];\n', '  napi_value raw_stats = argv[3];\n  strata_readdir_store(env, l, raw_names, res);\n'],
+  ['NAPI_METHOD(fuse_native_mount) {\n', `${FAST_PATHS}NAPI_METHOD(fuse_native_mount) {\n`],
+  [
+    '  NAPI_ARGV_BUFFER_CAST(uint32_t *, implemented, 6)\n',
+    '  NAPI_ARGV_BUFFER_CAST(uint32_t *, implemented, 6)\n' +
+      '  ft->strata_flags = implemented_len >= 36 * sizeof(uint32_t) ? implemented[35] : 0;\n' +
+      '  if (ft->strata_flags & STRATA_READDIR_CACHE) ft->strata_dirs = strata_dirs_new();\n',
+  ],
+  [
+    '  struct fuse *fuse = fuse_new(ch, &args, &ops, sizeof(struct fuse_operations), ft);\n',
+    '  if ((ft->strata_flags & STRATA_KERNEL_DIRS) && !implemented[op_opendir] && !implemented[op_releasedir] && !implemented[op_fsyncdir]) ch = strata_chan(ch);\n' +
+      '  struct fuse *fuse = fuse_new(ch, &args, &ops, sizeof(struct fuse_operations), ft);\n',
+  ],
+  ['  if (implemented[op_readdir]) ops.readdir = fuse_native_readdir;\n', '  if (implemented[op_readdir]) ops.readdir = strata_readdir;\n'],
+  ['  if (implemented[op_read]) ops.read = fuse_native_read;\n', '  if (implemented[op_read]) ops.read = strata_read;\n'],
+  ['  NAPI_EXPORT_FUNCTION(fuse_native_context)\n', '  NAPI_EXPORT_FUNCTION(fuse_native_context)\n  NAPI_EXPORT_FUNCTION(fuse_native_readdir_cache_clear)\n'],
 ];
 
 /** The same for its index.js: [as shipped, fixed]. */

@@ -4,6 +4,7 @@ import { untar } from '../peers/tar-peer.js';
 import { writeUpperDir } from '../peers/upper-dir.js';
 import type { LookupOps } from '../lookup-batches.js';
 import { type BaseTree, generateBaseTree } from './base-tree.js';
+import type { LayerItem } from './layer-items.js';
 import { type ChangeSet, generateChangeSet } from './change-set.js';
 import { Rng } from './rng.js';
 import { writeItemsTar } from './tar-pack.js';
@@ -11,6 +12,8 @@ import { writeItemsTar } from './tar-pack.js';
 /** A stack for the lookup scenario: a base and the change sets of the layers above it. */
 export interface LookupStack {
   readonly base: BaseTree;
+  /** The large file the bottom layer holds besides the base's items (ops.large). */
+  readonly large: Extract<LayerItem, { kind: 'file' }>;
   /** layers[i] is the layer at depth i + 2 (the base is depth 1). */
   readonly layers: readonly ChangeSet[];
   readonly ops: LookupOps;
@@ -80,9 +83,15 @@ export class DataSets {
   /**
    * A stack of `depth` layers over a base of `entries`, each adding
    * `layerChanges` changes, with lookup targets that every layer leaves alone
-   * (so a hit is found in the bottom layer: the deepest lookup).
+   * (so a hit is found in the bottom layer: the deepest lookup), and a
+   * large file of `largeMiB` MiB at the root of the bottom layer.
    */
-  lookupStack(entries: number, depth: number, layerChanges: number, sizes: { hits: number; misses: number; dirs: number; reads: number }): LookupStack {
+  lookupStack(
+    entries: number,
+    depth: number,
+    layerChanges: number,
+    sizes: { hits: number; misses: number; dirs: number; reads: number; largeMiB: number },
+  ): LookupStack {
     return this.#once(`stack:${entries}:${depth}:${layerChanges}`, () => {
       const base = this.base(entries);
       const rng = new Rng(entries + depth);
@@ -94,16 +103,16 @@ export class DataSets {
       const gone = new Set<string>();
       const layers: ChangeSet[] = [];
       for (let i = 0; i < depth - 1; i++) layers.push(generateChangeSet(base, layerChanges, 1000 + i, { keep, gone }));
-      return { base, layers, ops: { hits, misses, dirs, reads } };
+      const large = { kind: 'file', path: 'lookup-large.bin', mode: 0o644, size: sizes.largeMiB << 20, seed: 0x1a26e } as const;
+      return { base, large, layers, ops: { hits, misses, dirs, reads, large: large.path, largeBytes: large.size } };
     });
   }
 
-  /** Tarball of layer i (0 = base) of a lookup stack. */
+  /** Tarball of layer i (0 = the base with the large file) of a lookup stack. */
   stackTar(stack: LookupStack, i: number): Promise<string> {
     return this.#once(`stack-tar:${stack.base.entries}:${i}`, async () => {
-      if (i === 0) return this.baseTar(stack.base.entries);
-      const file = join(this.dir, `stack-${stack.base.entries}-${i}.tar`);
-      await writeItemsTar(stack.layers[i - 1]!.items, file);
+      const file = join(this.dir, `stack-${stack.base.entries}-${i}${i === 0 ? `-${stack.large.size}` : ''}.tar`);
+      await writeItemsTar(i === 0 ? [...stack.base.items, stack.large] : stack.layers[i - 1]!.items, file);
       return file;
     });
   }
@@ -111,10 +120,10 @@ export class DataSets {
   /** Layer directories of a lookup stack, named 0..depth-1 in one parent (short names for mount options). */
   stackDirs(stack: LookupStack): Promise<string[]> {
     return this.#once(`stack-dirs:${stack.base.entries}`, async () => {
-      const root = join(this.dir, `stack-${stack.base.entries}`);
+      const root = join(this.dir, `stack-${stack.base.entries}-${stack.large.size}`);
       await mkdir(root, { recursive: true });
       const dirs = [join(root, '0')];
-      if ((await stat(dirs[0]!).catch(() => undefined)) === undefined) await untar(await this.baseTar(stack.base.entries), dirs[0]!);
+      if ((await stat(dirs[0]!).catch(() => undefined)) === undefined) await untar(await this.stackTar(stack, 0), dirs[0]!);
       for (let i = 0; i < stack.layers.length; i++) {
         const dir = join(root, String(i + 1));
         await writeUpperDir(dir, stack.layers[i]!.items);

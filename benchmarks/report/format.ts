@@ -18,6 +18,8 @@ export function formatValue(value: number | undefined, unit: Unit): string {
       return value >= 2 ** 30 ? `${fixed(value / 2 ** 30)} GiB` : value >= 2 ** 20 ? `${fixed(value / 2 ** 20)} MiB` : `${fixed(value / 1024)} KiB`;
     case 'inodes':
       return `${Math.round(value).toLocaleString('en-US')}`;
+    case 'MB/s':
+      return `${fixed(value)} MB/s`;
   }
 }
 

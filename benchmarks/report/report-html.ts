@@ -22,7 +22,14 @@ function charts(results: BenchResults): string[] {
   const out: string[] = [];
   const lookups = results.rows.filter((r) => r.scenario === 'lookups');
   for (const metric of [...new Set(lookups.map((r) => r.metric))]) {
-    out.push(lineChart({ title: `lookups: ${metric} latency against stack depth`, xLabel: 'stack depth (layers)', yLabel: 'µs per operation (median)', series: seriesOf(lookups.filter((r) => r.metric === metric), 'depth') }));
+    const rows = lookups.filter((r) => r.metric === metric);
+    const perSecond = rows[0]?.unit === 'MB/s';
+    out.push(lineChart({
+      title: `lookups: ${metric} ${perSecond ? 'throughput' : 'latency'} against stack depth`,
+      xLabel: 'stack depth (layers)',
+      yLabel: perSecond ? 'MB/s (median)' : 'µs per operation (median)',
+      series: seriesOf(rows, 'depth'),
+    }));
   }
   const diffs = results.rows.filter((r) => r.scenario === 'diff');
   for (const k of [...new Set(diffs.map((r) => Number(r.params.k)))].filter((k) => Number.isFinite(k))) {

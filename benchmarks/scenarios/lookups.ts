@@ -6,7 +6,7 @@ import type { LookupStack } from '../data/data-sets.js';
 import type { DriverSession } from '../driver-session.js';
 import { drain } from '../driver-session.js';
 import { run } from '../exec.js';
-import { LOOKUP_KINDS, type LookupKind, type LookupOps, runLookups } from '../lookup-batches.js';
+import { LOOKUP_KINDS, type LookupKind, type LookupOps, lookupUnit, runLookups } from '../lookup-batches.js';
 import { UNION_PEERS, mountUnion, unionPeerUnavailable, unmountUnion } from '../peers/union-mount.js';
 import { reasonOf } from '../results.js';
 import { type RowBase, type Scenario, type ScenarioContext } from './scenario.js';
@@ -29,7 +29,7 @@ async function throughMount(ctx: ScenarioContext, root: string, ops: LookupOps):
 
 function rowBase(depth: number, subject: string, kind: 'driver' | 'peer', via: 'api' | 'mount', metric: LookupKind): RowBase {
   return {
-    scenario: 'lookups', case: `depth ${depth}`, params: { depth }, subject, kind, via, metric, unit: 'us',
+    scenario: 'lookups', case: `depth ${depth}`, params: { depth }, subject, kind, via, metric, unit: lookupUnit(metric),
     ...(subject === REFERENCE ? {} : { peer: REFERENCE }),
   };
 }
@@ -49,7 +49,7 @@ function skipAll(ctx: ScenarioContext, base: (m: LookupKind) => RowBase, reason:
 }
 
 async function driverStack(ctx: ScenarioContext, s: DriverSession, stack: LookupStack, depth: number): Promise<string[]> {
-  const ids = [await s.base(ctx.data, stack.base.entries)];
+  const ids = [await s.layerFromTar(null, await ctx.data.stackTar(stack, 0))];
   for (let i = 1; i < depth; i++) ids.push(await s.layerFromTar(ids[i - 1]!, await ctx.data.stackTar(stack, i)));
   return ids;
 }
@@ -57,7 +57,8 @@ async function driverStack(ctx: ScenarioContext, s: DriverSession, stack: Lookup
 /**
  * lookups: stat hits (files of the bottom layer no layer above touches), stat
  * misses, readdir and small-file reads on stacks of growing depth, in
- * microseconds per operation — through the driver's user-space calls and
+ * microseconds per operation, and a sequential read of a large file of the
+ * bottom layer in MB/s — through the driver's user-space calls and
  * through its mount. Peers: kernel overlayfs and fuse-overlayfs mounted
  * read-only over the same stack as plain upper directories.
  */
@@ -115,6 +116,7 @@ export const lookupsScenario: Scenario = {
             stat: async (p) => (await tree.stat(`/${p}`)) !== undefined,
             readdir: (p) => tree.readdir(`/${p}`),
             read: async (p) => drain(await tree.read(`/${p}`)),
+            readAll: async (p) => drain(await tree.read(`/${p}`)),
           },
           stack.ops,
           ctx.plan.lookups.repeats,

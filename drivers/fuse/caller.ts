@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { loadStrataBinding } from './native-binding.js';
 
 /** The process making a FUSE call, as the kernel told libfuse (fuse_get_context()). */
 export interface Caller {
@@ -10,28 +9,15 @@ export interface Caller {
   readonly umask: number;
 }
 
-type ContextFn = () => readonly [number, number, number, number] | undefined;
-
 /**
  * fuse-native's binding's `fuse_native_context`, added by
- * scripts/patch-fuse-native.mjs; null where fuse-native was not rebuilt with
+ * scripts/patch-fuse-native.mjs; absent where fuse-native was not rebuilt with
  * it (then files are owned by the mount process, as before).
  */
-function loadContextFn(): ContextFn | null {
-  try {
-    const require = createRequire(import.meta.url);
-    const dir = dirname(require.resolve('fuse-native/package.json'));
-    const load = createRequire(join(dir, 'index.js'))('node-gyp-build') as (d: string) => { fuse_native_context?: ContextFn };
-    return load(dir).fuse_native_context ?? null;
-  } catch {
-    return null;
-  }
-}
-
-const contextFn = loadContextFn();
+const contextFn = loadStrataBinding()?.fuse_native_context;
 
 /** Does this fuse-native tell handlers who calls? */
-export const callerKnown = contextFn !== null;
+export const callerKnown = contextFn !== undefined;
 
 /**
  * The caller of the FUSE call being dispatched. Valid only synchronously

@@ -92,6 +92,10 @@ declare module 'fuse-native' {
     unmount(cb: (err: Error | null) => void): void;
     /** The `-o...` argument fuse-native hands libfuse. */
     protected _fuseOptions(): string;
+    /** Per opcode, 1 where the handler table implements it; handed to the binding's mount. */
+    protected _getImplementedArray(): Uint32Array;
+    /** The binding's per-mount state (fuse_thread_t), allocated when mounting; null before. */
+    protected _thread: Buffer | null;
     static unmount(mnt: string, cb: (err: Error | null) => void): void;
     static readonly [errno: string]: unknown;
   }

@@ -1,6 +1,6 @@
 import type { FuseOps } from 'fuse-native';
 import { currentCaller } from './caller.js';
-import { isErrnoAnswer, negativeErrno } from './errno.js';
+import { fsError, isErrnoAnswer, negativeErrno } from './errno.js';
 import { opensForWrite, readOps } from './ops-read.js';
 import { PathFds } from './path-fds.js';
 import { renameOps } from './ops-rename.js';
@@ -36,9 +36,12 @@ export function fuseOps(u: UnionFs, log: FaultLog): FuseOps {
     open: (path: string, flags: number) => (opensForWrite(flags) ? w.openForWrite(path, flags) : r.openForRead(path)),
   };
   if (!u.writable) {
-    // Nothing to copy up: libfuse answers open(2) itself and reads find their descriptor by path.
+    // Nothing to copy up. ENOSYS to the first open tells the kernel (no_open) to send no
+    // more opens, nor releases, for this mount: it keeps file pages across opens, so a
+    // warm read never leaves the kernel. Reads come with handle 0 and find their
+    // descriptor by path.
     const fds = new PathFds();
-    delete ops.open;
+    ops.open = () => Promise.reject(fsError('ENOSYS'));
     delete ops.release;
     ops.read = async (path: string, _fd: number, buf: Buffer, len: number, pos: number) =>
       fds.with((await u.locate(path)).fsPath, (fd) => r.read(path, fd, buf, len, pos));

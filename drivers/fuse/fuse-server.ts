@@ -3,21 +3,44 @@ import Fuse from 'fuse-native';
 import type { FuseOps, FuseOptions } from 'fuse-native';
 import { MNT_DETACH, sys } from '../../core/sys/index.js';
 import { fuseOps } from './fuse-ops.js';
-import { extraLibfuseOptions, mountOptions } from './mount-options.js';
+import { extraLibfuseOptions, fastPaths, mountOptions } from './mount-options.js';
+import { loadStrataBinding } from './native-binding.js';
 import type { UnionFs } from './union-fs.js';
 
-/** fuse-native with the libfuse options it has no setting for appended. */
+const binding = loadStrataBinding();
+
+/**
+ * fuse-native with the libfuse options it has no setting for appended, and
+ * the patched binding's fast paths (`fastPaths`) asked for: their bits go in
+ * the slot after the opcodes of the `implemented` array, which a binding
+ * without them ignores.
+ */
 class StrataFuse extends Fuse {
   readonly #extra: readonly string[];
+  readonly #fastPaths: number;
 
-  constructor(mnt: string, ops: FuseOps, opts: FuseOptions, extra: readonly string[]) {
+  constructor(mnt: string, ops: FuseOps, opts: FuseOptions, extra: readonly string[], fast: number) {
     super(mnt, ops, opts);
     this.#extra = extra;
+    this.#fastPaths = fast;
   }
 
   protected override _fuseOptions(): string {
     const base = super._fuseOptions();
     return base === '' ? `-o${this.#extra.join(',')}` : `${base},${this.#extra.join(',')}`;
+  }
+
+  protected override _getImplementedArray(): Uint32Array {
+    const implemented = super._getImplementedArray();
+    const withFlags = new Uint32Array(implemented.length + 1);
+    withFlags.set(implemented);
+    withFlags[implemented.length] = this.#fastPaths;
+    return withFlags;
+  }
+
+  /** Forgets the directory listings the binding keeps (call after any namespace change). */
+  clearListings(): void {
+    if (this._thread !== null) binding?.fuse_native_readdir_cache_clear?.(this._thread);
   }
 }
 
@@ -35,7 +58,14 @@ export function logFault(op: string, path: string, err: unknown): void {
  * unmount. This process must never touch the mount synchronously.
  */
 export async function serveUnion(union: UnionFs, target: string, privileged: boolean, options: ServeOptions = {}): Promise<void> {
-  const fuse = new StrataFuse(target, fuseOps(union, logFault), mountOptions(union.writable, privileged), extraLibfuseOptions(union.writable));
+  const fuse = new StrataFuse(
+    target,
+    fuseOps(union, logFault),
+    mountOptions(union.writable, privileged),
+    extraLibfuseOptions(union.writable),
+    binding?.fuse_native_readdir_cache_clear === undefined ? 0 : fastPaths(union.writable),
+  );
+  union.whenChanged(() => fuse.clearListings());
   // fuse-native's handles do not hold the event loop open: this timer does, until the mount ends.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   let mounted = false;

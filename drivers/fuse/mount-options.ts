@@ -4,9 +4,10 @@ import type { FuseOptions } from 'fuse-native';
  * How a mount lets the kernel cache, by what can change under it:
  *
  * - a read-only layer's union never changes while mounted (its layers are
- *   immutable once applied): `kernel_cache` keeps file pages across opens and
- *   attributes and directory entries are trusted for an hour, so warm reads
- *   and stats never reach this process;
+ *   immutable once applied): file pages are kept across opens (the kernel
+ *   sends no opens at all, see fuseOps; `kernel_cache` says the same to
+ *   libfuse) and attributes and directory entries are trusted for an hour,
+ *   so warm reads and stats never reach this process;
  * - a writable layer changes only through this mount, and the kernel sees
  *   those changes itself (it updates its own attributes on write, unlink,
  *   rename): entries and attributes are trusted for one second, and file
@@ -15,7 +16,7 @@ import type { FuseOptions } from 'fuse-native';
  *   it keeps the pages too), which keeps the mount right even when the
  *   driver edits a layer beside it.
  *
- * Both: misses are cached too (`extraLibfuseOptions`); `allow_other` + `default_permissions` (as root) so any process can
+ * Both: directory listings are kept too (`fastPaths`); misses are cached too (`extraLibfuseOptions`); `allow_other` + `default_permissions` (as root) so any process can
  * use the mount and the kernel checks modes; libfuse's `use_ino` so st_ino is
  * the number getattr answers (see InodeNumbers); `ro` where read-only, so
  * the kernel itself answers EROFS. fuse-native's per-call timeout is off
@@ -44,4 +45,37 @@ export function mountOptions(writable: boolean, privileged: boolean): FuseOption
  */
 export function extraLibfuseOptions(writable: boolean): string[] {
   return writable ? ['use_ino', 'negative_timeout=1'] : ['use_ino', 'ro', 'negative_timeout=3600'];
+}
+
+/** Bits of the binding's fast paths (scripts/fuse-native-fast-paths.c): calls answered in C, never reaching JavaScript. */
+export const FastPath = {
+  /** read is pread(2) on the file handle, which every open/create answers as the backing file's descriptor. */
+  preadHandle: 1,
+  /**
+   * readdir answers the names it last answered for the path, until the mount
+   * clears them (`fuse_native_readdir_cache_clear`) after a namespace change:
+   * as overlayfs keeps a merged directory's entries.
+   */
+  readdirCache: 2,
+  /**
+   * The kernel sends no opendir nor releasedir and keeps directory listings
+   * in its page cache: a warm readdir never leaves it. It drops a listing
+   * when the directory changes through the mount or shows a new mtime.
+   * Needs a handler table without opendir, releasedir and fsyncdir.
+   */
+  kernelDirs: 4,
+} as const;
+
+/**
+ * The fast paths a mount asks the binding for. Both kinds keep listings, in
+ * the kernel and in the binding (a writable mount clears the binding's after
+ * every change it makes, and the kernel sees every change, made through the
+ * mount; nothing else changes its layers while it is mounted). Only a
+ * writable mount has descriptors as handles: a read-only one answers no
+ * opens (see fuseOps), so its reads come with handle 0 and go to
+ * JavaScript, which the kernel's page cache spares after the first.
+ */
+export function fastPaths(writable: boolean): number {
+  const listings = FastPath.readdirCache | FastPath.kernelDirs;
+  return writable ? FastPath.preadHandle | listings : listings;
 }

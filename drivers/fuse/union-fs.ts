@@ -56,6 +56,7 @@ export class UnionFs {
   readonly inodes: InodeNumbers;
   readonly #workDir: string;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #changeListeners: Array<() => void> = [];
 
   constructor(options: UnionFsOptions) {
     const [top, ...below] = options.layers.map((dir) => ({ dir, writable: false }));
@@ -112,13 +113,25 @@ export class UnionFs {
   mutate<T>(change: () => Promise<T>, ...changed: string[]): Promise<T> {
     if (!this.writable) return Promise.reject(fsError('EROFS'));
     const task = async (): Promise<T> => {
-      const result = await change();
-      this.ctimes.changed(...changed);
-      return result;
+      try {
+        const result = await change();
+        this.ctimes.changed(...changed);
+        return result;
+      } finally {
+        for (const listener of this.#changeListeners) listener();
+      }
     };
     const run = this.#queue.then(task, task);
     this.#queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Calls listener after every change `mutate` ran (whether it succeeded or
+   * not): the namespace of the union may differ from before it.
+   */
+  whenChanged(listener: () => void): void {
+    this.#changeListeners.push(listener);
   }
 
   /**

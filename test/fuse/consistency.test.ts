@@ -79,3 +79,19 @@ await testNeedingAll(test, ['fuse'], 'git and sqlite3 right after changes in a f
   await sh(mnt, 'mv m m2 && sqlite3 m2/db "CREATE TABLE t (v); INSERT INTO t VALUES (1), (2);" && chmod 600 m2/x');
   t.is(await sh(mnt, 'sqlite3 m2/db "SELECT sum(v) FROM t; PRAGMA integrity_check;"'), '3\nok\n');
 });
+
+await testNeedingAll(test, ['fuse'], 'a listing right after a change shows it: creates, deletions and renames drop the kept listings', async (t) => {
+  const { mnt } = await mounted(t);
+  const script = [
+    'ls a a/b m > /dev/null', // listed once: kept by the kernel and by the mount
+    'touch a/new; ls a',
+    'rm a/c; ls a',
+    'mv a/b a/bb; ls a a/bb',
+    'mkdir a/b; echo q > a/b/q; ls a/b',
+    'mv m/x a/b/x; ls m a/b',
+    'rm -r m/deep; ls m',
+  ].join('; echo --; ');
+  t.is(await sh(mnt, script), [
+    '', 'b\nc\nnew\n', 'b\nnew\n', 'a:\nbb\nnew\n\na/bb:\nf\ng\n', 'q\n', 'a/b:\nq\nx\n\nm:\ndeep\ny\n', 'y\n',
+  ].join('--\n'));
+});

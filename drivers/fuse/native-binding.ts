@@ -1,0 +1,27 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/**
+ * The functions scripts/patch-fuse-native.mjs adds to fuse-native's C
+ * binding. Each is absent where fuse-native was not rebuilt with the patch
+ * (another version, or no compiler at install): callers fall back to the
+ * unpatched behaviour.
+ */
+export interface StrataBinding {
+  /** [uid, gid, pid, umask] of the FUSE call being dispatched; undefined outside a handler. */
+  readonly fuse_native_context?: () => readonly [number, number, number, number] | undefined;
+  /** Drops the listings a mount (its thread buffer) keeps for readdir (see FastPaths). */
+  readonly fuse_native_readdir_cache_clear?: (thread: Buffer) => void;
+}
+
+/** fuse-native's loaded binding (the same addon its index.js loads), or null where it does not load. */
+export function loadStrataBinding(): StrataBinding | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const dir = dirname(require.resolve('fuse-native/package.json'));
+    const load = createRequire(join(dir, 'index.js'))('node-gyp-build') as (d: string) => StrataBinding;
+    return load(dir);
+  } catch {
+    return null;
+  }
+}
