@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 import { DriverContext, ErrorCode, StrataError, capabilities } from '../../core/index.js';
@@ -48,12 +49,19 @@ export class OverlayDriver extends UpperLayerDriver {
   /** Kernel overlayfs mounts at layers/<id>/merged, for the counted mount helpers. */
   protected readonly mountHooks: MountHooks = {
     isLive: (_id, merged) => isMounted(merged),
-    attach: async (id) => {
+    attach: async (id, _merged, options) => {
       const support = await this.#kernelSupport();
       if (!support.mountable) throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `cannot mount layer ${id}: ${support.reason}`);
-      await mountOverlay(await this.#mountSpec(id));
+      const spec = await this.#mountSpec(id);
+      await mountOverlay(options.volatile === true && spec.upper !== undefined ? { ...spec, volatile: true } : spec);
     },
-    detach: (_id, merged) => unmountPath(merged),
+    detach: async (id, merged) => {
+      if (!(await isMounted(merged))) return;
+      await unmountPath(merged);
+      // A volatile mount leaves the kernel's mark in its work dir, and the kernel then refuses to mount
+      // the layer again. This unmount was clean (nothing was lost), so the mark can go.
+      await rm(join(this.home.paths(id).work, 'work', 'incompat', 'volatile'), { recursive: true, force: true });
+    },
   };
 
   constructor(@inject(DriverContext) context: DriverContext) {
