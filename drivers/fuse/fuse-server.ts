@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import Fuse from 'fuse-native';
+import { createRequire } from 'node:module';
+import type FuseNative from 'fuse-native';
 import type { FuseOps, FuseOptions } from 'fuse-native';
 import { MNT_DETACH, sys } from '../../core/sys/index.js';
 import { fuseOps } from './fuse-ops.js';
@@ -7,6 +8,9 @@ import { extraLibfuseOptions, fastPaths, mountOptions } from './mount-options.js
 import { loadStrataBinding } from './native-binding.js';
 import type { UnionFs } from './union-fs.js';
 
+// Required, not imported: Node's ESM loader parses each CommonJS module of fuse-native for its
+// exports first, which took twice as long as the require at every mount process's start.
+const Fuse = createRequire(import.meta.url)('fuse-native') as typeof FuseNative;
 const binding = loadStrataBinding();
 
 /**

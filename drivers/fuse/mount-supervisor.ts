@@ -41,6 +41,16 @@ function reasonIn(log: string): string {
   return lines.find((l) => l.startsWith('strata fuse:') || /^\w*Error\b/.test(l)) ?? lines.at(-1) ?? '';
 }
 
+/** Unmounts target unless it is busy (EBUSY: files open in it); answers whether it went. */
+function unmountNow(target: string): boolean {
+  try {
+    sys.umount2(target, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Settles when the mount process has spoken on its readiness pipe or closed it
  * (it said ready, or it exited: the caller then checks the mount). The pipe is
@@ -118,12 +128,21 @@ export class MountSupervisor {
   }
 
   /**
-   * Ends id's mount: SIGTERM to its process (which unmounts and exits), then,
-   * where it does not go within 10 s or is gone already, a lazy unmount and
-   * SIGKILL. Nothing mounted and no process: a no-op.
+   * Ends id's mount. As root, an unmount from here first: when nothing holds
+   * the mount it goes at once and the process, which has nothing left to
+   * serve, is killed (no `fusermount` round, no JS shutdown to wait for).
+   * Otherwise (a busy mount, not root) SIGTERM to its process (which unmounts
+   * and exits), then, where it does not go within 10 s or is gone already, a
+   * lazy unmount and SIGKILL. Nothing mounted and no process: a no-op.
    */
   async stop(id: string, target: string): Promise<void> {
     const pid = await this.pid(id);
+    if (pid !== undefined && alive(pid) && process.getuid?.() === 0 && (await isMounted(target)) && unmountNow(target)) {
+      process.kill(pid, 'SIGKILL');
+      for (const deadline = Date.now() + STOP_MS; alive(pid) && Date.now() < deadline; ) await sleep(POLL_MS);
+      await rm(this.#pidFile(id), { force: true });
+      return;
+    }
     if (pid !== undefined && alive(pid)) {
       process.kill(pid, 'SIGTERM');
       for (const deadline = Date.now() + STOP_MS; alive(pid) && Date.now() < deadline; ) await sleep(POLL_MS);
