@@ -166,8 +166,17 @@ export class UnionTree implements TreeReader {
     return [...index.names];
   }
 
+  /**
+   * Where the directory holding path is not merged yet and the top layer holds
+   * path as a file, that file is the union's (the top layer wins, whatever lies
+   * below): it is read without merging any directory of the stack below (a
+   * tar-split replay reads every file of a layer this way).
+   */
   async read(path: string): Promise<Readable> {
     const p = normalizeLayerPath(path);
+    if (p !== '/' && !this.#cache.has(layerPathParent(p)) && (await this.#top.reader.stat(p))?.type === 'file') {
+      return this.#top.reader.read(p);
+    }
     return (await this.#existing(p)).layer.reader.read(p);
   }
 
