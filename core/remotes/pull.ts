@@ -55,6 +55,9 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
   const { config, layers } = resolved.parsed;
   let downloaded = false;
   let began = false;
+  // The first download that failed on its own (not aborted): it, rather than what the
+  // sink or the other downloads made of being cut short, is the pull's error.
+  let failure: unknown;
   const staging = await mkdtemp(join(sink.tempDir ?? tmpdir(), 'strata-pull-'));
   const controller = new AbortController();
   try {
@@ -74,9 +77,16 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
       progress({ id: shortId(d.digest), status: 'Waiting' });
       downloaded = true;
       const tee = live === undefined ? new PassThrough({ highWaterMark: READ_CHUNK }) : undefined;
-      if (tee !== undefined) live = { digest: d.digest, body: tee };
+      if (tee !== undefined) {
+        // The sink sees a failed download through its reads; once it stopped reading, nobody listens.
+        tee.on('error', () => undefined);
+        live = { digest: d.digest, body: tee };
+      }
       const file = limit(() => download(fetcher, d, join(staging, d.digest.slice(d.digest.indexOf(':') + 1)), progress, controller.signal, tee));
-      file.catch(() => controller.abort());
+      file.catch((err: unknown) => {
+        if (!controller.signal.aborted) failure ??= err;
+        controller.abort();
+      });
       files.set(d.digest, file);
     }
     for (const [i, d] of layers.entries()) {
@@ -100,7 +110,7 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
   } catch (err) {
     controller.abort();
     if (began) await sink.abort?.(err).catch(() => undefined);
-    throw err;
+    throw failure ?? err;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -128,7 +138,7 @@ async function download(fetcher: Fetcher, desc: Descriptor, file: string, progre
   try {
     await writeAll(body, `${file}.part`, signal, tee);
   } catch (err) {
-    tee?.destroy(err as Error);
+    if (tee !== undefined && !tee.destroyed) tee.destroy(err as Error);
     throw err;
   }
   await rename(`${file}.part`, file);
