@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ErrorCode, StrataError, isStrataError } from '../errors.js';
 import { chainIdOf, type Digest } from '../ids.js';
 import { parseImageConfig } from '../images/image-config.js';
@@ -125,10 +125,11 @@ class StorePullSink implements PullSink {
     this.#setConfig(bytes);
   }
 
-  async layer(index: number, desc: Descriptor, given: Readable | null, file?: string): Promise<void> {
+  async layer(index: number, desc: Descriptor, given: Readable | null, file?: Promise<string>): Promise<void> {
     const { layers, images, root } = this.#store;
-    const staged = given === null ? this.#adopted.get(desc.digest) : file;
-    const body = given ?? (staged === undefined ? null : createReadStream(staged, { highWaterMark: READ_CHUNK }));
+    const adopted = given === null ? this.#adopted.get(desc.digest) : undefined;
+    const staged = adopted === undefined ? file : Promise.resolve(adopted);
+    const body = given ?? (adopted === undefined ? null : createReadStream(adopted, { highWaterMark: READ_CHUNK }));
     // A file this pull downloaded was hashed as it arrived (an adopted one was not: it is hashed again).
     const verified = given !== null && file !== undefined;
     const lease = this.#leased;
@@ -151,12 +152,12 @@ class StorePullSink implements PullSink {
     } else {
       const input = body ?? (await images.content.open(desc.digest));
       const parent = this.#parent?.id;
-      const importing = (tar: Readable, from?: string) =>
+      const importing = (tar: Readable, from?: Promise<string>) =>
         root.lock.run('pull', () =>
           layers.importLayerLocked(tar, {
             lease,
             ...(parent ? { parent } : {}),
-            ...(from === undefined ? {} : { reopen: () => createReadStream(from, { highWaterMark: READ_CHUNK }) }),
+            ...(from === undefined ? {} : { reopen: () => Readable.from(readFileOnce(from), { objectMode: false }) }),
             ...(verified ? { inputDigest: desc.digest as Digest } : {}),
           }),
         );
@@ -203,12 +204,13 @@ class StorePullSink implements PullSink {
   }
 
   /**
-   * Links the staged file into the content store (no copy); its hash (unless
-   * `verified` as it downloaded) and sync run while this layer and the next
-   * ones apply. `commit` waits for it.
+   * Links the staged file into the content store (no copy) once its download
+   * is complete; its hash (unless `verified` as it downloaded) and sync run
+   * while this layer and the next ones apply. `commit` waits for it.
    */
-  #keepFile(desc: Descriptor, file: string, verified: boolean): Promise<unknown> {
-    const stored = this.#store.images.putBlob(this.#leased, { file, verified }, desc.digest, desc.mediaType, this.#what(desc));
+  #keepFile(desc: Descriptor, file: Promise<string>, verified: boolean): Promise<unknown> {
+    const lease = this.#leased;
+    const stored = file.then((path) => this.#store.images.putBlob(lease, { file: path, verified }, desc.digest, desc.mediaType, this.#what(desc)));
     stored.catch(() => undefined);
     return stored;
   }
@@ -257,4 +259,9 @@ class StorePullSink implements PullSink {
   #what(desc: Descriptor): string {
     return `${this.#subject()} (layer ${desc.digest})`;
   }
+}
+
+/** The bytes of the file `path` resolves to, once it does. */
+async function* readFileOnce(path: Promise<string>): AsyncGenerator<Buffer> {
+  yield* createReadStream(await path, { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, StrataError } from '../errors.js';
 import { repositoryScope } from './challenge.js';
@@ -112,7 +112,7 @@ export class Fetcher {
 }
 
 /** Resolves when `out` drains or closes; leaves no listener behind. */
-function drained(out: PassThrough): Promise<void> {
+export function drained(out: Writable): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       out.off('drain', done);

@@ -2,10 +2,10 @@ import { constants, createReadStream } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { batches, closeFd, openFd, writevAllFd } from '../archive/fd.js';
 import type { RegistryClient } from './client.js';
-import { Fetcher } from './fetcher.js';
+import { Fetcher, drained } from './fetcher.js';
 import type { Descriptor, Platform } from './media-types.js';
 import { hostPlatform } from './platform.js';
 import type { ImageReference } from '../images/reference.js';
@@ -55,6 +55,9 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
   const { config, layers } = resolved.parsed;
   let downloaded = false;
   let began = false;
+  // The first download that failed on its own (not aborted): it, rather than what the
+  // sink or the other downloads made of being cut short, is the pull's error.
+  let failure: unknown;
   const staging = await mkdtemp(join(sink.tempDir ?? tmpdir(), 'strata-pull-'));
   const controller = new AbortController();
   try {
@@ -67,17 +70,34 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
     for (const [i, d] of layers.entries()) if (present[i]) progress({ id: shortId(d.digest), status: 'Already exists' });
     const limit = limiter(options.concurrency ?? DOWNLOAD_CONCURRENCY);
     const files = new Map<string, Promise<string>>();
+    // The first layer to apply goes to the sink as it downloads (its file is written all the same).
+    let live: { readonly digest: string; readonly body: PassThrough } | undefined;
     for (const [i, d] of layers.entries()) {
       if (present[i] || files.has(d.digest)) continue;
       progress({ id: shortId(d.digest), status: 'Waiting' });
       downloaded = true;
-      const file = limit(() => download(fetcher, d, join(staging, d.digest.slice(d.digest.indexOf(':') + 1)), progress, controller.signal));
-      file.catch(() => controller.abort());
+      const tee = live === undefined ? new PassThrough({ highWaterMark: READ_CHUNK }) : undefined;
+      if (tee !== undefined) {
+        // The sink sees a failed download through its reads; once it stopped reading, nobody listens.
+        tee.on('error', () => undefined);
+        live = { digest: d.digest, body: tee };
+      }
+      const file = limit(() => download(fetcher, d, join(staging, d.digest.slice(d.digest.indexOf(':') + 1)), progress, controller.signal, tee));
+      file.catch((err: unknown) => {
+        if (!controller.signal.aborted) failure ??= err;
+        controller.abort();
+      });
       files.set(d.digest, file);
     }
     for (const [i, d] of layers.entries()) {
-      const file = present[i] ? undefined : await files.get(d.digest);
-      const body = file === undefined ? null : createReadStream(file, { highWaterMark: READ_CHUNK });
+      const file = present[i] ? undefined : files.get(d.digest)!;
+      let body: Readable | null = null;
+      if (file !== undefined && live?.digest === d.digest) {
+        body = live.body;
+        live = undefined;
+      } else if (file !== undefined) {
+        body = createReadStream(await file, { highWaterMark: READ_CHUNK });
+      }
       try {
         await sink.layer(i, d, body, file);
       } finally {
@@ -90,7 +110,7 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
   } catch (err) {
     controller.abort();
     if (began) await sink.abort?.(err).catch(() => undefined);
-    throw err;
+    throw failure ?? err;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -100,9 +120,11 @@ export async function pull(ref: ImageReference, options: PullOptions): Promise<P
  * Downloads one blob into `file` (named by the blob's hex digest), verified:
  * the bytes go to `file.part`, renamed to `file` once verified, so a file of
  * that name is complete and correct even after a crash (a later pull's sink
- * may adopt it). Progress at most every 64 KiB step of 1%.
+ * may adopt it). With `tee`, the bytes also go there as they arrive (it ends
+ * once they are verified, fails otherwise; a reader that stops does not stop
+ * the download). Progress at most every 64 KiB step of 1%.
  */
-async function download(fetcher: Fetcher, desc: Descriptor, file: string, progress: (e: PullProgress) => void, signal: AbortSignal): Promise<string> {
+async function download(fetcher: Fetcher, desc: Descriptor, file: string, progress: (e: PullProgress) => void, signal: AbortSignal, tee?: PassThrough): Promise<string> {
   signal.throwIfAborted();
   const id = shortId(desc.digest);
   let reported = 0;
@@ -113,22 +135,37 @@ async function download(fetcher: Fetcher, desc: Descriptor, file: string, progre
       progress({ id, status: 'Downloading', current: received, total: desc.size });
     }
   });
-  await writeAll(body, `${file}.part`, signal);
+  try {
+    await writeAll(body, `${file}.part`, signal, tee);
+  } catch (err) {
+    if (tee !== undefined && !tee.destroyed) tee.destroy(err as Error);
+    throw err;
+  }
   await rename(`${file}.part`, file);
   progress({ id, status: 'Download complete' });
   return file;
 }
 
-/** Writes `body` to a new file in runs of WRITE_RUN bytes; stops (destroying `body`) when `signal` aborts. */
-async function writeAll(body: Readable, file: string, signal: AbortSignal): Promise<void> {
+/** Writes `body` to a new file in runs of WRITE_RUN bytes (and to `tee`); stops (destroying `body`) when `signal` aborts. */
+async function writeAll(body: Readable, file: string, signal: AbortSignal, tee?: PassThrough): Promise<void> {
   const abort = (): void => void body.destroy(signal.reason as Error);
   signal.addEventListener('abort', abort, { once: true });
   const fd = await openFd(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
   try {
-    for await (const run of batches(body as AsyncIterable<Buffer>, WRITE_RUN)) await writevAllFd(fd, run);
+    const chunks = tee === undefined ? (body as AsyncIterable<Buffer>) : teed(body, tee);
+    for await (const run of batches(chunks, WRITE_RUN)) await writevAllFd(fd, run);
   } finally {
     signal.removeEventListener('abort', abort);
     body.destroy();
     await closeFd(fd);
   }
+}
+
+/** The chunks of `source`, each also written to `copy` (unless it was destroyed); `copy` ends after the last. */
+async function* teed(source: Readable, copy: PassThrough): AsyncGenerator<Buffer> {
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    if (!copy.destroyed && !copy.write(chunk)) await drained(copy);
+    yield chunk;
+  }
+  copy.end();
 }

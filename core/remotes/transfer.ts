@@ -43,13 +43,16 @@ export interface PullSink {
   config(desc: Descriptor, bytes: Buffer): Promise<void>;
   /**
    * Layer `index` (0 = the base), called strictly in manifest order, one at a
-   * time. `body` is the verified blob exactly as served (still compressed as
-   * `desc.mediaType` says), or null when `has(desc)` was true. The sink consumes
-   * `body` to its end before resolving; rejecting fails the pull (then `abort`).
-   * `file`, with a body: the verified file it reads, in `tempDir`, which the
-   * sink may hard-link (never change) to keep the blob without copying it.
+   * time. `body` is the blob exactly as served (still compressed as
+   * `desc.mediaType` says), verified as it streams: bytes that do not match
+   * the digest fail it at its end (ECORRUPT) instead of ending it. Null when
+   * `has(desc)` was true. The sink consumes `body` to its end before resolving;
+   * rejecting fails the pull (then `abort`). `file`, with a body: resolves to
+   * the verified file in `tempDir` holding the blob once its download is
+   * complete (the first layer streams while it downloads), which the sink may
+   * hard-link (never change) to keep the blob without copying it.
    */
-  layer(index: number, desc: Descriptor, body: Readable | null, file?: string): Promise<void>;
+  layer(index: number, desc: Descriptor, body: Readable | null, file?: Promise<string>): Promise<void>;
   /** Called once, after every layer was accepted: name and record the image. */
   commit(image: PulledImage): Promise<void>;
   /** Called instead of `commit` when the pull failed after it began: discard any partial state. */
