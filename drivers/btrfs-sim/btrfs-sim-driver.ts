@@ -12,6 +12,7 @@ import { ExtentStore } from './extent-store.js';
 import { LayerMounts, type MountStore } from './layer-mounts.js';
 import { LayerTable, type LayerRow, openMetaDb } from './meta-db.js';
 import { NodeStore } from './node-store.js';
+import { overlayAvailable } from './overlay-view.js';
 import { SimTree } from './sim-tree.js';
 import { TreeCache } from './tree-cache.js';
 import { compareStoredTrees } from './tree-diff.js';
@@ -91,8 +92,9 @@ export class BtrfsSimDriver implements StorageDriver {
 
   async probe(): Promise<ProbeResult> {
     if (process.getuid?.() !== 0) {
-      return { ok: true, reason: 'not root: mounts cannot keep owners or device nodes, and read-only layers cannot be mounted (no bind mounts)' };
+      return { ok: true, reason: 'not root: mounts cannot keep owners or device nodes, read-only layers cannot be mounted (no bind mounts), and writable mounts copy the whole tree (no kernel overlay)' };
     }
+    if (!(await overlayAvailable())) return { ok: true, reason: 'no kernel overlay: writable mounts copy the whole tree in and out (O(tree))' };
     return { ok: true };
   }
 

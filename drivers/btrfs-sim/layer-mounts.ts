@@ -128,10 +128,11 @@ export class LayerMounts {
   async afterUpperDropped(id: string): Promise<void> {
     await this.#extents.reap(this.#store().db);
     await this.#dropMountDir(id);
+    await this.pruneTrees();
+    // last: the deletion's thread-pool work must not delay the awaits above
     const doomed = join(this.#home, 'tmp', `upper-${id}-${randomBytes(6).toString('hex')}`);
     const moved = await rename(this.#upperPath(id), doomed).then(() => true, () => false);
     if (moved) void rm(doomed, { recursive: true, force: true }).catch(() => undefined);
-    await this.pruneTrees();
   }
 
   /** Keeps the materialised trees of read-only layers and of writable layers' upper bases; deletes the rest. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoOf } from '../../core/index.js';
+import { ErrorCode, StrataError, errnoOf } from '../../core/index.js';
 import type { ExtentStore } from './extent-store.js';
 import { materialize } from './materialize.js';
 import type { NodeStore } from './node-store.js';
@@ -38,7 +38,7 @@ export class TreeCache {
     return join(this.#dir, root);
   }
 
-  /** The materialised tree `root`, made now if absent. Fails with the errno of the first write that fails. */
+  /** The materialised tree `root`, made now if absent. Fails with EIO naming the first write that fails. */
   ensure(root: string): Promise<string> {
     let making = this.#making.get(root);
     if (making === undefined) {
@@ -61,7 +61,7 @@ export class TreeCache {
       // another process put the same tree in place first
       const code = errnoOf(err);
       if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await isDir(path))) return path;
-      throw err;
+      throw new StrataError(ErrorCode.EIO, `btrfs-sim: cannot materialise tree ${root}: ${(err as Error).message}`, { cause: err });
     }
     return path;
   }
