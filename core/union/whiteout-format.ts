@@ -35,18 +35,32 @@ export function isWhiteoutEntry(st: EntryStat): boolean {
   return st.type === 'char' && st.rdev?.major === 0 && st.rdev.minor === 0;
 }
 
-/** Is the directory at fsPath marked opaque (either xattr name)? Absent paths are not. */
+/**
+ * Is the directory at fsPath marked opaque (either xattr name)? Absent paths
+ * are not. One llistxattr, and a read only of a marker that is there (most
+ * directories carry no xattr at all: one call instead of one per name).
+ */
 export function isOpaqueDir(fsPath: string): boolean {
+  let names: string[];
+  try {
+    names = sys.llistxattr(fsPath);
+  } catch (err) {
+    if (IGNORED.has(errnoOf(err) ?? '')) return false;
+    throw err;
+  }
   for (const name of [TRUSTED_OPAQUE, USER_OPAQUE]) {
+    if (!names.includes(name)) continue;
     try {
       if (sys.lgetxattr(fsPath, name)?.toString() === OPAQUE_VALUE) return true;
     } catch (err) {
-      const code = errnoOf(err);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ENOTSUP' && code !== 'EPERM') throw err;
+      if (!IGNORED.has(errnoOf(err) ?? '')) throw err;
     }
   }
   return false;
 }
+
+/** Errors that mean "no marker here": absent, not a directory path, no xattrs on this filesystem, not ours to read. */
+const IGNORED = new Set(['ENOENT', 'ENOTDIR', 'ENOTSUP', 'EPERM']);
 
 /**
  * Creates a whiteout at fsPath (nothing may exist there). Fails with
