@@ -135,6 +135,10 @@ async function download(fetcher: Fetcher, desc: Descriptor, file: string, progre
       progress({ id, status: 'Downloading', current: received, total: desc.size });
     }
   });
+  // A small blob can fail its check before writeAll has opened its file and started reading: the
+  // stream keeps that error (errored) and the reading throws it; without a listener meanwhile the
+  // 'error' event would end the process.
+  body.on('error', () => undefined);
   try {
     await writeAll(body, `${file}.part`, signal, tee);
   } catch (err) {

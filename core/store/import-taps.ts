@@ -67,6 +67,8 @@ export class ImportSink extends Writable {
     this.#toDriver.on('close', () => this.driverFinished());
     // The driver sees a failure through its reads; the driver may not be listening yet.
     this.#toDriver.on('error', () => undefined);
+    // feed() reports every failure through its promises; the sink may be destroyed before its pipeline listens.
+    this.on('error', () => undefined);
   }
 
   /** Stops passing bytes on to the driver. */

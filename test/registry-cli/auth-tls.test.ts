@@ -28,13 +28,21 @@ async function registryWith(options: Parameters<typeof startRegistry>[0]): Promi
   return registry;
 }
 
+/**
+ * The one htpasswd registry of this file, shared by its tests: two seeded at
+ * once made skopeo try to reuse a blob it had just pushed to the other, and the
+ * registry refused that check (401).
+ */
+let htpasswdRegistry: Promise<TestRegistry> | undefined;
+const sharedHtpasswdRegistry = (): Promise<TestRegistry> => (htpasswdRegistry ??= registryWith({ auth: 'htpasswd' }));
+
 function strata(name: string, args: readonly string[], input?: Buffer) {
   const home = join(work.path, `home-${name}`);
   return runCli(['--root', join(work.path, `root-${name}`), '--driver', 'vfs', ...args], { env: { HOME: home, XDG_CONFIG_HOME: join(home, '.config') }, ...(input ? { input } : {}) });
 }
 
 test('login checks the password against an htpasswd registry, stores it 0600 in Docker\'s format; pull works; logout forgets it', async (t) => {
-  const registry = await registryWith({ auth: 'htpasswd' });
+  const registry = await sharedHtpasswdRegistry();
   const ref = `${registry.host}/app:v1`;
   const anonymous = await strata('htpasswd', ['pull', ref]);
   t.not(anonymous.status, 0);
@@ -94,7 +102,7 @@ function loginOnTerminal(name: string, args: readonly string[], answers: Readonl
 }
 
 test('login asks for the user name and the password on a terminal, without echoing the password; not on a pipe', async (t) => {
-  const registry = await registryWith({ auth: 'htpasswd' });
+  const registry = await sharedHtpasswdRegistry();
   const asked = await loginOnTerminal('prompt', [registry.host], { 'Username: ': 'tester', 'Password: ': 'secret-pass' });
   t.is(asked.status, 0, asked.screen);
   t.regex(asked.screen, /^Username: tester\r?\nPassword: \r?\nLogin Succeeded\r?\n$/);
