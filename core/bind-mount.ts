@@ -24,9 +24,12 @@ export async function bindMount(source: string, target: string, readOnly: boolea
   }
 }
 
-/** Unmounts target (lazily where it is busy); a target that is not mounted is a no-op. */
-export async function unmountPath(target: string): Promise<void> {
-  if (!(await isMounted(target))) return;
+/**
+ * Unmounts target (lazily where it is busy); a target that is not mounted is a
+ * no-op. Answers whether something was mounted there (and is unmounted now).
+ */
+export async function unmountPath(target: string): Promise<boolean> {
+  if (!(await isMounted(target))) return false;
   try {
     sys.umount2(target, 0);
   } catch (err) {
@@ -35,6 +38,7 @@ export async function unmountPath(target: string): Promise<void> {
     }
     sys.umount2(target, MNT_DETACH);
   }
+  return true;
 }
 
 /** Is something mounted exactly on the absolute path `target` (per /proc/self/mountinfo)? */

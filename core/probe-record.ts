@@ -12,11 +12,12 @@ export async function bootId(): Promise<string | undefined> {
  * the same key the probe is taken as passed. The key names everything the
  * answer depends on — at least the boot id, so a reboot probes again. A failed
  * probe is never remembered, and an undefined key (no boot id) always probes.
- * `probe` answers whether it passed; it must not throw.
+ * `probe` answers why it failed, or undefined when it passed; it must not
+ * throw. Resolves with that answer (undefined for a remembered pass).
  */
-export async function rememberedProbe(record: string, key: string | undefined, probe: () => Promise<boolean>): Promise<boolean> {
-  if (key !== undefined && (await readFile(record, 'utf8').catch(() => undefined)) === key) return true;
-  const passed = await probe();
-  if (passed && key !== undefined) await writeFile(record, key, { mode: 0o600 }).catch(() => undefined);
-  return passed;
+export async function rememberedProbe(record: string, key: string | undefined, probe: () => Promise<string | undefined>): Promise<string | undefined> {
+  if (key !== undefined && (await readFile(record, 'utf8').catch(() => undefined)) === key) return undefined;
+  const failure = await probe();
+  if (failure === undefined && key !== undefined) await writeFile(record, key, { mode: 0o600 }).catch(() => undefined);
+  return failure;
 }

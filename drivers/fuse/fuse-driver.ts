@@ -1,12 +1,12 @@
-import { createRequire } from 'node:module';
 import { access, constants, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 import { DriverContext, ErrorCode, StrataError, capabilities } from '../../core/index.js';
 import { UpperLayerDriver, bootId, rememberedProbe } from '../../core/kit.js';
 import type { DriverCapabilities, ProbeResult } from '../../core/index.js';
 import type { MountHooks } from '../../core/kit.js';
 import { MountSupervisor } from './mount-supervisor.js';
+import { fuseNativeDir } from './native-binding.js';
 
 /**
  * What a passed load of fuse-native depends on: the boot, and the binding's
@@ -17,10 +17,10 @@ async function bindingKey(): Promise<string | undefined> {
   const boot = await bootId();
   if (boot === undefined) return undefined;
   try {
-    const main = createRequire(import.meta.url).resolve('fuse-native');
-    const binding = join(dirname(main), 'build', 'Release', 'fuse.node');
-    const [a, b] = await Promise.all([stat(main), stat(binding)]);
-    return `${boot}\n${main} ${a.mtimeMs}\n${binding} ${b.mtimeMs}\n`;
+    const dir = fuseNativeDir();
+    const files = [join(dir, 'package.json'), join(dir, 'build', 'Release', 'fuse.node')];
+    const times = await Promise.all(files.map(async (f) => `${f} ${(await stat(f)).mtimeMs}\n`));
+    return `${boot}\n${times.join('')}`;
   } catch {
     return undefined;
   }
@@ -76,17 +76,10 @@ export class FuseDriver extends UpperLayerDriver {
     } catch {
       return { ok: false, reason: '/dev/fuse is missing or not accessible (load the fuse module; in a container, pass --device /dev/fuse)' };
     }
-    let reason = '';
-    const loads = await rememberedProbe(join(this.home.root, 'probe.ok'), await bindingKey(), async () => {
-      try {
-        await import('fuse-native');
-        return true;
-      } catch (err) {
-        reason = (err as Error).message;
-        return false;
-      }
-    });
-    return loads ? { ok: true } : { ok: false, reason: `fuse-native (libfuse 2) does not load: ${reason}` };
+    const reason = await rememberedProbe(join(this.home.root, 'probe.ok'), await bindingKey(), () =>
+      import('fuse-native').then(() => undefined, (err: unknown) => (err as Error).message),
+    );
+    return reason === undefined ? { ok: true } : { ok: false, reason: `fuse-native (libfuse 2) does not load: ${reason}` };
   }
 
   override async init(): Promise<void> {

@@ -41,7 +41,7 @@ function reasonIn(log: string): string {
   return lines.find((l) => l.startsWith('strata fuse:') || /^\w*Error\b/.test(l)) ?? lines.at(-1) ?? '';
 }
 
-/** Unmounts target unless it is busy (EBUSY: files open in it); answers whether it went. */
+/** Unmounts target unless it is busy (EBUSY: files open in it) or not mounted; answers whether it went. */
 function unmountNow(target: string): boolean {
   try {
     sys.umount2(target, 0);
@@ -137,14 +137,9 @@ export class MountSupervisor {
    */
   async stop(id: string, target: string): Promise<void> {
     const pid = await this.pid(id);
-    if (pid !== undefined && alive(pid) && process.getuid?.() === 0 && (await isMounted(target)) && unmountNow(target)) {
-      process.kill(pid, 'SIGKILL');
-      for (const deadline = Date.now() + STOP_MS; alive(pid) && Date.now() < deadline; ) await sleep(POLL_MS);
-      await rm(this.#pidFile(id), { force: true });
-      return;
-    }
     if (pid !== undefined && alive(pid)) {
-      process.kill(pid, 'SIGTERM');
+      const unmounted = process.getuid?.() === 0 && unmountNow(target);
+      process.kill(pid, unmounted ? 'SIGKILL' : 'SIGTERM');
       for (const deadline = Date.now() + STOP_MS; alive(pid) && Date.now() < deadline; ) await sleep(POLL_MS);
     }
     await this.#detach(target);

@@ -14,11 +14,15 @@ export interface StrataBinding {
   readonly fuse_native_readdir_cache_clear?: (thread: Buffer) => void;
 }
 
+/** The directory fuse-native is installed in (its package.json's). Throws where it is not installed. */
+export function fuseNativeDir(): string {
+  return dirname(createRequire(import.meta.url).resolve('fuse-native/package.json'));
+}
+
 /** fuse-native's loaded binding (the same addon its index.js loads), or null where it does not load. */
 export function loadStrataBinding(): StrataBinding | null {
   try {
-    const require = createRequire(import.meta.url);
-    const dir = dirname(require.resolve('fuse-native/package.json'));
+    const dir = fuseNativeDir();
     const load = createRequire(join(dir, 'index.js'))('node-gyp-build') as (d: string) => StrataBinding;
     return load(dir);
   } catch {

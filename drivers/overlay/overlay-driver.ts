@@ -56,8 +56,7 @@ export class OverlayDriver extends UpperLayerDriver {
       await mountOverlay(options.volatile === true && spec.upper !== undefined ? { ...spec, volatile: true } : spec);
     },
     detach: async (id, merged) => {
-      if (!(await isMounted(merged))) return;
-      await unmountPath(merged);
+      if (!(await unmountPath(merged))) return;
       // A volatile mount leaves the kernel's mark in its work dir, and the kernel then refuses to mount
       // the layer again. This unmount was clean (nothing was lost), so the mark can go.
       await rm(join(this.home.paths(id).work, 'work', 'incompat', 'volatile'), { recursive: true, force: true });

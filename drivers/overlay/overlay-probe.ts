@@ -1,6 +1,6 @@
 import { lstat, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bootId, isMounted, rememberedProbe, unmountPath } from '../../core/kit.js';
+import { bootId, rememberedProbe, unmountPath } from '../../core/kit.js';
 import { mountOverlay } from './kernel-mount.js';
 
 /** Can kernel overlayfs mounts be made in a home? `reason` says why not. */
@@ -27,21 +27,17 @@ export async function probeKernelOverlay(dir: string): Promise<KernelOverlaySupp
   if (process.getuid?.() !== 0) {
     return { mountable: false, reason: 'kernel overlay mounts need root (CAP_SYS_ADMIN); lookups, diff and apply work without' };
   }
-  let failed: KernelOverlaySupport | undefined;
-  await rememberedProbe(`${dir}.ok`, await bootId(), async () => {
-    const support = await testMount(dir);
-    if (!support.mountable) failed = support;
-    return support.mountable;
-  });
-  return failed ?? { mountable: true };
+  const reason = await rememberedProbe(`${dir}.ok`, await bootId(), () => testMount(dir));
+  return reason === undefined ? { mountable: true } : { mountable: false, reason };
 }
 
 /**
  * The test mount itself. A pass is remembered in `<dir>.ok` with the boot id
  * (rememberedProbe): until the next boot the kernel and the home's filesystem
- * stay what they were, so later commands skip the mount.
+ * stay what they were, so later commands skip the mount. Answers why the
+ * mount cannot be used, or undefined when it can.
  */
-async function testMount(dir: string): Promise<KernelOverlaySupport> {
+async function testMount(dir: string): Promise<string | undefined> {
   const merged = join(dir, 'merged');
   try {
     await clearProbe(dir);
@@ -52,11 +48,11 @@ async function testMount(dir: string): Promise<KernelOverlaySupport> {
     await unmountPath(merged);
     const whiteout = await lstat(join(dir, 'upper', 'f'));
     if (!whiteout.isCharacterDevice() || whiteout.rdev !== 0) {
-      return { mountable: false, reason: `overlayfs on ${dir} records deletions in a form strata does not read (no char 0/0 whiteout)` };
+      return `overlayfs on ${dir} records deletions in a form strata does not read (no char 0/0 whiteout)`;
     }
-    return { mountable: true };
+    return undefined;
   } catch (err) {
-    return { mountable: false, reason: (err as Error).message };
+    return (err as Error).message;
   } finally {
     await clearProbe(dir).catch(() => undefined);
   }
@@ -66,6 +62,6 @@ async function testMount(dir: string): Promise<KernelOverlaySupport> {
 export async function clearProbe(dir: string): Promise<void> {
   if (!(await lstat(dir).then(() => true, () => false))) return;
   const merged = join(dir, 'merged');
-  if (await isMounted(merged)) await unmountPath(merged);
+  await unmountPath(merged);
   await rm(dir, { recursive: true, force: true });
 }
