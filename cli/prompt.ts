@@ -21,9 +21,11 @@ export function canPrompt(): boolean {
  */
 export function prompt(question: string, options: { readonly secret?: boolean } = {}): Promise<string> {
   const input = process.stdin;
-  process.stdout.write(question);
   const secret = options.secret === true;
+  // Echo goes off before the question shows: an answer typed the moment it
+  // appears must not reach the screen.
   if (secret) input.setRawMode(true);
+  process.stdout.write(question);
   input.setEncoding('utf8');
   input.resume();
   return new Promise<string>((resolve, reject) => {
