@@ -3,9 +3,9 @@ import { openFd } from './ops-read.js';
 
 /**
  * Read-only descriptors of backing files, kept by path, for a mount that
- * never changes (a read-only union): its reads come without an open (libfuse
- * answers open(2) itself when the handler table has none, sparing a round
- * trip to JavaScript per open), so `read` finds the descriptor here. At most
+ * never changes (a read-only union): its reads come without an open (its
+ * first open answers ENOSYS, after which the kernel sends none, sparing a
+ * round trip per open), so `read` finds the descriptor here. At most
  * `limit` stay open; the least recently used is closed first (a read in
  * flight on it keeps its own reference until it ends). Fails with the errno
  * of open(2).
