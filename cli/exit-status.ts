@@ -1,6 +1,6 @@
 import { ErrorCode } from '../core/errors.js';
 
-/** Exit statuses: 1 generic failure, 2 usage/config, 3 not found, 4 busy/conflict, 5 unsafe or bad input, 6 unavailable. */
+/** Exit statuses: 1 generic failure, 2 usage/config, 3 not found, 4 busy/conflict, 5 unsafe or bad input, 6 unavailable, 125 a container that could not start (Docker's). */
 export function exitStatusOf(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.EUSAGE:
@@ -28,6 +28,8 @@ export function exitStatusOf(code: ErrorCode): number {
     case ErrorCode.EUNSUPPORTED:
     case ErrorCode.EPRIVILEGE:
       return 6;
+    case ErrorCode.ESTART:
+      return 125;
     default:
       return 1;
   }

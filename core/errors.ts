@@ -56,6 +56,8 @@ export const ErrorCode = {
   EBUILD: 'EBUILD',
   /** The operation needs privileges this process does not have (root, for the runner). */
   EPRIVILEGE: 'EPRIVILEGE',
+  /** A container's process could not be started (an unknown user): Docker's status 125. */
+  ESTART: 'ESTART',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -25,7 +25,7 @@ async function etcFiles(config: RunConfig): Promise<RunSpec['etc']> {
  * then exited with its status), and the mount is dropped. With AutoRemove
  * (`run --rm`) the container is removed afterwards. If this process is killed,
  * the container's processes die with it and the next store open records it as
- * exited. Fails with ECONFLICT (it is running), EINVALID (an unknown user:
+ * exited. Fails with ECONFLICT (it is running), ESTART (an unknown user, status 125:
  * Docker's message; the container stays as it was, or is removed with
  * AutoRemove), EPRIVILEGE (not root).
  */

@@ -21,8 +21,8 @@ interface GroupEntry { name: string; gid: number; members: string[] }
  * - supplementary groups are those whose member list names the user, only when
  *   no group is given;
  * - a numeric gid needs no group entry.
- * Fails with EINVALID: `unable to find user NAME: no matching entries in passwd
- * file`, `unable to find group NAME: no matching entries in group file`, or a
+ * Fails with ESTART (Docker exits 125): `unable to find user NAME: no matching entries in passwd
+ * file`, `unable to find group NAME: no matching entries in group file`; EINVALID for a
  * malformed spec.
  */
 export async function resolveUser(rootfs: string, spec: string): Promise<ResolvedUser> {
@@ -36,7 +36,7 @@ export async function resolveUser(rootfs: string, spec: string): Promise<Resolve
   if (userPart === '' && userId === undefined) entry = passwd.find((e) => e.uid === 0);
   else entry = userId !== undefined ? passwd.find((e) => e.uid === userId) : passwd.find((e) => e.name === userPart);
   if (entry === undefined && userId === undefined && userPart !== '') {
-    throw new StrataError(ErrorCode.EINVALID, `unable to find user ${userPart}: no matching entries in passwd file`);
+    throw new StrataError(ErrorCode.ESTART, `unable to find user ${userPart}: no matching entries in passwd file`);
   }
   const uid = entry?.uid ?? userId ?? 0;
   let gid = entry?.gid ?? 0;
@@ -46,7 +46,7 @@ export async function resolveUser(rootfs: string, spec: string): Promise<Resolve
     if (groupId === undefined) {
       const groups = await readDatabase(rootfs, '/etc/group', parseGroup);
       const found = groups.find((g) => g.name === groupPart);
-      if (found === undefined) throw new StrataError(ErrorCode.EINVALID, `unable to find group ${groupPart}: no matching entries in group file`);
+      if (found === undefined) throw new StrataError(ErrorCode.ESTART, `unable to find group ${groupPart}: no matching entries in group file`);
       gid = found.gid;
     } else {
       gid = groupId;
