@@ -13,6 +13,7 @@ const image: Loader = async () => (await import('./image-commands.js')).addImage
 const container: Loader = async () => (await import('./container-commands.js')).addContainerCommands;
 const registry: Loader = async () => (await import('./registry-commands.js')).addRegistryCommands;
 const build: Loader = async () => (await import('./build-commands.js')).addBuildCommands;
+const version: Loader = async () => (await import('./version-command.js')).addVersionCommand;
 const bench: Loader = async () => (await import('./bench-command.js')).addBenchCommand;
 
 /**
@@ -28,9 +29,10 @@ export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
   container, create: container, run: container, start: container, ps: container, diff: container, commit: container, export: container, rm: container,
   pull: registry, push: registry, login: registry, logout: registry,
   build, builder: build,
+  version,
   bench,
 };
 
 /** Every loader once, in help order; `bench` last (it may fail to load in help, and is then left out). */
-export const ALL_LOADERS: readonly Loader[] = [driver, image, container, build, registry, layer, system];
+export const ALL_LOADERS: readonly Loader[] = [driver, image, container, build, registry, layer, system, version];
 export const BENCH_LOADER = bench;

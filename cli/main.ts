@@ -8,6 +8,7 @@
  */
 import { Command } from 'commander';
 import { errnoOf } from '../core/errors.js';
+import { strataVersion } from '../core/version.js';
 import { ALL_LOADERS, BENCH_LOADER, COMMAND_LOADERS } from './command-table.js';
 import { reportError } from './errors.js';
 
@@ -21,6 +22,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .option('--json', 'machine-readable output')
     .option('--no-trunc', 'full ids in tables')
     .option('--debug', 'stack traces on errors')
+    .version(`strata version ${strataVersion()}`, '-v, --version', 'print the version and quit')
     .enablePositionalOptions()
     .exitOverride()
     .showSuggestionAfterError(false)
@@ -38,6 +40,7 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
 async function addCommands(program: Command, argv: readonly string[]): Promise<void> {
   const words = argv.slice(2);
   const firstCommand = words.find((w, i) => !w.startsWith('-') && !['--root', '--driver', '--config'].includes(words[i - 1] ?? ''));
+  if (firstCommand === undefined && (words.includes('--version') || words.includes('-v'))) return;
   const wantsHelp = firstCommand === undefined || firstCommand === 'help' || words.includes('--help') || words.includes('-h');
   const loader = firstCommand === undefined ? undefined : COMMAND_LOADERS[firstCommand];
   if (loader !== undefined && !wantsHelp) return (await loader())(program);

@@ -4,6 +4,7 @@ import { parseJsonObject, readSmallFile, type ArchiveSource } from './archive-so
 import { Annotation, MediaType, type ArchiveImage, type ArchiveLayer, type Descriptor, type Digest } from './archive-types.js';
 import { JSON_BLOB_LIMIT, readConfigBlob } from './config-blob.js';
 import { isDigestValue, verifyingStream } from './verify-stream.js';
+import { hostPlatform } from '../image-config.js';
 
 /**
  * Reads an OCI image layout (oci-layout, index.json, blobs/<alg>/<hex>), from
@@ -93,7 +94,7 @@ async function imageManifestOf(source: ArchiveSource, descriptor: Descriptor, de
   const children = descriptorsOf(source, index, descriptor.digest).filter(
     (d) => INDEX_TYPES.has(d.mediaType) || (MANIFEST_TYPES.has(d.mediaType) && d.platform?.os !== 'unknown'),
   );
-  const arch = { x64: 'amd64', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le' }[process.arch as string];
+  const arch = hostPlatform().architecture;
   const pick = children.find((d) => d.platform?.os === 'linux' && d.platform.architecture === arch) ?? children[0];
   return pick === undefined ? undefined : imageManifestOf(source, pick, depth + 1);
 }
