@@ -4,6 +4,12 @@
       "target_name": "strata_sys",
       "sources": ["core/sys/native/strata_sys.c"],
       "cflags": ["-O2", "-Wall"]
+    },
+    {
+      "target_name": "strata-nsrun",
+      "type": "executable",
+      "sources": ["core/containers/runner/native/strata_nsrun.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

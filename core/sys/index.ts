@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The Linux system calls Node's fs lacks, from strata's own small N-API addon
@@ -34,3 +35,6 @@ export const S_IFIFO = 0o010000;
 const require = createRequire(import.meta.url);
 /** dist/core/sys/index.js → <package>/build/Release. */
 export const sys: Sys = require('../../../build/Release/strata_sys.node') as Sys;
+
+/** strata's container runner process (core/containers/runner/native/strata_nsrun.c), built beside the addon. */
+export const NSRUN_PATH = fileURLToPath(new URL('../../../build/Release/strata-nsrun', import.meta.url));

@@ -1,4 +1,4 @@
-import { DEFAULT_CAPABILITIES } from './capabilities.js';
+import { DEFAULT_CAPABILITY_NAMES } from './capabilities.js';
 import { cgroupsPathOf } from './freezer.js';
 import type { RunSpec } from './run-spec.js';
 
@@ -26,7 +26,7 @@ const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/pro
  * with a message).
  */
 export function ociConfig(spec: RunSpec, env: readonly string[], id: string, etcDir: string): object {
-  const caps = DEFAULT_CAPABILITIES.map((c) => `CAP_${c.toUpperCase()}`);
+  const caps = DEFAULT_CAPABILITY_NAMES.map((c) => `CAP_${c.toUpperCase()}`);
   const size = spec.consoleSize ?? { rows: 24, columns: 80 };
   const binds = [
     { destination: '/etc/hosts', source: `${etcDir}/hosts`, readonly: false },
