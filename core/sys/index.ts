@@ -17,6 +17,11 @@ export interface Sys {
   llistxattr(path: string): string[];
   /** Removing an absent attribute is not an error. */
   lremovexattr(path: string, name: string): void;
+  /**
+   * mount(2) with no flags, with this process's working directory at `cwd`
+   * during the call (relative paths in `data` resolve there), then restored.
+   */
+  mountIn(cwd: string, source: string, target: string, fstype: string, data: string): void;
   /** flags: MNT_DETACH (2) for a lazy unmount. */
   umount2(path: string, flags: number): void;
   /**

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { ErrorCode, StrataError } from '../../core/index.js';
+import { sys } from '../../core/kit.js';
 
 const run = promisify(execFile);
 
@@ -52,17 +53,17 @@ export function overlayOptions(spec: OverlayMountSpec): string {
 }
 
 /**
- * Mounts an overlay per spec. Fails with EDRIVERUNAVAILABLE carrying mount's
- * message and, where the kernel log is readable, the kernel's own reason
- * (mount(8) only says "wrong fs type, bad option").
+ * Mounts an overlay per spec (the mount(2) call itself: no mount(8) process).
+ * Fails with EDRIVERUNAVAILABLE carrying the error and, where the kernel log
+ * is readable, the kernel's own reason (the call only says EINVAL).
  */
 export async function mountOverlay(spec: OverlayMountSpec): Promise<void> {
   const options = overlayOptions(spec);
   const since = await uptimeSeconds();
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, spec.target], { cwd: spec.cwd });
+    sys.mountIn(spec.cwd, 'overlay', spec.target, 'overlay', options);
   } catch (err) {
-    const said = String((err as { stderr?: unknown }).stderr ?? '').split('\n')[0]!.trim() || (err as Error).message;
+    const said = (err as Error).message;
     const kernel = await kernelReason(since);
     throw new StrataError(
       ErrorCode.EDRIVERUNAVAILABLE,

@@ -158,6 +158,30 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* mountIn(cwd, source, target, fstype, data): mount(2) with flags 0, run with
+ * the process's working directory at cwd for the call (relative paths in data,
+ * as overlay's lowerdir, resolve there), then restored. Synchronous: nothing
+ * else runs in this thread meanwhile; strata's other file work uses absolute
+ * paths. */
+static napi_value js_mount_in(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  PATH_ARG(0, cwd);
+  PATH_ARG(1, source);
+  PATH_ARG(2, target);
+  PATH_ARG(3, fstype);
+  char data[PATH_BUF];
+  if (get_string(env, argv[4], data, sizeof data)) { napi_throw_type_error(env, NULL, "bad mount data"); return NULL; }
+  int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (here < 0) return throw_errno(env, errno, "open", ".");
+  if (chdir(cwd) != 0) { int e = errno; close(here); return throw_errno(env, e, "chdir", cwd); }
+  int failed = mount(source, target, fstype, 0, data) != 0;
+  int e = errno;
+  if (fchdir(here) != 0) abort(); /* the process would go on in the wrong directory */
+  close(here);
+  if (failed) return throw_errno(env, e, "mount", target);
+  return NULL;
+}
+
 /* syncfs(path): Promise<void>. Flushes the whole filesystem that holds path to
  * disk, in a worker thread: one call instead of one fsync per file. */
 typedef struct {
@@ -218,6 +242,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_default, NULL},
     {"lremovexattr", NULL, js_lremovexattr, NULL, NULL, NULL, napi_default, NULL},
     {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_default, NULL},
+    {"mountIn", NULL, js_mount_in, NULL, NULL, NULL, napi_default, NULL},
     {"syncfs", NULL, js_syncfs, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

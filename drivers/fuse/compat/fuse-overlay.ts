@@ -20,11 +20,11 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { strataVersion } from '../../../core/version.js';
 import { parseOverlayArgs } from './overlay-args.js';
 
 /** Set in the daemon's environment: it mounts and reports on fd 3 instead of forking again. */
 const DAEMON_ENV = 'STRATA_FUSE_OVERLAY_DAEMON';
-const VERSION = '0.1.0';
 
 /** Mounts and serves (the daemon, or -f). The union and fuse-native load here only: the parent that daemonizes never loads them. */
 async function serve(argv: readonly string[], report: (line: string) => void): Promise<void> {
@@ -80,7 +80,7 @@ function daemonize(argv: readonly string[]): Promise<number> {
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--version') || argv.includes('-V')) {
-    process.stdout.write(`strata-fuse-overlay: version ${VERSION}\nFUSE library version 2.9\n`);
+    process.stdout.write(`strata-fuse-overlay: version ${strataVersion()}\nFUSE library version 2.9\n`);
     return 0;
   }
   if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) {
