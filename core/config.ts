@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod.js';
 import { ErrorCode, StrataError, errnoOf } from './errors.js';
 
 /**
@@ -45,20 +46,18 @@ export function defaultRoot(): string {
   return join(data, 'strata');
 }
 
-const driverName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lower-case name like "overlay"');
+const driverName = z.string().check(z.regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lower-case name like "overlay"'));
 
 /** `HOST[:PORT]`: a DNS name or IPv4 address, or an [IPv6] literal, with an optional port; no scheme, no path. */
 const REGISTRY_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:]+\])(?::[0-9]{1,5})?$/;
 
-const fileSchema = z
-  .object({
-    root: z.string().min(1).optional(),
-    driver: driverName.optional(),
-    plugins: z.array(z.string().min(1)).optional(),
-    driverOptions: z.record(driverName, z.record(z.string(), z.unknown())).optional(),
-    insecureRegistries: z.array(z.string().regex(REGISTRY_HOST, 'a registry host like "registry.local:5000"')).optional(),
-  })
-  .strict();
+const fileSchema = z.strictObject({
+  root: z.optional(z.string().check(z.minLength(1))),
+  driver: z.optional(driverName),
+  plugins: z.optional(z.array(z.string().check(z.minLength(1)))),
+  driverOptions: z.optional(z.record(driverName, z.record(z.string(), z.unknown()))),
+  insecureRegistries: z.optional(z.array(z.string().check(z.regex(REGISTRY_HOST, 'a registry host like "registry.local:5000"')))),
+});
 
 function configError(key: string, value: unknown, allowed: string): StrataError {
   return new StrataError(
@@ -87,7 +86,7 @@ export function parseConfigFile(text: string, source: string): z.infer<typeof fi
         `config: unknown key ${JSON.stringify(issue.keys[0])} in ${source}: allowed keys are root, driver, plugins, driverOptions, insecureRegistries`,
       );
     }
-    throw configError(key, value, issue.message);
+    throw configError(key, value, issue.message.replace(/^Invalid input: (expected )?/, ''));
   }
   return parsed.data;
 }
@@ -127,8 +126,8 @@ export async function loadConfig(
     root,
     driver,
     plugins,
-    driverOptions: file.driverOptions ?? {},
-    insecureRegistries: file.insecureRegistries ?? [],
+  driverOptions: file.driverOptions ?? {},
+  insecureRegistries: file.insecureRegistries ?? [],
     ...(text === undefined ? {} : { configFile: filePath }),
   };
 }

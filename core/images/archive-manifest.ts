@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod.js';
 import { checkedString, documentError, parseJsonDocument } from './json-document.js';
 import type { DocumentSource } from './json-document.js';
 import { descriptorSchema } from './manifest.js';
@@ -23,16 +24,16 @@ export function isSafeArchivePath(path: string): boolean {
   return path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
 
-const archivePath = z.string().refine(isSafeArchivePath, { message: `not ${PATH_RULE}` });
+const archivePath = z.string().check(z.refine(isSafeArchivePath, { message: `not ${PATH_RULE}` }));
 
 const repoTag = checkedString(parseReference, 'not a valid image reference');
 
 export const dockerArchiveEntrySchema = z.looseObject({
   Config: archivePath,
-  RepoTags: z.array(repoTag).nullable().optional(),
+  RepoTags: z.optional(z.nullable(z.array(repoTag))),
   Layers: z.array(archivePath),
-  Parent: z.string().optional(),
-  LayerSources: z.record(z.string(), descriptorSchema).optional(),
+  Parent: z.optional(z.string()),
+  LayerSources: z.optional(z.record(z.string(), descriptorSchema)),
 });
 
 export const dockerArchiveManifestSchema = z.array(dockerArchiveEntrySchema);

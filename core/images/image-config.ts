@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod.js';
 import { ErrorCode, StrataError } from '../errors.js';
 import { parseJsonDocument } from './json-document.js';
 import type { DocumentSource } from './json-document.js';
@@ -13,77 +14,77 @@ import { digestSchema } from './manifest.js';
  * there), so that an import or commit looks to Docker like its own.
  */
 
-const stringList = z.array(z.string()).nullable().optional();
-const emptyObjectSet = z.record(z.string(), z.looseObject({})).nullable().optional();
+const stringList = z.optional(z.nullable(z.array(z.string())));
+const emptyObjectSet = z.optional(z.nullable(z.record(z.string(), z.looseObject({}))));
 
 export const healthcheckSchema = z.looseObject({
   /** `[]` inherit, `["NONE"]`, `["CMD", args…]`, `["CMD-SHELL", command]`. */
   Test: stringList,
   /** Nanoseconds. */
-  Interval: z.number().int().optional(),
-  Timeout: z.number().int().optional(),
-  StartPeriod: z.number().int().optional(),
-  StartInterval: z.number().int().optional(),
-  Retries: z.number().int().optional(),
+  Interval: z.optional(z.int()),
+  Timeout: z.optional(z.int()),
+  StartPeriod: z.optional(z.int()),
+  StartInterval: z.optional(z.int()),
+  Retries: z.optional(z.int()),
 });
 
 /** Docker's container.Config as images carry it (`config`, `container_config`). */
 export const containerConfigSchema = z.looseObject({
-  Hostname: z.string().optional(),
-  Domainname: z.string().optional(),
-  User: z.string().optional(),
-  AttachStdin: z.boolean().optional(),
-  AttachStdout: z.boolean().optional(),
-  AttachStderr: z.boolean().optional(),
+  Hostname: z.optional(z.string()),
+  Domainname: z.optional(z.string()),
+  User: z.optional(z.string()),
+  AttachStdin: z.optional(z.boolean()),
+  AttachStdout: z.optional(z.boolean()),
+  AttachStderr: z.optional(z.boolean()),
   /** `"80/tcp": {}`. */
   ExposedPorts: emptyObjectSet,
-  Tty: z.boolean().optional(),
-  OpenStdin: z.boolean().optional(),
-  StdinOnce: z.boolean().optional(),
+  Tty: z.optional(z.boolean()),
+  OpenStdin: z.optional(z.boolean()),
+  StdinOnce: z.optional(z.boolean()),
   /** `KEY=value` entries. */
   Env: stringList,
   Cmd: stringList,
-  Healthcheck: healthcheckSchema.nullable().optional(),
-  ArgsEscaped: z.boolean().optional(),
-  Image: z.string().optional(),
+  Healthcheck: z.optional(z.nullable(healthcheckSchema)),
+  ArgsEscaped: z.optional(z.boolean()),
+  Image: z.optional(z.string()),
   Volumes: emptyObjectSet,
-  WorkingDir: z.string().optional(),
+  WorkingDir: z.optional(z.string()),
   Entrypoint: stringList,
-  NetworkDisabled: z.boolean().optional(),
-  MacAddress: z.string().optional(),
+  NetworkDisabled: z.optional(z.boolean()),
+  MacAddress: z.optional(z.string()),
   OnBuild: stringList,
-  Labels: z.record(z.string(), z.string()).nullable().optional(),
-  StopSignal: z.string().optional(),
-  StopTimeout: z.number().int().nullable().optional(),
+  Labels: z.optional(z.nullable(z.record(z.string(), z.string()))),
+  StopSignal: z.optional(z.string()),
+  StopTimeout: z.optional(z.nullable(z.int())),
   Shell: stringList,
 });
 
 export const historyEntrySchema = z.looseObject({
   /** RFC 3339. */
-  created: z.string().optional(),
-  author: z.string().optional(),
-  created_by: z.string().optional(),
-  comment: z.string().optional(),
-  empty_layer: z.boolean().optional(),
+  created: z.optional(z.string()),
+  author: z.optional(z.string()),
+  created_by: z.optional(z.string()),
+  comment: z.optional(z.string()),
+  empty_layer: z.optional(z.boolean()),
 });
 
 export const imageConfigSchema = z.looseObject({
-  architecture: z.string().min(1),
-  os: z.string().min(1),
-  variant: z.string().optional(),
-  'os.version': z.string().optional(),
-  'os.features': z.array(z.string()).optional(),
+  architecture: z.string().check(z.minLength(1)),
+  os: z.string().check(z.minLength(1)),
+  variant: z.optional(z.string()),
+  'os.version': z.optional(z.string()),
+  'os.features': z.optional(z.array(z.string())),
   /** RFC 3339 (Docker writes nanoseconds: `2026-11-29T18:49:13.531420631Z`). */
-  created: z.string().optional(),
-  author: z.string().optional(),
-  comment: z.string().optional(),
-  config: containerConfigSchema.nullable().optional(),
-  container: z.string().optional(),
-  container_config: containerConfigSchema.nullable().optional(),
-  docker_version: z.string().optional(),
-  parent: z.string().optional(),
+  created: z.optional(z.string()),
+  author: z.optional(z.string()),
+  comment: z.optional(z.string()),
+  config: z.optional(z.nullable(containerConfigSchema)),
+  container: z.optional(z.string()),
+  container_config: z.optional(z.nullable(containerConfigSchema)),
+  docker_version: z.optional(z.string()),
+  parent: z.optional(z.string()),
   rootfs: z.looseObject({ type: z.literal('layers'), diff_ids: z.array(digestSchema) }),
-  history: z.array(historyEntrySchema).nullable().optional(),
+  history: z.optional(z.nullable(z.array(historyEntrySchema))),
 });
 
 export type Healthcheck = z.output<typeof healthcheckSchema>;

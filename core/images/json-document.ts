@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod.js';
 import { ErrorCode, StrataError } from '../errors.js';
 
 /**
@@ -21,7 +22,7 @@ export interface DocumentSource {
 export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 
 /** One line naming the first problem zod found: `layers[2].digest: expected string`. */
-function describeIssue(error: z.ZodError): string {
+function describeIssue(error: { readonly issues: readonly z.core.$ZodIssue[] }): string {
   const issue = error.issues[0];
   if (issue === undefined) return 'invalid';
   const path = issue.path
@@ -52,14 +53,14 @@ export function readJsonDocument(bytes: Uint8Array | string, source: DocumentSou
 }
 
 /** Validates an already parsed document with `schema`; fails as `readJsonDocument` does. */
-export function validateDocument<T extends z.ZodType>(value: unknown, schema: T, source: DocumentSource): z.output<T> {
+export function validateDocument<T extends z.ZodMiniType>(value: unknown, schema: T, source: DocumentSource): z.output<T> {
   const result = schema.safeParse(value);
   if (!result.success) throw documentError(source, describeIssue(result.error));
   return result.data;
 }
 
 /** `readJsonDocument` then `validateDocument`. */
-export function parseJsonDocument<T extends z.ZodType>(
+export function parseJsonDocument<T extends z.ZodMiniType>(
   bytes: Uint8Array | string,
   schema: T,
   source: DocumentSource,
@@ -69,8 +70,8 @@ export function parseJsonDocument<T extends z.ZodType>(
 }
 
 /** A string schema that accepts what `check` accepts (`check` throws to refuse), failing with `message`. */
-export function checkedString(check: (text: string) => unknown, message: string): z.ZodType<string> {
-  return z.string().refine(
+export function checkedString(check: (text: string) => unknown, message: string): z.ZodMiniType<string> {
+  return z.string().check(z.refine(
     (text) => {
       try {
         check(text);
@@ -80,6 +81,6 @@ export function checkedString(check: (text: string) => unknown, message: string)
       }
     },
     { message },
-  );
+  ));
 }
 

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../zod.js';
 import { checkedString, documentError, readJsonDocument, validateDocument } from './json-document.js';
 import type { DocumentSource } from './json-document.js';
 import { MediaType, isIndexMediaType, isManifestMediaType, isSchema1MediaType } from './media-types.js';
@@ -23,42 +24,42 @@ export const digestSchema = checkedString(parseDigest, 'not a valid digest (sha2
 const annotationsSchema = z.record(z.string(), z.string());
 
 export const platformSchema = z.looseObject({
-  architecture: z.string().min(1),
-  os: z.string().min(1),
-  'os.version': z.string().optional(),
-  'os.features': z.array(z.string()).optional(),
-  variant: z.string().optional(),
-  features: z.array(z.string()).optional(),
+  architecture: z.string().check(z.minLength(1)),
+  os: z.string().check(z.minLength(1)),
+  'os.version': z.optional(z.string()),
+  'os.features': z.optional(z.array(z.string())),
+  variant: z.optional(z.string()),
+  features: z.optional(z.array(z.string())),
 });
 
 export const descriptorSchema = z.looseObject({
-  mediaType: z.string().min(1),
+  mediaType: z.string().check(z.minLength(1)),
   digest: digestSchema,
-  size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  urls: z.array(z.string()).optional(),
-  annotations: annotationsSchema.optional(),
-  data: z.string().optional(),
-  platform: platformSchema.optional(),
-  artifactType: z.string().optional(),
+  size: z.int().check(z.nonnegative(), z.maximum(Number.MAX_SAFE_INTEGER)),
+  urls: z.optional(z.array(z.string())),
+  annotations: z.optional(annotationsSchema),
+  data: z.optional(z.string()),
+  platform: z.optional(platformSchema),
+  artifactType: z.optional(z.string()),
 });
 
 export const imageManifestSchema = z.looseObject({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   config: descriptorSchema,
   layers: z.array(descriptorSchema),
-  subject: descriptorSchema.optional(),
-  annotations: annotationsSchema.optional(),
+  subject: z.optional(descriptorSchema),
+  annotations: z.optional(annotationsSchema),
 });
 
 export const imageIndexSchema = z.looseObject({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   manifests: z.array(descriptorSchema),
-  subject: descriptorSchema.optional(),
-  annotations: annotationsSchema.optional(),
+  subject: z.optional(descriptorSchema),
+  annotations: z.optional(annotationsSchema),
 });
 
 export type Platform = z.output<typeof platformSchema>;
@@ -76,7 +77,7 @@ export interface ManifestSource extends DocumentSource {
   readonly mediaType?: string;
 }
 
-const anything = z.unknown().optional();
+const anything = z.optional(z.unknown());
 const shapeSchema = z.looseObject({ schemaVersion: anything, mediaType: anything, manifests: anything, layers: anything, config: anything });
 
 /**
