@@ -30,6 +30,26 @@ const benchOutside = {
   },
 };
 
+/**
+ * Node's own modules through require(), not ESM import: an ESM import of a
+ * built-in makes a facade that reads every export once, which runs lazy
+ * getters (fs streams, webcrypto, util.parseArgs) that load tens of internal
+ * modules no command asked for. esbuild's CommonJS interop reads a property
+ * only where the code uses it. Every import of a built-in must name it with
+ * `node:` (bare `fs` would slip past this).
+ */
+const builtinsThroughRequire = {
+  name: 'builtins-through-require',
+  setup(b) {
+    // A dynamic import() stays one (a split chunk of a CommonJS module would offer only a default export).
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.namespace === 'builtin-require' || args.kind === 'dynamic-import'
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: 'builtin-require' });
+    b.onLoad({ filter: /.*/, namespace: 'builtin-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: repo,
@@ -46,7 +66,7 @@ const result = await build({
   target: 'node20',
   sourcemap: 'linked',
   external: ['better-sqlite3', 'fuse-native'],
-  plugins: [benchOutside],
+  plugins: [benchOutside, builtinsThroughRequire],
   metafile: true,
   logLevel: 'warning',
   // Bundled CommonJS packages call require() for Node's own modules.
