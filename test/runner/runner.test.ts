@@ -219,6 +219,20 @@ for (const runner of RUNNERS) {
   }));
 }
 
+testUnless(test, unmetFor.builtin)('builtin: SIGKILL of the runner process itself (strata-nsrun) takes the container with it; strata reports 137', (t) => withBox(async (box) => {
+  const marker = `4444.${process.pid}`;
+  const spec = await specFor(box, ['sh', '-c', `echo ready; exec sleep ${marker}`]);
+  const child = spawn(process.execPath, [CHILD, 'builtin', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const lines = createInterface({ input: child.stdout });
+  for await (const line of lines) if (line === 'ready') break;
+  const runners = await processesWith(join(box.containerDir, 'nsrun.spec'));
+  t.is(runners.length, 1, 'one strata-nsrun for the container');
+  process.kill(runners[0]!, 'SIGKILL');
+  t.true(await eventually(async () => (await processesWith(`sleep ${marker}`)).length === 0), 'PID 1 died with its runner');
+  t.is(await closed, 137);
+}));
+
 testUnless(test, unmetFor.builtin)('not root: EPRIVILEGE with a clear line', (t) => withBox(async (box) => {
   const spec = await specFor(box, ['true']);
   const r = await exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CHILD, 'builtin', JSON.stringify(spec)]).then(

@@ -315,6 +315,9 @@ static void become_pid1(const char *slave) {
   if (setresgid(spec.gid, spec.gid, spec.gid) != 0) die("setgid %u", (unsigned)spec.gid);
   drop_bounding_set();
   if (setresuid(spec.uid, spec.uid, spec.uid) != 0) die("setuid %u", (unsigned)spec.uid);
+  // If this runner dies (say, SIGKILL from the OOM killer), PID 1 and so the
+  // whole namespace die with it. Set after the uid change, which clears it.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) die("parent death signal");
   // Docker's PID 1 starts with default dispositions and nothing blocked.
   sigset_t none;
   sigemptyset(&none);
