@@ -76,7 +76,7 @@ export async function startContainer(store: Store, c: ContainerRecord, io: RunIo
   } finally {
     await removeRecordedStubs(rootfs, stubs).catch(() => undefined);
     await root.lock.run('stop', async () => {
-      containers.markExited(c.id, exit.exitCode);
+      containers.markExited(c.id, exit.exitCode, c.config.AutoRemove);
       await layers.unmountLocked(c.layer);
     });
     if (c.config.AutoRemove) await containers.remove(c.id, true);

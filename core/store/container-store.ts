@@ -116,7 +116,11 @@ export class ContainerStore {
       const top = image.layers.at(-1);
       try {
         const layer = await this.#layers.createLayerLocked({ writable: true, lease, ...(top === undefined ? {} : { parent: top }) });
-        this.#root.db.transaction(() => {
+        // A --rm container lives for one command: its row need not wait for the disk (a process crash
+        // loses no commit; a power cut can lose the row and the lease's end together, and recovery then
+        // gives the lease's layer back).
+        const commit = run.AutoRemove ? this.#root.db.relaxed.bind(this.#root.db) : this.#root.db.transaction.bind(this.#root.db);
+        commit(() => {
           this.#rows.insert({ id, name: chosen, image: image.id, imageRef, layer: layer.id, baseLayer: top ?? null, config: run });
           lease.end();
         });
@@ -150,8 +154,10 @@ export class ContainerStore {
     this.#root.db.relaxed(() => this.#rows.setRunning(id, process.pid, startTimeOf(process.pid) ?? ''));
   }
 
-  markExited(id: string, exitCode: number): void {
-    this.#root.db.transaction(() => this.#rows.setExited(id, exitCode));
+  /** Records the exit; for a --rm container (removed right after) without waiting for the disk. */
+  markExited(id: string, exitCode: number, autoRemove = false): void {
+    if (autoRemove) this.#root.db.relaxed(() => this.#rows.setExited(id, exitCode));
+    else this.#root.db.transaction(() => this.#rows.setExited(id, exitCode));
   }
 
   /** Is the container running now (its strata process alive)? */
@@ -182,7 +188,8 @@ export class ContainerStore {
       await reapContainer(this.dirOf(c.id)).catch(() => undefined);
       const mounts = await this.#root.driver.mountCount(this.#layers.row(c.layer)?.driver_id ?? c.layer).catch(() => 0);
       for (let i = 0; i < mounts; i++) await this.#layers.unmountLocked(c.layer);
-      this.#root.db.transaction(() => this.#rows.delete(c.id));
+      // Made durable by the release's own commits that follow (WAL keeps commits in order).
+      this.#root.db.relaxed(() => this.#rows.delete(c.id));
       await this.#layers.releaseLocked(c.layer).catch((err: unknown) => {
         if (!isStrataError(err, ErrorCode.ENOLAYER)) throw err;
       });

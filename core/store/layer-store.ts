@@ -260,7 +260,8 @@ export class LayerStore {
       throw err;
     }
     if (row.tar_split !== null) await rm(join(this.#ctx.dir, row.tar_split), { force: true });
-    rows.delete(row.id);
+    // Need not wait for the disk: a 'removing' row that a power cut brings back is finished by recovery.
+    root.db.relaxed(() => rows.delete(row.id));
   }
 
   /** Disk each ready layer holds: the driver's usage plus its tar-split record; and the totals. */
