@@ -7,8 +7,10 @@ import { ErrorCode, StrataError } from '../errors.js';
 import { compareNames, layerPathJoin } from '../tree.js';
 import type { EntryStat } from '../tree.js';
 import { assertUtf8ListingSync, readlinkUtf8Sync } from '../utf8-name.js';
-import { lookUpLower, lowerHasOtherName, lowerNames, lstatOrUndefined } from './lower-stack.js';
+import { lookUpLower, lowerHasOtherName, lowerNames, lowerRoot, lstatOrUndefined } from './lower-stack.js';
 import type { LowerDir, LowerNode } from './lower-stack.js';
+import { expandRedirect, isRedirectedDir, redirectExpansion } from './redirect-expansion.js';
+import type { RedirectExpansion } from './redirect-expansion.js';
 import { isAbsent, upperIoError } from './upper-dir.js';
 import { isOpaqueDir, isWhiteoutStats } from './whiteout-format.js';
 
@@ -47,11 +49,15 @@ export function* compareUpper(upperDir: string, lowerLayers: readonly string[], 
   if (lstatOrUndefined(upperDir)?.isDirectory() !== true) {
     throw new StrataError(ErrorCode.ENOTFOUND, 'the upper tree has no root directory');
   }
-  yield* children({ hiddenNames: options.hiddenNames === true }, '/', upperDir, lowerLayers.length === 0 ? null : lowerLayers, false);
+  const hiddenNames = options.hiddenNames === true;
+  const redirects = redirectExpansion(upperDir, lowerLayers, { hiddenNames, statOf, same: sameNodeAt });
+  yield* children({ hiddenNames, redirects }, '/', upperDir, lowerLayers.length === 0 ? null : lowerRoot(lowerLayers), false);
 }
 
 interface Walk {
   readonly hiddenNames: boolean;
+  /** Where the layer has lower layers: how a directory it renamed from them (a redirect) is expanded. */
+  readonly redirects: RedirectExpansion | null;
 }
 
 /** One non-whiteout entry of an upper directory. */
@@ -114,6 +120,7 @@ const NO_NAMES: ReadonlySet<string> = new Set();
 
 /** One entry the layer holds; `lower`: lower's node there (undefined: none; null: not compared). */
 function* node(walk: Walk, path: string, o: Own, lower: LowerNode | undefined | null, cut: boolean): Generator<DiffEntry> {
+  if (walk.redirects !== null && o.st.isDirectory() && isRedirectedDir(o.fsPath)) return yield* expandRedirect(walk.redirects, path, lower);
   const upperStat = statOf(o.fsPath, o.st, path);
   if (lower == null || entryTypeOf(lower.stat) !== upperStat.type) {
     yield { kind: 'add', path, upperStat, replaces: lower != null };
