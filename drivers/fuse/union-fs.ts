@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { lstat, lutimes, rename, rm, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { layerPathJoin, layerPathParent } from '../../core/tree.js';
+import { layerPathParent } from '../../core/tree.js';
 import { UnionTree } from '../../core/union/union-tree.js';
 import { lstatIfPresent } from '../../core/union/upper-dir.js';
-import { isWhiteoutStats, makeWhiteout } from '../../core/union/whiteout-format.js';
+import { redirectXattrFor } from '../../core/union/redirect-format.js';
+import { TRUSTED_OPAQUE, isWhiteoutStats, makeWhiteout } from '../../core/union/whiteout-format.js';
 import type { UnionLocation } from '../../core/union/union-tree.js';
 import { copyEntry, copyTimes } from './copy-entry.js';
 import { fsError, refuseReplacedBytes } from './errno.js';
@@ -37,8 +38,7 @@ export interface UnionFsOptions {
  * as not changing behind the cache: this process is the only writer of the top
  * layer while it is mounted, and every write op below patches the index
  * itself (`UnionTree.update`) instead of re-reading directories. `lower` is
- * the union of the layers below the top (never changing), asked where a
- * deletion must leave a whiteout.
+ * the union of the layers below the top (never changing).
  *
  * Namespace and metadata changes run one at a time (`mutate`), so two calls
  * never copy up the same file twice or race a rename; reads and data writes
@@ -50,6 +50,8 @@ export class UnionFs {
   readonly upperDir: string;
   readonly writable: boolean;
   readonly opaqueXattr: string;
+  /** The redirect xattr name written, of opaqueXattr's namespace (see redirect-format.ts). */
+  readonly redirectXattr: string;
   readonly privileged: boolean;
   /** ctimes kept stable across copy-ups; ops report their changes here (see ShownCtimes). */
   readonly ctimes = new ShownCtimes();
@@ -65,6 +67,7 @@ export class UnionFs {
     this.upperDir = options.layers[0]!;
     this.writable = options.writable;
     this.opaqueXattr = options.opaqueXattr;
+    this.redirectXattr = redirectXattrFor(options.opaqueXattr === TRUSTED_OPAQUE);
     this.privileged = options.privileged;
     this.#workDir = options.workDir;
     this.inodes = new InodeNumbers(options.layers, options.privileged);
@@ -98,9 +101,9 @@ export class UnionFs {
     return originStat === undefined ? this.inodes.of(at.fsPath, st) : this.inodes.of(origin!, originStat);
   }
 
-  /** Does the union of the layers below the top have path? */
-  async lowerHas(path: string): Promise<boolean> {
-    return this.lower !== null && (await this.lower.locate(path)) !== undefined;
+  /** Do the layers below the top have a node where the union's path continues (so its deletion needs a whiteout)? */
+  lowerHas(path: string): Promise<boolean> {
+    return this.tree.belowHas(path);
   }
 
   /**
@@ -162,30 +165,22 @@ export class UnionFs {
   }
 
   /**
-   * Copies the whole union subtree at path (a directory) into a staged
-   * directory and returns its real path: what renaming a directory that
-   * merges lower layers needs (overlayfs without redirect_dir answers EXDEV
-   * there; this does the copy instead). Hard links inside become copies.
+   * Makes a staged copy of the directory at path alone (no entries: mode,
+   * owner, user xattrs, times) and returns its real path: what renaming a
+   * directory held only below needs (the copy goes in place under the new
+   * name and continues the lower directory through a redirect). Call inside
+   * `mutate`. Fails with ENOENT, or the errno of the copy.
    */
-  async copyTree(path: string): Promise<string> {
+  async stageDirCopy(path: string): Promise<string> {
+    const at = await this.locate(path);
     const staged = this.#stagingPath();
     try {
-      await this.#copyTreeTo(path, staged);
+      await copyTimes(await copyEntry(at.fsPath, staged, this.privileged), staged);
     } catch (err) {
       await rm(staged, { recursive: true, force: true });
       throw err;
     }
     return staged;
-  }
-
-  async #copyTreeTo(path: string, to: string): Promise<void> {
-    const at = await this.locate(path);
-    const st = await copyEntry(at.fsPath, to, this.privileged);
-    this.inodes.record(to, st, await this.inode(path, at, st));
-    if (st.isDirectory()) {
-      for (const name of await this.tree.readdir(path)) await this.#copyTreeTo(layerPathJoin(path, name), join(to, name));
-    }
-    await copyTimes(st, to);
   }
 
   /**

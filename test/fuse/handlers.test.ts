@@ -1,6 +1,6 @@
 import test from 'ava';
 import { constants } from 'node:os';
-import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sys } from '../../core/engine.js';
@@ -61,7 +61,7 @@ test('a read-only union answers EROFS to every change', async (t) => {
   t.is(buf.subarray(0, read).toString(), 'lower file');
 });
 
-await testNeedingAll(test, ['root'], 'deletions write whiteouts, a re-made directory is opaque, a lower directory renames by copy', async (t) => {
+await testNeedingAll(test, ['root'], 'deletions write whiteouts, a re-made directory is opaque, a lower directory renames by redirect', async (t) => {
   const u = await union(t, true);
   const lower = join(u.upperDir, '..', 'lower');
   await mkdir(join(lower, 'd'));
@@ -78,7 +78,10 @@ await testNeedingAll(test, ['root'], 'deletions write whiteouts, a re-made direc
 
   t.is((await call(ops, 'rename', '/d', '/moved')).result, 0, 'a lower directory renames');
   t.true(await isWhiteout('/d'), 'its old name is whited out');
-  t.is(await readFile(upper('/moved/x'), 'utf8'), 'x', 'its content was copied up');
+  t.is(sys.lgetxattr(upper('/moved'), 'user.overlay.redirect')?.toString(), 'd', 'the new name redirects to the old one (a bare name: same parent)');
+  t.deepEqual(await readdir(upper('/moved')), [], 'nothing of its content was copied up');
+  t.deepEqual((await call(ops, 'readdir', '/moved')).value, ['.', '..', 'x'], 'the union shows its content under the new name');
+  t.like((await call(ops, 'getattr', '/moved/x')).value, { size: 1 });
   t.deepEqual((await call(ops, 'readdir', '/')).value, ['.', '..', 'f', 'moved']);
 
   t.is((await call(ops, 'mkdir', '/d2', 0o755)).result, 0);
