@@ -19,7 +19,10 @@ import type { UnionFs } from './union-fs.js';
  *   copy of itself — in the top layer, carrying a redirect to the path below
  *   it continues (redirect-format.ts): nothing of its subtree is copied, hard
  *   links inside stay one file, and its entries keep their st_ino. A
- *   directory renamed back to the name that leads there carries none;
+ *   directory renamed back to the name that leads there carries none.
+ *   Without `redirectDirs` (upper directories other programs read, as
+ *   strata-fuse-overlay's), its whole union is copied under the new name
+ *   instead, and made opaque where the layers below have that name;
  * - the old name is whited out where the layers below still have it.
  *
  * Fails with ENOENT, EINVAL (into itself), EISDIR/ENOTDIR (kind mismatch),
@@ -47,11 +50,13 @@ export function renameOps(u: UnionFs) {
         const isDir = srcStat.isDirectory();
         // Asked before anything moves: where from continues below, and what the layers below hold at both names.
         const continues = isDir ? await u.tree.belowPathOf(from) : undefined;
-        const redirect = continues === undefined ? undefined : redirectFor(to, continues, await u.tree.belowPathOf(layerPathParent(to)));
-        const opaque = isDir && continues === undefined && (await u.lowerHas(to));
+        const redirects = continues !== undefined && u.redirectDirs;
+        const redirect = redirects ? redirectFor(to, continues, await u.tree.belowPathOf(layerPathParent(to))) : undefined;
+        const opaque = isDir && !redirects && (await u.lowerHas(to));
         const hideFrom = await u.lowerHas(from);
         let moving: string;
         if (!isDir) moving = await u.copyUp(from);
+        else if (continues !== undefined && !redirects) moving = await u.copyTree(from);
         else if (src.inTop) moving = src.fsPath;
         else moving = await u.stageDirCopy(from);
         const target = u.upper(to);
@@ -59,9 +64,10 @@ export function renameOps(u: UnionFs) {
         const there = await lstatIfPresent(target);
         if (there?.isDirectory()) await rm(target, { recursive: true });
         else if (there !== undefined && isDir) await unlink(target); // rename(2) puts no directory over a non-directory
-        if (continues !== undefined) setRedirect(moving, redirect, u.redirectXattr);
+        if (redirects) setRedirect(moving, redirect, u.redirectXattr);
         await rename(moving, target);
         if (opaque) markOpaque(target, u.opaqueXattr);
+        if (src.inTop && moving !== src.fsPath) await rm(src.fsPath, { recursive: true, force: true });
         if (hideFrom) makeWhiteout(u.upper(from));
         u.tree.update(from, null);
         u.tree.update(to, { isDir });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, lutimes, rename, rm, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { layerPathParent } from '../../core/tree.js';
+import { layerPathJoin, layerPathParent } from '../../core/tree.js';
 import { UnionTree } from '../../core/union/union-tree.js';
 import { lstatIfPresent } from '../../core/union/upper-dir.js';
 import { redirectXattrFor } from '../../core/union/redirect-format.js';
@@ -25,6 +25,13 @@ export interface UnionFsOptions {
   readonly opaqueXattr: string;
   /** Set owners on copies (root). */
   readonly privileged: boolean;
+  /**
+   * Rename a directory that continues a lower one by a redirect (overlayfs'
+   * `redirect_dir=on`, see ops-rename.ts) rather than by copying its subtree.
+   * Only for upper directories that no reader ignoring redirects will see:
+   * strata's own layers (its diffs expand them). Default false.
+   */
+  readonly redirectDirs?: boolean;
 }
 
 /**
@@ -53,6 +60,7 @@ export class UnionFs {
   /** The redirect xattr name written, of opaqueXattr's namespace (see redirect-format.ts). */
   readonly redirectXattr: string;
   readonly privileged: boolean;
+  readonly redirectDirs: boolean;
   /** ctimes kept stable across copy-ups; ops report their changes here (see ShownCtimes). */
   readonly ctimes = new ShownCtimes();
   readonly inodes: InodeNumbers;
@@ -69,6 +77,7 @@ export class UnionFs {
     this.opaqueXattr = options.opaqueXattr;
     this.redirectXattr = redirectXattrFor(options.opaqueXattr === TRUSTED_OPAQUE);
     this.privileged = options.privileged;
+    this.redirectDirs = options.redirectDirs === true;
     this.#workDir = options.workDir;
     this.inodes = new InodeNumbers(options.layers, options.privileged);
   }
@@ -162,6 +171,34 @@ export class UnionFs {
       throw err;
     }
     return this.upper(path);
+  }
+
+  /**
+   * Copies the whole union subtree at path (a directory) into a staged
+   * directory and returns its real path: how a directory that continues a
+   * lower one is renamed without `redirectDirs` (overlayfs without
+   * redirect_dir answers EXDEV there; this does the copy instead). Hard links
+   * inside become copies.
+   */
+  async copyTree(path: string): Promise<string> {
+    const staged = this.#stagingPath();
+    try {
+      await this.#copyTreeTo(path, staged);
+    } catch (err) {
+      await rm(staged, { recursive: true, force: true });
+      throw err;
+    }
+    return staged;
+  }
+
+  async #copyTreeTo(path: string, to: string): Promise<void> {
+    const at = await this.locate(path);
+    const st = await copyEntry(at.fsPath, to, this.privileged);
+    this.inodes.record(to, st, await this.inode(path, at, st));
+    if (st.isDirectory()) {
+      for (const name of await this.tree.readdir(path)) await this.#copyTreeTo(layerPathJoin(path, name), join(to, name));
+    }
+    await copyTimes(st, to);
   }
 
   /**

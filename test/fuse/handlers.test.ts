@@ -23,7 +23,7 @@ async function union(t: { teardown(fn: () => Promise<void>): void }, writable: b
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   for (const sub of ['upper', 'lower', 'work']) await mkdir(join(dir, sub));
   await writeFile(join(dir, 'lower', 'f'), 'lower file');
-  return new UnionFs({ layers: [join(dir, 'upper'), join(dir, 'lower')], writable, workDir: join(dir, 'work'), opaqueXattr: 'user.overlay.opaque', privileged: false });
+  return new UnionFs({ layers: [join(dir, 'upper'), join(dir, 'lower')], writable, workDir: join(dir, 'work'), opaqueXattr: 'user.overlay.opaque', privileged: false, redirectDirs: true });
 }
 
 test('errors answer their errno; a bug inside a handler answers EIO for that call and is logged', async (t) => {
