@@ -6,7 +6,7 @@ import type { ExecutionContext } from 'ava';
 import { naiveChanges, naiveDiff, sys } from '../../core/engine.js';
 import type { DriverRuntime } from '../../core/engine.js';
 import { snapshotTree } from '../../core/testkit/index.js';
-import { layerTree } from '../overlay/fixtures.js';
+import { layerTar, layerTree } from '../overlay/fixtures.js';
 import { bytesOf, newDriver, sh, testNeedingAll } from './fixtures.js';
 
 // Renaming a directory that comes from a lower layer: a redirect in the upper layer (as overlayfs'
@@ -93,15 +93,17 @@ await testNeedingAll(test, ['fuse', 'root'], 'renaming a lower directory with a 
 await testNeedingAll(test, ['fuse', 'root'], 'rename again, across directories; delete and add inside; create the old name again', async (t) => {
   const fuse = await newDriver(t, 'fuse');
   await layer(fuse, 'base', null, BASE);
-  await layer(fuse, 'rw', 'base', 'mv a/d a/e && mv a/e x/d2 && rm x/d2/f && echo new > x/d2/new && mkdir a/d && echo again > a/d/f', false);
+  await layer(fuse, 'rw', 'base', 'mv a/d a/e && mv a/e x/d2 && rm x/d2/f && echo new > x/d2/new && mkdir a/d && echo again > a/d/f && mkdir n && echo 1 > n/one && mv n x/n2', false);
   const mnt = await fuse.mount('rw');
-  t.is(await sh(mnt, 'find a x | LC_ALL=C sort'), 'a\na/d\na/d/f\nx\nx/d2\nx/d2/g\nx/d2/new\nx/d2/sub\nx/d2/sub/h\n');
+  t.is(await sh(mnt, 'find a x | LC_ALL=C sort'), 'a\na/d\na/d/f\nx\nx/d2\nx/d2/g\nx/d2/new\nx/d2/sub\nx/d2/sub/h\nx/n2\nx/n2/one\n');
   t.is(await sh(mnt, 'cat x/d2/g x/d2/sub/h a/d/f'), 'g\nh\nagain\n');
   await fuse.unmount('rw');
   const upper = await diffDir(fuse, 'rw');
   t.is(redirectOf(join(upper, 'x/d2')), '/a/d', 'an absolute path: renamed across directories');
   t.is(redirectOf(join(upper, 'a/d')), undefined, 'the old name made again is a new (opaque) directory');
   t.false(await readdir(join(upper, 'x/d2')).then((n) => n.includes('g')), 'nothing copied');
+  t.is(redirectOf(join(upper, 'x/n2')), undefined, 'a directory only the upper holds renames plainly');
+  t.deepEqual(await readdir(join(upper, 'x/n2')), ['one']);
   await checkDiff(t, fuse, 'rw', 'base');
 });
 
@@ -137,4 +139,26 @@ await testNeedingAll(test, ['fuse', 'root'], 'redirects chain across layers: a l
   t.is(redirectOf(join(upper, 'p3')), 'p2');
   await checkDiff(t, fuse, 'c1', 'base');
   await checkDiff(t, fuse, 'rw', 'c1');
+});
+
+await testNeedingAll(test, ['root'], "core's union and native diff read redirects as kernel overlayfs writes them: absolute, nested relative, onto a file (ignored), with an opaque marker (opaque wins)", async (t) => {
+  const fuse = await newDriver(t, 'fuse');
+  await fuse.create('base', null, { writable: false });
+  await fuse.applyDiff('base', null, layerTar({ 'a/': '', 'a/d/': '', 'a/d/f': 'f', 'a/d/s/': '', 'a/d/s/g': 'g', 'b/': '', 'b/x': 'x', 'file': 'file' }));
+  await fuse.create('up', 'base', { writable: false });
+  const upper = await diffDir(fuse, 'up');
+  // what `mv a/d m; mv m/s m/s2; mv b o; mv b2 ...` leaves in an upper directory under redirect_dir=on
+  await sh(upper, `mkdir -p m/s2 o p q a && mknod a/d c 0 0 && mknod b c 0 0
+    setfattr -n trusted.overlay.redirect -v /a/d m && setfattr -n trusted.overlay.redirect -v s m/s2 && mknod m/s c 0 0
+    setfattr -n trusted.overlay.redirect -v /b o && setfattr -n trusted.overlay.opaque -v y o
+    setfattr -n trusted.overlay.redirect -v /file p && setfattr -n trusted.overlay.redirect -v ../b q
+    echo own > m/own`);
+  const tree = layerTree(fuse, 'up');
+  t.deepEqual(await tree.readdir('/'), ['a', 'file', 'm', 'o', 'p', 'q']);
+  t.deepEqual(await tree.readdir('/m'), ['f', 'own', 's2']);
+  t.deepEqual(await tree.readdir('/m/s2'), ['g']);
+  t.deepEqual(await tree.readdir('/o'), [], 'opaque wins over a redirect');
+  t.deepEqual(await tree.readdir('/p'), [], 'a redirect to a file merges nothing');
+  t.deepEqual(await tree.readdir('/q'), [], 'a relative redirect with a slash is not followed');
+  await checkDiff(t, fuse, 'up', 'base');
 });
