@@ -298,10 +298,13 @@ export class UnionTree implements TreeReader {
   }
 }
 
-/** The path of the union's path p in the layer that holds it (`holder`). */
+/** The path of the union's path p in the layer that holds it (`holder`): p itself unless a redirect leads elsewhere (no new string then). */
 function layerPathOf(holder: Holder, p: string): string {
   if (p === '/') return '/';
-  return `${holder.dir === '/' ? '' : holder.dir}/${baseName(p)}`;
+  const cut = p.lastIndexOf('/');
+  const { dir } = holder;
+  if (dir === '/' ? cut === 0 : cut === dir.length && p.startsWith(dir)) return p;
+  return `${dir === '/' ? '' : dir}/${p.slice(cut + 1)}`;
 }
 
 async function stampOf(fsPath: string): Promise<{ stamp: string; racy: boolean }> {

@@ -44,8 +44,9 @@ export interface UnionFsOptions {
  * lstat of the layer that holds it, whatever the depth. Its layers are given
  * as not changing behind the cache: this process is the only writer of the top
  * layer while it is mounted, and every write op below patches the index
- * itself (`UnionTree.update`) instead of re-reading directories. `lower` is
- * the union of the layers below the top (never changing).
+ * itself (`UnionTree.update`) instead of re-reading directories. The tree
+ * follows redirects (redirect-format.ts): below a directory renamed from a
+ * lower layer, the layers below are read where it came from.
  *
  * Namespace and metadata changes run one at a time (`mutate`), so two calls
  * never copy up the same file twice or race a rename; reads and data writes
@@ -53,7 +54,6 @@ export interface UnionFsOptions {
  */
 export class UnionFs {
   readonly tree: UnionTree;
-  readonly lower: UnionTree | null;
   readonly upperDir: string;
   readonly writable: boolean;
   readonly opaqueXattr: string;
@@ -70,8 +70,7 @@ export class UnionFs {
 
   constructor(options: UnionFsOptions) {
     const [top, ...below] = options.layers.map((dir) => ({ dir, writable: false }));
-    this.lower = below.length > 0 ? UnionTree.of(below) : null;
-    this.tree = new UnionTree(top!, this.lower);
+    this.tree = new UnionTree(top!, below.length > 0 ? UnionTree.of(below) : null);
     this.upperDir = options.layers[0]!;
     this.writable = options.writable;
     this.opaqueXattr = options.opaqueXattr;
