@@ -37,9 +37,9 @@ export function writeLayerTar(entries: AsyncIterable<DiffEntry>, upper: TreeRead
 
 /**
  * `writeLayerTar` for a sequence whose 'add'/'modify' entries are all real
- * entries of directory `dir` (no symlink on the way), or of their `source`,
- * and carry their `upperStat` — a native diff of a layer kept as a directory. Same sequence
- * and same nodes → the same bytes as `writeLayerTar`. Metadata and xattrs are
+ * entries of directory `dir` (no symlink on the way) or at their `source`,
+ * and carry their `upperStat` — a native diff of a layer kept as a directory.
+ * Same sequence and same nodes → the same bytes as `writeLayerTar`. Metadata and xattrs are
  * read synchronously and files under 64 KiB in one read when written; larger
  * ones stream. Fails as writeLayerTar does (ENOTFOUND where an entry vanished).
  */

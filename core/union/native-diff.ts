@@ -32,8 +32,12 @@ export interface CompareUpperOptions {
  *
  * Every 'add'/'modify' path is a real entry of `upperDir` (no symlink on the
  * way) and carries its `upperStat`; every 'add' says whether it `replaces` a
- * lower node. Cost O(entries of the upper directory): names the layer does not
- * hold are by construction the parent's, unchanged, and never visited; each
+ * lower node. The exception: below a directory the layer renamed from a lower
+ * layer (a redirect), the entries are its whole subtree in the layer's union,
+ * each naming its `source` in whichever layer holds it (redirect-expansion.ts).
+ * Cost O(entries of the upper directory, and of redirected subtrees): names
+ * the layer does not hold are by construction the parent's, unchanged, and
+ * never visited; each
  * path it holds costs one lstat per lower layer at most (lower-stack.ts).
  * A lower directory is read only where the layer removes names in it and holds
  * none of the names it keeps (then the canonical sequence says 'opaque' if it
