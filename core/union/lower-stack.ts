@@ -60,38 +60,49 @@ export function lowerRoot(layers: readonly string[], from = 0): LowerDir {
 
 /** The lower union's node at name in dir, or undefined where it has none (absent or whited out). */
 export function lookUpLower(dir: LowerDir, name: string): LowerNode | undefined {
-  return lookUpFrom(dir, 0, name);
-}
-
-/** lookUpLower over dir's copies from index `start` on. */
-function lookUpFrom(dir: LowerDir, start: number, name: string): LowerNode | undefined {
   const { copies } = dir;
-  for (let i = start; i < copies.length; i++) {
-    const copy = copies[i]!;
-    const fsPath = `${copy.fsPath}/${name}`;
+  for (let i = 0; i < copies.length; i++) {
+    const fsPath = `${copies[i]!.fsPath}/${name}`;
     const stat = lstatOrUndefined(fsPath);
     if (stat === undefined) continue;
     if (isWhiteoutStats(stat)) return undefined;
     if (!stat.isDirectory()) return { fsPath, stat };
-    return { fsPath, stat, dir: { layers: dir.layers, copies: [{ layer: copy.layer, fsPath }, ...continued(dir, i, name, fsPath)] } };
+    return { fsPath, stat, dir: { layers: dir.layers, copies: copiesFrom(dir, i, name, fsPath) } };
   }
   return undefined;
 }
 
 /**
- * The copies below copy i of dir's child `name` (a directory at fsPath): none
- * where it is opaque; else its redirect's, or the same name's in the copies
- * below (a whiteout or a non-directory there hides every copy below).
+ * The copies that copy i of dir's child `name` (a directory at fsPath) and
+ * those below it merge, top first: below each copy, none where it is opaque;
+ * else the next copy of its redirect's path, or of the same name, in the
+ * copies below (a whiteout or a non-directory there hides every copy below).
  */
-function continued(dir: LowerDir, i: number, name: string, fsPath: string): readonly LowerCopy[] {
-  const marks = dirMarks(fsPath);
-  if (marks.opaque) return [];
-  const redirect = marks.redirect;
-  let below: LowerDir | undefined;
-  if (redirect === undefined) below = lookUpFrom(dir, i + 1, name)?.dir;
-  else if (redirect.startsWith('/')) below = resolveDir(lowerRoot(dir.layers, dir.copies[i]!.layer + 1), redirect);
-  else below = lookUpFrom(dir, i + 1, redirect)?.dir;
-  return below?.copies ?? [];
+function copiesFrom(dir: LowerDir, i: number, name: string, fsPath: string): LowerCopy[] {
+  const out: LowerCopy[] = [{ layer: dir.copies[i]!.layer, fsPath }];
+  for (;;) {
+    const marks = dirMarks(fsPath);
+    if (marks.opaque) return out;
+    const redirect = marks.redirect;
+    if (redirect?.startsWith('/') === true) {
+      out.push(...(resolveDir(lowerRoot(dir.layers, dir.copies[i]!.layer + 1), redirect)?.copies ?? []));
+      return out;
+    }
+    const next = redirect ?? name;
+    let j = i + 1;
+    for (; j < dir.copies.length; j++) {
+      const below = `${dir.copies[j]!.fsPath}/${next}`;
+      const st = lstatOrUndefined(below);
+      if (st === undefined) continue;
+      if (!st.isDirectory()) return out; // a whiteout or a non-directory hides every copy below
+      out.push({ layer: dir.copies[j]!.layer, fsPath: below });
+      fsPath = below;
+      break;
+    }
+    if (j === dir.copies.length) return out;
+    i = j;
+    name = next;
+  }
 }
 
 /** The directory at layer path `path` below `root`, or undefined where that is not a directory. */
