@@ -18,12 +18,12 @@ function call(ops: object, name: string, ...args: unknown[]): Promise<Answer> {
   });
 }
 
-async function union(t: { teardown(fn: () => Promise<void>): void }, writable: boolean) {
+async function union(t: { teardown(fn: () => Promise<void>): void }, writable: boolean, redirectDirs = true) {
   const dir = await mkdtemp(join(tmpdir(), 'strata-fuse-ops-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   for (const sub of ['upper', 'lower', 'work']) await mkdir(join(dir, sub));
   await writeFile(join(dir, 'lower', 'f'), 'lower file');
-  return new UnionFs({ layers: [join(dir, 'upper'), join(dir, 'lower')], writable, workDir: join(dir, 'work'), opaqueXattr: 'user.overlay.opaque', privileged: false, redirectDirs: true });
+  return new UnionFs({ layers: [join(dir, 'upper'), join(dir, 'lower')], writable, workDir: join(dir, 'work'), opaqueXattr: 'user.overlay.opaque', privileged: false, redirectDirs });
 }
 
 test('errors answer their errno; a bug inside a handler answers EIO for that call and is logged', async (t) => {
@@ -89,4 +89,16 @@ await testNeedingAll(test, ['root'], 'deletions write whiteouts, a re-made direc
   t.true((await lstat(upper('/d'))).isDirectory());
   t.is(sys.lgetxattr(upper('/d'), 'user.overlay.opaque')?.toString(), 'y', 'and is opaque there, so the old lower content stays hidden');
   t.deepEqual((await call(ops, 'readdir', '/d')).value, ['.', '..']);
+});
+
+await testNeedingAll(test, ['root'], 'without redirectDirs (strata-fuse-overlay), a lower directory renames by copying its union', async (t) => {
+  const u = await union(t, true, false);
+  const lower = join(u.upperDir, '..', 'lower');
+  await mkdir(join(lower, 'd'));
+  await writeFile(join(lower, 'd', 'x'), 'x');
+  const ops = fuseOps(u, (op, path, err) => t.fail(`${op} ${path}: ${String(err)}`));
+  t.is((await call(ops, 'rename', '/d', '/moved')).result, 0);
+  t.deepEqual(await readdir(join(u.upperDir, 'moved')), ['x'], 'its content was copied up');
+  t.is(sys.lgetxattr(join(u.upperDir, 'moved'), 'user.overlay.redirect'), null, 'no redirect');
+  t.deepEqual((await call(ops, 'readdir', '/moved')).value, ['.', '..', 'x']);
 });
