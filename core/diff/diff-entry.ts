@@ -59,6 +59,13 @@ export interface DiffEntry {
    */
   readonly upperStat?: EntryStat;
   /**
+   * For 'add' and 'modify' of a native diff of a directory layer: the real
+   * path of the node, where it is not the layer directory + `path` (a node
+   * under a redirected directory lives in a lower layer, at the redirect's
+   * path). Optional; never part of the sequence's identity.
+   */
+  readonly source?: string;
+  /**
    * For 'add': whether lower holds a node (of another type) at `path`, where
    * the producer knows. Optional; never part of the sequence's identity.
    */

@@ -37,9 +37,9 @@ export function writeLayerTar(entries: AsyncIterable<DiffEntry>, upper: TreeRead
 
 /**
  * `writeLayerTar` for a sequence whose 'add'/'modify' entries are all real
- * entries of directory `dir` (no symlink on the way) and carry their
- * `upperStat` — a native diff of a layer kept as a directory. Same sequence
- * and same nodes → the same bytes as `writeLayerTar`. Metadata and xattrs are
+ * entries of directory `dir` (no symlink on the way) or at their `source`,
+ * and carry their `upperStat` — a native diff of a layer kept as a directory.
+ * Same sequence and same nodes → the same bytes as `writeLayerTar`. Metadata and xattrs are
  * read synchronously and files under 64 KiB in one read when written; larger
  * ones stream. Fails as writeLayerTar does (ENOTFOUND where an entry vanished).
  */
@@ -58,7 +58,7 @@ function* directoryTarEntries(entries: Iterable<DiffEntry>, dir: string): Genera
     const { path, upperStat: st } = entry;
     if (st === undefined) throw new StrataError(ErrorCode.EIO, `${path}: a directory diff entry without its stat`);
     if (st.type === 'socket') continue;
-    const fsPath = dir + path;
+    const fsPath = entry.source ?? dir + path;
     let xattrs: Record<string, Buffer>;
     try {
       xattrs = userXattrsAt(fsPath);

@@ -7,8 +7,10 @@ import { ErrorCode, StrataError } from '../errors.js';
 import { compareNames, layerPathJoin } from '../tree.js';
 import type { EntryStat } from '../tree.js';
 import { assertUtf8ListingSync, readlinkUtf8Sync } from '../utf8-name.js';
-import { lookUpLower, lowerHasOtherName, lowerNames, lstatOrUndefined } from './lower-stack.js';
+import { lookUpLower, lowerHasOtherName, lowerNames, lowerRoot, lstatOrUndefined } from './lower-stack.js';
 import type { LowerDir, LowerNode } from './lower-stack.js';
+import { expandRedirect, isRedirectedDir, redirectExpansion } from './redirect-expansion.js';
+import type { RedirectExpansion } from './redirect-expansion.js';
 import { isAbsent, upperIoError } from './upper-dir.js';
 import { isOpaqueDir, isWhiteoutStats } from './whiteout-format.js';
 
@@ -30,8 +32,12 @@ export interface CompareUpperOptions {
  *
  * Every 'add'/'modify' path is a real entry of `upperDir` (no symlink on the
  * way) and carries its `upperStat`; every 'add' says whether it `replaces` a
- * lower node. Cost O(entries of the upper directory): names the layer does not
- * hold are by construction the parent's, unchanged, and never visited; each
+ * lower node. The exception: below a directory the layer renamed from a lower
+ * layer (a redirect), the entries are its whole subtree in the layer's union,
+ * each naming its `source` in whichever layer holds it (redirect-expansion.ts).
+ * Cost O(entries of the upper directory, and of redirected subtrees): names
+ * the layer does not hold are by construction the parent's, unchanged, and
+ * never visited; each
  * path it holds costs one lstat per lower layer at most (lower-stack.ts).
  * A lower directory is read only where the layer removes names in it and holds
  * none of the names it keeps (then the canonical sequence says 'opaque' if it
@@ -47,11 +53,15 @@ export function* compareUpper(upperDir: string, lowerLayers: readonly string[], 
   if (lstatOrUndefined(upperDir)?.isDirectory() !== true) {
     throw new StrataError(ErrorCode.ENOTFOUND, 'the upper tree has no root directory');
   }
-  yield* children({ hiddenNames: options.hiddenNames === true }, '/', upperDir, lowerLayers.length === 0 ? null : lowerLayers, false);
+  const hiddenNames = options.hiddenNames === true;
+  const redirects = redirectExpansion(upperDir, lowerLayers, { hiddenNames, statOf, same: sameNodeAt });
+  yield* children({ hiddenNames, redirects }, '/', upperDir, lowerLayers.length === 0 ? null : lowerRoot(lowerLayers), false);
 }
 
 interface Walk {
   readonly hiddenNames: boolean;
+  /** Where the layer has lower layers: how a directory it renamed from them (a redirect) is expanded. */
+  readonly redirects: RedirectExpansion | null;
 }
 
 /** One non-whiteout entry of an upper directory. */
@@ -114,6 +124,7 @@ const NO_NAMES: ReadonlySet<string> = new Set();
 
 /** One entry the layer holds; `lower`: lower's node there (undefined: none; null: not compared). */
 function* node(walk: Walk, path: string, o: Own, lower: LowerNode | undefined | null, cut: boolean): Generator<DiffEntry> {
+  if (walk.redirects !== null && o.st.isDirectory() && isRedirectedDir(o.fsPath)) return yield* expandRedirect(walk.redirects, path, lower);
   const upperStat = statOf(o.fsPath, o.st, path);
   if (lower == null || entryTypeOf(lower.stat) !== upperStat.type) {
     yield { kind: 'add', path, upperStat, replaces: lower != null };

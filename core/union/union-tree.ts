@@ -2,10 +2,11 @@ import { lstat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DirectoryTree } from '../directory-tree.js';
 import { ErrorCode, StrataError } from '../errors.js';
-import { compareNames, layerPathParent, normalizeLayerPath } from '../tree.js';
+import { compareNames, layerPathJoin, layerPathParent, normalizeLayerPath } from '../tree.js';
 import type { EntryStat, TreeReader } from '../tree.js';
 import { isAbsent, listUpperDir, upperIoError } from './upper-dir.js';
-import { isOpaqueDir, isWhiteoutEntry } from './whiteout-format.js';
+import { dirMarks, redirectTarget } from './redirect-format.js';
+import { isWhiteoutEntry } from './whiteout-format.js';
 
 /** One upper directory of a stack, as the union reads it. */
 export interface UnionLayer {
@@ -26,10 +27,15 @@ interface LayerRef {
   readonly reader: DirectoryTree;
 }
 
-/** The top-most layer holding a name, and whether it is a directory there. */
+/**
+ * The top-most layer holding a name, and whether it is a directory there.
+ * `dir`: the path, in that layer, of the directory holding the name (the
+ * union's own path but under a redirected directory, see redirect-format.ts).
+ */
 interface Holder {
   readonly layer: LayerRef;
   readonly isDir: boolean;
+  readonly dir: string;
 }
 
 /** One directory of a union: every visible name and its holder. Never changed once built. */
@@ -45,6 +51,10 @@ interface CacheEntry {
   readonly index: DirIndex;
   readonly parent: DirIndex | undefined;
   readonly lower: DirIndex | undefined;
+  /** The path in the stack below whose directory `lower` is (defined exactly where lower is). */
+  readonly belowPath: string | undefined;
+  /** The top layer's copy of the directory ('' where the top holds none). */
+  readonly fsPath: string;
   /** The top layer's copy of the directory when read (writable tops only). */
   readonly stamp: string | undefined;
   readonly racy: boolean;
@@ -80,6 +90,11 @@ const MAX_CACHED_DIRS = 50_000;
  * coarser than the writes), so a directory being written is re-merged until
  * it settles. Read-only layers do not change while a tree exists (drivers
  * drop a layer's tree after applyDiff).
+ *
+ * A directory of the top layer carrying a redirect (redirect-format.ts)
+ * merges with the stack below at the redirect's path, and so does everything
+ * below it (each index knows its `belowPath`): a directory renamed from a
+ * lower layer shows its whole lower content under the new name.
  *
  * Every method accepts any layer path (see normalizeLayerPath).
  */
@@ -123,7 +138,7 @@ export class UnionTree implements TreeReader {
     else if (parent !== undefined) {
       const children = parent.index.children as Map<string, Holder>;
       if (entry === null) children.delete(baseName(p));
-      else children.set(baseName(p), { layer: this.#top, isDir: entry.isDir });
+      else children.set(baseName(p), { layer: this.#top, isDir: entry.isDir, dir });
       parent.index.names = undefined;
     }
     this.#cache.delete(p);
@@ -133,7 +148,29 @@ export class UnionTree implements TreeReader {
   async locate(path: string): Promise<UnionLocation | undefined> {
     const p = normalizeLayerPath(path);
     const holder = await this.#holder(p);
-    return holder && { fsPath: holder.layer.dir + (p === '/' ? '' : p), inTop: holder.layer === this.#top };
+    return holder && { fsPath: p === '/' ? holder.layer.dir : holder.layer.dir + layerPathOf(holder, p), inTop: holder.layer === this.#top };
+  }
+
+  /**
+   * The path in the stack below (a path of `below`'s union) that the union's
+   * directory at path continues: its own path, or where a redirect on it or
+   * on a parent leads. Undefined where path is no directory, or merges
+   * nothing below (new, opaque, over a non-directory, or the stack below
+   * holds no directory there).
+   */
+  async belowPathOf(path: string): Promise<string | undefined> {
+    return (await this.#entry(normalizeLayerPath(path)))?.belowPath;
+  }
+
+  /**
+   * Does the stack below hold a node at the place the union's path continues
+   * (what a deletion of path must hide with a whiteout)? False where path's
+   * parent is no directory or merges nothing below.
+   */
+  async belowHas(path: string): Promise<boolean> {
+    const p = normalizeLayerPath(path);
+    if (p === '/') return false;
+    return (await this.#entry(layerPathParent(p)))?.lower?.children.has(baseName(p)) ?? false;
   }
 
   /**
@@ -145,15 +182,16 @@ export class UnionTree implements TreeReader {
    */
   async mergedBelow(path: string): Promise<string | undefined> {
     const p = normalizeLayerPath(path);
-    if ((await this.#holder(p))?.layer !== this.#top || (await this.#index(p))?.lower === undefined) return undefined;
-    return (await this.#below?.locate(p))?.fsPath;
+    if ((await this.#holder(p))?.layer !== this.#top) return undefined;
+    const belowPath = (await this.#entry(p))?.belowPath;
+    return belowPath === undefined ? undefined : (await this.#below?.locate(belowPath))?.fsPath;
   }
 
   async stat(path: string): Promise<EntryStat | undefined> {
     const p = normalizeLayerPath(path);
     const holder = await this.#holder(p);
     if (holder === undefined) return undefined;
-    const st = await holder.layer.reader.stat(p);
+    const st = await holder.layer.reader.stat(layerPathOf(holder, p));
     // A whiteout here means a writable layer changed between merge and lstat: the name is gone.
     return st === undefined || isWhiteoutEntry(st) ? undefined : st;
   }
@@ -177,16 +215,18 @@ export class UnionTree implements TreeReader {
     if (p !== '/' && !this.#cache.has(layerPathParent(p)) && (await this.#top.reader.stat(p))?.type === 'file') {
       return this.#top.reader.read(p);
     }
-    return (await this.#existing(p)).layer.reader.read(p);
+    const holder = await this.#existing(p);
+    return holder.layer.reader.read(layerPathOf(holder, p));
   }
 
   async xattrs(path: string): Promise<Record<string, Buffer>> {
     const p = normalizeLayerPath(path);
-    return (await this.#existing(p)).layer.reader.xattrs(p);
+    const holder = await this.#existing(p);
+    return holder.layer.reader.xattrs(layerPathOf(holder, p));
   }
 
   async #holder(p: string): Promise<Holder | undefined> {
-    if (p === '/') return { layer: this.#top, isDir: true };
+    if (p === '/') return { layer: this.#top, isDir: true, dir: '/' };
     return (await this.#index(layerPathParent(p)))?.children.get(baseName(p));
   }
 
@@ -198,49 +238,73 @@ export class UnionTree implements TreeReader {
 
   /** The merged directory at p, or undefined where p is not a directory of the union. */
   async #index(p: string): Promise<DirIndex | undefined> {
-    let parent: DirIndex | undefined;
+    return (await this.#entry(p))?.index;
+  }
+
+  /** #index's cache entry. */
+  async #entry(p: string): Promise<CacheEntry | undefined> {
+    let parent: CacheEntry | undefined;
     let holder: Holder | undefined;
     if (p !== '/') {
-      parent = await this.#index(layerPathParent(p));
-      holder = parent?.children.get(baseName(p));
+      parent = await this.#entry(layerPathParent(p));
+      holder = parent?.index.children.get(baseName(p));
       if (holder?.isDir !== true) return undefined;
     }
     const cached = this.#cache.get(p);
-    if (cached !== undefined && cached.parent === parent && (await this.#fresh(cached, p))) return cached.index;
-    const entry = holder === undefined || holder.layer === this.#top ? await this.#merge(p, parent) : await this.#fromBelow(p, parent);
+    if (cached !== undefined && cached.parent === parent?.index && (await this.#fresh(cached))) return cached;
+    const entry = holder === undefined || holder.layer === this.#top ? await this.#merge(p, parent) : await this.#fromBelow(p, parent!);
     if (entry === undefined) return undefined;
     if (this.#cache.size >= MAX_CACHED_DIRS) this.#cache.clear();
     this.#cache.set(p, entry);
-    return entry.index;
+    return entry;
   }
 
-  async #fresh(entry: CacheEntry, p: string): Promise<boolean> {
+  async #fresh(entry: CacheEntry): Promise<boolean> {
     if (entry.racy) return false;
-    if (entry.stamp !== undefined && (await stampOf(this.#top.dir + p)).stamp !== entry.stamp) return false;
-    if (this.#below?.mutable === true && entry.lower !== undefined && (await this.#below.#index(p)) !== entry.lower) return false;
+    if (entry.stamp !== undefined && (await stampOf(entry.fsPath)).stamp !== entry.stamp) return false;
+    if (this.#below?.mutable === true && entry.belowPath !== undefined && (await this.#below.#index(entry.belowPath)) !== entry.lower) return false;
     return true;
   }
 
-  /** p is held below the top layer only: the stack below's index is this one. */
-  async #fromBelow(p: string, parent: DirIndex | undefined): Promise<CacheEntry | undefined> {
-    const index = this.#below === null ? undefined : await this.#below.#index(p);
-    return index && { index, parent, lower: index, stamp: undefined, racy: false };
+  /** p is held below the top layer only (its parent's `belowPath` is defined): the stack below's index is this one. */
+  async #fromBelow(p: string, parent: CacheEntry): Promise<CacheEntry | undefined> {
+    const belowPath = parent.belowPath === undefined ? undefined : layerPathJoin(parent.belowPath, baseName(p));
+    const index = this.#below === null || belowPath === undefined ? undefined : await this.#below.#index(belowPath);
+    return index && { index, parent: parent.index, lower: index, belowPath, fsPath: '', stamp: undefined, racy: false };
   }
 
-  /** p is the root or a directory of the top layer: its listing over the merged index below. */
-  async #merge(p: string, parent: DirIndex | undefined): Promise<CacheEntry> {
+  /** p is the root or a directory of the top layer: its listing over the merged index below (at its redirect's path, where it has one). */
+  async #merge(p: string, parent: CacheEntry | undefined): Promise<CacheEntry> {
     const fsPath = p === '/' ? this.#top.dir : this.#top.dir + p;
     const { stamp, racy } = this.#writable ? await stampOf(fsPath) : { stamp: undefined, racy: false };
-    // Like the kernel, an opaque marker on the layer root is not read.
-    const merged = p === '/' || (parent?.lower !== undefined && !isOpaqueDir(fsPath));
-    const lower = merged && this.#below !== null ? await this.#below.#index(p) : undefined;
+    let belowPath: string | undefined;
+    if (this.#below === null) belowPath = undefined;
+    else if (p === '/') belowPath = '/'; // like the kernel, marks on the layer root are not read
+    else {
+      const marks = dirMarks(fsPath);
+      const parentBelow = parent?.belowPath;
+      if (marks.opaque) belowPath = undefined;
+      else if (marks.redirect !== undefined) belowPath = redirectTarget(marks.redirect, parentBelow);
+      else belowPath = parentBelow === undefined ? undefined : layerPathJoin(parentBelow, baseName(p));
+    }
+    const lower = belowPath === undefined ? undefined : await this.#below!.#index(belowPath);
+    if (lower === undefined) belowPath = undefined;
     const children = new Map(lower?.children);
     for (const { name, kind } of await listUpperDir(fsPath, p)) {
       if (kind === 'whiteout') children.delete(name);
-      else children.set(name, { layer: this.#top, isDir: kind === 'directory' });
+      else children.set(name, { layer: this.#top, isDir: kind === 'directory', dir: p });
     }
-    return { index: { children, lower }, parent, lower, stamp, racy };
+    return { index: { children, lower }, parent: parent?.index, lower, belowPath, fsPath, stamp, racy };
   }
+}
+
+/** The path of the union's path p in the layer that holds it (`holder`): p itself unless a redirect leads elsewhere (no new string then). */
+function layerPathOf(holder: Holder, p: string): string {
+  if (p === '/') return '/';
+  const cut = p.lastIndexOf('/');
+  const { dir } = holder;
+  if (dir === '/' ? cut === 0 : cut === dir.length && p.startsWith(dir)) return p;
+  return `${dir === '/' ? '' : dir}/${p.slice(cut + 1)}`;
 }
 
 async function stampOf(fsPath: string): Promise<{ stamp: string; racy: boolean }> {

@@ -13,8 +13,10 @@ import type { EntryStat } from '../tree.js';
  *   `userxattr` option, for unprivileged users). Both names are read; the one
  *   written is chosen by the layer home (`opaqueXattrFor`).
  *
- * Any other `*.overlay.*` attribute (origin, impure, redirect, ...) is kernel
- * bookkeeping and never part of a layer's content.
+ * A directory's `*.overlay.redirect` is read too (redirect-format.ts): it
+ * says where the directory continues in the layers below. Any other
+ * `*.overlay.*` attribute (origin, impure, ...) is kernel bookkeeping; none is
+ * ever part of a layer's content (a diff leaves them all out).
  */
 export const TRUSTED_OPAQUE = 'trusted.overlay.opaque';
 export const USER_OPAQUE = 'user.overlay.opaque';

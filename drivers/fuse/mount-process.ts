@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     workDir,
     opaqueXattr: opaqueXattrFor(privileged),
     privileged,
+    redirectDirs: true, // strata's own layers: their diffs expand redirects
   });
   await serveUnion(union, target, privileged);
   tellReady();

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { layerPathJoin, layerPathParent } from '../../core/tree.js';
 import { UnionTree } from '../../core/union/union-tree.js';
 import { lstatIfPresent } from '../../core/union/upper-dir.js';
-import { isWhiteoutStats, makeWhiteout } from '../../core/union/whiteout-format.js';
+import { redirectXattrFor } from '../../core/union/redirect-format.js';
+import { TRUSTED_OPAQUE, isWhiteoutStats, makeWhiteout } from '../../core/union/whiteout-format.js';
 import type { UnionLocation } from '../../core/union/union-tree.js';
 import { copyEntry, copyTimes } from './copy-entry.js';
 import { fsError, refuseReplacedBytes } from './errno.js';
@@ -24,6 +25,13 @@ export interface UnionFsOptions {
   readonly opaqueXattr: string;
   /** Set owners on copies (root). */
   readonly privileged: boolean;
+  /**
+   * Rename a directory that continues a lower one by a redirect (overlayfs'
+   * `redirect_dir=on`, see ops-rename.ts) rather than by copying its subtree.
+   * Only for upper directories that no reader ignoring redirects will see:
+   * strata's own layers (its diffs expand them). Default false.
+   */
+  readonly redirectDirs?: boolean;
 }
 
 /**
@@ -36,9 +44,9 @@ export interface UnionFsOptions {
  * lstat of the layer that holds it, whatever the depth. Its layers are given
  * as not changing behind the cache: this process is the only writer of the top
  * layer while it is mounted, and every write op below patches the index
- * itself (`UnionTree.update`) instead of re-reading directories. `lower` is
- * the union of the layers below the top (never changing), asked where a
- * deletion must leave a whiteout.
+ * itself (`UnionTree.update`) instead of re-reading directories. The tree
+ * follows redirects (redirect-format.ts): below a directory renamed from a
+ * lower layer, the layers below are read where it came from.
  *
  * Namespace and metadata changes run one at a time (`mutate`), so two calls
  * never copy up the same file twice or race a rename; reads and data writes
@@ -46,11 +54,13 @@ export interface UnionFsOptions {
  */
 export class UnionFs {
   readonly tree: UnionTree;
-  readonly lower: UnionTree | null;
   readonly upperDir: string;
   readonly writable: boolean;
   readonly opaqueXattr: string;
+  /** The redirect xattr name written, of opaqueXattr's namespace (see redirect-format.ts). */
+  readonly redirectXattr: string;
   readonly privileged: boolean;
+  readonly redirectDirs: boolean;
   /** ctimes kept stable across copy-ups; ops report their changes here (see ShownCtimes). */
   readonly ctimes = new ShownCtimes();
   readonly inodes: InodeNumbers;
@@ -60,12 +70,13 @@ export class UnionFs {
 
   constructor(options: UnionFsOptions) {
     const [top, ...below] = options.layers.map((dir) => ({ dir, writable: false }));
-    this.lower = below.length > 0 ? UnionTree.of(below) : null;
-    this.tree = new UnionTree(top!, this.lower);
+    this.tree = new UnionTree(top!, below.length > 0 ? UnionTree.of(below) : null);
     this.upperDir = options.layers[0]!;
     this.writable = options.writable;
     this.opaqueXattr = options.opaqueXattr;
+    this.redirectXattr = redirectXattrFor(options.opaqueXattr === TRUSTED_OPAQUE);
     this.privileged = options.privileged;
+    this.redirectDirs = options.redirectDirs === true;
     this.#workDir = options.workDir;
     this.inodes = new InodeNumbers(options.layers, options.privileged);
   }
@@ -98,9 +109,9 @@ export class UnionFs {
     return originStat === undefined ? this.inodes.of(at.fsPath, st) : this.inodes.of(origin!, originStat);
   }
 
-  /** Does the union of the layers below the top have path? */
-  async lowerHas(path: string): Promise<boolean> {
-    return this.lower !== null && (await this.lower.locate(path)) !== undefined;
+  /** Do the layers below the top have a node where the union's path continues (so its deletion needs a whiteout)? */
+  lowerHas(path: string): Promise<boolean> {
+    return this.tree.belowHas(path);
   }
 
   /**
@@ -163,9 +174,10 @@ export class UnionFs {
 
   /**
    * Copies the whole union subtree at path (a directory) into a staged
-   * directory and returns its real path: what renaming a directory that
-   * merges lower layers needs (overlayfs without redirect_dir answers EXDEV
-   * there; this does the copy instead). Hard links inside become copies.
+   * directory and returns its real path: how a directory that continues a
+   * lower one is renamed without `redirectDirs` (overlayfs without
+   * redirect_dir answers EXDEV there; this does the copy instead). Hard links
+   * inside become copies.
    */
   async copyTree(path: string): Promise<string> {
     const staged = this.#stagingPath();
@@ -186,6 +198,25 @@ export class UnionFs {
       for (const name of await this.tree.readdir(path)) await this.#copyTreeTo(layerPathJoin(path, name), join(to, name));
     }
     await copyTimes(st, to);
+  }
+
+  /**
+   * Makes a staged copy of the directory at path alone (no entries: mode,
+   * owner, user xattrs, times) and returns its real path: what renaming a
+   * directory held only below needs (the copy goes in place under the new
+   * name and continues the lower directory through a redirect). Call inside
+   * `mutate`. Fails with ENOENT, or the errno of the copy.
+   */
+  async stageDirCopy(path: string): Promise<string> {
+    const at = await this.locate(path);
+    const staged = this.#stagingPath();
+    try {
+      await copyTimes(await copyEntry(at.fsPath, staged, this.privileged), staged);
+    } catch (err) {
+      await rm(staged, { recursive: true, force: true });
+      throw err;
+    }
+    return staged;
   }
 
   /**

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { constants } from 'node:os';
-import { lstat, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sys } from '../../core/engine.js';
@@ -18,12 +18,12 @@ function call(ops: object, name: string, ...args: unknown[]): Promise<Answer> {
   });
 }
 
-async function union(t: { teardown(fn: () => Promise<void>): void }, writable: boolean) {
+async function union(t: { teardown(fn: () => Promise<void>): void }, writable: boolean, redirectDirs = true) {
   const dir = await mkdtemp(join(tmpdir(), 'strata-fuse-ops-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   for (const sub of ['upper', 'lower', 'work']) await mkdir(join(dir, sub));
   await writeFile(join(dir, 'lower', 'f'), 'lower file');
-  return new UnionFs({ layers: [join(dir, 'upper'), join(dir, 'lower')], writable, workDir: join(dir, 'work'), opaqueXattr: 'user.overlay.opaque', privileged: false });
+  return new UnionFs({ layers: [join(dir, 'upper'), join(dir, 'lower')], writable, workDir: join(dir, 'work'), opaqueXattr: 'user.overlay.opaque', privileged: false, redirectDirs });
 }
 
 test('errors answer their errno; a bug inside a handler answers EIO for that call and is logged', async (t) => {
@@ -61,7 +61,7 @@ test('a read-only union answers EROFS to every change', async (t) => {
   t.is(buf.subarray(0, read).toString(), 'lower file');
 });
 
-await testNeedingAll(test, ['root'], 'deletions write whiteouts, a re-made directory is opaque, a lower directory renames by copy', async (t) => {
+await testNeedingAll(test, ['root'], 'deletions write whiteouts, a re-made directory is opaque, a lower directory renames by redirect', async (t) => {
   const u = await union(t, true);
   const lower = join(u.upperDir, '..', 'lower');
   await mkdir(join(lower, 'd'));
@@ -78,7 +78,10 @@ await testNeedingAll(test, ['root'], 'deletions write whiteouts, a re-made direc
 
   t.is((await call(ops, 'rename', '/d', '/moved')).result, 0, 'a lower directory renames');
   t.true(await isWhiteout('/d'), 'its old name is whited out');
-  t.is(await readFile(upper('/moved/x'), 'utf8'), 'x', 'its content was copied up');
+  t.is(sys.lgetxattr(upper('/moved'), 'user.overlay.redirect')?.toString(), 'd', 'the new name redirects to the old one (a bare name: same parent)');
+  t.deepEqual(await readdir(upper('/moved')), [], 'nothing of its content was copied up');
+  t.deepEqual((await call(ops, 'readdir', '/moved')).value, ['.', '..', 'x'], 'the union shows its content under the new name');
+  t.like((await call(ops, 'getattr', '/moved/x')).value, { size: 1 });
   t.deepEqual((await call(ops, 'readdir', '/')).value, ['.', '..', 'f', 'moved']);
 
   t.is((await call(ops, 'mkdir', '/d2', 0o755)).result, 0);
@@ -86,4 +89,16 @@ await testNeedingAll(test, ['root'], 'deletions write whiteouts, a re-made direc
   t.true((await lstat(upper('/d'))).isDirectory());
   t.is(sys.lgetxattr(upper('/d'), 'user.overlay.opaque')?.toString(), 'y', 'and is opaque there, so the old lower content stays hidden');
   t.deepEqual((await call(ops, 'readdir', '/d')).value, ['.', '..']);
+});
+
+await testNeedingAll(test, ['root'], 'without redirectDirs (strata-fuse-overlay), a lower directory renames by copying its union', async (t) => {
+  const u = await union(t, true, false);
+  const lower = join(u.upperDir, '..', 'lower');
+  await mkdir(join(lower, 'd'));
+  await writeFile(join(lower, 'd', 'x'), 'x');
+  const ops = fuseOps(u, (op, path, err) => t.fail(`${op} ${path}: ${String(err)}`));
+  t.is((await call(ops, 'rename', '/d', '/moved')).result, 0);
+  t.deepEqual(await readdir(join(u.upperDir, 'moved')), ['x'], 'its content was copied up');
+  t.is(sys.lgetxattr(join(u.upperDir, 'moved'), 'user.overlay.redirect'), null, 'no redirect');
+  t.deepEqual((await call(ops, 'readdir', '/moved')).value, ['.', '..', 'x']);
 });

@@ -50,6 +50,8 @@ async function serve(argv: readonly string[], report: (line: string) => void): P
     workDir: work ?? '/nonexistent',
     opaqueXattr: opaqueXattrFor(privileged),
     privileged,
+    // containers/storage's upper directories: fuse-overlayfs and its native diff would not follow a redirect
+    redirectDirs: false,
   });
   await serveUnion(union, args.mountpoint, privileged, { exitWhenUnmounted: true });
   report('ok');
