@@ -142,8 +142,12 @@ export async function compareCase(store: Store, name: string, expected: Expected
     if (JSON.stringify(gotSteps) !== JSON.stringify(exp.steps)) diffs.push(`steps ${JSON.stringify(gotSteps)}, expected ${JSON.stringify(exp.steps)}`);
     if (attempt.status !== exp.exitCode) diffs.push(`exit ${attempt.status} (${attempt.error?.message}), expected ${exp.exitCode}`);
     if (exp.exitCode !== 0) {
-      const core = (expected.error ?? '').replace(/^(Error response from daemon: |COPY failed: |ADD failed: )/, '').replace(/ \(\)$/, '');
-      if (expected.error && !attempt.error?.message.includes(core)) diffs.push(`error ${JSON.stringify(attempt.error?.message)}, expected ${JSON.stringify(expected.error)}`);
+      const core = (expected.error ?? '').replace(/^(Error response from daemon: |COPY failed: |ADD failed: |failed to parse Dockerfile: )/, '').replace(/ \(\)$/, '');
+      // Docker's `dockerfile parse error line N: TEXT` is strata's `FILE:N: KEYWORD: TEXT`.
+      const parse = /^dockerfile parse error line (\d+): ([\s\S]*)$/.exec(core);
+      const message = attempt.error?.message ?? '';
+      const same = parse ? message.startsWith(`${options.dockerfile ?? 'Dockerfile'}:${parse[1]}: `) && message.endsWith(`: ${parse[2]}`) : message.includes(core);
+      if (expected.error && !same) diffs.push(`error ${JSON.stringify(attempt.error?.message)}, expected ${JSON.stringify(expected.error)}`);
       return diffs;
     }
     if (attempt.id === undefined) return diffs;
