@@ -184,6 +184,12 @@ if (reason !== undefined) {
     t.is((await strata('run', '--rm', 'meta', 'cat', '/f')).stdout, 'hi\n');
     t.is((await strata('rmi', 'meta')).status, 0);
     t.deepEqual((await strata('images', '-a', '-q')).stdout.trim().split('\n').length, 1, 'only the base is left');
+
+    // The metadata steps before a failing RUN keep their images: the next build takes them from the cache.
+    const failing = await context(dir, 'meta-fail', { Dockerfile: `FROM ${BUSYBOX_BASE_NAME}\nENV A=1\nLABEL q=1\nRUN exit 3\n` });
+    t.is((await strata('build', failing)).status, 3);
+    await writeFile(join(failing, 'Dockerfile'), `FROM ${BUSYBOX_BASE_NAME}\nENV A=1\nLABEL q=1\nRUN true\n`);
+    t.deepEqual(cachedSteps((await strata('build', failing)).stdout), [2, 3]);
   });
 
   test.serial('kill -9 during a RUN leaves nothing running or mounted, and the next build reuses the finished steps', async (t) => {

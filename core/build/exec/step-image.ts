@@ -1,6 +1,6 @@
 /**
- * The image configs a build registers: one per file-system step (an intermediate image,
- * untagged, whose parent is the previous one) and one for the stage's result. Shaped as
+ * The image configs a build registers: one per step (an intermediate image, untagged,
+ * whose parent is the previous step's; the stage's result is its last step's). Shaped as
  * Docker's classic builder writes them: the base's platform, the container config with
  * Docker's zero fields and `Image` naming the parent image, the base's history followed
  * by the build's entries, and the base's diff_ids followed by the steps' layers.
