@@ -17,6 +17,7 @@ import { DockerfileParser } from 'dockerfile-ast';
 import { ErrorCode, StrataError } from '../errors.js';
 import { ALLOWED_FLAGS } from './instructions.js';
 import type { CommandForm, Dockerfile, Flags, Heredoc, Instruction, Keyword, Source, Stage } from './instructions.js';
+import { parseGoDuration } from './go-format.js';
 import { extractFlags, parseJsonArray, parseKeyValues, splitWords } from './parse-args.js';
 
 const KEYWORDS = new Set<string>(['FROM', 'RUN', 'CMD', 'ENTRYPOINT', 'ENV', 'LABEL', 'ARG', 'ADD', 'COPY', 'EXPOSE',
@@ -155,9 +156,21 @@ function parseInstruction(keyword: string, rest: string, src: Source, body: stri
         if (m![2] !== '' || Object.keys(flags).length) fail('HEALTHCHECK NONE takes no arguments');
         return { ...src, keyword: kw, none: true };
       }
-      if (type !== 'CMD') fail(`Unknown type "${m![1]}" in HEALTHCHECK (try CMD)`);
+      if (type !== 'CMD') fail(`Unknown type "${type}" in HEALTHCHECK (try CMD)`);
       args = m![2]!;
       if (args.trim() === '') fail('Missing command after HEALTHCHECK CMD');
+      for (const flag of ['interval', 'timeout', 'start-period']) {
+        const value = flags[flag];
+        if (value === undefined || value === '') continue;
+        const ns = parseGoDuration(value);
+        if (ns === undefined) fail(`time: invalid duration "${value}"`);
+        // Docker names every duration flag "Interval" here.
+        if (ns! < 1e6) fail(`Interval "${flag}" cannot be less than 1ms`);
+      }
+      if (flags.retries !== undefined && flags.retries !== '') {
+        if (!/^[+-]?\d+$/.test(flags.retries)) fail(`strconv.ParseInt: parsing "${flags.retries}": invalid syntax`);
+        if (Number(flags.retries) < 1) fail(`--retries must be at least 1 (not ${Number(flags.retries)})`);
+      }
       return { ...src, keyword: kw, none: false, command: command(), flags };
     }
     case 'SHELL': {
