@@ -28,6 +28,7 @@ import type { Dockerfile, Instruction, Stage } from './instructions.js';
 import type { MetadataInstruction, StageMeta } from './metadata.js';
 import { applyMetadata } from './metadata.js';
 import { parseTriggers } from './onbuild.js';
+import { buildError } from './parse-dockerfile.js';
 
 export type CopyInstruction = Extract<Instruction, { sources: string[] }>;
 export type RunInstruction = Extract<Instruction, { keyword: 'RUN' }>;
@@ -154,6 +155,7 @@ export async function dispatchStage(input: StageInput): Promise<StageResult> {
         await nop(createdByNop(config, applyMetadata(config, meta, inst, df.file).comment), inst.line);
         break;
       case 'RUN': {
+        if (inst.flags.mount !== undefined) throw buildError(df.file, inst.line, 'RUN', 'the --mount option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled');
         const createdBy = createdByRun(config, inst.command, args);
         const argv = runArgv(config, inst.command);
         const env = [...(config.Env ?? []), ...args.runEnv(config.Env)];

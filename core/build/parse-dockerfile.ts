@@ -91,9 +91,14 @@ function parseInstruction(keyword: string, rest: string, src: Source, body: stri
     args = found.rest;
     for (const [name, value] of found.flags) {
       if (!allowed.includes(name)) fail(`Unknown flag: ${name}`);
-      if (name in flags) fail(`Duplicate flag specified: ${name}`);
+      // --mount may repeat (Docker keeps the first here: the classic builder refuses it anyway).
+      if (name in flags && name !== 'mount') fail(`Duplicate flag specified: ${name}`);
       if (value === undefined) return fail(`Missing a value on flag: ${name}`);
-      flags[name] = value;
+      if (name === 'mount') {
+        const bad = value.split(',').find((field) => !field.includes('='));
+        if (bad !== undefined) fail(`invalid field '${bad}' must be a key=value pair`);
+      }
+      flags[name] ??= value;
     }
   }
   const words = (): string[] => splitWords(args, ctx.escape);
