@@ -20,7 +20,7 @@
  */
 import { posix } from 'node:path';
 import type { BuildArgs, StageArgs } from './build-args.js';
-import { cliLabelComments, createdByCopy, createdByNop, createdByRun, runArgv } from './created-by.js';
+import { cliLabelComments, copyCmd, nopCmd, runArgv, runCmd } from './created-by.js';
 import { expandInstruction } from './expand.js';
 import type { BuildConfig } from './image-config.js';
 import { stageStartConfig } from './image-config.js';
@@ -41,8 +41,10 @@ export interface HistoryEntry {
 }
 
 export interface StepRequest {
-  /** The created_by string; with the parent image id and `config` it is the cache key (cache-key.ts). */
+  /** The created_by string (`cmd` joined by spaces); with the parent image id and `config` it is the cache key (cache-key.ts). */
   createdBy: string;
+  /** The step's command as the image's container_config.Cmd holds it (created-by.ts). */
+  cmd: string[];
   /** The config the step runs under (Env, User, WorkingDir, Volumes, Shell…), or, for a metadata step, the config it makes. */
   config: BuildConfig;
   /** The image's author so far (MAINTAINER). */
@@ -136,9 +138,11 @@ export async function dispatchStage(input: StageInput): Promise<StageResult> {
   const common = (): { author?: string; trigger?: true } => ({
     ...(meta.author !== undefined ? { author: meta.author } : {}), ...(done < triggers.length ? { trigger: true as const } : {}),
   });
-  const nop = async (createdBy: string, line: number): Promise<void> => {
+  const nop = async (comment: string, line: number): Promise<void> => {
+    const cmd = nopCmd(config, comment);
+    const createdBy = cmd.join(' ');
     history.push({ created_by: createdBy, empty_layer: true });
-    await executor.commit({ createdBy, config, line, ...common() });
+    await executor.commit({ createdBy, cmd, config, line, ...common() });
   };
   const step = (createdBy: string, outcome: StepOutcome): void => {
     history.push(outcome.emptyLayer ? { created_by: createdBy, empty_layer: true } : { created_by: createdBy });
@@ -152,43 +156,46 @@ export async function dispatchStage(input: StageInput): Promise<StageResult> {
         break;
       case 'ARG':
         for (const a of inst.args) args.declare(a.key, a.value);
-        await nop(createdByNop(config, applyMetadata(config, meta, inst, df.file).comment), inst.line);
+        await nop(applyMetadata(config, meta, inst, df.file).comment, inst.line);
         break;
       case 'RUN': {
         if (inst.flags.mount !== undefined) throw buildError(df.file, inst.line, 'RUN', 'the --mount option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled');
-        const createdBy = createdByRun(config, inst.command, args);
+        const cmd = runCmd(config, inst.command, args);
+        const createdBy = cmd.join(' ');
         const argv = runArgv(config, inst.command);
         const env = [...(config.Env ?? []), ...args.runEnv(config.Env)];
-        step(createdBy, await executor.run({ instruction: inst, argv, env, createdBy, config, ...common() }));
+        step(createdBy, await executor.run({ instruction: inst, argv, env, createdBy, cmd, config, ...common() }));
         break;
       }
       case 'ADD': case 'COPY': {
         const dest = absoluteDest(config.WorkingDir, inst.dest);
         const { hash, sources } = await input.sources.resolve(inst, dest, config);
         const chown = inst.flags.chown ? `--chown=${inst.flags.chown}` : '';
-        const createdBy = createdByCopy(config, inst.keyword, chown + hash, inst.dest);
-        step(createdBy, await executor.copy({ instruction: inst, dest, sources, createdBy, config, ...common() }));
+        const cmd = copyCmd(config, inst.keyword, chown + hash, inst.dest);
+        const createdBy = cmd.join(' ');
+        step(createdBy, await executor.copy({ instruction: inst, dest, sources, createdBy, cmd, config, ...common() }));
         break;
       }
       case 'WORKDIR': {
         const r = applyMetadata(config, meta, inst, df.file);
         config = r.config;
-        const createdBy = createdByNop(config, r.comment);
-        step(createdBy, await executor.workdir({ path: config.WorkingDir!, createdBy, config, line: inst.line, ...common() }));
+        const cmd = nopCmd(config, r.comment);
+        const createdBy = cmd.join(' ');
+        step(createdBy, await executor.workdir({ path: config.WorkingDir!, createdBy, cmd, config, line: inst.line, ...common() }));
         break;
       }
       default: {
         const r = applyMetadata(config, meta, inst as MetadataInstruction, df.file);
         config = r.config;
         meta = r.meta;
-        await nop(createdByNop(config, r.comment), inst.line);
+        await nop(r.comment, inst.line);
       }
     }
     if (done < triggers.length && ++done === triggers.length) executor.endFrom();
   }
   for (const label of cliLabelComments(input.labels ?? {})) {
     config = { ...config, Labels: { ...(config.Labels ?? {}), [label.key]: label.value } };
-    await nop(createdByNop(config, label.comment), 0);
+    await nop(label.comment, 0);
   }
   return { config, history, ...(meta.author !== undefined ? { author: meta.author } : {}) };
 }

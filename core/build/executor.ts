@@ -140,8 +140,8 @@ export class StageExecutor implements StepExecutor {
       await this.#use(hit, request);
       return;
     }
-    const containerId = randomId().slice(0, 12);
-    out.line(` ---> Running in ${containerId}`);
+    const containerId = randomId();
+    out.line(` ---> Running in ${containerId.slice(0, 12)}`);
     const created = formatCreated(new Date());
     const bytes = stepImageConfig({
       base: this.currentConfig,
@@ -151,11 +151,12 @@ export class StageExecutor implements StepExecutor {
       parent: parent ? `sha256:${parent}` : '',
       created,
       ...(request.author !== undefined ? { author: request.author } : {}),
+      step: { cmd: request.cmd, isRun: false, container: containerId },
     });
     const id = createHash('sha256').update(bytes).digest('hex');
     this.#pending.push({ bytes, id, key });
     this.currentConfig = JSON.parse(bytes.toString('utf8')) as ImageConfig;
-    out.line(`Removing intermediate container ${containerId}`);
+    out.line(`Removing intermediate container ${containerId.slice(0, 12)}`);
     if (!request.trigger) out.line(` ---> ${id.slice(0, 12)}`);
   }
 
@@ -206,6 +207,7 @@ export class StageExecutor implements StepExecutor {
       parent: this.#record ? `sha256:${this.#record.id}` : '',
       created,
       ...(request.author !== undefined ? { author: request.author } : {}),
+      step: { cmd: request.cmd, isRun: 'argv' in request, ...(runsContainer ? { container: containerId } : {}) },
     });
     const { id } = await store.images.register(lease, { config: bytes, ...(this.#record ? { parent: this.#record.id } : {}) }).catch(async (err: unknown) => {
       await store.root.lock.run('build', () => store.images.abandon(lease));

@@ -161,6 +161,9 @@ export async function compareCase(store: Store, name: string, expected: Expected
       const got = (config.config as Record<string, unknown> | undefined)?.[key] ?? null;
       if (JSON.stringify(got) !== JSON.stringify(value ?? null)) diffs.push(`config.${key} ${JSON.stringify(got)}, expected ${JSON.stringify(value)}`);
     }
+    if (expected.containerCmd !== undefined && JSON.stringify(config.container_config?.Cmd ?? null) !== JSON.stringify(expected.containerCmd)) {
+      diffs.push(`container_config.Cmd ${JSON.stringify(config.container_config?.Cmd)}, expected ${JSON.stringify(expected.containerCmd)}`);
+    }
     if (expected.layers !== undefined && image.layers.length !== expected.layers) diffs.push(`layers ${image.layers.length}, expected ${expected.layers}`);
     const history = (config.history ?? []).map((h) => h.created_by ?? '');
     const wantHistory = (expected.history ?? []).map((h) => h.createdBy);

@@ -58,6 +58,8 @@ export interface ExpectedResult {
   rebuild?: { exitCode: number; steps: string[]; cachedSteps: number[]; output?: string[] };
   /** `docker image inspect`'s Config. */
   config?: Record<string, unknown>;
+  /** `docker image inspect`'s ContainerConfig.Cmd: the last step's command (a `#(nop) ` comment for all but RUN). */
+  containerCmd?: string[] | null;
   architecture?: string;
   os?: string;
   /** Number of RootFS layers, the base's included. */

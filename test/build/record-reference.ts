@@ -149,7 +149,7 @@ async function recordCase(d: Daemon, name: string, base: Map<string, FsEntry>): 
     changed.sort((a, b) => a.path.localeCompare(b.path));
     await exec(DOCKER, ['rmi', '-f', tag], { env: d.env }).catch(() => undefined);
     return {
-      exitCode: 0, steps, cachedSteps, output, ...(rebuild ? { rebuild } : {}), config: image.Config, architecture: image.Architecture, os: image.Os,
+      exitCode: 0, steps, cachedSteps, output, ...(rebuild ? { rebuild } : {}), config: image.Config, containerCmd: image.ContainerConfig?.Cmd ?? null, architecture: image.Architecture, os: image.Os,
       layers: image.RootFS.Layers.length, history, files: changed, removed, ...(mtimes ? { mtimes } : {}),
     };
   } finally {
