@@ -3,10 +3,10 @@
  * builder does it (output, history, cache), with BuildKit's stage scheduling: only the
  * stages the target needs are built, independent ones concurrently.
  *
- * Each stage starts from its base (scratch, a store image, an earlier stage's result),
- * is dispatched (dispatch.ts) with a StageExecutor, and ends with one image holding the
- * stage's config and history (cached like a step: a fully cached rebuild gives the same
- * id). The target's image is tagged with every `tags` name only once the whole build
+ * Each stage starts from its base (scratch, a store image, an earlier stage's result)
+ * and is dispatched (dispatch.ts) with a StageExecutor, which makes an image per step as
+ * Docker's classic builder does: the stage's image is its last step's (a fully cached
+ * rebuild gives the same id). The target's image is tagged with every `tags` name only once the whole build
  * succeeded: a failure moves no tag and leaves no half image (leases), no container.
  *
  * Fails with EBUILD naming the Dockerfile, the line and the instruction (a failed RUN:
@@ -16,21 +16,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, StrataError, isStrataError } from '../errors.js';
-import { randomId } from '../ids.js';
-import { formatCreated } from '../images/config-json.js';
 import type { ImageConfig } from '../images/image-config.js';
 import { familiarString, withDefaultTag, type ImageReference } from '../images/reference.js';
 import type { ImageRecord } from '../store/image-rows.js';
 import type { Store } from '../store/store.js';
 import { BuildArgs } from './build-args.js';
-import { stepCacheKey } from './cache-key.js';
 import { ContextFilter, parseDockerignore } from './context/dockerignore.js';
 import { CONTEXT_HASH_DIR, ContextHashCache } from './context/hash-cache.js';
 import { dispatchStage } from './dispatch.js';
 import { BuildCache } from './exec/build-cache.js';
 import { StepPrinter, type BuildOutput } from './exec/build-output.js';
 import { StageSources } from './exec/stage-sources.js';
-import { stepImageConfig } from './exec/step-image.js';
 import { StageExecutor, type BuildSession } from './executor.js';
 import type { BuildConfig } from './image-config.js';
 import { parseDockerfile, buildError } from './parse-dockerfile.js';
@@ -103,77 +99,25 @@ export async function buildImage(store: Store, options: BuildImageOptions): Prom
     const base = await imageOf(planned.base, stage.from.line, 'FROM');
     const baseConfig = base === undefined ? undefined : (await store.images.config(base.id)).config;
     printer.upTo(index, stage.from.line);
-    if (base !== undefined) options.out.line(` ---> ${base.id.slice(0, 12)}`);
     const executor = new StageExecutor(session, index, base, baseConfig);
     const sources = new StageSources(store, options.contextDir, filter, df.file, async (_from, inst) => {
       const found = planned.copyFrom.find((c) => c.instruction.line === inst.line);
       return found === undefined ? undefined : imageOf(found.source, inst.line, 'COPY');
     }, openHashCache);
     const isTarget = index === plan.target;
-    const result = await dispatchStage({
+    await dispatchStage({
       dockerfile: df, stage, baseConfig: buildConfigOf(baseConfig), buildArgs: args, executor, sources,
       ...(isTarget ? { labels } : {}),
-    }).catch((err: unknown) => {
+    }).catch(async (err: unknown) => {
+      // The steps done before the failure keep their images, as Docker's.
+      await executor.finish().catch(() => undefined);
       // The failing step's line is printed before the error, as Docker does.
       const line = err instanceof Error ? new RegExp(`^${escapeRegExp(df.file)}:(\\d+): `).exec(err.message)?.[1] : undefined;
       if (line !== undefined) printer.upTo(index, Number(line));
       throw err;
     });
     printer.rest(index, isTarget);
-    if (result.history.length === 0) return executor.current;
-    const parent = executor.current;
-    const key = stepCacheKey({ parent: parent ? `sha256:${parent.id}` : '', createdBy: JSON.stringify(result.history), config: result.config });
-    const hit = session.noCache ? undefined : session.cache.get(key);
-    let record: ImageRecord;
-    if (hit !== undefined) {
-      record = store.images.get(hit);
-    } else {
-      const created = formatCreated(new Date());
-      const produced = executor.currentConfig?.history ?? [];
-      const baseHistory = baseConfig?.history ?? [];
-      // The steps' own entries keep their times; metadata entries get the stage's end.
-      const own = produced.slice(baseHistory.length);
-      const history = [...baseHistory, ...result.history.map((h) => {
-        const done = own.find((e) => e.created_by === h.created_by && (e.empty_layer === true) === (h.empty_layer === true));
-        if (done !== undefined) own.splice(own.indexOf(done), 1);
-        return { created: done?.created ?? created, ...(h.author ? { author: h.author } : {}), created_by: h.created_by, ...(h.empty_layer ? { empty_layer: true } : {}) };
-      })];
-      const bytes = stepImageConfig({
-        base: baseConfig, config: result.config, history, diffIds: executor.currentConfig?.rootfs.diff_ids ?? [],
-        parent: parent ? `sha256:${parent.id}` : '', created, ...(result.author ? { author: result.author } : {}),
-      });
-      const lease = store.images.beginLease();
-      try {
-        await store.root.lock.run('build', async () => {
-          store.root.db.transaction(() => {
-            for (const layer of parent?.layers ?? []) {
-              store.layers.retain(layer);
-              lease.addLayer(layer);
-            }
-          });
-        });
-        const { id } = await store.images.register(lease, { config: bytes, ...(parent ? { parent: parent.id } : {}) });
-        record = store.images.get(id);
-      } catch (err) {
-        await store.root.lock.run('build', () => store.images.abandon(lease));
-        throw err;
-      }
-      session.cache.put(key, record.id);
-    }
-    // The stage's image is the last step's when that is a metadata step: Docker's lines for it.
-    const last = stage.instructions.at(-1)?.keyword;
-    const endsWithMetadata = (isTarget && Object.keys(labels).length > 0) || (last !== undefined && !['RUN', 'COPY', 'ADD', 'WORKDIR'].includes(last));
-    if (endsWithMetadata) {
-      if (hit !== undefined) {
-        options.out.line(' ---> Using cache');
-      } else {
-        const container = randomId().slice(0, 12);
-        options.out.line(` ---> Running in ${container}`);
-        options.out.line(`Removing intermediate container ${container}`);
-      }
-      options.out.line(` ---> ${record.id.slice(0, 12)}`);
-    }
-    return record;
+    return executor.finish();
   };
 
   try {

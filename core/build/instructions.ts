@@ -70,6 +70,7 @@ export const ALLOWED_FLAGS: Partial<Record<Keyword, readonly string[]>> = {
   FROM: ['platform'],
   ADD: ['chown', 'chmod'],
   COPY: ['from', 'chown', 'chmod'],
-  RUN: [],
+  // Parsed (its fields must be key=value pairs) and then refused when the RUN is reached, as Docker 20.10's classic builder does.
+  RUN: ['mount'],
   HEALTHCHECK: ['interval', 'timeout', 'start-period', 'retries'],
 };

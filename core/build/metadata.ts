@@ -97,7 +97,7 @@ export function applyMetadata(config: BuildConfig, meta: StageMeta, inst: Metada
       comment = ` STOPSIGNAL ${inst.value}`;
       break;
     case 'HEALTHCHECK': {
-      const hc = inst.none ? { Test: ['NONE'] } : healthConfig(inst.command, inst.flags, c, fail);
+      const hc = inst.none ? { Test: ['NONE'] } : healthConfig(inst.command, inst.flags);
       c.Healthcheck = hc;
       comment = ` HEALTHCHECK &{${goQuoteList(hc.Test ?? [])} "${goDuration(hc.Interval ?? 0)}" "${goDuration(hc.Timeout ?? 0)}" "${goDuration(hc.StartPeriod ?? 0)}" ${goQuoteRune(hc.Retries ?? 0)}}`;
       break;
@@ -118,26 +118,12 @@ export function applyMetadata(config: BuildConfig, meta: StageMeta, inst: Metada
   return { config: c, meta: m, comment };
 }
 
-function healthConfig(cmd: CommandForm, flags: Record<string, string>, c: BuildConfig, fail: (m: string) => never): HealthConfig {
+/** The HealthConfig of a HEALTHCHECK CMD; its flags were checked by the parser (parse-dockerfile.ts). */
+function healthConfig(cmd: CommandForm, flags: Record<string, string>): HealthConfig {
   const hc: HealthConfig = { Test: 'exec' in cmd ? ['CMD', ...cmd.exec] : ['CMD-SHELL', cmd.shell] };
-  void c;
-  const duration = (flag: string, field: 'Interval' | 'Timeout' | 'StartPeriod'): void => {
-    const v = flags[flag];
-    if (v === undefined || v === '') return;
-    const ns = parseGoDuration(v);
-    if (ns === undefined) fail(`time: invalid duration "${v}"`);
-    if (ns! !== 0 && ns! < 1e6) fail(`${field} "${flag}" cannot be less than 1ms`);
-    if (ns! !== 0) hc[field] = ns!;
-  };
-  duration('interval', 'Interval');
-  duration('timeout', 'Timeout');
-  duration('start-period', 'StartPeriod');
-  if (flags.retries !== undefined && flags.retries !== '') {
-    const r = Number(flags.retries);
-    if (!Number.isInteger(r)) fail(`strconv.ParseInt: parsing "${flags.retries}": invalid syntax`);
-    if (r < 0) fail('--retries cannot be negative');
-    if (r !== 0) hc.Retries = r;
-  }
+  const fields = { interval: 'Interval', timeout: 'Timeout', 'start-period': 'StartPeriod' } as const;
+  for (const [flag, field] of Object.entries(fields)) if (flags[flag]) hc[field] = parseGoDuration(flags[flag]!)!;
+  if (flags.retries) hc.Retries = Number(flags.retries);
   return hc;
 }
 

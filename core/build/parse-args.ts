@@ -85,10 +85,11 @@ export function parseKeyValues(text: string, keyword: string, escape: string): {
 }
 
 /**
- * Leading `--name[=value]` flags and the text after them. A bare `--` ends the flags.
+ * Leading `--name[=value]` flags (value undefined for a bare `--name`) and the text after
+ * them. A bare `--` ends the flags.
  */
-export function extractFlags(text: string): { flags: [string, string][]; rest: string } {
-  const flags: [string, string][] = [];
+export function extractFlags(text: string): { flags: [string, string | undefined][]; rest: string } {
+  const flags: [string, string | undefined][] = [];
   let rest = text.replace(/^\s+/u, '');
   for (;;) {
     const m = /^--(\S*)(\s+|$)/u.exec(rest);
@@ -96,7 +97,7 @@ export function extractFlags(text: string): { flags: [string, string][]; rest: s
     rest = rest.slice(m[0].length);
     if (m[1] === '') break;
     const i = m[1]!.indexOf('=');
-    flags.push(i < 0 ? [m[1]!, ''] : [m[1]!.slice(0, i), m[1]!.slice(i + 1)]);
+    flags.push(i < 0 ? [m[1]!, undefined] : [m[1]!.slice(0, i), m[1]!.slice(i + 1)]);
   }
   return { flags, rest };
 }

@@ -11,12 +11,13 @@
  *   shell form; ARGs may precede the first FROM (they are the global ARGs).
  *
  * Every failure is a StrataError EBUILD whose one line names the file, the line and the
- * instruction: `Dockerfile:3: FOO: unknown instruction`.
+ * instruction, then Docker 20.10's own text: `Dockerfile:3: FOO: unknown instruction: FOO`.
  */
 import { DockerfileParser } from 'dockerfile-ast';
 import { ErrorCode, StrataError } from '../errors.js';
 import { ALLOWED_FLAGS } from './instructions.js';
 import type { CommandForm, Dockerfile, Flags, Heredoc, Instruction, Keyword, Source, Stage } from './instructions.js';
+import { parseGoDuration } from './go-format.js';
 import { extractFlags, parseJsonArray, parseKeyValues, splitWords } from './parse-args.js';
 
 const KEYWORDS = new Set<string>(['FROM', 'RUN', 'CMD', 'ENTRYPOINT', 'ENV', 'LABEL', 'ARG', 'ADD', 'COPY', 'EXPOSE',
@@ -52,9 +53,10 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
     } else if (inst.keyword === 'ARG') {
       result.globalArgs.push(inst);
     } else {
-      throw buildError(file, src.line, keyword, 'the first instruction must be FROM (only ARG may come before it)');
+      throw buildError(file, src.line, keyword, 'no build stage in current context');
     }
   }
+  if (ast.getInstructions().length === 0) throw new StrataError(ErrorCode.EBUILD, `${file}: file with no instructions`);
   if (result.stages.length === 0) throw buildError(file, lines.length, 'FROM', 'the Dockerfile has no FROM instruction');
   return result;
 }
@@ -79,7 +81,7 @@ interface Ctx { file: string; escape: string }
 
 function parseInstruction(keyword: string, rest: string, src: Source, body: string[], ctx: Ctx): Instruction {
   const fail = (message: string): never => { throw buildError(ctx.file, src.line, keyword, message); };
-  if (!KEYWORDS.has(keyword)) fail('unknown instruction');
+  if (!KEYWORDS.has(keyword)) fail(`unknown instruction: ${keyword}`);
   const kw = keyword as Keyword;
   let flags: Flags = {};
   let args = rest;
@@ -88,21 +90,27 @@ function parseInstruction(keyword: string, rest: string, src: Source, body: stri
     const found = extractFlags(rest);
     args = found.rest;
     for (const [name, value] of found.flags) {
-      if (!allowed.includes(name)) fail(`unknown flag: --${name}`);
-      if (name in flags) fail(`duplicate flag specified: --${name}`);
-      flags[name] = value;
+      if (!allowed.includes(name)) fail(`Unknown flag: ${name}`);
+      // --mount may repeat (Docker keeps the first here: the classic builder refuses it anyway).
+      if (name in flags && name !== 'mount') fail(`Duplicate flag specified: ${name}`);
+      if (value === undefined) return fail(`Missing a value on flag: ${name}`);
+      if (name === 'mount') {
+        const bad = value.split(',').find((field) => !field.includes('='));
+        if (bad !== undefined) fail(`invalid field '${bad}' must be a key=value pair`);
+      }
+      flags[name] ??= value;
     }
   }
   const words = (): string[] => splitWords(args, ctx.escape);
   const listOrJson = (): string[] => parseJsonArray(args) ?? args.split(/\s+/u).filter(Boolean);
   const command = (): CommandForm => { const exec = parseJsonArray(args); return exec ? { exec } : { shell: args }; };
   const needArgs = (n: number, what = n === 1 ? 'at least one argument' : `at least ${n} arguments`): void => {
-    if (args.trim() === '') fail(`requires ${what}`);
+    if (args.trim() === '') fail(`${kw} requires ${what}`);
   };
   switch (kw) {
     case 'FROM': {
       const w = args.split(/\s+/u).filter(Boolean);
-      if (w.length !== 1 && !(w.length === 3 && w[1]!.toUpperCase() === 'AS')) fail('requires either one or three arguments');
+      if (w.length !== 1 && !(w.length === 3 && w[1]!.toUpperCase() === 'AS')) fail('FROM requires either one or three arguments');
       const stageName = w[2]?.toLowerCase();
       if (stageName !== undefined && !STAGE_NAME.test(stageName)) fail(`invalid name for build stage: "${w[2]}", name can't start with a number or contain symbols`);
       return { ...src, keyword: kw, image: w[0]!, stageName, flags };
@@ -129,7 +137,7 @@ function parseInstruction(keyword: string, rest: string, src: Source, body: stri
     case 'ADD': case 'COPY': {
       const heredocs = readHeredocs(args, body, ctx, src, kw);
       const list = listOrJson();
-      if (list.length < 2) fail('requires at least two arguments, but only one was provided. Destination could not be determined.');
+      if (list.length < 2) fail(`${kw} requires at least two arguments, but only one was provided. Destination could not be determined`);
       return { ...src, keyword: kw, sources: list.slice(0, -1), dest: list[list.length - 1]!, flags, heredocs };
     }
     case 'EXPOSE':
@@ -147,18 +155,31 @@ function parseInstruction(keyword: string, rest: string, src: Source, body: stri
       return { ...src, keyword: kw, value: args };
     case 'HEALTHCHECK': {
       const m = /^(\S+)\s*([\s\S]*)$/u.exec(args);
-      if (!m) fail('requires at least one argument');
+      if (!m) fail('HEALTHCHECK requires at least one argument');
       const type = m![1]!.toUpperCase();
       if (type === 'NONE') {
         if (m![2] !== '' || Object.keys(flags).length) fail('HEALTHCHECK NONE takes no arguments');
         return { ...src, keyword: kw, none: true };
       }
-      if (type !== 'CMD') fail(`Unknown type "${m![1]}" in HEALTHCHECK (try CMD)`);
+      if (type !== 'CMD') fail(`Unknown type "${type}" in HEALTHCHECK (try CMD)`);
       args = m![2]!;
-      needArgs(1);
+      if (args.trim() === '') fail('Missing command after HEALTHCHECK CMD');
+      for (const flag of ['interval', 'timeout', 'start-period']) {
+        const value = flags[flag];
+        if (value === undefined || value === '') continue;
+        const ns = parseGoDuration(value);
+        if (ns === undefined) fail(`time: invalid duration "${value}"`);
+        // Docker names every duration flag "Interval" here.
+        if (ns! < 1e6) fail(`Interval "${flag}" cannot be less than 1ms`);
+      }
+      if (flags.retries !== undefined && flags.retries !== '') {
+        if (!/^[+-]?\d+$/.test(flags.retries)) fail(`strconv.ParseInt: parsing "${flags.retries}": invalid syntax`);
+        if (Number(flags.retries) < 1) fail(`--retries must be at least 1 (not ${Number(flags.retries)})`);
+      }
       return { ...src, keyword: kw, none: false, command: command(), flags };
     }
     case 'SHELL': {
+      needArgs(1);
       const shell = parseJsonArray(args);
       if (!shell || shell.length === 0) fail('SHELL requires the arguments to be in JSON form');
       return { ...src, keyword: kw, shell: shell! };
@@ -173,7 +194,7 @@ function parseInstruction(keyword: string, rest: string, src: Source, body: stri
       return { ...src, keyword: kw, trigger, expression: args };
     }
   }
-  return fail('unknown instruction');
+  return fail(`unknown instruction: ${keyword}`);
 }
 
 /** BuildKit heredocs (`<<EOF`, `<<-EOF`, `<<"EOF"`) named on the first line, read from body. */

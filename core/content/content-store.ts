@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -78,6 +78,26 @@ export class ContentStore {
       return await this.#place(temp, `sha256:${hash.digest('hex')}`, size, expected, what);
     } finally {
       await rm(temp, { force: true });
+    }
+  }
+
+  /**
+   * Stores several small blobs (configs) with one sync round: each is written to its
+   * temporary file, all are synced concurrently (the file system commits them together),
+   * renamed into place, and the directory synced once. Blobs that exist are rewritten
+   * in place of themselves (same bytes). Returns each one's digest and size, in order.
+   */
+  async putMany(blobs: readonly Buffer[]): Promise<BlobInfo[]> {
+    const temps = blobs.map(() => join(this.#tmp, `${process.pid}-${randomId()}`));
+    try {
+      await Promise.all(blobs.map((bytes, i) => writeFile(temps[i]!, bytes, { flag: 'wx', mode: 0o600 })));
+      await Promise.all(temps.map((t) => syncPath(t)));
+      const infos = blobs.map((bytes) => ({ digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` as Digest, size: bytes.length }));
+      for (const [i, info] of infos.entries()) await rename(temps[i]!, this.path(info.digest));
+      await syncPath(this.#dir);
+      return infos;
+    } finally {
+      await Promise.all(temps.map((t) => rm(t, { force: true })));
     }
   }
 

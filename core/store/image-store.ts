@@ -181,6 +181,56 @@ export class ImageStore {
     return { id, existed };
   }
 
+  /**
+   * Registers a chain of images that add no layer (a build's metadata steps): the first's
+   * parent is `parent` (undefined: none, and no layers), each next one's the one before,
+   * and each holds one reference to every layer of `parent`, whose diffIDs its config's
+   * rootfs must list. Its cost does not grow with the chain's length: the configs are
+   * stored with one sync round (ContentStore.putMany) under a lease that is recorded
+   * without waiting for the disk (a crash loses it and the files are swept at open), then
+   * every row — and the caller's, from `inTransaction` (build cache entries) — goes in one
+   * durable transaction, under the store lock. An image that exists already stays as it
+   * is. Returns the ids, in order. Fails with EBADARCHIVE (a config that does not parse or
+   * does not match the layers), ENOLAYER (the parent's layers are gone).
+   */
+  async registerChain(parent: ImageRecord | undefined, configs: readonly Buffer[], inTransaction?: (ids: readonly string[]) => void): Promise<string[]> {
+    const layers = parent?.layers ?? [];
+    const want = JSON.stringify(layers.map((l) => this.#layers.get(l).diffId));
+    const ids = configs.map((bytes) => {
+      const id = createHash('sha256').update(bytes).digest('hex');
+      const config = parseImageConfig(bytes, { what: `image config sha256:${id}`, code: ErrorCode.EBADARCHIVE });
+      if (JSON.stringify(config.rootfs?.diff_ids ?? []) !== want) throw new StrataError(ErrorCode.EBADARCHIVE, `image config sha256:${id}: its rootfs.diff_ids are not its parent's layers`);
+      return id;
+    });
+    const db = this.#root.db;
+    const lease = db.relaxed(() => {
+      const begun = Lease.begin(db);
+      for (const id of ids) begun.addBlob(`sha256:${id}`);
+      return begun;
+    });
+    try {
+      const stored = await this.#content.putMany(configs);
+      await this.#root.lock.run('register', async () => {
+        db.transaction(() => {
+          ids.forEach((id, i) => {
+            this.#rows.addBlob(stored[i]!.digest, stored[i]!.size, 'application/vnd.oci.image.config.v1+json');
+            if (this.#rows.find(id) === undefined) {
+              for (const layer of layers) this.#layers.retain(layer);
+              this.#rows.insert({ id, layers: [...layers], configSize: configs[i]!.length, ...(i > 0 ? { parent: ids[i - 1]! } : parent ? { parent: parent.id } : {}) });
+            }
+            this.#rows.addImageBlob(id, stored[i]!.digest);
+          });
+          inTransaction?.(ids);
+          lease.end();
+        });
+      });
+    } catch (err) {
+      db.relaxed(() => lease.end());
+      throw err;
+    }
+    return ids;
+  }
+
   /** Every image, oldest registration first. */
   list(): ImageRecord[] {
     return this.#rows.all();
@@ -286,11 +336,12 @@ export class ImageStore {
       throw new StrataError(ErrorCode.ECONFLICT, `conflict: unable to delete ${id.slice(0, 12)} (cannot be forced) - image has dependent child images`);
     }
     events.push(...(await this.#delete(image)));
-    if (!options.noPrune && image.parent !== undefined) {
-      const parent = this.#rows.find(image.parent);
-      if (parent !== undefined && parent.names.length === 0 && this.#rows.children(parent.id).length === 0 && options.usedBy?.(parent.id) === undefined) {
-        events.push(...(await this.#delete(parent)));
-      }
+    // Untagged parents go too, up the chain (a build's intermediate images), until one is named, has other children or is in use.
+    for (let next = options.noPrune ? undefined : image.parent; next !== undefined;) {
+      const parent = this.#rows.find(next);
+      if (parent === undefined || parent.names.length > 0 || parent.repoDigests.length > 0 || this.#rows.children(parent.id).length > 0 || options.usedBy?.(parent.id) !== undefined) break;
+      events.push(...(await this.#delete(parent)));
+      next = parent.parent;
     }
     return events;
   }

@@ -57,7 +57,9 @@ export class StoreDatabase {
    * Runs fn in one IMMEDIATE transaction whose commit does not wait for the
    * disk (synchronous = NORMAL for it alone): only for rows that recovery
    * recomputes from the system — a layer's mount count (the driver's count is
-   * the truth), a container's running mark (its owner's liveness is). WAL keeps
+   * the truth), a container's running mark (its owner's liveness is) — or whose
+   * loss only leaves what the next open sweeps (a lease over blobs not yet
+   * recorded: ImageStore.registerChain). WAL keeps
    * commits in order, so the next durable commit makes this one durable too; a
    * power cut can lose such rows, never a durable commit made after them, and a
    * process crash loses nothing. Nested in a transaction, it joins it.

@@ -30,6 +30,11 @@ async function context(dir: string, name: string, files: Record<string, string |
   return ctx;
 }
 
+/** The N of `Step N/M` lines followed by ` ---> Using cache`. */
+function cachedSteps(stdout: string): number[] {
+  return [...stdout.matchAll(/^Step (\d+)\/\d+ : .*\n ---> Using cache$/gm)].map((m) => Number(m[1]));
+}
+
 const HELLO_DOCKERFILE = 'FROM scratch\nADD hello /\nCMD ["/hello"]\n';
 
 if (reason !== undefined) {
@@ -41,8 +46,9 @@ if (reason !== undefined) {
     const built = await strata('build', '-t', 'hello', ctx);
     t.is(built.status, 0, built.stderr);
     const lines = built.stdout.trim().split('\n').filter((l) => !l.startsWith('Sending build context'));
-    t.is(lines[0], 'Step 1/3 : FROM scratch');
-    t.is(lines[1], 'Step 2/3 : ADD hello /');
+    // Docker prints an empty id for FROM scratch.
+    t.deepEqual(lines.slice(0, 3), ['Step 1/3 : FROM scratch', ' ---> ', 'Step 2/3 : ADD hello /']);
+    lines.splice(1, 1);
     t.regex(lines[2]!, /^ ---> [0-9a-f]{12}$/);
     t.is(lines[3], 'Step 3/3 : CMD ["/hello"]');
     t.regex(lines[4]!, /^ ---> Running in [0-9a-f]{12}$/);
@@ -92,9 +98,9 @@ if (reason !== undefined) {
     t.deepEqual(inspect[0].Config.Env, ['PATH=/bin', 'GREETING=hello']);
     t.deepEqual(inspect[0].Config.Labels, { 'org.example': '1' });
 
-    // Cache: every file-system step again from the cache, the same image.
+    // Cache: every step again from the cache (metadata steps too, each its own image, as Docker's), the same image.
     const second = await strata('build', '-t', 'app:v1', '--label', 'org.example=1', ctx);
-    t.is((second.stdout.match(/ ---> Using cache/g) ?? []).length, 6, second.stdout);
+    t.is((second.stdout.match(/ ---> Using cache/g) ?? []).length, 9, second.stdout);
     t.is(/Successfully built (\w+)/.exec(second.stdout)![1], /Successfully built (\w+)/.exec(first.stdout)![1]);
     // One copied file changed: the steps before it come from the cache, not those after.
     await writeFile(join(ctx, 'b.txt'), 'B\n');
@@ -127,6 +133,63 @@ if (reason !== undefined) {
     t.is((await strata('run', '--rm', 'app:v1')).stdout, 'hello from /app\n', 'tagged images keep their layers');
     const rebuilt = await strata('build', ctx);
     t.false(rebuilt.stdout.includes('Using cache'), 'the cache is gone');
+  });
+
+  test.serial('metadata steps are images of their own, as Docker\'s: lines, cache step by step, history rows, images -a, rmi, builder prune', async (t) => {
+    const { dir, strata } = await setup(t);
+    await strata('import', '-c', BUSYBOX_BASE_CHANGES[0]!, '-c', BUSYBOX_BASE_CHANGES[1]!, await busyboxTar(), BUSYBOX_BASE_NAME);
+    const dockerfile = (label: string): string => `FROM ${BUSYBOX_BASE_NAME}\nENV A=b\nWORKDIR /tmp\nLABEL x=${label}\nRUN echo hi > /f\nEXPOSE 80\nUSER app\nCMD ["sh"]\n`;
+    const ctx = await context(dir, 'meta', { Dockerfile: dockerfile('y') });
+    const built = await strata('build', '-t', 'meta', ctx);
+    t.is(built.status, 0, built.stderr);
+    const lines = built.stdout.trim().split('\n').slice(1);
+    // What Docker 20.10 printed for this Dockerfile (ids aside): every step but FROM runs a container and commits.
+    const shape = lines.map((l) => l.replace(/\b[0-9a-f]{12}\b/g, '<id>'));
+    const step = (n: number, text: string): string[] => [`Step ${n}/8 : ${text}`, ' ---> Running in <id>', 'Removing intermediate container <id>', ' ---> <id>'];
+    t.deepEqual(shape, [
+      `Step 1/8 : FROM ${BUSYBOX_BASE_NAME}`, ' ---> <id>', ...step(2, 'ENV A=b'), ...step(3, 'WORKDIR /tmp'), ...step(4, 'LABEL x=y'),
+      'Step 5/8 : RUN echo hi > /f', ' ---> Running in <id>', 'Removing intermediate container <id>', ' ---> <id>',
+      ...step(6, 'EXPOSE 80'), ...step(7, 'USER app'), ...step(8, 'CMD ["sh"]'), 'Successfully built <id>', 'Successfully tagged meta:latest',
+    ]);
+    const stepIds = lines.filter((l) => /^ ---> [0-9a-f]{12}$/.test(l)).map((l) => l.slice(-12));
+    t.is(new Set(stepIds).size, 8);
+    // `history` names each step's image on its row, newest first, as `docker history` of a local build.
+    const rows = (await strata('history', '-q', 'meta')).stdout.trim().split('\n');
+    t.deepEqual(rows, [...stepIds].reverse());
+    const history = (await strata('--no-trunc', 'history', 'meta')).stdout;
+    t.regex(history, /#\(nop\)  ENV A=b\s+0B/);
+    // The intermediate images show only with -a.
+    t.is((await strata('images', '-q')).stdout.trim().split('\n').length, 2);
+    t.is((await strata('images', '-a', '-q')).stdout.trim().split('\n').length, 8);
+
+    // An identical prefix hits step by step; a changed metadata step rebuilds from there on.
+    await writeFile(join(ctx, 'Dockerfile'), dockerfile('z'));
+    const changed = await strata('build', '-t', 'meta2', ctx);
+    t.is(changed.status, 0, changed.stderr);
+    t.deepEqual(cachedSteps(changed.stdout), [2, 3]);
+    t.regex(changed.stdout, /Step 4\/8 : LABEL x=z\n ---> Running in/);
+    const again = await strata('build', '-t', 'meta2', ctx);
+    t.deepEqual(cachedSteps(again.stdout), [2, 3, 4, 5, 6, 7, 8]);
+
+    // rmi of a built image deletes its untagged chain up to what another image still builds on, as Docker's.
+    const removed = await strata('rmi', 'meta2');
+    t.is(removed.status, 0, removed.stderr);
+    // CMD, USER, EXPOSE, RUN (and its layer), LABEL x=z; WORKDIR's image is meta's too.
+    t.is((removed.stdout.match(/^Deleted: sha256:/gm) ?? []).length, 6, removed.stdout);
+    t.is((await strata('images', '-a', '-q')).stdout.trim().split('\n').length, 8);
+    t.regex((await strata('system', 'df')).stdout, /Build Cache\s+6\s/);
+    const pruned = await strata('builder', 'prune', '-f');
+    t.is(pruned.status, 0, pruned.stderr);
+    t.regex((await strata('system', 'df')).stdout, /Build Cache\s+0\s/);
+    t.is((await strata('run', '--rm', 'meta', 'cat', '/f')).stdout, 'hi\n');
+    t.is((await strata('rmi', 'meta')).status, 0);
+    t.deepEqual((await strata('images', '-a', '-q')).stdout.trim().split('\n').length, 1, 'only the base is left');
+
+    // The metadata steps before a failing RUN keep their images: the next build takes them from the cache.
+    const failing = await context(dir, 'meta-fail', { Dockerfile: `FROM ${BUSYBOX_BASE_NAME}\nENV A=1\nLABEL q=1\nRUN exit 3\n` });
+    t.is((await strata('build', failing)).status, 3);
+    await writeFile(join(failing, 'Dockerfile'), `FROM ${BUSYBOX_BASE_NAME}\nENV A=1\nLABEL q=1\nRUN true\n`);
+    t.deepEqual(cachedSteps((await strata('build', failing)).stdout), [2, 3]);
   });
 
   test.serial('kill -9 during a RUN leaves nothing running or mounted, and the next build reuses the finished steps', async (t) => {

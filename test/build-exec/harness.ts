@@ -17,7 +17,7 @@ import { parseTagTarget } from '../../core/images/index.js';
 import { builtinDriverModules } from '../../drivers/index.js';
 import { BUSYBOX_BASE_CHANGES, BUSYBOX_BASE_NAME, writeBusyboxBaseTar } from '../build/busybox-base.js';
 import type { CaseOptions, ExpectedResult, FsEntry } from '../build/corpus.js';
-import { prepareCase } from '../build/corpus.js';
+import { outputShape, prepareCase } from '../build/corpus.js';
 
 /** A store on a fresh root with `driver`; the caller closes it and removes `dir`. */
 export async function openFreshStore(driver: string): Promise<{ store: Store; dir: string }> {
@@ -125,25 +125,32 @@ export async function compareCase(store: Store, name: string, expected: Expected
       server = s.server;
       options.buildArgs = { ...(options.buildArgs ?? {}), BASEURL: s.url };
     }
-    let attempt = await buildDir(store, ctx, options);
+    // Tagged as the recording's builds were, so that `Successfully tagged` lines compare too.
+    const tags = [`strata-case:${name.toLowerCase()}`];
+    let attempt = await buildDir(store, ctx, { ...options, tags });
     const diffs: string[] = [];
     const steps = attempt.lines.filter((l) => l.startsWith('Step '));
-    let exp: { exitCode: number; steps: string[]; cachedSteps?: number[] } = expected;
+    let exp: { exitCode: number; steps: string[]; cachedSteps?: number[]; output?: string[] } = expected;
     if (options.rebuild && attempt.status === 0) {
       if (options.rebuild.script) await promisify(execFile)('sh', ['-c', options.rebuild.script], { cwd: ctx });
-      attempt = await buildDir(store, ctx, { ...options, buildArgs: { ...options.buildArgs, ...options.rebuild.buildArgs }, labels: { ...options.labels, ...options.rebuild.labels } });
+      attempt = await buildDir(store, ctx, { ...options, tags, buildArgs: { ...options.buildArgs, ...options.rebuild.buildArgs }, labels: { ...options.labels, ...options.rebuild.labels } });
       exp = expected.rebuild!;
-      const fsSteps = new Set(exp.steps.map((s, i) => (/^Step \d+\/\d+ : (RUN|COPY|ADD)\b/i.test(s) ? i + 1 : 0)).filter(Boolean));
-      const want = (exp.cachedSteps ?? []).filter((n) => fsSteps.has(n));
-      const got = cachedSteps(attempt.lines).filter((n) => fsSteps.has(n));
+      const want = exp.cachedSteps ?? [];
+      const got = cachedSteps(attempt.lines);
       if (JSON.stringify(want) !== JSON.stringify(got)) diffs.push(`cached steps ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
     }
     const gotSteps = options.rebuild ? attempt.lines.filter((l) => l.startsWith('Step ')) : steps;
     if (JSON.stringify(gotSteps) !== JSON.stringify(exp.steps)) diffs.push(`steps ${JSON.stringify(gotSteps)}, expected ${JSON.stringify(exp.steps)}`);
+    const shape = outputShape(attempt.lines);
+    if (exp.output !== undefined && JSON.stringify(shape) !== JSON.stringify(exp.output)) diffs.push(`output ${JSON.stringify(shape)}, expected ${JSON.stringify(exp.output)}`);
     if (attempt.status !== exp.exitCode) diffs.push(`exit ${attempt.status} (${attempt.error?.message}), expected ${exp.exitCode}`);
     if (exp.exitCode !== 0) {
-      const core = (expected.error ?? '').replace(/^(Error response from daemon: |COPY failed: |ADD failed: )/, '').replace(/ \(\)$/, '');
-      if (expected.error && !attempt.error?.message.includes(core)) diffs.push(`error ${JSON.stringify(attempt.error?.message)}, expected ${JSON.stringify(expected.error)}`);
+      const core = (expected.error ?? '').replace(/^(Error response from daemon: |COPY failed: |ADD failed: |failed to parse Dockerfile: )/, '').replace(/ \(\)$/, '');
+      // Docker's `dockerfile parse error line N: TEXT` is strata's `FILE:N: KEYWORD: TEXT`.
+      const parse = /^dockerfile parse error line (\d+): ([\s\S]*)$/.exec(core);
+      const message = attempt.error?.message ?? '';
+      const same = parse ? message.startsWith(`${options.dockerfile ?? 'Dockerfile'}:${parse[1]}: `) && message.endsWith(`: ${parse[2]}`) : message.includes(core);
+      if (expected.error && !same) diffs.push(`error ${JSON.stringify(attempt.error?.message)}, expected ${JSON.stringify(expected.error)}`);
       return diffs;
     }
     if (attempt.id === undefined) return diffs;
@@ -153,6 +160,9 @@ export async function compareCase(store: Store, name: string, expected: Expected
       if (key === 'Image' || key === 'Hostname') continue;
       const got = (config.config as Record<string, unknown> | undefined)?.[key] ?? null;
       if (JSON.stringify(got) !== JSON.stringify(value ?? null)) diffs.push(`config.${key} ${JSON.stringify(got)}, expected ${JSON.stringify(value)}`);
+    }
+    if (expected.containerCmd !== undefined && JSON.stringify(config.container_config?.Cmd ?? null) !== JSON.stringify(expected.containerCmd)) {
+      diffs.push(`container_config.Cmd ${JSON.stringify(config.container_config?.Cmd)}, expected ${JSON.stringify(expected.containerCmd)}`);
     }
     if (expected.layers !== undefined && image.layers.length !== expected.layers) diffs.push(`layers ${image.layers.length}, expected ${expected.layers}`);
     const history = (config.history ?? []).map((h) => h.created_by ?? '');

@@ -52,10 +52,14 @@ export interface ExpectedResult {
   steps: string[];
   /** The N of the steps Docker took from its cache (` ---> Using cache`). */
   cachedSteps?: number[];
+  /** The builder's own lines as printed (outputShape: ids as `<id>`, the commands' output left out). */
+  output?: string[];
   /** The second build of a case with `rebuild` options. */
-  rebuild?: { exitCode: number; steps: string[]; cachedSteps: number[] };
+  rebuild?: { exitCode: number; steps: string[]; cachedSteps: number[]; output?: string[] };
   /** `docker image inspect`'s Config. */
   config?: Record<string, unknown>;
+  /** `docker image inspect`'s ContainerConfig.Cmd: the last step's command (a `#(nop) ` comment for all but RUN). */
+  containerCmd?: string[] | null;
   architecture?: string;
   os?: string;
   /** Number of RootFS layers, the base's included. */
@@ -67,6 +71,17 @@ export interface ExpectedResult {
   removed?: string[];
   /** The mtimes (seconds since the epoch) of the paths case.json asked for. */
   mtimes?: Record<string, number>;
+}
+
+/**
+ * The classic builder's own lines of a build's output, ids replaced by `<id>`: `Step …`,
+ * ` ---> …`, `Removing intermediate container …`, `# Executing …`, `Successfully …` and
+ * `[Warning] …` (what RUN commands print and Docker's `Sending build context` are left out).
+ */
+export function outputShape(lines: readonly string[]): string[] {
+  return lines
+    .filter((l) => /^(Step \d+\/\d+ : | ---> |Removing intermediate container |# Executing |Successfully |\[Warning\] )/.test(l))
+    .map((l) => (/^Step /.test(l) ? l : l.replace(/\b[0-9a-f]{12}\b/g, '<id>')));
 }
 
 /** The corpus folder in the source tree (test/build/corpus), from dist/ or from source. */

@@ -71,7 +71,9 @@ test('ENV replaces in place; EXPOSE ranges and default tcp; bad values fail with
   t.deepEqual(Object.keys(r.config.ExposedPorts!), ['53/udp', '8000/tcp', '8001/tcp']);
   t.throws(() => apply({}, ['EXPOSE abc']), { message: 'Dockerfile:2: EXPOSE: Invalid containerPort: abc' });
   t.throws(() => apply({}, ['HEALTHCHECK --interval=1x CMD true']), { message: /time: invalid duration "1x"/ });
-  t.throws(() => apply({}, ['HEALTHCHECK --retries=-1 CMD true']), { message: /--retries cannot be negative/ });
+  t.throws(() => apply({}, ['HEALTHCHECK --retries=-1 CMD true']), { message: /--retries must be at least 1 \(not -1\)/ });
+  t.throws(() => apply({}, ['HEALTHCHECK --retries=0 CMD true']), { message: /--retries must be at least 1 \(not 0\)/ });
+  t.throws(() => apply({}, ['HEALTHCHECK --timeout=1us CMD true']), { message: /Interval "timeout" cannot be less than 1ms/ });
 });
 
 test('RUN created_by: |N K=V prefix for the args that reach it, |0 for proxies only, none without build args', (t) => {

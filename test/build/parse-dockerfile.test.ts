@@ -62,16 +62,35 @@ test('heredocs (BuildKit syntax) are read into the instruction', (t) => {
   t.like(env, { keyword: 'ENV', line: 8 });
 });
 
-test('bad input: one line naming the file, the line and the instruction', (t) => {
+test('bad input: one line naming the file, the line and the instruction, with Docker 20.10\'s wording', (t) => {
+  // The text after `FILE:LINE: KEYWORD: ` is what `docker build` (20.10, classic builder) printed for each.
   const cases: [string, string][] = [
-    ['FROM x\nRUN true\nFOO bar\n', 'Dockerfile:3: FOO: unknown instruction'],
-    ['FROM x\nWORKDIR\n', 'Dockerfile:2: WORKDIR: requires exactly one argument'],
-    ['RUN true\nFROM x\n', 'Dockerfile:1: RUN: the first instruction must be FROM (only ARG may come before it)'],
-    ['FROM x\nCOPY --foo=bar a /a\n', 'Dockerfile:2: COPY: unknown flag: --foo'],
-    ['FROM x\nCOPY a\n', 'Dockerfile:2: COPY: requires at least two arguments, but only one was provided. Destination could not be determined.'],
-    ['FROM x y\n', 'Dockerfile:1: FROM: requires either one or three arguments'],
+    ['FROM x\nRUN true\nFOO bar\n', 'Dockerfile:3: FOO: unknown instruction: FOO'],
+    ['FROM x\nfoo bar\n', 'Dockerfile:2: FOO: unknown instruction: FOO'],
+    ['FROM x\nWORKDIR\n', 'Dockerfile:2: WORKDIR: WORKDIR requires exactly one argument'],
+    ['FROM x\nUSER\n', 'Dockerfile:2: USER: USER requires exactly one argument'],
+    ['FROM x\nEXPOSE\n', 'Dockerfile:2: EXPOSE: EXPOSE requires at least one argument'],
+    ['FROM x\nARG\n', 'Dockerfile:2: ARG: ARG requires at least one argument'],
+    ['FROM x\nONBUILD\n', 'Dockerfile:2: ONBUILD: ONBUILD requires at least one argument'],
+    ['FROM x\nSHELL\n', 'Dockerfile:2: SHELL: SHELL requires at least one argument'],
+    ['FROM x\nSHELL sh\n', 'Dockerfile:2: SHELL: SHELL requires the arguments to be in JSON form'],
+    ['FROM x\nHEALTHCHECK\n', 'Dockerfile:2: HEALTHCHECK: HEALTHCHECK requires at least one argument'],
+    ['FROM x\nHEALTHCHECK CMD\n', 'Dockerfile:2: HEALTHCHECK: Missing command after HEALTHCHECK CMD'],
+    ['FROM x\nHEALTHCHECK foo\n', 'Dockerfile:2: HEALTHCHECK: Unknown type "FOO" in HEALTHCHECK (try CMD)'],
+    ['FROM x\nHEALTHCHECK --interval=0s CMD true\n', 'Dockerfile:2: HEALTHCHECK: Interval "interval" cannot be less than 1ms'],
+    ['FROM x\nHEALTHCHECK --timeout=10us CMD true\n', 'Dockerfile:2: HEALTHCHECK: Interval "timeout" cannot be less than 1ms'],
+    ['FROM x\nHEALTHCHECK --start-period=abc CMD true\n', 'Dockerfile:2: HEALTHCHECK: time: invalid duration "abc"'],
+    ['FROM x\nHEALTHCHECK --retries=x CMD true\n', 'Dockerfile:2: HEALTHCHECK: strconv.ParseInt: parsing "x": invalid syntax'],
+    ['FROM x\nHEALTHCHECK --retries=-2 CMD true\n', 'Dockerfile:2: HEALTHCHECK: --retries must be at least 1 (not -2)'],
+    ['RUN true\nFROM x\n', 'Dockerfile:1: RUN: no build stage in current context'],
+    ['FROM x\nCOPY --foo=bar a /a\n', 'Dockerfile:2: COPY: Unknown flag: foo'],
+    ['FROM x\nADD --from=x a /a\n', 'Dockerfile:2: ADD: Unknown flag: from'],
+    ['FROM x\nCOPY --chown a /a\n', 'Dockerfile:2: COPY: Missing a value on flag: chown'],
+    ['FROM x\nCOPY --chown=a --chown=b a /a\n', 'Dockerfile:2: COPY: Duplicate flag specified: chown'],
+    ['FROM x\nCOPY a\n', 'Dockerfile:2: COPY: COPY requires at least two arguments, but only one was provided. Destination could not be determined'],
+    ['FROM x y\n', 'Dockerfile:1: FROM: FROM requires either one or three arguments'],
     ['FROM x AS 1st\n', 'Dockerfile:1: FROM: invalid name for build stage: "1st", name can\'t start with a number or contain symbols'],
-    ['# just a comment\n', 'Dockerfile:2: FROM: the Dockerfile has no FROM instruction'],
+    ['# just a comment\n', 'Dockerfile: file with no instructions'],
   ];
   for (const [text, message] of cases) {
     const err = t.throws(() => parse(text));

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import tar from 'tar-stream';
 import { BUSYBOX_BASE_CHANGES, BUSYBOX_BASE_NAME, writeBusyboxBaseTar } from './busybox-base.js';
-import { corpusDir, listCases, prepareCase } from './corpus.js';
+import { corpusDir, listCases, outputShape, prepareCase } from './corpus.js';
 import type { CaseOptions, ExpectedResult, FsEntry } from './corpus.js';
 
 const exec = promisify(execFile);
@@ -105,8 +105,8 @@ async function dockerBuild(d: Daemon, ctx: string, tag: string, options: CaseOpt
   });
 }
 
-/** The `Step N/M : …` lines, and the numbers N of the steps Docker answered from its cache. */
-function stepsOf(stdout: string): { steps: string[]; cachedSteps: number[] } {
+/** The `Step N/M : …` lines, the numbers N of the steps Docker answered from its cache, and the output's shape. */
+function stepsOf(stdout: string): { steps: string[]; cachedSteps: number[]; output: string[] } {
   const lines = stdout.split('\n');
   const steps: string[] = [];
   const cachedSteps: number[] = [];
@@ -116,7 +116,7 @@ function stepsOf(stdout: string): { steps: string[]; cachedSteps: number[] } {
     steps.push(line);
     if (lines[i + 1] === ' ---> Using cache') cachedSteps.push(Number(m[1]));
   });
-  return { steps, cachedSteps };
+  return { steps, cachedSteps, output: outputShape(lines) };
 }
 
 async function recordCase(d: Daemon, name: string, base: Map<string, FsEntry>): Promise<ExpectedResult> {
@@ -126,7 +126,7 @@ async function recordCase(d: Daemon, name: string, base: Map<string, FsEntry>): 
   try {
     const tag = `strata-case:${name.toLowerCase()}`;
     const result = await dockerBuild(d, ctx, tag, options);
-    const { steps, cachedSteps } = stepsOf(result.stdout);
+    const { steps, cachedSteps, output } = stepsOf(result.stdout);
     let rebuild: ExpectedResult['rebuild'];
     if (options.rebuild) {
       if (options.rebuild.script) await exec('sh', ['-c', options.rebuild.script], { cwd: ctx });
@@ -134,7 +134,7 @@ async function recordCase(d: Daemon, name: string, base: Map<string, FsEntry>): 
       rebuild = { exitCode: again.code, ...stepsOf(again.stdout) };
     }
     if (result.code !== 0) {
-      return { exitCode: result.code, error: result.stderr.trim().split('\n').filter(Boolean).pop() ?? '', steps, cachedSteps };
+      return { exitCode: result.code, error: result.stderr.trim().split('\n').filter(Boolean).pop() ?? '', steps, cachedSteps, output };
     }
     const { stdout: inspect } = await exec(DOCKER, ['image', 'inspect', tag], { env: d.env });
     const image = JSON.parse(inspect)[0];
@@ -149,7 +149,7 @@ async function recordCase(d: Daemon, name: string, base: Map<string, FsEntry>): 
     changed.sort((a, b) => a.path.localeCompare(b.path));
     await exec(DOCKER, ['rmi', '-f', tag], { env: d.env }).catch(() => undefined);
     return {
-      exitCode: 0, steps, cachedSteps, ...(rebuild ? { rebuild } : {}), config: image.Config, architecture: image.Architecture, os: image.Os,
+      exitCode: 0, steps, cachedSteps, output, ...(rebuild ? { rebuild } : {}), config: image.Config, containerCmd: image.ContainerConfig?.Cmd ?? null, architecture: image.Architecture, os: image.Os,
       layers: image.RootFS.Layers.length, history, files: changed, removed, ...(mtimes ? { mtimes } : {}),
     };
   } finally {

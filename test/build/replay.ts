@@ -30,6 +30,9 @@ const recorder: StepExecutor = {
   run: async () => ({ emptyLayer: false }),
   copy: async () => ({ emptyLayer: false }),
   workdir: async () => ({ emptyLayer: true }),
+  commit: async () => undefined,
+  beginTriggers: () => undefined,
+  endFrom: () => undefined,
 };
 
 export interface Replayed {

@@ -52,11 +52,10 @@ export class StepPrinter {
     return n;
   }
 
-  /** Prints the stage's pending steps up to and including its next `keyword` step. */
-  upToNext(stage: number, keyword: string): void {
-    const list = this.#byStage.get(stage) ?? [];
-    const next = list.find((s) => s.keyword === keyword);
-    if (next !== undefined) this.upTo(stage, next.line);
+  /** Prints the next `--label` step of the command line. */
+  nextLabel(): void {
+    const text = this.#labels.shift();
+    if (text !== undefined) this.out.line(text);
   }
 
   /** Prints what is left of the stage (and, for the target, the `--label` steps). */

@@ -15,7 +15,7 @@ import type { Store } from '../../store/store.js';
 import type { ContextFilter } from '../context/dockerignore.js';
 import { ContextSources } from '../context/context-sources.js';
 import type { ContextHashCache } from '../context/hash-cache.js';
-import { contextRelative, walkContext } from '../context/resolve-sources.js';
+import { contextRelative, followInScope, walkContext } from '../context/resolve-sources.js';
 import { combineSourceHashes, dirSourceHash, entryHash, type EntryType } from '../context/source-hash.js';
 import { mtimeFromLastModified, URL_FILE_MODE, urlDestination, urlSourceHash } from '../context/url-source.js';
 import type { SourceOrigin } from '../copy-rules.js';
@@ -117,8 +117,9 @@ export class StageSources implements SourceProvider {
         const r = await resolveInRoot(root, '/' + clean);
         if (!r.exists) throw new StrataError(ErrorCode.EBUILD, `COPY failed: stat ${clean}: file does not exist`);
         const stat = await lstat(r.host);
-        items.push({ host: r.host, stat, origin: 'stage', name: posix.basename(r.inRoot) });
-        hashes.push(await imageSourceHash(r.host, stat));
+        // A link given as the source is copied as its target, under the link's own name.
+        items.push({ host: r.host, stat, origin: 'stage', name: posix.basename(clean) || posix.basename(r.inRoot) });
+        hashes.push(await imageSourceHash(root, r.inRoot.slice(1), stat));
       }
       return { hash: combineSourceHashes(hashes), sources: { items, release } };
     } catch (err) {
@@ -164,10 +165,22 @@ async function hashHostEntry(host: string, name: string, st: Stats): Promise<str
   });
 }
 
-/** `file:`/`dir:` hash of an image's entry, owners included (the content of COPY --from). */
-async function imageSourceHash(host: string, st: Stats): Promise<string> {
-  if (!st.isDirectory()) return 'file:' + await hashHostEntry(host, posix.basename(host), st);
+/**
+ * `file:`/`dir:` hash of the image path `resolved` (relative, links already followed; lstat `st`), owners included
+ * (the content of COPY --from), as Docker 20.10's lazy source over the image's root: every
+ * entry is named by its path from the image's root (`d/sub/f`, not from the source), a
+ * directory's walk includes the directory itself, and each walked entry is hashed as what
+ * its path resolves to inside the root (a link as its target, under the target's path; a
+ * dangling one as that path alone).
+ */
+async function imageSourceHash(root: string, resolved: string, st: Stats): Promise<string> {
+  if (!st.isDirectory()) return 'file:' + await hashHostEntry(join(root, resolved), resolved, st);
   const hashes: string[] = [];
-  for (const rel of await walkContext(host)) hashes.push(await hashHostEntry(join(host, rel), rel, await lstat(join(host, rel))));
+  const walked = await walkContext(root, undefined, resolved);
+  for (const p of resolved === '' ? walked : [resolved, ...walked]) {
+    const target = await followInScope(root, p);
+    const tst = await lstat(join(root, target)).catch(() => undefined);
+    hashes.push(tst === undefined ? target : await hashHostEntry(join(root, target), target, tst));
+  }
   return dirSourceHash(hashes);
 }

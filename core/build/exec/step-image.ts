@@ -1,6 +1,6 @@
 /**
- * The image configs a build registers: one per file-system step (an intermediate image,
- * untagged, whose parent is the previous one) and one for the stage's result. Shaped as
+ * The image configs a build registers: one per step (an intermediate image, untagged,
+ * whose parent is the previous step's; the stage's result is its last step's). Shaped as
  * Docker's classic builder writes them: the base's platform, the container config with
  * Docker's zero fields and `Image` naming the parent image, the base's history followed
  * by the build's entries, and the base's diff_ids followed by the steps' layers.
@@ -20,6 +20,12 @@ export interface StepImageInput {
   parent: string;
   author?: string;
   created: string;
+  /**
+   * What `container_config` holds instead of the step's config, as Docker's: the step's
+   * command as Cmd (created-by.ts), no Entrypoint for a RUN, and the id of the step's
+   * container (`container`; none for ADD/COPY, which run none).
+   */
+  step?: { cmd: string[]; isRun: boolean; container?: string };
 }
 
 /** Docker's container config for `config`, every field present. */
@@ -43,13 +49,15 @@ export function containerConfigOf(config: BuildConfig, parent: string): Containe
 export function stepImageConfig(input: StepImageInput): Buffer {
   const platform = input.base ?? { ...hostPlatform() };
   const config = containerConfigOf(input.config, input.parent);
+  const step = input.step;
   const image: ImageConfig = {
     architecture: platform.architecture,
     os: platform.os,
     ...(platform.variant ? { variant: platform.variant } : {}),
     ...(input.author ? { author: input.author } : {}),
     config,
-    container_config: config,
+    ...(step?.container ? { container: step.container } : {}),
+    container_config: step === undefined ? config : { ...config, Cmd: step.cmd, ...(step.isRun && step.cmd.length > 0 ? { Entrypoint: null } : {}) },
     created: input.created,
     history: input.history,
     rootfs: { type: 'layers', diff_ids: input.diffIds },
