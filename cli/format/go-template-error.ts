@@ -1,0 +1,15 @@
+/**
+ * A template that does not parse ('parse') or fails while it runs ('exec'),
+ * with Go's text/template message: `template: :1: unclosed action`,
+ * `template: :1:2: executing "" at <.Nope>: can't evaluate field Nope in
+ * type *formatter.imageContext`.
+ */
+export class GoTemplateError extends Error {
+  constructor(
+    readonly kind: 'parse' | 'exec',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GoTemplateError';
+  }
+}
