@@ -7,6 +7,7 @@ import { argvOf, envFlags, parseEnvFile, type RunFlags } from '../core/container
 import { startContainer } from '../core/containers/start-container.js';
 import { parseTagTarget } from '../core/images/index.js';
 import { collect, storeAction } from './context.js';
+import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
 import { STDIO, writeOutput } from './files.js';
 import { commandCell, containerStatus, createdAgo, formatDockerTable, truncateId } from './format/index.js';
 
@@ -82,7 +83,7 @@ function psRows(store: Store, all: boolean, noTrunc: boolean) {
       const state = running
         ? { status: 'running' as const, startedAt: new Date(c.startedAt ?? c.createdAt) }
         : c.state === 'created' ? { status: 'created' as const } : { status: 'exited' as const, exitCode: c.exitCode ?? 0, finishedAt: new Date(c.finishedAt ?? c.createdAt) };
-      return { c, id: noTrunc ? c.id : truncateId(c.id), image: c.imageRef, command: commandCell(argvOf(c.config), noTrunc), created: createdAgo(new Date(c.createdAt)), status: containerStatus(state), names: c.name };
+      return { c, running, id: noTrunc ? c.id : truncateId(c.id), image: c.imageRef, command: commandCell(argvOf(c.config), noTrunc), created: createdAgo(new Date(c.createdAt)), status: containerStatus(state), names: c.name };
     });
 }
 
@@ -171,11 +172,26 @@ export function addContainerCommands(program: Command): void {
   }
 
   for (const [parent, name] of [[program, 'ps'], [group, 'ls']] as const) {
-    storeAction<{ all: boolean; quiet: boolean }>(
+    storeAction<{ all: boolean; quiet: boolean; format?: string }>(
       parent.command(name).description('list containers (running ones; -a: all)').option('-a, --all', 'show all containers', false).option('-q, --quiet', 'only display container ids', false)
+        .option('--format <string>', FORMAT_HELP)
         .option('--no-trunc', "don't truncate output"),
       async ({ store, out, options, noTrunc }) => {
         const rows = psRows(store, options.all, noTrunc);
+        // Docker: -q wins over a custom format, with a warning.
+        if (templateFormat(options.format) && options.quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+        else if (templateFormat(options.format)) {
+          const { imageBytes } = await import('../core/image-ops/disk-usage.js');
+          const data = await Promise.all(rows.map(async (r) => {
+            const image = store.images.list().find((i) => i.id === r.c.image);
+            const labels = image === undefined ? {} : ((await store.images.config(image.id)).config.config?.Labels ?? {});
+            return { row: r, labels, size: image === undefined ? 0 : imageBytes(store, image) };
+          }));
+          return printFormatted(options.format, (c) => c.containersSource(data.map(({ row: r, labels, size }) => ({
+            id: r.c.id, image: r.image, argv: argvOf(r.c.config), created: new Date(r.c.createdAt), status: r.status, state: r.running ? 'running' : r.c.state,
+            name: r.names, labels, mounts: r.c.config.Binds.map((b) => b.source), network: r.c.config.Network, imageSize: size,
+          })), !noTrunc), { exec: 'failed to execute template' });
+        }
         if (out.json) return out.jsonDocument(rows.map((r) => ({ Id: r.c.id, Image: r.c.imageRef, Command: argvOf(r.c.config), Created: r.c.createdAt, State: r.c.state, ExitCode: r.c.exitCode, Names: [r.c.name] })));
         if (options.quiet) return process.stdout.write(rows.map((r) => `${r.id}\n`).join(''));
         const table = rows.map((r) => [r.id, r.image, r.command, r.created, r.status, '', r.names]);

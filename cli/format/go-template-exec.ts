@@ -224,7 +224,8 @@ export class Executor {
     if (args.length > 0) throw this.error(node.pos, at, `${name} is not a method but has arguments`);
     if (receiver instanceof Map) return receiver.has(name) ? receiver.get(name) : NO_VALUE;
     if (isPlainObject(receiver)) {
-      if (Object.prototype.hasOwnProperty.call(receiver, name)) return receiver[name];
+      // A JSON null in a map is Go's nil interface: printed `<no value>`, as Docker's raw inspect prints it.
+      if (Object.prototype.hasOwnProperty.call(receiver, name)) return receiver[name] ?? NO_VALUE;
       if (this.options.missingKey === 'error') throw this.error(node.pos, at, `map has no entry for key "${name}"`);
       return NO_VALUE;
     }

@@ -50,15 +50,21 @@ export class GoStruct {
 /** What a missing map key evaluates to: printed `<no value>`, false to `if`. */
 export const NO_VALUE = Symbol('no value');
 
-const NIL_SLICE = Symbol('go nil slice');
+const NIL_SLICE = Symbol('go nil slice or map');
 
 /** A nil slice: prints `[]`, has length 0, and is `null` to `json`. */
 export function goNilSlice(): unknown[] {
   return Object.freeze(Object.assign([], { [NIL_SLICE]: true })) as unknown[];
 }
 
-export function isNilSlice(value: unknown): boolean {
-  return Array.isArray(value) && (value as unknown as Record<symbol, unknown>)[NIL_SLICE] === true;
+/** A nil typed map: prints `map[]`, has length 0, and is `null` to `json`. */
+export function goNilMap(): Map<string, unknown> {
+  return Object.assign(new Map<string, unknown>(), { [NIL_SLICE]: true });
+}
+
+/** Whether `value` is a nil slice or a nil map (see goNilSlice, goNilMap). */
+export function isNilCollection(value: unknown): boolean {
+  return (Array.isArray(value) || value instanceof Map) && (value as unknown as Record<symbol, unknown>)[NIL_SLICE] === true;
 }
 
 /** A decoded JSON object (not an array, Map, GoStruct or null). */
@@ -141,7 +147,7 @@ export function goJSON(value: unknown, escapeHTML = false): string {
   if (typeof value === 'string') return jsonString(value, escapeHTML);
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   if (typeof value === 'boolean') return String(value);
-  if (isNilSlice(value)) return 'null';
+  if (isNilCollection(value)) return 'null';
   if (Array.isArray(value)) return `[${value.map((v) => goJSON(v, escapeHTML)).join(',')}]`;
   if (value instanceof GoStruct) return goJSON(value.toJSONObject(), true);
   const entries = value instanceof Map ? sortedEntries(value) : isPlainObject(value) ? Object.entries(value) : [];
