@@ -182,10 +182,12 @@ export function addContainerCommands(program: Command): void {
         if (templateFormat(options.format) && options.quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
         else if (templateFormat(options.format)) {
           const { imageBytes } = await import('../core/image-ops/disk-usage.js');
+          // Docker asks the daemon for sizes only when the template reads .Size (`{{json .}}` does, `json` does not).
+          const sizeWanted = options.format !== 'json' && (options.format.includes('.Size') || /\{\{-?\s*json\s+\.\s*-?\}\}/.test(options.format));
           const data = await Promise.all(rows.map(async (r) => {
             const image = store.images.list().find((i) => i.id === r.c.image);
             const labels = image === undefined ? {} : ((await store.images.config(image.id)).config.config?.Labels ?? {});
-            return { row: r, labels, size: image === undefined ? 0 : imageBytes(store, image) };
+            return { row: r, labels, size: image === undefined || !sizeWanted ? 0 : imageBytes(store, image) };
           }));
           return printFormatted(options.format, (c) => c.containersSource(data.map(({ row: r, labels, size }) => ({
             id: r.c.id, image: r.image, argv: argvOf(r.c.config), created: new Date(r.c.createdAt), status: r.status, state: r.running ? 'running' : r.c.state,

@@ -69,7 +69,7 @@ export interface ContainerRowData {
   /** Host paths of its bind mounts. */
   readonly mounts: readonly string[];
   readonly network: string;
-  /** Bytes of the image it runs (Docker's SizeRootFs). */
+  /** Bytes of the image it runs (Docker's SizeRootFs); 0 when not measured (`.Size` is then `0B`). */
   readonly imageSize: number;
 }
 
@@ -91,7 +91,7 @@ export function containersSource(rows: readonly ContainerRowData[], trunc: boole
       Ports: () => '',
       RunningFor: () => createdAgo(r.created),
       // strata does not measure a container's writable layer: its SizeRw is shown as 0.
-      Size: () => `0B (virtual ${imageSize(r.imageSize)})`,
+      Size: () => (r.imageSize > 0 ? `0B (virtual ${imageSize(r.imageSize)})` : '0B'),
       State: () => r.state,
       Status: () => r.status,
     })),
