@@ -153,7 +153,8 @@ export class Executor {
     const [first, ...rest] = cmd.args as [Operand, ...Operand[]];
     if (first.kind === 'identifier') {
       if (first.name === 'and' || first.name === 'or') return this.andOr(first.name, cmd, rest, dot, final);
-      const args = [...rest.map((a) => this.operand(a, dot)), ...final];
+      // A missing value reaches a function as nil (Go passes the zero value of its parameter).
+      const args = [...rest.map((a) => this.operand(a, dot)), ...final].map((a) => (a === NO_VALUE ? null : a));
       try {
         return this.functions.get(first.name)!(args);
       } catch (err) {
