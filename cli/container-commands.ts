@@ -8,6 +8,7 @@ import { startContainer } from '../core/containers/start-container.js';
 import { parseTagTarget } from '../core/images/index.js';
 import { collect, storeAction } from './context.js';
 import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
+import { addInspectCommand } from './inspect-command.js';
 import { STDIO, writeOutput } from './files.js';
 import { commandCell, containerStatus, createdAgo, formatDockerTable, truncateId } from './format/index.js';
 
@@ -89,7 +90,7 @@ function psRows(store: Store, all: boolean, noTrunc: boolean) {
 
 /** `create`, `run`, `start`, `ps`, `diff`, `commit`, `export`, `rm`, and `container …`. */
 export function addContainerCommands(program: Command): void {
-  const group = program.command('container').description(`manage containers (create, run, start, ls, diff, commit, export, rm, mount, umount, prune). ${NOT_HERE}`).enablePositionalOptions();
+  const group = program.command('container').description(`manage containers (create, run, start, ls, inspect, diff, commit, export, rm, mount, umount, prune). ${NOT_HERE}`).enablePositionalOptions();
 
   for (const parent of [program, group]) {
     storeAction<CreateOptions>(createOptions(parent.command('create').description('create a new container (a writable layer on an image)')), async ({ store, out, args, options }) => {
@@ -201,6 +202,8 @@ export function addContainerCommands(program: Command): void {
       },
     );
   }
+
+  addInspectCommand(group, 'inspect', 'container');
 
   storeAction(group.command('mount').description("mount a container's file system and print the directory (reference-counted)").argument('<container>'), async ({ store, out, args }) => {
     const path = await store.layers.mount(store.containers.get(args[0]!).layer);

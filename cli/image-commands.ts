@@ -4,13 +4,13 @@ import type { ImageRecord, RemovalEvent, Store } from '../core/engine.js';
 // By file, not through image-ops/index.js: that also brings pull and push (the registry client) into this command group.
 import { imageBytes, imagesSpace } from '../core/image-ops/disk-usage.js';
 import { importImage } from '../core/image-ops/import-image.js';
-import { inspectImage } from '../core/image-ops/inspect.js';
 import { loadImages } from '../core/image-ops/load-images.js';
 import { saveImages } from '../core/image-ops/save-images.js';
 import { historyImageIds } from '../core/image-ops/history-ids.js';
 import { familiarName, familiarString, layerHistory, parseReference, parseTagTarget } from '../core/images/index.js';
 import { collect, storeAction } from './context.js';
-import { FORMAT_HELP, printFormatted, printInspectFormatted, templateFormat } from './format-flag.js';
+import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
+import { addInspectCommand } from './inspect-command.js';
 import { STDIO, openInput } from './files.js';
 import { createdAgo, ellipsis, formatDockerTable, humanSize, imageIdCell, imageSize, rfc3339Seconds, truncateId } from './format/index.js';
 
@@ -112,23 +112,8 @@ export function addImageCommands(program: Command): void {
     );
   }
 
-  for (const [parent, name] of [[program, 'inspect'], [image, 'inspect']] as const) {
-    storeAction<{ format?: string }>(
-      parent.command(name).description('show everything recorded about images, as a JSON array').argument('<image...>')
-        .option('-f, --format <string>', "format the output using a Go template ('json': one compact JSON array)"),
-      async ({ store, args, options }) => {
-        const docs = [];
-        for (const ref of args) {
-          const record = store.images.get(ref);
-          const { config } = await store.images.config(record.id);
-          docs.push(inspectImage(record, config, imageBytes(store, record), { name: store.layers.driverName, data: null }));
-        }
-        if (options.format === undefined || options.format === '') return process.stdout.write(JSON.stringify(docs, null, 4) + '\n');
-        const { typedImageView } = await import('./format/inspect-format.js');
-        await printInspectFormatted(options.format, docs.map((doc) => ({ typed: typedImageView(doc as never), raw: JSON.parse(JSON.stringify(doc)) as unknown })));
-      },
-    );
-  }
+  addInspectCommand(program, 'inspect', 'any');
+  addInspectCommand(image, 'inspect', 'image');
 
   for (const [parent, name] of [[program, 'tag'], [image, 'tag']] as const) {
     storeAction(parent.command(name).description('create a tag TARGET that refers to SOURCE').argument('<source>').argument('<target>'), async ({ store, args }) => {

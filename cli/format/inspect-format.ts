@@ -68,14 +68,18 @@ function typedConfig(config: unknown): unknown {
   return out;
 }
 
-/** Docker's typed image.InspectResponse over strata's `inspect` JSON of an image. */
-export function typedImageView(doc: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Docker's typed view (image.InspectResponse, container.InspectResponse) of
+ * strata's `inspect` JSON of an image or a container: `.ID` for `.Id`, unset
+ * slices and maps typed (nil: `[]`, `map[]`, `null` to json).
+ */
+export function typedInspectView(doc: Record<string, unknown>): Record<string, unknown> {
   const { Id, ...rest } = doc;
   const out: Record<string, unknown> = { ID: Id, ...rest };
-  for (const key of ['RepoTags', 'RepoDigests']) out[key] = typedSlice(out[key]);
-  out.Config = typedConfig(out.Config);
-  out.ContainerConfig = typedConfig(out.ContainerConfig);
+  for (const key of ['RepoTags', 'RepoDigests', 'Args']) if (key in out) out[key] = typedSlice(out[key]);
+  for (const key of ['Config', 'ContainerConfig']) if (key in out) out[key] = typedConfig(out[key]);
   if (isPlainObject(out.GraphDriver)) out.GraphDriver = { ...out.GraphDriver, Data: typedMap(out.GraphDriver.Data) };
   if (isPlainObject(out.RootFS)) out.RootFS = { ...out.RootFS, Layers: typedSlice(out.RootFS.Layers) };
+  if (isPlainObject(out.HostConfig)) out.HostConfig = { ...out.HostConfig, Binds: typedSlice(out.HostConfig.Binds) };
   return out;
 }

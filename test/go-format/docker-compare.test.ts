@@ -23,12 +23,16 @@ const IMAGES = [
   '  {{.Repository}}\\n{{.Tag}}  ', '{{json .Size}} {{lower .Tag}}',
 ];
 const HISTORY = ['table {{.ID}}\\t{{.CreatedBy}}\\t{{.Size}}\\t{{.Comment}}', '{{.ID}} {{.CreatedAt}}', '{{json .Comment}}'];
+const CONTAINER_INSPECT = [
+  '{{.Name}} {{.State.Status}} {{.State.ExitCode}} {{.Path}} {{.Args}} {{.State.Running}} {{.RestartCount}} {{.Platform}}',
+  '{{.Config.Cmd}} {{.Config.Entrypoint}} {{.Config.Labels}} {{.Config.Image}} {{.Config.Labels.zz}}', '{{json .Args}} {{json .Config.Entrypoint}} {{.HostConfig.Binds}} {{.Mounts}}',
+];
 const PS = ['table {{.Names}}\\t{{.Status}}', '{{.Image}} {{.Command}} {{.Status}} {{.State}} {{.Names}} {{.Labels}} {{.Mounts}} {{.Ports}} {{.LocalVolumes}}|{{.Label "a"}}|{{.Platform}}', 'table {{.Command}}\\t{{.State}}\\t{{.Labels}}\\t{{.Image}}'];
 
 if (reason !== undefined) {
   test.skip(`strata's --format output matches docker's (skipped: ${reason})`, () => undefined);
 } else {
-  test("strata's --format output matches docker's for inspect, images, history and ps", async (t) => {
+  test("strata's --format output matches docker's for inspect (images, containers), images, history and ps", async (t) => {
     const dir = await tempDir('format-docker');
     t.teardown(dir.cleanup);
     const daemon = await Dockerd.start();
@@ -57,6 +61,8 @@ if (reason !== undefined) {
     await both(['history', '-H=false', '--no-trunc', '--format', '{{.ID}} {{.CreatedSince}} {{.Size}}', 'plain']);
     for (const format of PS) await both(['ps', '-a', '--format', format]);
     await both(['ps', '-a', '--no-trunc', '--format', '{{len .ID}} {{.Command}}']);
+    for (const format of CONTAINER_INSPECT) await both(['inspect', '--format', format, 'one', 'two']);
+    await both(['container', 'inspect', '-f', '{{.Name}} {{.Config.Labels.a}}', 'one']);
 
     // Errors: the same words (Docker exits 1 or 64, strata 2).
     for (const [args, words] of [

@@ -87,7 +87,7 @@ test('system df --format: a row per type; json; -v with a template is refused', 
   t.regex(verbose.stderr, /^strata: --format with -v is not supported/);
 }));
 
-test('ps --format over created containers: fields, labels from the image, table titles, -q wins with a warning', (t) => withStore(t, async ({ strata }) => {
+test('ps and inspect --format over created containers: fields, labels from the image, table titles, -q wins with a warning', (t) => withStore(t, async ({ strata }) => {
   t.is((await strata(['create', '--name', 'one', 'labelled:v1', 'sh', '-c', 'echo hi; exit 3'])).status, 0);
   t.is((await strata(['create', '--name', 'two', 'plain', 'true'])).status, 0);
   t.is(ok(t, await strata(['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.Command}} {{.State}} {{.Status}} {{.Labels}} {{.Label "a"}}'])).split('\n').sort().join('\n'),
@@ -97,6 +97,15 @@ test('ps --format over created containers: fields, labels from the image, table 
   t.is(quiet.stderr, 'WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
   t.true(quiet.stdout.trim().split('\n').every((line) => /^[0-9a-f]{12}$/.test(line)));
   t.is(ok(t, await strata(['ps', '-a', '--no-trunc', '--format', '{{len .ID}} {{.Command}}', '--format', '{{len .ID}}'])), '64\n64\n');
+  t.is(ok(t, await strata(['inspect', '--format', '{{.Name}} {{.State.Status}} {{.Path}} {{.Args}} {{.Config.Labels}} {{.Config.Entrypoint}}', 'one', 'two'])),
+    '/one created sh [-c echo hi; exit 3] map[a:1 b:2] []\n/two created true [] map[] []\n');
+  const mixed = await strata(['inspect', '--format', '{{.Name}}', 'one', 'plain']);
+  t.is(mixed.stdout, '/one\n', 'containers and images in one call; the image has no .Name');
+  t.is(mixed.stderr, 'strata: template parsing error: template: :1:2: executing "" at <.Name>: map has no entry for key "Name"\n');
+  t.is(mixed.status, 2);
+  t.is(ok(t, await strata(['container', 'inspect', '-f', '{{.ID}} {{json .Config.Cmd}}', 'two'])).replace(/^[0-9a-f]{64} /, 'ID '), 'ID ["true"]\n');
+  const notContainer = await strata(['container', 'inspect', 'plain']);
+  t.is(notContainer.status, 3, 'container inspect looks among containers only');
   const bad = await strata(['ps', '--format', '{{.Nope}}', '-a']);
   t.is(bad.stderr, 'strata: failed to execute template: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.ContainerContext\n');
 }));
