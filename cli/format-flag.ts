@@ -9,9 +9,9 @@ import type { FormatErrorWords, FormatSource } from './format/docker-format.js';
 /** The flag's help text (Docker's words). */
 export const FORMAT_HELP = "format output using a custom template: 'table' (the default), 'table TEMPLATE' (a header row, then the template per row), 'json' (a JSON object per row), or 'TEMPLATE' (a Go template)";
 
-/** Whether `format` asks for a template (`table` alone is the default table). */
+/** Whether `format` asks for a template (`table` alone, or '', is the default table, as Docker's). */
 export function templateFormat(format: string | undefined): format is string {
-  return format !== undefined && format !== 'table';
+  return format !== undefined && format !== '' && format !== 'table';
 }
 
 type Contexts = typeof import('./format/docker-contexts.js');
