@@ -69,8 +69,9 @@ export function renderFormat(format: string, source: FormatSource, words: Format
   let header: string;
   try {
     header = template.execute({ ...source.headers }, { functions: HEADER_FUNCTIONS });
-  } catch {
-    header = ''; // Docker ignores a header that fails to render
+  } catch (err) {
+    if (!(err instanceof GoTemplateError)) throw err;
+    header = err.partial; // Docker ignores the error: the header is what was printed before it
   }
   return tabAlign(`${header}\n${body}`);
 }

@@ -5,6 +5,9 @@
  * type *formatter.imageContext`.
  */
 export class GoTemplateError extends Error {
+  /** For 'exec': what the template printed before it failed (Docker keeps it in a table's header). */
+  partial = '';
+
   constructor(
     readonly kind: 'parse' | 'exec',
     message: string,

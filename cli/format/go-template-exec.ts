@@ -58,7 +58,12 @@ export class Executor {
 
   run(root: readonly TemplateNode[], dot: unknown): string {
     this.#vars.push({ name: '$', value: dot });
-    this.walk(root, dot);
+    try {
+      this.walk(root, dot);
+    } catch (err) {
+      if (err instanceof GoTemplateError) err.partial = this.#out;
+      throw err;
+    }
     return this.#out;
   }
 
@@ -160,9 +165,14 @@ export class Executor {
       } catch (err) {
         if (!(err instanceof FuncError)) throw err;
         const message = err.calling && !err.message.startsWith('error calling') ? `error calling ${first.name}: ${err.message}` : err.message;
-        throw this.error(cmd.pos, commandText(cmd), message);
+        // Go names an argument that does not fit (`at <.Tag>`), else the call.
+        const arg = err.arg >= 0 && err.arg < rest.length ? rest[err.arg]! : undefined;
+        if (arg === undefined) throw this.error(cmd.pos, commandText(cmd), message);
+        if (arg.kind === 'literal') throw this.error(arg.pos, operandText(arg), message.replace(/^wrong type for value; expected (\S+); got .*$/, (_m, type: string) => `expected ${type === 'int' ? 'integer' : type}; found ${arg.text}`));
+        throw this.error(arg.pos, operandText(arg), message);
       }
     }
+    if (first.kind === 'literal' && first.value === null) throw this.error(first.pos, 'nil', 'nil is not a command');
     const args = [...rest.map((a) => this.operand(a, dot)), ...final];
     if (first.kind === 'field' || first.kind === 'variable' || first.kind === 'chain') return this.operand(first, dot, args);
     if (args.length > 0) throw this.error(first.pos, operandText(first), `can't give argument to non-function ${operandText(first)}`);

@@ -2,7 +2,8 @@
  * The functions a template may call: Go's built-ins (`and or not len index
  * print printf println eq ne lt le gt ge`; `and` and `or` are evaluated by the
  * executor, lazily) and Docker's (`json split join title lower upper pad
- * truncate`, docker/cli templates/templates.go), plus `HEADER_FUNCTIONS`, the
+ * truncate`, docker/cli templates/templates.go; `join` takes a []string, as in
+ * Docker 20.10 and the installed 28.2 client), plus `HEADER_FUNCTIONS`, the
  * replacements Docker uses when it renders a table's header row (they return
  * the column title unchanged).
  *
@@ -18,6 +19,8 @@ export class FuncError extends Error {
   constructor(
     message: string,
     readonly calling: boolean,
+    /** The argument that does not fit (its index), when Go names it rather than the call. */
+    readonly arg = -1,
   ) {
     super(message);
   }
@@ -29,13 +32,17 @@ function arity(name: string, args: readonly unknown[], want: number): void {
   if (args.length !== want) throw new FuncError(`wrong number of args for ${name}: want ${want} got ${args.length}`, false);
 }
 
-function str(value: unknown): string {
-  if (typeof value !== 'string') throw new FuncError(`wrong type for value; expected string; got ${goTypeName(value)}`, false);
+/** Argument `arg` of `args`, which Go declares a string. */
+function str(args: readonly unknown[], arg: number): string {
+  const value = args[arg];
+  if (typeof value !== 'string') throw new FuncError(`wrong type for value; expected string; got ${goTypeName(value)}`, false, arg);
   return value;
 }
 
-function int(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new FuncError(`wrong type for value; expected int; got ${goTypeName(value)}`, false);
+/** Argument `arg` of `args`, which Go declares an int. */
+function int(args: readonly unknown[], arg: number): number {
+  const value = args[arg];
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new FuncError(`wrong type for value; expected int; got ${goTypeName(value)}`, false, arg);
   return value;
 }
 
@@ -96,13 +103,13 @@ function lengthOf(value: unknown): number {
 
 function indexOne(value: unknown, key: unknown): unknown {
   if (Array.isArray(value) || typeof value === 'string') {
-    const i = int(key);
+    const i = int([key], 0);
     const length = Array.isArray(value) ? value.length : value.length;
     if (i < 0 || i >= length) throw new FuncError(`error calling index: index out of range: ${i}`, true);
     return Array.isArray(value) ? value[i] : value.charCodeAt(i);
   }
-  if (value instanceof Map) return value.has(str(key)) ? value.get(key as string) : '';
-  if (isPlainObject(value)) return Object.prototype.hasOwnProperty.call(value, str(key)) ? value[key as string] : NO_VALUE;
+  if (value instanceof Map) return value.has(str([key], 0)) ? value.get(key as string) : '';
+  if (isPlainObject(value)) return Object.prototype.hasOwnProperty.call(value, str([key], 0)) ? value[key as string] : NO_VALUE;
   if (value === null || value === undefined || value === NO_VALUE) throw new FuncError('error calling index: index of untyped nil', true);
   throw new FuncError(`error calling index: can't index item of type ${goTypeName(value)}`, true);
 }
@@ -115,13 +122,6 @@ function sprint(args: readonly unknown[]): string {
     out += formatGoValue(a);
   });
   return out;
-}
-
-function joinElements(elems: unknown, sep: string): string {
-  if (elems === null || elems === undefined) return '';
-  if (Array.isArray(elems)) return elems.map(formatGoValue).join(sep);
-  if (elems instanceof Map || isPlainObject(elems)) return [...(elems instanceof Map ? elems.values() : Object.values(elems))].map(formatGoValue).sort().join(sep);
-  throw new FuncError(`expected slice, got ${goTypeName(elems)}`, true);
 }
 
 export const FUNCTIONS: ReadonlyMap<string, GoFunction> = new Map<string, GoFunction>([
@@ -138,7 +138,7 @@ export const FUNCTIONS: ReadonlyMap<string, GoFunction> = new Map<string, GoFunc
   ['println', (a) => a.map(formatGoValue).join(' ') + '\n'],
   ['printf', (a) => {
     if (a.length === 0) throw new FuncError('wrong number of args for printf: want at least 1 got 0', false);
-    return goSprintf(str(a[0]), a.slice(1));
+    return goSprintf(str(a, 0), a.slice(1));
   }],
   ['eq', (a) => {
     if (a.length < 2) throw new FuncError('error calling eq: missing argument for comparison', false);
@@ -153,27 +153,40 @@ export const FUNCTIONS: ReadonlyMap<string, GoFunction> = new Map<string, GoFunc
   ['json', (a) => (arity('json', a, 1), goJSON(a[0] === NO_VALUE ? null : a[0]))],
   ['split', (a) => {
     arity('split', a, 2);
-    const [text, sep] = [str(a[0]), str(a[1])];
+    const [text, sep] = [str(a, 0), str(a, 1)];
     return sep === '' ? [...text] : text.split(sep);
   }],
-  ['join', (a) => (arity('join', a, 2), joinElements(a[0], str(a[1])))],
-  ['title', (a) => (arity('title', a, 1), title(str(a[0])))],
-  ['lower', (a) => (arity('lower', a, 1), str(a[0]).toLowerCase())],
-  ['upper', (a) => (arity('upper', a, 1), str(a[0]).toUpperCase())],
+  ['join', (a) => {
+    arity('join', a, 2);
+    const sep = str(a, 1);
+    if (a[0] === null || a[0] === undefined) return '';
+    if (!Array.isArray(a[0]) || !a[0].every((e) => typeof e === 'string')) throw new FuncError(`wrong type for value; expected []string; got ${goTypeName(a[0])}`, false, 0);
+    return a[0].join(sep);
+  }],
+  ['title', (a) => (arity('title', a, 1), title(str(a, 0)))],
+  ['lower', (a) => (arity('lower', a, 1), str(a, 0).toLowerCase())],
+  ['upper', (a) => (arity('upper', a, 1), str(a, 0).toUpperCase())],
   ['pad', (a) => {
     arity('pad', a, 3);
-    const text = str(a[0]);
-    return text === '' ? text : ' '.repeat(Math.max(0, int(a[1]))) + text + ' '.repeat(Math.max(0, int(a[2])));
+    const text = str(a, 0);
+    return text === '' ? text : ' '.repeat(Math.max(0, int(a, 1))) + text + ' '.repeat(Math.max(0, int(a, 2)));
   }],
   ['truncate', (a) => {
     arity('truncate', a, 2);
-    const text = str(a[0]);
-    const length = int(a[1]);
+    const text = str(a, 0);
+    const length = int(a, 1);
     return text.length < length ? text : text.slice(0, length);
   }],
 ]);
 
 /** Docker's HeaderFunctions: in a table's header row these return their first argument (the column title). */
 export const HEADER_FUNCTIONS: ReadonlyMap<string, GoFunction> = new Map<string, GoFunction>(
-  ['json', 'split', 'join', 'title', 'lower', 'upper', 'truncate'].map((name) => [name, (a: readonly unknown[]) => a[0]]),
+  ([['json', 1], ['split', 2], ['join', 2], ['title', 1], ['lower', 1], ['upper', 1], ['truncate', 2]] as const).map(([name, count]) => [
+    name,
+    (a: readonly unknown[]) => {
+      // Docker declares them over strings: `{{json .}}` fails in a header (the header then ends there).
+      arity(name, a, count);
+      return str(a, 0);
+    },
+  ]),
 );

@@ -45,7 +45,8 @@ test('structs: fields, methods with arguments, and the error for a field they la
 });
 
 test('%v printing: slices, maps with sorted keys, nil, nil slices and maps, numbers, booleans', (t) => {
-  t.is(run('{{.Config.Labels}} {{.Config.Empty}} {{.Half}} {{.Big}} {{.Yes}} {{nil}} {{.Size}}'), 'map[a:1 b:2] [] 1.5 1e+21 true <nil> 1982437');
+  t.is(run('{{.Config.Labels}} {{.Config.Empty}} {{.Half}} {{.Big}} {{.Yes}} {{print nil}} {{.Size}}'), 'map[a:1 b:2] [] 1.5 1e+21 true <nil> 1982437');
+  fails(t, '{{nil}}', 'template: :1:2: executing "" at <nil>: nil is not a command');
   t.is(run('{{.A}} {{json .A}} {{.M}} {{json .M}} {{len .A}}', { A: goNilSlice(), M: goNilMap() }), '[] null map[] null 0');
   t.is(run('{{.}}', [['a', null], { k: [1, 2] }]), '[[a <nil>] map[k:[1 2]]]');
 });
@@ -86,12 +87,13 @@ test('trim markers remove the white space beside them', (t) => {
 test("Docker's functions: json join split lower upper title pad truncate", (t) => {
   t.is(run('{{json .Config}}'), '{"Cmd":["/bin/sh","-c"],"Labels":{"b":"2","a":"1"},"Env":null,"Empty":[]}');
   t.is(run('{{json "<a&b>"}}'), '"<a&b>"', 'no HTML escaping, as SetEscapeHTML(false)');
-  t.is(run('{{join .Config.Cmd ","}}|{{join .Config.Labels ","}}|{{join .Config.Env ","}}'), '/bin/sh,-c|1,2|');
+  t.is(run('{{join .Config.Cmd ","}}|{{join .Config.Env ","}}'), '/bin/sh,-c|');
   t.is(run('{{split "a,b,c" ","}} {{len (split "a,b" ",")}}'), '[a b c] 2');
   t.is(run('{{lower .Name}} {{upper .Name}} {{title "hello wide-world"}}'), 'hello world HELLO WORLD Hello Wide-World');
   t.is(run('[{{pad "x" 2 1}}][{{pad "" 2 1}}]'), '[  x ][]');
   t.is(run('{{truncate "abcdef" 3}} {{truncate "ab" 3}}'), 'abc ab');
-  fails(t, '{{join .Id ","}}', 'template: :1:2: executing "" at <join .Id ",">: error calling join: expected slice, got string');
+  fails(t, '{{join .Id ","}}', 'template: :1:7: executing "" at <.Id>: wrong type for value; expected []string; got string');
+  fails(t, '{{join .Config.Labels ","}}', 'template: :1:14: executing "" at <.Config.Labels>: wrong type for value; expected []string; got map[string]interface {}');
 });
 
 test("Go's functions: printf println print index len and or not, comparisons", (t) => {
@@ -106,7 +108,10 @@ test("Go's functions: printf println print index len and or not, comparisons", (
   t.is(run('{{eq 1 1}} {{eq "a" "b" "a"}} {{ne 1 2}} {{lt 1 2}} {{le 2 2}} {{gt "b" "a"}} {{ge 1 2}}'), 'true true true true true true false');
   fails(t, '{{eq "a" 1}}', 'template: :1:2: executing "" at <eq "a" 1>: error calling eq: incompatible types for comparison');
   fails(t, '{{index .Config.Cmd 5}}', 'template: :1:2: executing "" at <index .Config.Cmd 5>: error calling index: index out of range: 5');
-  fails(t, '{{upper 3}}', 'template: :1:2: executing "" at <upper 3>: wrong type for value; expected string; got int');
+  fails(t, '{{upper 3}}', 'template: :1:8: executing "" at <3>: expected string; found 3');
+  fails(t, '{{upper .Size}}', 'template: :1:8: executing "" at <.Size>: wrong type for value; expected string; got int');
+  fails(t, '{{truncate "ab" "x"}}', 'template: :1:16: executing "" at <"x">: expected integer; found "x"');
+  fails(t, '{{.Size | upper}}', 'template: :1:10: executing "" at <upper>: wrong type for value; expected string; got int');
   fails(t, '{{len 3}}', 'template: :1:2: executing "" at <len 3>: error calling len: len of type int');
 });
 
