@@ -45,7 +45,8 @@ export function inspectFormat(format: string, docs: readonly InspectDocument[]):
       }
     }
   }
-  return { text, ...(error === undefined ? {} : { error }) };
+  // Docker's Flush writes an empty line when no document printed anything (every one failed).
+  return { text: text === '' ? '\n' : text, ...(error === undefined ? {} : { error }) };
 }
 
 const CONFIG_SLICES = ['Env', 'Cmd', 'Entrypoint', 'OnBuild', 'Shell'];

@@ -45,6 +45,7 @@ test('inspect --format errors: one strata line, exit 2, in Docker\'s words', (t)
   const missing = await strata(['inspect', '--format', '{{.Config.Nope}}', 'plain']);
   t.is(missing.status, 2);
   t.is(missing.stderr, 'strata: template parsing error: template: :1:9: executing "" at <.Config.Nope>: map has no entry for key "Nope"\n');
+  t.is(missing.stdout, '\n', 'as Docker: an empty line when no object printed');
   const unclosed = await strata(['inspect', '--format', '{{.Id', 'plain']);
   t.is(unclosed.status, 2);
   t.is(unclosed.stderr, 'strata: template parsing error: template: :1: unclosed action\n');
