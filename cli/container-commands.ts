@@ -10,7 +10,7 @@ import { collect, storeAction } from './context.js';
 import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
 import { addInspectCommand } from './inspect-command.js';
 import { STDIO, writeOutput } from './files.js';
-import { commandCell, containerStatus, createdAgo, formatDockerTable, truncateId } from './format/index.js';
+import { commandCell, containerStateOf, containerStatus, createdAgo, formatDockerTable, truncateId } from './format/index.js';
 
 const NOT_HERE = 'Not in strata (yet): detached containers (-d, logs, stop, exec), named volumes, port publishing.';
 
@@ -80,11 +80,8 @@ function psRows(store: Store, all: boolean, noTrunc: boolean) {
   return store.containers.list()
     .filter((c) => all || store.containers.isRunning(c))
     .map((c) => {
-      const running = store.containers.isRunning(c);
-      const state = running
-        ? { status: 'running' as const, startedAt: new Date(c.startedAt ?? c.createdAt) }
-        : c.state === 'created' ? { status: 'created' as const } : { status: 'exited' as const, exitCode: c.exitCode ?? 0, finishedAt: new Date(c.finishedAt ?? c.createdAt) };
-      return { c, running, id: noTrunc ? c.id : truncateId(c.id), image: c.imageRef, command: commandCell(argvOf(c.config), noTrunc), created: createdAgo(new Date(c.createdAt)), status: containerStatus(state), names: c.name };
+      const state = containerStateOf(c, store.containers.isRunning(c));
+      return { c, id: noTrunc ? c.id : truncateId(c.id), image: c.imageRef, command: commandCell(argvOf(c.config), noTrunc), created: createdAgo(new Date(c.createdAt)), status: containerStatus(state), names: c.name };
     });
 }
 
@@ -182,18 +179,11 @@ export function addContainerCommands(program: Command): void {
         // Docker: -q wins over a custom format, with a warning.
         if (templateFormat(options.format) && options.quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
         else if (templateFormat(options.format)) {
-          const { imageBytes } = await import('../core/image-ops/disk-usage.js');
+          const format = options.format;
           // Docker asks the daemon for sizes only when the template reads .Size (`{{json .}}` does, `json` does not).
-          const sizeWanted = options.format !== 'json' && (options.format.includes('.Size') || /\{\{-?\s*json\s+\.\s*-?\}\}/.test(options.format));
-          const data = await Promise.all(rows.map(async (r) => {
-            const image = store.images.list().find((i) => i.id === r.c.image);
-            const labels = image === undefined ? {} : ((await store.images.config(image.id)).config.config?.Labels ?? {});
-            return { row: r, labels, size: image === undefined || !sizeWanted ? 0 : imageBytes(store, image) };
-          }));
-          return printFormatted(options.format, (c) => c.containersSource(data.map(({ row: r, labels, size }) => ({
-            id: r.c.id, image: r.image, argv: argvOf(r.c.config), created: new Date(r.c.createdAt), status: r.status, state: r.running ? 'running' : r.c.state,
-            name: r.names, labels, mounts: r.c.config.Binds.map((b) => b.source), network: r.c.config.Network, imageSize: size,
-          })), !noTrunc), { exec: 'failed to execute template' });
+          const sizeWanted = format !== 'json' && (format.includes('.Size') || /\{\{-?\s*json\s+\.\s*-?\}\}/.test(format));
+          const data = await (await import('./container-format-rows.js')).containerFormatRows(store, rows.map((r) => r.c), sizeWanted);
+          return printFormatted(format, (c) => c.containersSource(data, !noTrunc), { exec: 'failed to execute template' });
         }
         if (out.json) return out.jsonDocument(rows.map((r) => ({ Id: r.c.id, Image: r.c.imageRef, Command: argvOf(r.c.config), Created: r.c.createdAt, State: r.c.state, ExitCode: r.c.exitCode, Names: [r.c.name] })));
         if (options.quiet) return process.stdout.write(rows.map((r) => `${r.id}\n`).join(''));

@@ -5,7 +5,7 @@ import { imagesSpace } from '../core/image-ops/disk-usage.js';
 import { familiarName, parseReference } from '../core/images/index.js';
 import { configOf, outputOf, storeCommand } from './context.js';
 import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
-import { ErrorCode, StrataError } from '../core/errors.js';
+import { printDiskUsageVerbose } from './disk-usage-format.js';
 import { createdAgo, formatDockerTable, humanSize, imageSize, reclaimableCell, truncateId } from './format/index.js';
 import { createdOf, pruneImages, pruneReport } from './image-commands.js';
 import { buildCacheUsage } from '../core/build/exec/prune-cache.js';
@@ -24,10 +24,8 @@ export function addSystemCommands(program: Command): void {
       { type: 'Containers', total: containers.length, active: running, size: 0, reclaimable: 0 },
       { type: 'Build Cache', total: cache.entries, active: 0, size: cache.size, reclaimable: cache.size },
     ];
-    if (templateFormat(options.format)) {
-      if (options.verbose) throw new StrataError(ErrorCode.EUNSUPPORTED, '--format with -v is not supported by strata (yet): use --json');
-      return printFormatted(options.format, (c) => c.diskUsageSource(rows));
-    }
+    if (templateFormat(options.format) && !options.verbose) return printFormatted(options.format, (c) => c.diskUsageSource(rows));
+    if (templateFormat(options.format)) return printDiskUsageVerbose(store, space, options.format);
     if (out.json) return out.jsonDocument({ summary: rows, images: space.images.map((i) => ({ id: `sha256:${i.image.id}`, names: i.image.names, size: i.size, shared: i.shared, unique: i.unique, containers: i.containers })) });
     if (!options.verbose) {
       const table = rows.map((r) => [r.type, String(r.total), String(r.active), humanSize(r.size), reclaimableCell(r.reclaimable, r.size)]);

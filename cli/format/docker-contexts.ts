@@ -25,24 +25,32 @@ export interface ImageRowData {
   readonly digest: string;
   readonly created: Date;
   readonly size: number;
+  /** Bytes shared with other images and the containers using it: known to `system df -v` only (else `N/A`). */
+  readonly shared?: number;
+  readonly containers?: number;
+}
+
+/** One image row as Docker's imageContext. */
+function imageContext(r: ImageRowData, trunc: boolean): GoStruct {
+  return new GoStruct('*formatter.imageContext', {
+    Containers: () => (r.containers === undefined ? 'N/A' : String(r.containers)),
+    CreatedAt: () => goTimeString(r.created),
+    CreatedSince: () => createdAgo(r.created),
+    Digest: () => r.digest,
+    ID: () => (trunc ? imageIdCell(r.id, false) : r.id),
+    Repository: () => r.repo,
+    SharedSize: () => (r.shared === undefined ? 'N/A' : humanSize(r.shared)),
+    Size: () => imageSize(r.size),
+    Tag: () => r.tag,
+    UniqueSize: () => (r.shared === undefined ? 'N/A' : humanSize(r.size - r.shared)),
+    VirtualSize: () => humanSize(r.size),
+  });
 }
 
 /** `docker images`: the rows and titles; the default table adds DIGEST with `digests`. */
 export function imagesSource(rows: readonly ImageRowData[], trunc: boolean, digests: boolean): FormatSource {
   return {
-    rows: rows.map((r) => new GoStruct('*formatter.imageContext', {
-      Containers: () => 'N/A',
-      CreatedAt: () => goTimeString(r.created),
-      CreatedSince: () => createdAgo(r.created),
-      Digest: () => r.digest,
-      ID: () => imageIdCell(r.id, !trunc),
-      Repository: () => r.repo,
-      SharedSize: () => 'N/A',
-      Size: () => imageSize(r.size),
-      Tag: () => r.tag,
-      UniqueSize: () => 'N/A',
-      VirtualSize: () => humanSize(r.size),
-    })),
+    rows: rows.map((r) => imageContext(r, trunc)),
     headers: {
       ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT',
       Size: 'SIZE', Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', VirtualSize: 'SIZE',
@@ -76,7 +84,18 @@ export interface ContainerRowData {
 /** `docker ps`: the rows and titles. */
 export function containersSource(rows: readonly ContainerRowData[], trunc: boolean): FormatSource {
   return {
-    rows: rows.map((r) => new GoStruct('*formatter.ContainerContext', {
+    rows: rows.map((r) => containerContext(r, trunc)),
+    headers: {
+      ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
+      State: 'STATE', Status: 'STATUS', Size: 'SIZE', Labels: 'LABELS', Mounts: 'MOUNTS', LocalVolumes: 'LOCAL VOLUMES', Networks: 'NETWORKS', Platform: 'PLATFORM',
+    },
+    defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
+  };
+}
+
+/** One container row as Docker's ContainerContext. */
+function containerContext(r: ContainerRowData, trunc: boolean): GoStruct {
+  return new GoStruct('*formatter.ContainerContext', {
       Command: () => commandCell(r.argv, !trunc),
       CreatedAt: () => goTimeString(r.created),
       ID: () => (trunc ? r.id.slice(0, 12) : r.id),
@@ -94,13 +113,7 @@ export function containersSource(rows: readonly ContainerRowData[], trunc: boole
       Size: () => (r.imageSize > 0 ? `0B (virtual ${imageSize(r.imageSize)})` : '0B'),
       State: () => r.state,
       Status: () => r.status,
-    })),
-    headers: {
-      ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
-      State: 'STATE', Status: 'STATUS', Size: 'SIZE', Labels: 'LABELS', Mounts: 'MOUNTS', LocalVolumes: 'LOCAL VOLUMES', Networks: 'NETWORKS', Platform: 'PLATFORM',
-    },
-    defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
-  };
+  });
 }
 
 export interface HistoryRowData {
@@ -140,10 +153,12 @@ export interface DiskUsageRowData {
   readonly reclaimable: number;
 }
 
+const DISK_USAGE_TYPES: Readonly<Record<string, string>> = { Images: 'Images', Containers: 'Containers', 'Local Volumes': 'Volumes', 'Build Cache': 'Builder' };
+
 /** `docker system df` (without -v): one row per kind of object. */
 export function diskUsageSource(rows: readonly DiskUsageRowData[]): FormatSource {
   return {
-    rows: rows.map((r) => new GoStruct('*formatter.diskUsageImagesContext', {
+    rows: rows.map((r) => new GoStruct(`*formatter.diskUsage${DISK_USAGE_TYPES[r.type] ?? 'Images'}Context`, {
       Active: () => String(r.active),
       Reclaimable: () => reclaimableCell(r.reclaimable, r.size),
       Size: () => humanSize(r.size),
@@ -153,4 +168,18 @@ export function diskUsageSource(rows: readonly DiskUsageRowData[]): FormatSource
     headers: { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' },
     defaultTable: 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}',
   };
+}
+
+/**
+ * `docker system df -v` with a template: one value, Docker's diskUsageContext
+ * (`.Images`, `.Containers`, `.Volumes`, `.BuildCache`, lists of the rows
+ * `images` and `ps` show, ids in full), the template run once.
+ */
+export function diskUsageVerboseValue(images: readonly ImageRowData[], containers: readonly ContainerRowData[]): GoStruct {
+  return new GoStruct('*formatter.diskUsageContext', {
+    Images: images.map((r) => imageContext(r, false)),
+    Containers: containers.map((r) => containerContext({ ...r, imageSize: 0 }, false)),
+    Volumes: [],
+    BuildCache: [],
+  }, 'declared');
 }

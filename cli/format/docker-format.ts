@@ -83,3 +83,14 @@ export function tabAlign(text: string): string {
   const aligned = formatDockerTable(lines.map((line) => line.split('\t')));
   return aligned + (last ?? '');
 }
+
+/** Runs `format` once over `value` (`docker system df -v --format`): no header, no newline added; an error in Go's words alone. */
+export function renderOnce(format: string, value: unknown): string {
+  const template = parseFormat(templateText(format));
+  try {
+    return template.execute(value);
+  } catch (err) {
+    if (!(err instanceof GoTemplateError)) throw err;
+    throw new StrataError(ErrorCode.EUSAGE, err.message, { cause: err });
+  }
+}

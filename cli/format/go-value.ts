@@ -23,6 +23,8 @@ export class GoStruct {
     /** As Go's errors name it: `*formatter.imageContext`. */
     readonly typeName: string,
     readonly fields: Readonly<Record<string, unknown>>,
+    /** 'sorted': `json` sorts the keys (Docker marshals its row contexts as maps); 'declared': the fields' order (a plain Go struct). */
+    readonly jsonOrder: 'sorted' | 'declared' = 'sorted',
   ) {}
 
   has(name: string): boolean {
@@ -35,10 +37,11 @@ export class GoStruct {
     return typeof value === 'function' ? (value as () => unknown)() : value;
   }
 
-  /** The struct as Docker's formatter marshals a context: every field (methods called), keys sorted. */
+  /** The struct as Docker's formatter marshals it: every field (methods called), keys in `jsonOrder`. */
   toJSONObject(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const name of Object.keys(this.fields).sort()) {
+    const names = Object.keys(this.fields);
+    for (const name of this.jsonOrder === 'sorted' ? names.sort() : names) {
       const value = this.fields[name];
       if (typeof value === 'function' && value.length > 0) continue; // a method that needs arguments
       out[name] = this.get(name);

@@ -79,13 +79,16 @@ test('history --format: Docker\'s fields, -H=false, --no-trunc, table header', (
   t.deepEqual(Object.keys(JSON.parse(ok(t, await strata(['history', '--format', 'json', 'plain']))) as object), ['Comment', 'CreatedAt', 'CreatedBy', 'CreatedSince', 'ID', 'Size']);
 }));
 
-test('system df --format: a row per type; json; -v with a template is refused', (t) => withStore(t, async ({ strata }) => {
+test('system df --format: a row per type; json; -v runs the template once over Images, Containers, Volumes, BuildCache', (t) => withStore(t, async ({ strata }) => {
   t.is(ok(t, await strata(['system', 'df', '--format', '{{.Type}}:{{.TotalCount}}'])), 'Images:2\nContainers:0\nBuild Cache:0\n');
   t.regex(ok(t, await strata(['system', 'df', '--format', 'table {{.Type}}\\t{{.Active}}'])), /^TYPE {10}ACTIVE\nImages {8}0\n/);
   t.deepEqual(Object.keys(JSON.parse(ok(t, await strata(['system', 'df', '--format', 'json'])).split('\n')[0]!) as object), ['Active', 'Reclaimable', 'Size', 'TotalCount', 'Type']);
-  const verbose = await strata(['system', 'df', '-v', '--format', '{{.Type}}']);
-  t.not(verbose.status, 0);
-  t.regex(verbose.stderr, /^strata: --format with -v is not supported/);
+  t.is(ok(t, await strata(['system', 'df', '-v', '--format', '{{range .Images}}{{.Repository}}:{{.Containers}}:{{.UniqueSize}} {{end}}{{len .Containers}}'])), 'plain:0:0B labelled:0:0B 0', 'one result, no newline, newest image first');
+  const verbose = JSON.parse(ok(t, await strata(['system', 'df', '-v', '--format', 'json']))) as Record<string, unknown[]>;
+  t.deepEqual(Object.keys(verbose), ['Images', 'Containers', 'Volumes', 'BuildCache']);
+  t.regex((verbose.Images![0] as { ID: string }).ID, /^sha256:[0-9a-f]{64}$/);
+  const wrong = await strata(['system', 'df', '-v', '--format', '{{.Type}}']);
+  t.is(wrong.stderr, 'strata: template: :1:2: executing "" at <.Type>: can\'t evaluate field Type in type *formatter.diskUsageContext\n');
 }));
 
 test('ps and inspect --format over created containers: fields, labels from the image, table titles, -q wins with a warning', (t) => withStore(t, async ({ strata }) => {
