@@ -99,8 +99,9 @@ function lexAction(text: string, open: number, trimmed: boolean, items: Item[], 
     const start = i;
     const push = (type: ItemType, val: string) => items.push({ type, val, pos: start });
     if (SPACE.test(c)) {
-      while (i < text.length && SPACE.test(text[i]!) && closeAt(i) !== 1) i++;
-      if (i === start) i++; // a space before ` -}}` still separates
+      // Stops before the space of a ` -}}` (the loop's top closes the action there),
+      // unless a parenthesis is open: then the space is taken, and the `-` fails below.
+      while (i < text.length && SPACE.test(text[i]!) && (closeAt(i) !== 1 || i === start)) i++;
       push('space', text.slice(start, i));
     } else if (c === '|') {
       i++;
