@@ -32,12 +32,18 @@ async function documentOf(store: Store, ref: string, kind: InspectKind): Promise
  */
 export function addInspectCommand(parent: Command, name: string, kind: InspectKind): void {
   const what = kind === 'any' ? 'containers or images' : `${kind}s`;
-  storeAction<{ format?: string }>(
-    parent.command(name).description(`show everything recorded about ${what}, as a JSON array`).argument(`<${kind === 'any' ? 'name|id' : kind}...>`)
-      .option('-f, --format <string>', "format the output using a Go template ('json': one compact JSON array)"),
+  const command = parent.command(name).description(`show everything recorded about ${what}, as a JSON array`).argument(`<${kind === 'any' ? 'name|id' : kind}...>`)
+    .option('-f, --format <string>', "format the output using a Go template ('json': one compact JSON array)");
+  if (kind === 'any') command.option('--type <type>', 'only look among objects of this type: container or image');
+  storeAction<{ format?: string; type?: string }>(
+    command,
     async ({ store, args, options }) => {
+      if (options.type !== undefined && options.type !== 'container' && options.type !== 'image') {
+        throw new StrataError(ErrorCode.EUSAGE, `"${options.type}" is not a valid value for --type: use container or image`);
+      }
+      const among: InspectKind = (options.type as InspectKind | undefined) ?? kind;
       const docs = [];
-      for (const ref of args) docs.push(await documentOf(store, ref, kind));
+      for (const ref of args) docs.push(await documentOf(store, ref, among));
       if (options.format === undefined || options.format === '') return process.stdout.write(JSON.stringify(docs, null, 4) + '\n');
       const { typedInspectView } = await import('./format/inspect-format.js');
       await printInspectFormatted(options.format, docs.map((doc) => ({ typed: typedInspectView(doc), raw: JSON.parse(JSON.stringify(doc)) as unknown })));

@@ -110,6 +110,9 @@ test('ps and inspect --format over created containers: fields, labels from the i
   t.is(ok(t, await strata(['container', 'inspect', '-f', '{{.ID}} {{json .Config.Cmd}}', 'two'])).replace(/^[0-9a-f]{64} /, 'ID '), 'ID ["true"]\n');
   const notContainer = await strata(['container', 'inspect', 'plain']);
   t.is(notContainer.status, 3, 'container inspect looks among containers only');
+  t.is((await strata(['inspect', '--type', 'container', 'plain'])).status, 3, 'as inspect --type container');
+  t.is(ok(t, await strata(['inspect', '--type', 'image', '-f', '{{.Config.Cmd}}', 'plain'])), '[]\n');
+  t.is((await strata(['inspect', '--type', 'volume', 'plain'])).status, 2);
   const bad = await strata(['ps', '--format', '{{.Nope}}', '-a']);
   t.is(bad.stderr, 'strata: failed to execute template: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.ContainerContext\n');
 }));
