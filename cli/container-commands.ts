@@ -7,8 +7,10 @@ import { argvOf, envFlags, parseEnvFile, type RunFlags } from '../core/container
 import { startContainer } from '../core/containers/start-container.js';
 import { parseTagTarget } from '../core/images/index.js';
 import { collect, storeAction } from './context.js';
+import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
+import { addInspectCommand } from './inspect-command.js';
 import { STDIO, writeOutput } from './files.js';
-import { commandCell, containerStatus, createdAgo, formatDockerTable, truncateId } from './format/index.js';
+import { commandCell, containerStateOf, containerStatus, createdAgo, formatDockerTable, truncateId } from './format/index.js';
 
 const NOT_HERE = 'Not in strata (yet): detached containers (-d, logs, stop, exec), named volumes, port publishing.';
 
@@ -78,17 +80,14 @@ function psRows(store: Store, all: boolean, noTrunc: boolean) {
   return store.containers.list()
     .filter((c) => all || store.containers.isRunning(c))
     .map((c) => {
-      const running = store.containers.isRunning(c);
-      const state = running
-        ? { status: 'running' as const, startedAt: new Date(c.startedAt ?? c.createdAt) }
-        : c.state === 'created' ? { status: 'created' as const } : { status: 'exited' as const, exitCode: c.exitCode ?? 0, finishedAt: new Date(c.finishedAt ?? c.createdAt) };
+      const state = containerStateOf(c, store.containers.isRunning(c));
       return { c, id: noTrunc ? c.id : truncateId(c.id), image: c.imageRef, command: commandCell(argvOf(c.config), noTrunc), created: createdAgo(new Date(c.createdAt)), status: containerStatus(state), names: c.name };
     });
 }
 
 /** `create`, `run`, `start`, `ps`, `diff`, `commit`, `export`, `rm`, and `container …`. */
 export function addContainerCommands(program: Command): void {
-  const group = program.command('container').description(`manage containers (create, run, start, ls, diff, commit, export, rm, mount, umount, prune). ${NOT_HERE}`).enablePositionalOptions();
+  const group = program.command('container').description(`manage containers (create, run, start, ls, inspect, diff, commit, export, rm, mount, umount, prune). ${NOT_HERE}`).enablePositionalOptions();
 
   for (const parent of [program, group]) {
     storeAction<CreateOptions>(createOptions(parent.command('create').description('create a new container (a writable layer on an image)')), async ({ store, out, args, options }) => {
@@ -171,11 +170,21 @@ export function addContainerCommands(program: Command): void {
   }
 
   for (const [parent, name] of [[program, 'ps'], [group, 'ls']] as const) {
-    storeAction<{ all: boolean; quiet: boolean }>(
+    storeAction<{ all: boolean; quiet: boolean; format?: string }>(
       parent.command(name).description('list containers (running ones; -a: all)').option('-a, --all', 'show all containers', false).option('-q, --quiet', 'only display container ids', false)
+        .option('--format <string>', FORMAT_HELP)
         .option('--no-trunc', "don't truncate output"),
       async ({ store, out, options, noTrunc }) => {
         const rows = psRows(store, options.all, noTrunc);
+        // Docker: -q wins over a custom format, with a warning.
+        if (templateFormat(options.format) && options.quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
+        else if (templateFormat(options.format)) {
+          const format = options.format;
+          // Docker asks the daemon for sizes only when the template reads .Size (`{{json .}}` does, `json` does not).
+          const sizeWanted = format !== 'json' && (format.includes('.Size') || /\{\{-?\s*json\s+\.\s*-?\}\}/.test(format));
+          const data = await (await import('./container-format-rows.js')).containerFormatRows(store, rows.map((r) => r.c), sizeWanted);
+          return printFormatted(format, (c) => c.containersSource(data, !noTrunc), { exec: 'failed to execute template' });
+        }
         if (out.json) return out.jsonDocument(rows.map((r) => ({ Id: r.c.id, Image: r.c.imageRef, Command: argvOf(r.c.config), Created: r.c.createdAt, State: r.c.state, ExitCode: r.c.exitCode, Names: [r.c.name] })));
         if (options.quiet) return process.stdout.write(rows.map((r) => `${r.id}\n`).join(''));
         const table = rows.map((r) => [r.id, r.image, r.command, r.created, r.status, '', r.names]);
@@ -183,6 +192,8 @@ export function addContainerCommands(program: Command): void {
       },
     );
   }
+
+  addInspectCommand(group, 'inspect', 'container');
 
   storeAction(group.command('mount').description("mount a container's file system and print the directory (reference-counted)").argument('<container>'), async ({ store, out, args }) => {
     const path = await store.layers.mount(store.containers.get(args[0]!).layer);

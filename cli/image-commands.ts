@@ -4,12 +4,13 @@ import type { ImageRecord, RemovalEvent, Store } from '../core/engine.js';
 // By file, not through image-ops/index.js: that also brings pull and push (the registry client) into this command group.
 import { imageBytes, imagesSpace } from '../core/image-ops/disk-usage.js';
 import { importImage } from '../core/image-ops/import-image.js';
-import { inspectImage } from '../core/image-ops/inspect.js';
 import { loadImages } from '../core/image-ops/load-images.js';
 import { saveImages } from '../core/image-ops/save-images.js';
 import { historyImageIds } from '../core/image-ops/history-ids.js';
 import { familiarName, familiarString, layerHistory, parseReference, parseTagTarget } from '../core/images/index.js';
 import { collect, storeAction } from './context.js';
+import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
+import { addInspectCommand } from './inspect-command.js';
 import { STDIO, openInput } from './files.js';
 import { createdAgo, ellipsis, formatDockerTable, humanSize, imageIdCell, imageSize, rfc3339Seconds, truncateId } from './format/index.js';
 
@@ -55,14 +56,20 @@ export function addImageCommands(program: Command): void {
   const image = program.command('image').description('manage images (ls, rm, history, inspect, tag, prune, import, mount, umount)');
 
   for (const [parent, name] of [[program, 'images'], [image, 'ls']] as const) {
-    storeAction<{ all: boolean; quiet: boolean; digests: boolean }>(
+    storeAction<{ all: boolean; quiet: boolean; digests: boolean; format?: string }>(
       parent.command(name).description('list images').argument('[repository]', 'only this repository (or repository:tag)')
         .option('-a, --all', 'show all images (by default intermediate images are hidden)', false)
         .option('-q, --quiet', 'only show image ids', false)
         .option('--digests', 'show digests', false)
+        .option('--format <string>', FORMAT_HELP)
         .option('--no-trunc', "don't truncate output"),
       async ({ store, out, args, options, noTrunc }) => {
         const rows = await imageRows(store, options.all, args[0]);
+        // Docker: a custom format wins over -q (`--format table -q` is -q).
+        if (templateFormat(options.format)) {
+          const format = options.format;
+          return printFormatted(format, (c) => c.imagesSource(rows.map((r) => ({ id: `sha256:${r.image.id}`, repo: r.repo, tag: r.tag, digest: r.digest, created: r.created, size: r.size })), !noTrunc, options.digests));
+        }
         if (out.json) return out.jsonDocument(rows.map((r) => ({ Repository: r.repo, Tag: r.tag, Digest: r.digest, ID: `sha256:${r.image.id}`, CreatedAt: r.created.toISOString(), Size: r.size })));
         if (options.quiet) return process.stdout.write(rows.map((r) => `${imageIdCell(`sha256:${r.image.id}`, noTrunc)}\n`).join(''));
         const header = ['REPOSITORY', 'TAG', ...(options.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
@@ -73,11 +80,12 @@ export function addImageCommands(program: Command): void {
   }
 
   for (const [parent, name] of [[program, 'history'], [image, 'history']] as const) {
-    storeAction<{ human: boolean; quiet: boolean }>(
+    storeAction<{ human: boolean; quiet: boolean; format?: string }>(
       parent.command(name).description('show the history of an image').argument('<image>')
         // Docker spells it `-H=false`; commander hands a short option's attached value over with its `=`.
         .option('-H, --human [bool]', 'print sizes and dates in human readable format', (v: string) => v.replace(/^=/, '') !== 'false', true)
         .option('-q, --quiet', 'only show image ids', false)
+        .option('--format <string>', FORMAT_HELP)
         .option('--no-trunc', "don't truncate output"),
       async ({ store, out, args, options, noTrunc }) => {
         const record = store.images.get(args[0]!);
@@ -86,6 +94,8 @@ export function addImageCommands(program: Command): void {
         const steps = layerHistory(config).map((step) => ({ ...step, size: step.diffId === undefined ? 0 : store.layers.get(layerOf.get(step.diffId as never)!).contentSize }));
         const ids = await historyImageIds(store, record, steps.map((s) => s.entry));
         const rows = steps.map((s, i) => ({ ...s, imageId: ids[i] })).reverse().map((s) => ({ id: s.imageId === undefined ? '<missing>' : `sha256:${s.imageId}`, created: s.entry.created ?? '', createdBy: s.entry.created_by ?? '', size: s.size, comment: s.entry.comment ?? '' }));
+        // Docker: a custom format wins over -q (`--format table -q` is -q).
+        if (templateFormat(options.format)) return printFormatted(options.format, (c) => c.historySource(rows, !noTrunc, options.human));
         if (out.json) return out.jsonDocument(rows);
         if (options.quiet) return process.stdout.write(rows.map((r) => `${r.id === '<missing>' ? r.id : imageIdCell(r.id, noTrunc)}\n`).join(''));
         const human = options.human;
@@ -102,17 +112,8 @@ export function addImageCommands(program: Command): void {
     );
   }
 
-  for (const [parent, name] of [[program, 'inspect'], [image, 'inspect']] as const) {
-    storeAction(parent.command(name).description('show everything recorded about images, as a JSON array').argument('<image...>'), async ({ store, args }) => {
-      const docs = [];
-      for (const ref of args) {
-        const record = store.images.get(ref);
-        const { config } = await store.images.config(record.id);
-        docs.push(inspectImage(record, config, imageBytes(store, record), { name: store.layers.driverName, data: null }));
-      }
-      process.stdout.write(JSON.stringify(docs, null, 4) + '\n');
-    });
-  }
+  addInspectCommand(program, 'inspect', 'any');
+  addInspectCommand(image, 'inspect', 'image');
 
   for (const [parent, name] of [[program, 'tag'], [image, 'tag']] as const) {
     storeAction(parent.command(name).description('create a tag TARGET that refers to SOURCE').argument('<source>').argument('<target>'), async ({ store, args }) => {

@@ -4,6 +4,8 @@ import { builtinDriverModules } from '../drivers/index.js';
 import { imagesSpace } from '../core/image-ops/disk-usage.js';
 import { familiarName, parseReference } from '../core/images/index.js';
 import { configOf, outputOf, storeCommand } from './context.js';
+import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
+import { printDiskUsageVerbose } from './disk-usage-format.js';
 import { createdAgo, formatDockerTable, humanSize, imageSize, reclaimableCell, truncateId } from './format/index.js';
 import { createdOf, pruneImages, pruneReport } from './image-commands.js';
 import { buildCacheUsage } from '../core/build/exec/prune-cache.js';
@@ -12,7 +14,7 @@ import { buildCacheUsage } from '../core/build/exec/prune-cache.js';
 export function addSystemCommands(program: Command): void {
   const group = program.command('system').description('the store as a whole');
 
-  storeCommand<{ verbose: boolean }>(group, 'df', 'show disk usage: images, containers, build cache', async ({ store, out, options }) => {
+  storeCommand<{ verbose: boolean; format?: string }>(group, 'df', 'show disk usage: images, containers, build cache', async ({ store, out, options }) => {
     const space = imagesSpace(store, (id) => store.containers.containersOf(id));
     const containers = store.containers.list();
     const running = containers.filter((c) => store.containers.isRunning(c)).length;
@@ -22,6 +24,8 @@ export function addSystemCommands(program: Command): void {
       { type: 'Containers', total: containers.length, active: running, size: 0, reclaimable: 0 },
       { type: 'Build Cache', total: cache.entries, active: 0, size: cache.size, reclaimable: cache.size },
     ];
+    if (templateFormat(options.format) && !options.verbose) return printFormatted(options.format, (c) => c.diskUsageSource(rows));
+    if (templateFormat(options.format)) return printDiskUsageVerbose(store, space, options.format);
     if (out.json) return out.jsonDocument({ summary: rows, images: space.images.map((i) => ({ id: `sha256:${i.image.id}`, names: i.image.names, size: i.size, shared: i.shared, unique: i.unique, containers: i.containers })) });
     if (!options.verbose) {
       const table = rows.map((r) => [r.type, String(r.total), String(r.active), humanSize(r.size), reclaimableCell(r.reclaimable, r.size)]);
@@ -41,7 +45,9 @@ export function addSystemCommands(program: Command): void {
     process.stdout.write(formatDockerTable([['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES']]));
     process.stdout.write(`\nBuild cache usage: ${humanSize(cache.size)}\n\n`);
     process.stdout.write(formatDockerTable([['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED']]));
-  }).option('-v, --verbose', 'show detailed information on space usage', false);
+  })
+    .option('-v, --verbose', 'show detailed information on space usage', false)
+    .option('--format <string>', FORMAT_HELP);
 
   storeCommand<{ all: boolean; force: boolean }>(group, 'prune', 'remove dangling images (with -a, every unused image)', async ({ store, out, options }) => {
     const result = await pruneImages(store, options.all);

@@ -11,6 +11,22 @@ export type ContainerState =
   | { readonly status: 'running'; readonly startedAt: Date }
   | { readonly status: 'exited'; readonly exitCode: number; readonly finishedAt: Date };
 
+/** What a container record says about its state (a structural slice of the store's ContainerRecord). */
+export interface ContainerTimes {
+  readonly state: 'created' | 'running' | 'exited';
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly exitCode: number | null;
+}
+
+/** The state STATUS is computed from; `running`: its process is alive now (a record may say running after a crash). */
+export function containerStateOf(c: ContainerTimes, running: boolean): ContainerState {
+  if (running) return { status: 'running', startedAt: new Date(c.startedAt ?? c.createdAt) };
+  if (c.state === 'created') return { status: 'created' };
+  return { status: 'exited', exitCode: c.exitCode ?? 0, finishedAt: new Date(c.finishedAt ?? c.createdAt) };
+}
+
 /** STATUS: `Created`, `Up 3 seconds`, `Exited (3) Less than a second ago`. */
 export function containerStatus(state: ContainerState, now: Date = new Date()): string {
   switch (state.status) {

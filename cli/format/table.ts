@@ -1,10 +1,13 @@
 /**
  * Tables as the docker CLI writes them: Go's text/tabwriter with minwidth 10,
  * padding 3, padded with spaces, left-aligned (`tabwriter.NewWriter(out, 10, 1,
- * 3, ' ', 0)`). Every column but the last is as wide as its widest cell plus 3,
- * and at least 10; the last column is not padded, so a row whose last cell is
- * empty ends in the previous column's padding (as `docker history` rows with no
- * COMMENT do). Widths count code points. Each row ends with '\n'.
+ * 3, ' ', 0)`). A row is its cells; every cell but a row's last ends a column
+ * (the last is the text after the row's last tab, never padded). A column's
+ * width holds over a *block*: consecutive rows that have a cell ending in that
+ * column (a row with fewer cells ends the block, as in Go); it is the widest
+ * such cell plus 3, and at least 10. So a row whose last cell is empty ends
+ * in the previous column's padding (as `docker history` rows with no COMMENT
+ * do). Widths count code points. Each row ends with '\n'.
  */
 export interface DockerTableOptions {
   /** Minimum column width, padding included (Docker: 10). */
@@ -23,13 +26,28 @@ function width(text: string): number {
 export function formatDockerTable(rows: readonly (readonly string[])[], options: DockerTableOptions = {}): string {
   const minWidth = options.minWidth ?? 10;
   const padding = options.padding ?? 3;
-  const columns = Math.max(0, ...rows.map((r) => r.length));
+  const out: string[] = [];
   const widths: number[] = [];
-  for (let c = 0; c < columns - 1; c++) {
-    const widest = Math.max(0, ...rows.filter((r) => c < r.length - 1).map((r) => width(r[c]!)));
-    widths.push(Math.max(minWidth, widest + padding));
-  }
-  return rows
-    .map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell + ' '.repeat(widths[c]! - width(cell)))).join('') + '\n')
-    .join('');
+  // Go's tabwriter format(): lay out rows [first, end) whose columns before widths.length are sized.
+  const layout = (first: number, end: number): void => {
+    const column = widths.length;
+    let start = first;
+    for (let i = first; i < end; i++) {
+      if (column >= rows[i]!.length - 1) continue;
+      for (let j = start; j < i; j++) out.push(line(rows[j]!));
+      let widest = minWidth;
+      let k = i;
+      for (; k < end && column < rows[k]!.length - 1; k++) widest = Math.max(widest, width(rows[k]![column]!) + padding);
+      widths.push(widest);
+      layout(i, k);
+      widths.pop();
+      start = k;
+      i = k - 1;
+    }
+    for (let j = start; j < end; j++) out.push(line(rows[j]!));
+  };
+  const line = (row: readonly string[]): string =>
+    row.map((cell, c) => (c < row.length - 1 && c < widths.length ? cell + ' '.repeat(Math.max(0, widths[c]! - width(cell))) : cell)).join('') + '\n';
+  layout(0, rows.length);
+  return out.join('');
 }

@@ -42,8 +42,11 @@ async function sourcesLoadedBy(args: readonly string[]): Promise<Set<string>> {
 /** Which of `sources` lie under any of `prefixes`. */
 const under = (sources: Set<string>, prefixes: readonly string[]) => [...sources].filter((s) => prefixes.some((p) => s.startsWith(p)));
 
-/** Code no listing command needs: the FUSE server and binding, the builder, the registry client, the benchmarks. */
-const NEVER_FOR_LISTINGS = ['node_modules/fuse-native/', 'dist/drivers/fuse/fuse-server.js', 'dist/drivers/fuse/union-fs.js', 'dist/core/build/', 'node_modules/dockerfile-ast/', 'dist/core/remotes/', 'dist/benchmarks/'];
+/** The Go template engine and Docker's --format contexts: loaded only when --format is given. */
+const TEMPLATE_ENGINE = ['dist/cli/format/go-template', 'dist/cli/format/go-value.js', 'dist/cli/format/go-printf.js', 'dist/cli/format/docker-format.js', 'dist/cli/format/docker-contexts.js', 'dist/cli/format/inspect-format.js'];
+
+/** Code no listing command needs: the FUSE server and binding, the builder, the registry client, the benchmarks, the template engine. */
+const NEVER_FOR_LISTINGS = ['node_modules/fuse-native/', 'dist/drivers/fuse/fuse-server.js', 'dist/drivers/fuse/union-fs.js', 'dist/core/build/', 'node_modules/dockerfile-ast/', 'dist/core/remotes/', 'dist/benchmarks/', ...TEMPLATE_ENGINE];
 
 test('the command-line bundle records what each output file holds', async (t) => {
   const meta = JSON.parse(await readFile(join(BUNDLE_DIR, 'metafile.json'), 'utf8')) as Metafile;
@@ -61,3 +64,9 @@ for (const [command, alsoNever] of [
     t.deepEqual(under(sources, [...NEVER_FOR_LISTINGS, ...alsoNever]), []);
   });
 }
+
+test('`strata images --format …` loads the template engine (which plain listings never load)', async (t) => {
+  const sources = await sourcesLoadedBy(['images', '--format', '{{.ID}}']);
+  t.true(sources.has('dist/cli/format/go-template.js'));
+  t.true(sources.has('dist/cli/format/docker-contexts.js'));
+});
