@@ -1,4 +1,5 @@
 import test from 'ava';
+import { testNeeding } from '../helpers/prerequisites.js';
 import { chmod, chown, lstat, mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,8 +43,7 @@ async function both(options: CopyOptions): Promise<{ fresh: Record<string, strin
   return { fresh: await shape(fresh), existing: await shape(existing) };
 }
 
-test('COPY of a directory: context files lose setuid/setgid and belong to 0:0, whether their directories are new or not', async (t) => {
-  if (!isRoot) return t.pass('needs root (chown)');
+await testNeeding(test, 'root', 'COPY of a directory: context files lose setuid/setgid and belong to 0:0, whether their directories are new or not', async (t) => {
   const { fresh, existing } = await both({ origin: 'context' });
   t.deepEqual(fresh, {
     'dest/sub/suid': '755 0:0 1000000',
@@ -54,8 +54,7 @@ test('COPY of a directory: context files lose setuid/setgid and belong to 0:0, w
   t.deepEqual(existing, fresh);
 });
 
-test('COPY --chown of a directory, and a stage\'s directory (COPY --from) keeping owners and setuid bits', async (t) => {
-  if (!isRoot) return t.pass('needs root (chown)');
+await testNeeding(test, 'root', 'COPY --chown of a directory, and a stage\'s directory (COPY --from) keeping owners and setuid bits', async (t) => {
   const chowned = await both({ origin: 'context', owner: { uid: 1000, gid: 1001 } });
   t.is(chowned.fresh['dest/sub/plain'], '640 1000:1001 1000000');
   t.is(chowned.fresh['dest/sub/suid'], '755 1000:1001 1000000');

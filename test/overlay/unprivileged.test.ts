@@ -5,16 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ErrorCode } from '../../core/engine.js';
 import { tempDir } from './fixtures.js';
+import { testNeeding } from '../helpers/prerequisites.js';
 
 const run = promisify(execFile);
 const NOBODY = 65534;
 
-test('where kernel mounts are not allowed, mount fails with EDRIVERUNAVAILABLE and a reason; apply, deletions, lookups and diff work', async (t) => {
-  if (process.getuid?.() !== 0) {
-    t.log('SKIPPED: needs root to run a child process as an unprivileged user');
-    t.pass();
-    return;
-  }
+// Root is needed to run the child as an unprivileged user.
+await testNeeding(test, 'root', 'where kernel mounts are not allowed, mount fails with EDRIVERUNAVAILABLE and a reason; apply, deletions, lookups and diff work', async (t) => {
   const dir = await tempDir(t);
   await chmod(dir, 0o777);
   const child = fileURLToPath(new URL('./unprivileged-child.js', import.meta.url));
