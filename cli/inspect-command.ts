@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ErrorCode, StrataError, type Store } from '../core/engine.js';
+import { ErrorCode, StrataError, isStrataError, type Store } from '../core/engine.js';
+import { exitStatusOf } from './exit-status.js';
 import { storeAction } from './context.js';
 import { printInspectFormatted } from './format-flag.js';
 
@@ -42,11 +43,24 @@ export function addInspectCommand(parent: Command, name: string, kind: InspectKi
         throw new StrataError(ErrorCode.EUSAGE, `"${options.type}" is not a valid value for --type: use container or image`);
       }
       const among: InspectKind = (options.type as InspectKind | undefined) ?? kind;
+      // As Docker: what is found is printed, each name not found is one line on stderr, and the status says so.
       const docs = [];
-      for (const ref of args) docs.push(await documentOf(store, ref, among));
-      if (options.format === undefined || options.format === '') return process.stdout.write(JSON.stringify(docs, null, 4) + '\n');
-      const { typedInspectView } = await import('./format/inspect-format.js');
-      await printInspectFormatted(options.format, docs.map((doc) => ({ typed: typedInspectView(doc), raw: JSON.parse(JSON.stringify(doc)) as unknown })));
+      const missing: string[] = [];
+      for (const ref of args) {
+        try {
+          docs.push(await documentOf(store, ref, among));
+        } catch (err) {
+          if (!isStrataError(err, ErrorCode.ENOIMAGE) && !isStrataError(err, ErrorCode.ENOCONTAINER)) throw err;
+          missing.push(among === 'any' ? `No such object: ${ref}` : err.message);
+        }
+      }
+      if (options.format === undefined || options.format === '') process.stdout.write(JSON.stringify(docs, null, 4) + '\n');
+      else {
+        const { typedInspectView } = await import('./format/inspect-format.js');
+        await printInspectFormatted(options.format, docs.map((doc) => ({ typed: typedInspectView(doc), raw: JSON.parse(JSON.stringify(doc)) as unknown })));
+      }
+      for (const line of missing) process.stderr.write(`strata: ${line}\n`);
+      if (missing.length > 0) process.exitCode = exitStatusOf(ErrorCode.ENOIMAGE);
     },
   );
 }

@@ -41,6 +41,19 @@ test('inspect --format: one line per argument; [] for an unset Cmd, map[] for no
   t.is(json[0]!.Id, id);
 }));
 
+test('inspect of names partly unknown: what is found is printed, one line per unknown name on stderr, status 3 (Docker goes on too)', (t) => withStore(t, async ({ strata, id }) => {
+  const mixed = await strata(['inspect', 'plain', 'nosuch', 'labelled:v1']);
+  t.is(mixed.status, 3);
+  t.is((JSON.parse(mixed.stdout) as unknown[]).length, 2);
+  t.is(mixed.stderr, 'strata: No such object: nosuch\n');
+  const formatted = await strata(['inspect', '-f', '{{.ID}}', 'nosuch', 'labelled:v1']);
+  t.is(formatted.stdout, `${id}\n`);
+  t.is(formatted.status, 3);
+  const none = await strata(['image', 'inspect', 'nosuch']);
+  t.is(none.stdout, '[]\n');
+  t.regex(none.stderr, /^strata: No such image: nosuch/);
+}));
+
 test('inspect --format errors: one strata line, exit 2, in Docker\'s words', (t) => withStore(t, async ({ strata }) => {
   const missing = await strata(['inspect', '--format', '{{.Config.Nope}}', 'plain']);
   t.is(missing.status, 2);

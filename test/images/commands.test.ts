@@ -125,7 +125,8 @@ test('images, history, inspect, tag, rmi, prune and mount as Docker shows them, 
   t.deepEqual(JSON.parse(await strata.ok('--json', 'image', 'inspect', short2)).map((d: { Id: string }) => d.Id), [second.id]);
   const missing = await strata('inspect', 'nosuch');
   t.is(missing.status, 3);
-  t.regex(missing.stderr, /No such image: nosuch/);
+  t.is(missing.stdout, '[]\n');
+  t.regex(missing.stderr, /No such object: nosuch/);
 
   // image mount: the root filesystem, read-only; every reader sees the same tree.
   const mounted = (await strata.ok('image', 'mount', 'hello')).trim();
