@@ -6,7 +6,9 @@ import { commitContainer } from '../core/containers/commit-container.js';
 import { argvOf, envFlags, parseEnvFile, type RunFlags } from '../core/containers/run-config.js';
 import { startContainer } from '../core/containers/start-container.js';
 import { parseTagTarget } from '../core/images/index.js';
+import { CONTAINER_FILTERS, selectContainers, type ContainerSelection } from './container-filters.js';
 import { collect, storeAction } from './context.js';
+import { parseFilters } from './filters.js';
 import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
 import { addInspectCommand } from './inspect-command.js';
 import { STDIO, writeOutput } from './files.js';
@@ -76,9 +78,8 @@ async function attach(store: Store, c: ContainerRecord): Promise<number> {
   return exit.exitCode;
 }
 
-function psRows(store: Store, all: boolean, noTrunc: boolean) {
-  return store.containers.list()
-    .filter((c) => all || store.containers.isRunning(c))
+async function psRows(store: Store, selection: ContainerSelection, noTrunc: boolean) {
+  return (await selectContainers(store, selection))
     .map((c) => {
       const state = containerStateOf(c, store.containers.isRunning(c));
       return { c, id: noTrunc ? c.id : truncateId(c.id), image: c.imageRef, command: commandCell(argvOf(c.config), noTrunc), created: createdAgo(new Date(c.createdAt)), status: containerStatus(state), names: c.name };
@@ -170,12 +171,17 @@ export function addContainerCommands(program: Command): void {
   }
 
   for (const [parent, name] of [[program, 'ps'], [group, 'ls']] as const) {
-    storeAction<{ all: boolean; quiet: boolean; format?: string }>(
+    storeAction<{ all: boolean; quiet: boolean; filter: string[]; last?: string; latest: boolean; format?: string }>(
       parent.command(name).description('list containers (running ones; -a: all)').option('-a, --all', 'show all containers', false).option('-q, --quiet', 'only display container ids', false)
+        .option('-f, --filter <filter>', 'filter output: id, name, status, exited, ancestor, before, since, label (KEY=VALUE, repeatable)', collect, [])
+        .option('-n, --last <n>', 'show the n last created containers (all states)')
+        .option('-l, --latest', 'show the latest created container (all states)', false)
         .option('--format <string>', FORMAT_HELP)
         .option('--no-trunc', "don't truncate output"),
       async ({ store, out, options, noTrunc }) => {
-        const rows = psRows(store, options.all, noTrunc);
+        const last = options.latest ? 1 : options.last === undefined ? undefined : Number(options.last);
+        if (last !== undefined && !Number.isInteger(last)) throw new StrataError(ErrorCode.EUSAGE, `invalid argument "${options.last}" for "-n, --last" flag: not a number`);
+        const rows = await psRows(store, { all: options.all, filters: parseFilters(options.filter, CONTAINER_FILTERS), ...(last === undefined ? {} : { last }) }, noTrunc);
         // Docker: -q wins over a custom format, with a warning.
         if (templateFormat(options.format) && options.quiet) process.stderr.write('WARNING: Ignoring custom format, because both --format and --quiet are set.\n');
         else if (templateFormat(options.format)) {

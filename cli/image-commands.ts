@@ -9,31 +9,55 @@ import { saveImages } from '../core/image-ops/save-images.js';
 import { historyImageIds } from '../core/image-ops/history-ids.js';
 import { familiarName, familiarString, layerHistory, parseReference, parseTagTarget } from '../core/images/index.js';
 import { collect, storeAction } from './context.js';
+import { anyValue, labelsMatch, parseFilters, pathMatch, singleValue, type Filters } from './filters.js';
 import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
 import { addInspectCommand } from './inspect-command.js';
 import { STDIO, openInput } from './files.js';
 import { createdAgo, ellipsis, formatDockerTable, humanSize, imageIdCell, imageSize, rfc3339Seconds, truncateId } from './format/index.js';
 
-/** One `images` row per name (an untagged image: one `<none>` row), newest image first (by its config's created time). */
-async function imageRows(store: Store, all: boolean, filter?: string) {
+/** The keys `images --filter` takes (Docker's). */
+const IMAGE_FILTERS = ['dangling', 'reference', 'label', 'before', 'since'];
+
+/**
+ * One `images` row per name (an untagged image: one `<none>` row), newest
+ * image first (by its config's created time), narrowed by `repository` (a
+ * name, or name:tag) and by Docker's filters: dangling=true|false,
+ * reference=PATTERN (Go path.Match on name or name:tag), label=K[=V],
+ * before=IMAGE, since=IMAGE (created before or after it).
+ */
+async function imageRows(store: Store, all: boolean, repository: string | undefined, filters: Filters) {
+  for (const value of filters.get('dangling') ?? []) {
+    if (value !== 'true' && value !== 'false') throw new StrataError(ErrorCode.EUSAGE, `invalid filter 'dangling=${value}'`);
+  }
   const images = store.images.list();
   const parents = new Set(images.map((i) => i.parent).filter((p): p is string => p !== undefined));
-  const dated = await Promise.all(images.map(async (image) => ({ image, created: await createdOf(store, image) })));
+  const dated = await Promise.all(images.map(async (image) => {
+    const { config } = await store.images.config(image.id);
+    return { image, created: createdFrom(config.created, image), labels: config.config?.Labels ?? null };
+  }));
   dated.sort((a, b) => b.created.getTime() - a.created.getTime());
+  const createdOfRef = (ref: string | undefined) => (ref === undefined ? undefined : dated.find((d) => d.image.id === store.images.get(ref).id)!.created);
+  const before = createdOfRef(singleValue(filters, 'before'));
+  const since = createdOfRef(singleValue(filters, 'since'));
   const rows = [];
-  for (const { image, created } of dated) {
+  for (const { image, created, labels } of dated) {
+    if ((before !== undefined && created >= before) || (since !== undefined && created <= since) || !labelsMatch(filters, labels)) continue;
     const size = imageBytes(store, image);
     const digest = image.repoDigests[0]?.split('@')[1] ?? '<none>';
     if (image.names.length === 0) {
       if (!all && parents.has(image.id)) continue;
-      if (filter === undefined) rows.push({ image, repo: '<none>', tag: '<none>', digest, created, size });
+      if (repository !== undefined || filters.has('reference') || !anyValue(filters, 'dangling', (v) => v === 'true')) continue;
+      rows.push({ image, repo: '<none>', tag: '<none>', digest, created, size });
       continue;
     }
+    if (!anyValue(filters, 'dangling', (v) => v === 'false')) continue;
     for (const name of image.names) {
       const ref = parseReference(name);
       const repo = familiarName(ref);
-      if (filter !== undefined && repo !== filter && familiarString(ref) !== filter) continue;
-      rows.push({ image, repo, tag: ref.tag ?? '<none>', digest, created, size });
+      const tag = ref.tag ?? '<none>';
+      if (repository !== undefined && repo !== repository && familiarString(ref) !== repository) continue;
+      if (!anyValue(filters, 'reference', (pattern) => pathMatch(pattern, repo) || pathMatch(pattern, `${repo}:${tag}`))) continue;
+      rows.push({ image, repo, tag, digest, created, size });
     }
   }
   return rows;
@@ -41,8 +65,11 @@ async function imageRows(store: Store, all: boolean, filter?: string) {
 
 /** When the image was made, from its config (registration time where the config has none). */
 export async function createdOf(store: Store, image: ImageRecord): Promise<Date> {
-  const { config } = await store.images.config(image.id);
-  const created = new Date(config.created ?? image.createdAt);
+  return createdFrom((await store.images.config(image.id)).config.created, image);
+}
+
+function createdFrom(configCreated: string | undefined, image: ImageRecord): Date {
+  const created = new Date(configCreated ?? image.createdAt);
   return Number.isNaN(created.getTime()) ? new Date(image.createdAt) : created;
 }
 
@@ -56,15 +83,16 @@ export function addImageCommands(program: Command): void {
   const image = program.command('image').description('manage images (ls, rm, history, inspect, tag, prune, import, mount, umount)');
 
   for (const [parent, name] of [[program, 'images'], [image, 'ls']] as const) {
-    storeAction<{ all: boolean; quiet: boolean; digests: boolean; format?: string }>(
+    storeAction<{ all: boolean; quiet: boolean; digests: boolean; filter: string[]; format?: string }>(
       parent.command(name).description('list images').argument('[repository]', 'only this repository (or repository:tag)')
         .option('-a, --all', 'show all images (by default intermediate images are hidden)', false)
+        .option('-f, --filter <filter>', 'filter output: dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE, since=IMAGE (repeatable)', collect, [])
         .option('-q, --quiet', 'only show image ids', false)
         .option('--digests', 'show digests', false)
         .option('--format <string>', FORMAT_HELP)
         .option('--no-trunc', "don't truncate output"),
       async ({ store, out, args, options, noTrunc }) => {
-        const rows = await imageRows(store, options.all, args[0]);
+        const rows = await imageRows(store, options.all, args[0], parseFilters(options.filter, IMAGE_FILTERS));
         // Docker: a custom format wins over -q (`--format table -q` is -q).
         if (templateFormat(options.format)) {
           const format = options.format;
