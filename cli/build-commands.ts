@@ -7,6 +7,7 @@ import { quietOutput, type BuildOutput } from '../core/build/exec/build-output.j
 import { RunFailedError } from '../core/build/executor.js';
 import { parseTagTarget } from '../core/images/index.js';
 import { collect, outputOf, withStore } from './context.js';
+import { PRUNE_WARNINGS, confirmPrune, pruneReport } from './prune.js';
 import { imageSize } from './format/index.js';
 import { usageError } from './errors.js';
 
@@ -98,10 +99,12 @@ export function addBuildCommands(program: Command): void {
     .description('remove the build cache (intermediate images nothing else uses)')
     .option('-a, --all', 'remove all build cache, not just dangling', false)
     .option('-f, --force', 'do not prompt for confirmation', false)
-    .action(async (flags: { all: boolean }, command: Command) => {
+    .action(async (flags: { all: boolean; force: boolean }, command: Command) => {
       const out = outputOf(command);
+      if (!(await confirmPrune(flags.force, PRUNE_WARNINGS.buildCache))) return void process.stdout.write(pruneReport({ reclaimed: 0 }));
       const result = await withStore(command, (store) => pruneBuildCache(store));
-      out.value(result, () => [...result.deleted.map((id) => `Deleted build cache objects:\n${id}`).slice(0, 1), ...result.deleted.slice(1), `Total reclaimed space: ${imageSize(result.reclaimed)}`]);
+      if (out.json) return out.jsonDocument(result);
+      process.stdout.write(pruneReport({ buildCache: result.deleted, reclaimed: result.reclaimed }));
     });
 }
 

@@ -11,6 +11,7 @@ import { collect, storeAction } from './context.js';
 import { parseFilters } from './filters.js';
 import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
 import { addInspectCommand } from './inspect-command.js';
+import { PRUNE_WARNINGS, confirmPrune, pruneContainers, pruneReport } from './prune.js';
 import { STDIO, writeOutput } from './files.js';
 import { commandCell, containerStateOf, containerStatus, createdAgo, formatDockerTable, truncateId } from './format/index.js';
 
@@ -210,14 +211,10 @@ export function addContainerCommands(program: Command): void {
     await store.layers.unmount(store.containers.get(args[0]!).layer);
   });
 
-  storeAction<{ force: boolean }>(group.command('prune').description('remove all stopped containers').option('-f, --force', 'do not prompt for confirmation', false), async ({ store, out }) => {
-    const removed: string[] = [];
-    for (const c of store.containers.list()) {
-      if (store.containers.isRunning(c)) continue;
-      await store.containers.remove(c.id);
-      removed.push(c.id);
-    }
+  storeAction<{ force: boolean }>(group.command('prune').description('remove all stopped containers').option('-f, --force', 'do not prompt for confirmation', false), async ({ store, out, options }) => {
+    if (!(await confirmPrune(options.force, PRUNE_WARNINGS.containers))) return process.stdout.write(pruneReport({ reclaimed: 0 }));
+    const removed = await pruneContainers(store);
     if (out.json) return out.jsonDocument({ deleted: removed });
-    process.stdout.write([...(removed.length ? ['Deleted Containers:', ...removed, ''] : []), 'Total reclaimed space: 0B'].join('\n') + '\n');
+    process.stdout.write(pruneReport({ containers: removed, reclaimed: 0 }));
   });
 }

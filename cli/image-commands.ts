@@ -12,6 +12,7 @@ import { collect, storeAction } from './context.js';
 import { anyValue, labelsMatch, parseFilters, pathMatch, singleValue, type Filters } from './filters.js';
 import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
 import { addInspectCommand } from './inspect-command.js';
+import { PRUNE_WARNINGS, confirmPrune, pruneImages, pruneReport } from './prune.js';
 import { STDIO, openInput } from './files.js';
 import { createdAgo, ellipsis, formatDockerTable, humanSize, imageIdCell, imageSize, rfc3339Seconds, truncateId } from './format/index.js';
 
@@ -179,6 +180,7 @@ export function addImageCommands(program: Command): void {
       .option('-a, --all', 'remove all unused images, not just dangling ones', false)
       .option('-f, --force', 'do not prompt for confirmation', false),
     async ({ store, out, options }) => {
+      if (!(await confirmPrune(options.force, options.all ? PRUNE_WARNINGS.unusedImages : PRUNE_WARNINGS.danglingImages))) return process.stdout.write(pruneReport({ reclaimed: 0 }));
       const result = await pruneImages(store, options.all);
       if (out.json) return out.jsonDocument(result);
       process.stdout.write(pruneReport(result));
@@ -252,22 +254,3 @@ function topLayer(record: ImageRecord): string {
   return top;
 }
 
-/** What `image prune` and `system prune` print: Docker's lines, the total in go-units HumanSize (`1.234kB`). */
-export function pruneReport(result: { events: readonly RemovalEvent[]; reclaimed: number }): string {
-  const lines = result.events.length === 0 ? [] : ['Deleted Images:', ...result.events.map((e) => `${e.kind.toLowerCase()}: ${e.what}`), ''];
-  return [...lines, `Total reclaimed space: ${humanSize(result.reclaimed)}`].join('\n') + '\n';
-}
-
-/** `image prune`: dangling images (every unused one with `all`); the events and the bytes freed. */
-export async function pruneImages(store: Store, all: boolean): Promise<{ events: RemovalEvent[]; reclaimed: number }> {
-  return store.root.lock.run('prune', async () => {
-    const before = imagesSpace(store).size;
-    const events: RemovalEvent[] = [];
-    for (;;) {
-      const victims = all ? store.images.list().filter((i) => store.images.list().every((o) => o.parent !== i.id)) : store.images.dangling();
-      if (victims.length === 0) break;
-      for (const victim of victims) events.push(...(await store.images.removeLocked(victim.id, { force: true, noPrune: true })));
-    }
-    return { events, reclaimed: before - imagesSpace(store).size };
-  });
-}

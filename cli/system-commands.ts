@@ -7,8 +7,9 @@ import { configOf, outputOf, storeCommand } from './context.js';
 import { FORMAT_HELP, printFormatted, templateFormat } from './format-flag.js';
 import { printDiskUsageVerbose } from './disk-usage-format.js';
 import { createdAgo, formatDockerTable, humanSize, imageSize, reclaimableCell, truncateId } from './format/index.js';
-import { createdOf, pruneImages, pruneReport } from './image-commands.js';
-import { buildCacheUsage } from '../core/build/exec/prune-cache.js';
+import { createdOf } from './image-commands.js';
+import { PRUNE_WARNINGS, confirmPrune, pruneContainers, pruneImages, pruneReport } from './prune.js';
+import { buildCacheUsage, pruneBuildCache } from '../core/build/exec/prune-cache.js';
 
 /** `strata system ...` */
 export function addSystemCommands(program: Command): void {
@@ -49,10 +50,14 @@ export function addSystemCommands(program: Command): void {
     .option('-v, --verbose', 'show detailed information on space usage', false)
     .option('--format <string>', FORMAT_HELP);
 
-  storeCommand<{ all: boolean; force: boolean }>(group, 'prune', 'remove dangling images (with -a, every unused image)', async ({ store, out, options }) => {
-    const result = await pruneImages(store, options.all);
-    if (out.json) return out.jsonDocument(result);
-    process.stdout.write(pruneReport(result));
+  storeCommand<{ all: boolean; force: boolean }>(group, 'prune', 'remove stopped containers, dangling images and the build cache (with -a, every image no container uses)', async ({ store, out, options }) => {
+    if (!(await confirmPrune(options.force, PRUNE_WARNINGS.system(options.all)))) return process.stdout.write(pruneReport({ reclaimed: 0 }));
+    const containers = await pruneContainers(store);
+    const images = await pruneImages(store, options.all);
+    const cache = await pruneBuildCache(store);
+    const report = { containers, events: images.events, buildCache: cache.deleted, reclaimed: images.reclaimed + cache.reclaimed };
+    if (out.json) return out.jsonDocument(report);
+    process.stdout.write(pruneReport(report));
   })
     .option('-a, --all', 'remove all unused images, not just dangling ones', false)
     .option('-f, --force', 'do not prompt for confirmation', false);
