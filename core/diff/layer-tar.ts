@@ -61,7 +61,7 @@ function* directoryTarEntries(entries: Iterable<DiffEntry>, dir: string): Genera
     const fsPath = dir + path;
     let xattrs: Record<string, Buffer>;
     try {
-      xattrs = userXattrsAt(fsPath);
+      xattrs = entry.upperXattrs ?? userXattrsAt(fsPath);
     } catch (err) {
       if (errnoOf(err) === 'ENOENT') throw vanished(path);
       throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });

@@ -24,7 +24,38 @@ export interface Sys {
    * per file and directory.
    */
   syncfs(path: string): Promise<void>;
+  /**
+   * lstat of many names of one directory in one call (each resolved relative
+   * to the open directory), never following a symlink: `names` null lists the
+   * directory (readdir order, `.` and `..` left out) and answers for every
+   * name. null where `dir` is absent or not a directory. See `LstatDirResult`;
+   * `xattrs`: whose attribute names to list (`LSTAT_XATTRS_*`). Fails with the
+   * errno error of open, readdir, fstatat or llistxattr.
+   */
+  lstatDir(dir: string, names: readonly string[] | null, xattrs: number): LstatDirResult | null;
 }
+
+/** What `Sys.lstatDir` answers, index by index with the names. */
+export interface LstatDirResult {
+  /** The directory's names, where it was listed. */
+  readonly names?: string[];
+  /**
+   * LSTAT_FIELDS numbers per name: st_mode (0 where the name is absent), uid,
+   * gid, size, mtime in ms (as `Number(mtimeNs) / 1e6`), nlink, rdev major,
+   * rdev minor.
+   */
+  readonly fields: Float64Array;
+  /** `${st_dev}:${st_ino}` per present name (as `${bigint dev}:${bigint ino}` of node:fs). */
+  readonly inos: Array<string | undefined>;
+  /** The entry's attribute names joined by NUL, where it has any and they were asked for. */
+  readonly xattrs: Array<string | undefined>;
+}
+
+export const LSTAT_FIELDS = 8;
+/** lstatDir's `xattrs`: list no attribute names, a directory's only, every entry's but a whiteout's. */
+export const LSTAT_XATTRS_NONE = 0;
+export const LSTAT_XATTRS_DIRS = 1;
+export const LSTAT_XATTRS_ALL = 2;
 
 export const MNT_DETACH = 2;
 export const S_IFCHR = 0o020000;

@@ -1,9 +1,11 @@
 import { lstatSync, opendirSync, readdirSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { StrataError } from '../errors.js';
+import type { EntryStat } from '../tree.js';
 import { assertUtf8ListingSync } from '../utf8-name.js';
 import { isAbsent, upperIoError } from './upper-dir.js';
-import { isOpaqueDir, isWhiteoutStats } from './whiteout-format.js';
+import { isOpaqueMarked, isWhiteoutEntry, isWhiteoutStats } from './whiteout-format.js';
+import { LSTAT_XATTRS_DIRS, scanNames } from './dir-scan.js';
 
 /**
  * # A directory of a lower stack, found path by path
@@ -12,8 +14,10 @@ import { isOpaqueDir, isWhiteoutStats } from './whiteout-format.js';
  * each directory the walk enters, the real paths of the copies of it that the
  * union merges (`LowerDir`, top layer first: from the top-most copy down to an
  * opaque copy, or to the layer below which a whiteout or a non-directory hides
- * the rest; the root's are the layers' upper directories themselves). A child name is then looked up with at most one lstat per copy
- * (`lookUpLower`); nothing is listed. It reads exactly what `UnionTree` would
+ * the rest; the root's are the layers' upper directories themselves). A
+ * child name is then looked up with at most one lstat per copy, all the names
+ * of one directory in one native call per copy (`lookUpLowerAll`); nothing is
+ * listed. It reads exactly what `UnionTree` would
  * show at those paths (same overlayfs rules; the root of every layer merges,
  * its opaque marker is not read), without building any merged listing.
  *
@@ -31,33 +35,65 @@ export type LowerDir = readonly string[];
 export interface LowerNode {
   /** Real path of the top-most copy: what the union shows. */
   readonly fsPath: string;
-  readonly stat: BigIntStats;
+  /** Its stat; a symlink's without `linkTarget` (read it where needed). */
+  readonly stat: EntryStat;
   /** For a directory: the copies it merges (its LowerDir). */
   readonly dir?: LowerDir;
+  /** For a directory: the top-most copy's attribute names (all namespaces). */
+  readonly xattrNames?: readonly string[];
 }
 
 /** The lower union's node at name in dir, or undefined where it has none (absent or whited out). */
 export function lookUpLower(dir: LowerDir, name: string): LowerNode | undefined {
-  for (let i = 0; i < dir.length; i++) {
-    const fsPath = `${dir[i]}/${name}`;
-    const stat = lstatOrUndefined(fsPath);
-    if (stat === undefined) continue;
-    if (isWhiteoutStats(stat)) return undefined;
-    if (!stat.isDirectory()) return { fsPath, stat };
-    const copies = [fsPath];
-    if (!isOpaqueDir(fsPath)) {
-      for (let j = i + 1; j < dir.length; j++) {
-        const below = `${dir[j]}/${name}`;
-        const st = lstatOrUndefined(below);
-        if (st === undefined) continue;
-        if (!st.isDirectory()) break; // a whiteout or a non-directory hides every copy below
-        copies.push(below);
-        if (isOpaqueDir(below)) break;
+  return lookUpLowerAll(dir, [name])[0];
+}
+
+/**
+ * `lookUpLower` of each of `names` (index by index), one native call per copy
+ * of `dir` (sys.lstatDir: a name costs one fstatat relative to the copy, and a
+ * llistxattr where it is a directory, for its opaque marker); a copy is asked
+ * only about the names still unresolved above it.
+ */
+export function lookUpLowerAll(dir: LowerDir, names: readonly string[]): Array<LowerNode | undefined> {
+  const out = new Array<LowerNode | undefined>(names.length).fill(undefined);
+  /** Indexes whose answer needs the next copy down. */
+  let asking = names.map((_, i) => i);
+  /** Index → the copies of its directory found so far, while copies below still merge. */
+  const merging = new Map<number, string[]>();
+  for (let layer = 0; layer < dir.length && asking.length > 0; layer++) {
+    const found = scanNames(dir[layer]!, asking.length === names.length ? names : asking.map((i) => names[i]!), LSTAT_XATTRS_DIRS);
+    if (found === null) continue;
+    const next: number[] = [];
+    for (let k = 0; k < asking.length; k++) {
+      const i = asking[k]!;
+      const e = found[k];
+      if (e === undefined) {
+        next.push(i);
+        continue;
+      }
+      const copies = merging.get(i);
+      if (copies === undefined) {
+        if (isWhiteoutEntry(e.stat)) continue;
+        if (e.stat.type !== 'directory') {
+          out[i] = { fsPath: e.fsPath, stat: e.stat };
+          continue;
+        }
+        const own = [e.fsPath];
+        out[i] = { fsPath: e.fsPath, stat: e.stat, dir: own, xattrNames: e.xattrNames };
+        if (isOpaqueMarked(e.fsPath, e.xattrNames)) continue;
+        merging.set(i, own);
+        next.push(i);
+      } else if (e.stat.type !== 'directory') {
+        merging.delete(i); // a whiteout or a non-directory hides every copy below
+      } else {
+        copies.push(e.fsPath);
+        if (isOpaqueMarked(e.fsPath, e.xattrNames)) merging.delete(i);
+        else next.push(i);
       }
     }
-    return { fsPath, stat, dir: copies };
+    asking = next;
   }
-  return undefined;
+  return out;
 }
 
 /** Does the lower union's directory hold any name outside `names`? Reads its copies only until it finds one. */

@@ -1,16 +1,17 @@
-import { closeSync, constants, openSync, readSync, readdirSync } from 'node:fs';
-import type { BigIntStats } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import type { DiffEntry } from '../diff/diff-entry.js';
 import { sameMetadata, sameXattrs } from '../diff/same-node.js';
-import { entryStatOf, entryTypeOf, userXattrsAt } from '../directory-tree.js';
+import { userXattrsAt, userXattrsNamed } from '../directory-tree.js';
 import { ErrorCode, StrataError } from '../errors.js';
 import { compareNames, layerPathJoin } from '../tree.js';
 import type { EntryStat } from '../tree.js';
-import { assertUtf8ListingSync, readlinkUtf8Sync } from '../utf8-name.js';
-import { lookUpLower, lowerHasOtherName, lowerNames, lstatOrUndefined } from './lower-stack.js';
+import { readlinkUtf8Sync } from '../utf8-name.js';
+import { LSTAT_XATTRS_ALL, scanDir } from './dir-scan.js';
+import type { ScannedEntry } from './dir-scan.js';
+import { lookUpLowerAll, lowerHasOtherName, lowerNames, lstatOrUndefined } from './lower-stack.js';
 import type { LowerDir, LowerNode } from './lower-stack.js';
-import { isAbsent, upperIoError } from './upper-dir.js';
-import { isOpaqueDir, isWhiteoutStats } from './whiteout-format.js';
+import { upperIoError } from './upper-dir.js';
+import { isOpaqueMarked, isWhiteoutEntry } from './whiteout-format.js';
 
 export interface CompareUpperOptions {
   /** Give each 'opaque' entry the lower names it hides (`DiffEntry.hidden`; what `changes` lists). Costs one listing of that lower directory. */
@@ -47,50 +48,45 @@ export function* compareUpper(upperDir: string, lowerLayers: readonly string[], 
   if (lstatOrUndefined(upperDir)?.isDirectory() !== true) {
     throw new StrataError(ErrorCode.ENOTFOUND, 'the upper tree has no root directory');
   }
-  yield* children({ hiddenNames: options.hiddenNames === true }, '/', upperDir, lowerLayers.length === 0 ? null : lowerLayers, false);
+  yield* children({ hiddenNames: options.hiddenNames === true }, '/', upperDir, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false);
 }
 
 interface Walk {
   readonly hiddenNames: boolean;
 }
 
-/** One non-whiteout entry of an upper directory. */
-interface Own {
-  readonly name: string;
-  readonly fsPath: string;
-  readonly st: BigIntStats;
-}
-
 /**
- * Children of directory `dir` (real path `fsDir`), which the layer holds.
- * `lower` is null where the comparison with lower has stopped (dir is new, or
- * an opaque entry hides lower below it). `cut`: the layer's dir is not merged
- * with lower's (it, or an ancestor, is opaque), so the union lists only the
- * layer's names there.
+ * Children of directory `dir` (real path `fsDir`, attribute names
+ * `dirXattrs`: [] for the root, whose opaque marker is never read), which the
+ * layer holds. `lower` is null where the comparison with lower has stopped
+ * (dir is new, or an opaque entry hides lower below it). `cut`: the layer's
+ * dir is not merged with lower's (it, or an ancestor, is opaque), so the union
+ * lists only the layer's names there.
  */
-function* children(walk: Walk, dir: string, fsDir: string, lower: LowerDir | null, cut: boolean): Generator<DiffEntry> {
-  const own: Own[] = [];
+function* children(walk: Walk, dir: string, fsDir: string, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean): Generator<DiffEntry> {
+  const own: ScannedEntry[] = [];
   const whiteouts: string[] = [];
-  for (const name of listUpper(fsDir, dir)) {
-    const fsPath = `${fsDir}/${name}`;
-    const st = lstatOrUndefined(fsPath);
-    if (st === undefined) throw vanished(layerPathJoin(dir, name));
-    if (isWhiteoutStats(st)) whiteouts.push(name);
-    else own.push({ name, fsPath, st });
+  for (const e of scanDir(fsDir, dir, LSTAT_XATTRS_ALL, true) ?? []) {
+    if (isWhiteoutEntry(e.stat)) whiteouts.push(e.name);
+    else own.push(e);
   }
   own.sort((a, b) => compareNames(a.name, b.name));
 
   let below: Array<LowerNode | undefined> = [];
   let deleted: string[] = [];
   if (lower !== null) {
-    cut ||= dir !== '/' && isOpaqueDir(fsDir);
-    below = own.map((o) => lookUpLower(lower!, o.name));
+    cut ||= isOpaqueMarked(fsDir, dirXattrs);
+    // one batch per lower copy: the layer's names, then (merged dirs only) its whiteouts
+    const asked = own.map((o) => o.name);
+    if (!cut) asked.push(...whiteouts);
+    const found = lookUpLowerAll(lower, asked);
+    below = found.slice(0, own.length);
     const holdsLowerName = below.some((n) => n !== undefined);
     let gone: string[];
     if (cut) {
-      const kept = new Set(own.map((o) => o.name));
+      const kept = new Set(asked);
       gone = holdsLowerName ? lowerNames(lower, dir).filter((n) => !kept.has(n)) : [];
-    } else gone = whiteouts.filter((name) => lookUpLower(lower!, name) !== undefined);
+    } else gone = whiteouts.filter((_, k) => found[own.length + k] !== undefined);
     // Opaque: lower's dir has names and the union keeps none of them.
     const opaque = !holdsLowerName && (cut ? lowerHasOtherName(lower, NO_NAMES) : gone.length > 0 && !lowerHasOtherName(lower, new Set(gone)));
     if (opaque) {
@@ -111,34 +107,34 @@ function* children(walk: Walk, dir: string, fsDir: string, lower: LowerDir | nul
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set();
+const NO_NAMES_LIST: readonly string[] = [];
 
 /** One entry the layer holds; `lower`: lower's node there (undefined: none; null: not compared). */
-function* node(walk: Walk, path: string, o: Own, lower: LowerNode | undefined | null, cut: boolean): Generator<DiffEntry> {
-  const upperStat = statOf(o.fsPath, o.st, path);
-  if (lower == null || entryTypeOf(lower.stat) !== upperStat.type) {
-    yield { kind: 'add', path, upperStat, replaces: lower != null };
-    if (upperStat.type === 'directory') yield* children(walk, path, o.fsPath, null, true);
+function* node(walk: Walk, path: string, o: ScannedEntry, lower: LowerNode | undefined | null, cut: boolean): Generator<DiffEntry> {
+  const upperStat = o.stat;
+  const upperXattrs = xattrsOf(o.fsPath, o.xattrNames);
+  if (lower == null || lower.stat.type !== upperStat.type) {
+    yield { kind: 'add', path, upperStat, upperXattrs, replaces: lower != null };
+    if (upperStat.type === 'directory') yield* children(walk, path, o.fsPath, o.xattrNames, null, true);
     return;
   }
-  if (!sameNodeAt(path, lower, o.fsPath, upperStat)) yield { kind: 'modify', path, upperStat };
-  if (upperStat.type === 'directory') yield* children(walk, path, o.fsPath, lower.dir ?? null, cut);
+  if (!sameNodeAt(path, lower, o.fsPath, upperStat, upperXattrs)) yield { kind: 'modify', path, upperStat, upperXattrs };
+  if (upperStat.type === 'directory') yield* children(walk, path, o.fsPath, o.xattrNames, lower.dir ?? null, cut);
 }
 
 /** The 'modify' rule of DiffEntry (same-node.ts) between lower's node and the layer's entry at fsPath, of the same type. */
-function sameNodeAt(path: string, lower: LowerNode, fsPath: string, upperStat: EntryStat): boolean {
-  if (!sameMetadata(statOf(lower.fsPath, lower.stat, path), upperStat)) return false;
-  if (!sameXattrs(xattrsOf(lower.fsPath), xattrsOf(fsPath))) return false;
+function sameNodeAt(path: string, lower: LowerNode, fsPath: string, upperStat: EntryStat, upperXattrs: Record<string, Buffer>): boolean {
+  const lowerStat = lower.stat.type === 'symlink' ? { ...lower.stat, linkTarget: readlinkUtf8Sync(lower.fsPath, path) } : lower.stat;
+  if (!sameMetadata(lowerStat, upperStat)) return false;
+  if (!sameXattrs(xattrsOf(lower.fsPath, lower.xattrNames), upperXattrs)) return false;
   if (upperStat.type !== 'file' || upperStat.size === 0) return true;
   return sameFileContent(lower.fsPath, fsPath);
 }
 
-function statOf(fsPath: string, st: BigIntStats, path: string): EntryStat {
-  return entryStatOf(st, st.isSymbolicLink() ? readlinkUtf8Sync(fsPath, path) : undefined);
-}
-
-function xattrsOf(fsPath: string): Record<string, Buffer> {
+/** The visible xattrs at fsPath; `names`: its attribute names where known (else listed here). Fails with EIO. */
+function xattrsOf(fsPath: string, names: readonly string[] | undefined): Record<string, Buffer> {
   try {
-    return userXattrsAt(fsPath);
+    return names === undefined ? userXattrsAt(fsPath) : userXattrsNamed(fsPath, names);
   } catch (err) {
     throw upperIoError(fsPath, err);
   }
@@ -186,21 +182,4 @@ function readFull(fd: number, buf: Buffer, at: number): number {
     n += got;
   }
   return n;
-}
-
-/** Names in one upper directory ([] where it is absent: a writable layer may remove it). */
-function listUpper(fsDir: string, dir: string): string[] {
-  try {
-    const names = readdirSync(fsDir);
-    assertUtf8ListingSync(names, fsDir, dir);
-    return names;
-  } catch (err) {
-    if (err instanceof StrataError) throw err;
-    if (isAbsent(err)) return [];
-    throw upperIoError(fsDir, err);
-  }
-}
-
-function vanished(path: string): StrataError {
-  return new StrataError(ErrorCode.ENOTFOUND, `${path} vanished from the upper tree while it was compared`);
 }

@@ -1,0 +1,222 @@
+/*
+ * strata_scan: one directory's entries lstat'ed in one call (fstatat relative
+ * to the directory, so each lookup resolves one name, not a whole path), for
+ * walks that look at thousands of entries (core/union's native diff). Never
+ * follows a symlink.
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include "strata_sys.h"
+
+/* Per entry in `fields`: st_mode (0: absent), uid, gid, size, mtime in ms, nlink, rdev major, rdev minor. */
+#define FIELDS 8
+/* XATTR_LIST_MAX: the most a list of attribute names can take. */
+#define XLIST_MAX 65536
+
+enum { XATTRS_NONE = 0, XATTRS_DIRS = 1, XATTRS_ALL = 2 };
+
+struct linux_dirent64 {
+  unsigned long long d_ino;
+  long long d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+/* A growing list of NUL-terminated names. */
+typedef struct {
+  char *buf;
+  size_t len, cap;
+  size_t *at;
+  uint32_t count, slots;
+} name_list;
+
+static int add_name(name_list *l, const char *name, size_t n) {
+  if (l->len + n + 1 > l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16384;
+    while (cap < l->len + n + 1) cap *= 2;
+    char *b = realloc(l->buf, cap);
+    if (!b) return -1;
+    l->buf = b; l->cap = cap;
+  }
+  if (l->count == l->slots) {
+    uint32_t slots = l->slots ? l->slots * 2 : 256;
+    size_t *a = realloc(l->at, slots * sizeof *a);
+    if (!a) return -1;
+    l->at = a; l->slots = slots;
+  }
+  memcpy(l->buf + l->len, name, n);
+  l->buf[l->len + n] = 0;
+  l->at[l->count++] = l->len;
+  l->len += n + 1;
+  return 0;
+}
+
+static void free_names(name_list *l) {
+  free(l->buf);
+  free(l->at);
+}
+
+/* Every name of the directory open at fd but . and .. (getdents64 on fd itself: no dup, no DIR). */
+static int list_names(int fd, name_list *l) {
+  char buf[32768];
+  for (;;) {
+    long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+    if (n < 0) return errno;
+    if (n == 0) return 0;
+    for (long off = 0; off < n; ) {
+      struct linux_dirent64 *de = (struct linux_dirent64 *)(buf + off);
+      const char *name = de->d_name;
+      off += de->d_reclen;
+      if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+      if (add_name(l, name, strlen(name))) return ENOMEM;
+    }
+  }
+}
+
+/* listxattrat (Linux 6.13): the names of `name` in the directory open at fd, never
+ * through a symlink; on older kernels llistxattr of the whole path. */
+#ifndef SYS_listxattrat
+#define SYS_listxattrat 465
+#endif
+static int have_listxattrat = 1;
+
+static ssize_t list_xattrs_at(int fd, const char *dir, const char *name, char *path, size_t path_cap, char *list, size_t size) {
+  if (have_listxattrat) {
+    long got = syscall(SYS_listxattrat, fd, name, AT_SYMLINK_NOFOLLOW, list, size);
+    if (got >= 0 || errno != ENOSYS) return got;
+    have_listxattrat = 0;
+  }
+  if ((size_t)snprintf(path, path_cap, "%s/%s", dir, name) >= path_cap) { errno = ENAMETOOLONG; return -1; }
+  return llistxattr(path, list, size);
+}
+
+static int given_names(napi_env env, napi_value arr, name_list *l) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) return EINVAL;
+  char name[PATH_BUF];
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_get_element(env, arr, i, &v);
+    if (get_string(env, v, name, sizeof name)) return EINVAL;
+    if (add_name(l, name, strlen(name))) return ENOMEM;
+  }
+  return 0;
+}
+
+/*
+ * lstatDir(dir, names | null, xattrs): null where dir is absent (or not a
+ * directory); else { names?, fields, inos, xattrs } for `names` (null: every
+ * name the directory holds, in readdir order, returned as `names`).
+ * fields: Float64Array of FIELDS numbers per name (mode 0 where the name is
+ * absent; mtime in ms as Number(mtimeNs) / 1e6 computes it); inos: "dev:ino"
+ * per present name; xattrs: the attribute names of each entry, joined by
+ * NUL, where it has any and `xattrs` asks (1: directories, 2: all but
+ * whiteouts), else undefined.
+ */
+static napi_value js_lstat_dir(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3) { napi_throw_type_error(env, NULL, "missing arguments"); return NULL; }
+  char dir[PATH_BUF];
+  if (get_string(env, argv[0], dir, sizeof dir)) { napi_throw_type_error(env, NULL, "bad path"); return NULL; }
+  napi_valuetype names_type;
+  napi_typeof(env, argv[1], &names_type);
+  int32_t xmode = 0;
+  napi_get_value_int32(env, argv[2], &xmode);
+
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) { napi_value n; napi_get_null(env, &n); return n; }
+    return throw_errno(env, errno, "open", dir);
+  }
+  name_list l = {0};
+  int listing = names_type == napi_null || names_type == napi_undefined;
+  int e = listing ? list_names(fd, &l) : given_names(env, argv[1], &l);
+  if (e) { close(fd); free_names(&l); return throw_errno(env, e, listing ? "scandir" : "lstat", dir); }
+
+  napi_value result, fields_ab, fields, inos, xattrs, names = NULL;
+  double *f = NULL;
+  napi_create_object(env, &result);
+  napi_create_arraybuffer(env, (size_t)l.count * FIELDS * sizeof(double), (void **)&f, &fields_ab);
+  napi_create_typedarray(env, napi_float64_array, (size_t)l.count * FIELDS, fields_ab, 0, &fields);
+  napi_create_array_with_length(env, l.count, &inos);
+  napi_create_array_with_length(env, l.count, &xattrs);
+  if (listing) napi_create_array_with_length(env, l.count, &names);
+  char *xbuf = xmode != XATTRS_NONE ? malloc(XLIST_MAX) : NULL;
+  char path[2 * PATH_BUF + 2];
+
+  for (uint32_t i = 0; i < l.count; i++) {
+    const char *name = l.buf + l.at[i];
+    double *r = f + (size_t)i * FIELDS;
+    if (listing) {
+      napi_value s;
+      napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &s);
+      napi_set_element(env, names, i, s);
+    }
+    struct stat st;
+    if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) { memset(r, 0, FIELDS * sizeof *r); continue; }
+      e = errno;
+      snprintf(path, sizeof path, "%s/%s", dir, name);
+      close(fd); free(xbuf); free_names(&l);
+      return throw_errno(env, e, "lstat", path);
+    }
+    r[0] = st.st_mode;
+    r[1] = st.st_uid;
+    r[2] = st.st_gid;
+    r[3] = (double)st.st_size;
+    r[4] = (double)((long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec) / 1e6;
+    r[5] = (double)st.st_nlink;
+    r[6] = major(st.st_rdev);
+    r[7] = minor(st.st_rdev);
+    char ino[48];
+    int n = snprintf(ino, sizeof ino, "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    napi_value s;
+    napi_create_string_latin1(env, ino, (size_t)n, &s);
+    napi_set_element(env, inos, i, s);
+
+    int whiteout = S_ISCHR(st.st_mode) && st.st_rdev == 0;
+    if (xbuf == NULL || whiteout || (xmode == XATTRS_DIRS && !S_ISDIR(st.st_mode))) continue;
+    ssize_t got = list_xattrs_at(fd, dir, name, path, sizeof path, xbuf, XLIST_MAX);
+    if (got < 0) {
+      if (errno == ENOTSUP) continue;
+      e = errno;
+      goto fail_path;
+    }
+    if (got == 0) continue;
+    napi_create_string_utf8(env, xbuf, (size_t)got - 1, &s); /* without the last NUL */
+    napi_set_element(env, xattrs, i, s);
+    continue;
+  fail_path:
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    close(fd); free(xbuf); free_names(&l);
+    return throw_errno(env, e, "llistxattr", path);
+  }
+  close(fd);
+  free(xbuf);
+  free_names(&l);
+  if (listing) napi_set_named_property(env, result, "names", names);
+  napi_set_named_property(env, result, "fields", fields);
+  napi_set_named_property(env, result, "inos", inos);
+  napi_set_named_property(env, result, "xattrs", xattrs);
+  return result;
+}
+
+void strata_scan_init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"lstatDir", NULL, js_lstat_dir, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+}
