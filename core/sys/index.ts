@@ -26,13 +26,22 @@ export interface Sys {
   syncfs(path: string): Promise<void>;
   /**
    * lstat of many names of one directory in one call (each resolved relative
-   * to the open directory), never following a symlink: `names` null lists the
+   * to the open directory), never following a symlink: the directory open at
+   * `fd`, or where fd < 0 the one at `dir` (then null where it is absent or
+   * not a directory; `dir` also names it in errors). `names` null lists the
    * directory (readdir order, `.` and `..` left out) and answers for every
-   * name. null where `dir` is absent or not a directory. See `LstatDirResult`;
-   * `xattrs`: whose attribute names to list (`LSTAT_XATTRS_*`). Fails with the
-   * errno error of open, readdir, fstatat or llistxattr.
+   * name. See `LstatDirResult`; `xattrs`: whose attribute names to list
+   * (`LSTAT_XATTRS_*`). Fails with the errno error of open, getdents,
+   * fstatat or listxattr.
    */
-  lstatDir(dir: string, names: readonly string[] | null, xattrs: number): LstatDirResult | null;
+  lstatDir(fd: number, dir: string, names: readonly string[] | null, xattrs: number): LstatDirResult | null;
+  /**
+   * A descriptor of the directory at `path`, relative to the open directory
+   * `at` (AT_FDCWD: to the working directory), never through a final
+   * symlink; -1 where it is absent or not a directory. The caller closes it
+   * (fs.closeSync). Fails with the errno error of openat.
+   */
+  openDirAt(at: number, path: string): number;
 }
 
 /** What `Sys.lstatDir` answers, index by index with the names. */
@@ -52,6 +61,8 @@ export interface LstatDirResult {
 }
 
 export const LSTAT_FIELDS = 8;
+/** openDirAt's `at` for a path relative to the working directory (or absolute). */
+export const AT_FDCWD = -100;
 /** lstatDir's `xattrs`: list no attribute names, a directory's only, every entry's but a whiteout's. */
 export const LSTAT_XATTRS_NONE = 0;
 export const LSTAT_XATTRS_DIRS = 1;

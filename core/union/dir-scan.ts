@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import { ErrorCode, StrataError } from '../errors.js';
 import { LSTAT_FIELDS, sys } from '../sys/index.js';
 import { layerPathJoin } from '../tree.js';
@@ -5,7 +6,7 @@ import type { EntryStat, EntryType } from '../tree.js';
 import { assertUtf8ListingSync, readlinkUtf8Sync } from '../utf8-name.js';
 import { upperIoError } from './upper-dir.js';
 
-export { LSTAT_XATTRS_ALL, LSTAT_XATTRS_DIRS, LSTAT_XATTRS_NONE } from '../sys/index.js';
+export { AT_FDCWD, LSTAT_XATTRS_ALL, LSTAT_XATTRS_DIRS, LSTAT_XATTRS_NONE } from '../sys/index.js';
 
 /**
  * # One directory of a layer, lstat'ed in one native call
@@ -31,14 +32,14 @@ const NO_XATTRS: readonly string[] = Object.freeze([]);
 
 /**
  * Every entry of directory `fsDir` (layer path `layerDir`, for messages), in
- * readdir order; null where the directory is absent (a writable layer may
- * remove it). `xattrs`: LSTAT_XATTRS_*. Fails with EUNSUPPORTED for a name
+ * readdir order, read through `fd` where it is open (>= 0); null where the
+ * directory is absent (a writable layer may remove it). `xattrs`: LSTAT_XATTRS_*. Fails with EUNSUPPORTED for a name
  * or (with `readLinks`) a link target that is not UTF-8, ENOTFOUND where a
  * name vanishes between the listing and its lstat, EIO on any other error
  * (readlink's own error where a link vanishes).
  */
-export function scanDir(fsDir: string, layerDir: string, xattrs: number, readLinks: boolean): ScannedEntry[] | null {
-  const r = lstatDir(fsDir, null, xattrs);
+export function scanDir(fd: number, fsDir: string, layerDir: string, xattrs: number, readLinks: boolean): ScannedEntry[] | null {
+  const r = lstatDir(fd, fsDir, null, xattrs);
   if (r === null) return null;
   const names = r.names!;
   assertUtf8ListingSync(names, fsDir, layerDir);
@@ -57,19 +58,36 @@ export function scanDir(fsDir: string, layerDir: string, xattrs: number, readLin
  * not read. Fails with EIO.
  */
 export function scanNames(fsDir: string, names: readonly string[], xattrs: number): Array<ScannedEntry | undefined> | null {
-  const r = lstatDir(fsDir, names, xattrs);
+  const r = lstatDir(-1, fsDir, names, xattrs);
   if (r === null) return null;
   const out = new Array<ScannedEntry | undefined>(names.length);
   for (let i = 0; i < names.length; i++) out[i] = entryAt(r, i, fsDir, names[i]!, '', false);
   return out;
 }
 
-function lstatDir(fsDir: string, names: readonly string[] | null, xattrs: number) {
+function lstatDir(fd: number, fsDir: string, names: readonly string[] | null, xattrs: number) {
   try {
-    return sys.lstatDir(fsDir, names, xattrs);
+    return sys.lstatDir(fd, fsDir, names, xattrs);
   } catch (err) {
     throw upperIoError(fsDir, err);
   }
+}
+
+/**
+ * The directory `name` under the open directory `at` (AT_FDCWD: `name` is a
+ * path), as a descriptor the caller closes; -1 where it is absent or not a
+ * directory. Fails with EIO (`fsPath` names it).
+ */
+export function openDirAt(at: number, name: string, fsPath: string): number {
+  try {
+    return sys.openDirAt(at, name);
+  } catch (err) {
+    throw upperIoError(fsPath, err);
+  }
+}
+
+export function closeDir(fd: number): void {
+  if (fd >= 0) closeSync(fd);
 }
 
 const S_IFMT = 0o170000;

@@ -6,9 +6,9 @@ import { ErrorCode, StrataError } from '../errors.js';
 import { compareNames, layerPathJoin } from '../tree.js';
 import type { EntryStat } from '../tree.js';
 import { readlinkUtf8Sync } from '../utf8-name.js';
-import { LSTAT_XATTRS_ALL, scanDir } from './dir-scan.js';
+import { AT_FDCWD, LSTAT_XATTRS_ALL, closeDir, openDirAt, scanDir } from './dir-scan.js';
 import type { ScannedEntry } from './dir-scan.js';
-import { lookUpLowerAll, lowerHasOtherName, lowerNames, lstatOrUndefined } from './lower-stack.js';
+import { lookUpLowerAll, lowerHasOtherName, lowerNames } from './lower-stack.js';
 import type { LowerDir, LowerNode } from './lower-stack.js';
 import { upperIoError } from './upper-dir.js';
 import { isOpaqueMarked, isWhiteoutEntry } from './whiteout-format.js';
@@ -45,10 +45,13 @@ export interface CompareUpperOptions {
  * any other error.
  */
 export function* compareUpper(upperDir: string, lowerLayers: readonly string[], options: CompareUpperOptions = {}): Generator<DiffEntry> {
-  if (lstatOrUndefined(upperDir)?.isDirectory() !== true) {
-    throw new StrataError(ErrorCode.ENOTFOUND, 'the upper tree has no root directory');
+  const fd = openDirAt(AT_FDCWD, upperDir, upperDir);
+  if (fd < 0) throw new StrataError(ErrorCode.ENOTFOUND, 'the upper tree has no root directory');
+  try {
+    yield* children({ hiddenNames: options.hiddenNames === true }, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false);
+  } finally {
+    closeDir(fd);
   }
-  yield* children({ hiddenNames: options.hiddenNames === true }, '/', upperDir, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false);
 }
 
 interface Walk {
@@ -56,17 +59,17 @@ interface Walk {
 }
 
 /**
- * Children of directory `dir` (real path `fsDir`, attribute names
+ * Children of directory `dir` (real path `fsDir`, open at `fd` where >= 0; attribute names
  * `dirXattrs`: [] for the root, whose opaque marker is never read), which the
  * layer holds. `lower` is null where the comparison with lower has stopped
  * (dir is new, or an opaque entry hides lower below it). `cut`: the layer's
  * dir is not merged with lower's (it, or an ancestor, is opaque), so the union
  * lists only the layer's names there.
  */
-function* children(walk: Walk, dir: string, fsDir: string, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean): Generator<DiffEntry> {
+function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean): Generator<DiffEntry> {
   const own: ScannedEntry[] = [];
   const whiteouts: string[] = [];
-  for (const e of scanDir(fsDir, dir, LSTAT_XATTRS_ALL, true) ?? []) {
+  for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true) ?? []) {
     if (isWhiteoutEntry(e.stat)) whiteouts.push(e.name);
     else own.push(e);
   }
@@ -101,7 +104,7 @@ function* children(walk: Walk, dir: string, fsDir: string, dirXattrs: readonly s
   for (let i = 0; i < own.length; i++) {
     const o = own[i]!;
     while (j < deleted.length && compareNames(deleted[j]!, o.name) < 0) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
-    yield* node(walk, layerPathJoin(dir, o.name), o, lower === null ? null : below[i], cut);
+    yield* node(walk, layerPathJoin(dir, o.name), o, fd, lower === null ? null : below[i], cut);
   }
   while (j < deleted.length) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
 }
@@ -109,17 +112,22 @@ function* children(walk: Walk, dir: string, fsDir: string, dirXattrs: readonly s
 const NO_NAMES: ReadonlySet<string> = new Set();
 const NO_NAMES_LIST: readonly string[] = [];
 
-/** One entry the layer holds; `lower`: lower's node there (undefined: none; null: not compared). */
-function* node(walk: Walk, path: string, o: ScannedEntry, lower: LowerNode | undefined | null, cut: boolean): Generator<DiffEntry> {
+/** One entry the layer holds, in the directory open at `dirFd`; `lower`: lower's node there (undefined: none; null: not compared). */
+function* node(walk: Walk, path: string, o: ScannedEntry, dirFd: number, lower: LowerNode | undefined | null, cut: boolean): Generator<DiffEntry> {
   const upperStat = o.stat;
   const upperXattrs = xattrsOf(o.fsPath, o.xattrNames);
-  if (lower == null || lower.stat.type !== upperStat.type) {
-    yield { kind: 'add', path, upperStat, upperXattrs, replaces: lower != null };
-    if (upperStat.type === 'directory') yield* children(walk, path, o.fsPath, o.xattrNames, null, true);
-    return;
+  const added = lower == null || lower.stat.type !== upperStat.type;
+  if (added) yield { kind: 'add', path, upperStat, upperXattrs, replaces: lower != null };
+  else if (!sameNodeAt(path, lower, o.fsPath, upperStat, upperXattrs)) yield { kind: 'modify', path, upperStat, upperXattrs };
+  if (upperStat.type !== 'directory') return;
+  // opened by name in its parent (one lookup, not the whole path); -1 where it went away: read as empty
+  const fd = openDirAt(dirFd < 0 ? AT_FDCWD : dirFd, dirFd < 0 ? o.fsPath : o.name, o.fsPath);
+  try {
+    if (added) yield* children(walk, path, o.fsPath, fd, o.xattrNames, null, true);
+    else yield* children(walk, path, o.fsPath, fd, o.xattrNames, lower.dir ?? null, cut);
+  } finally {
+    closeDir(fd);
   }
-  if (!sameNodeAt(path, lower, o.fsPath, upperStat, upperXattrs)) yield { kind: 'modify', path, upperStat, upperXattrs };
-  if (upperStat.type === 'directory') yield* children(walk, path, o.fsPath, o.xattrNames, lower.dir ?? null, cut);
 }
 
 /** The 'modify' rule of DiffEntry (same-node.ts) between lower's node and the layer's entry at fsPath, of the same type. */

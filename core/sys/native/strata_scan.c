@@ -20,8 +20,8 @@
 
 /* Per entry in `fields`: st_mode (0: absent), uid, gid, size, mtime in ms, nlink, rdev major, rdev minor. */
 #define FIELDS 8
-/* XATTR_LIST_MAX: the most a list of attribute names can take. */
-#define XLIST_MAX 65536
+/* A first guess for a list of attribute names (the kernel allocates what is asked). */
+#define XLIST_GUESS 1024
 
 enum { XATTRS_NONE = 0, XATTRS_DIRS = 1, XATTRS_ALL = 2 };
 
@@ -91,7 +91,7 @@ static int list_names(int fd, name_list *l) {
 #endif
 static int have_listxattrat = 1;
 
-static ssize_t list_xattrs_at(int fd, const char *dir, const char *name, char *path, size_t path_cap, char *list, size_t size) {
+static ssize_t list_xattrs_once(int fd, const char *dir, const char *name, char *path, size_t path_cap, char *list, size_t size) {
   if (have_listxattrat) {
     long got = syscall(SYS_listxattrat, fd, name, AT_SYMLINK_NOFOLLOW, list, size);
     if (got >= 0 || errno != ENOSYS) return got;
@@ -99,6 +99,42 @@ static ssize_t list_xattrs_at(int fd, const char *dir, const char *name, char *p
   }
   if ((size_t)snprintf(path, path_cap, "%s/%s", dir, name) >= path_cap) { errno = ENAMETOOLONG; return -1; }
   return llistxattr(path, list, size);
+}
+
+/* The attribute names of `name`: in *list (buf, or a malloc'ed buffer where they do not fit: the caller frees it if != buf). */
+static ssize_t list_xattrs_at(int fd, const char *dir, const char *name, char *path, size_t path_cap, char *buf, char **list) {
+  *list = buf;
+  for (;;) {
+    ssize_t got = list_xattrs_once(fd, dir, name, path, path_cap, buf, XLIST_GUESS);
+    if (got >= 0 || errno != ERANGE) return got;
+    ssize_t need = list_xattrs_once(fd, dir, name, path, path_cap, NULL, 0);
+    if (need < 0) return need;
+    char *big = malloc((size_t)need + 1);
+    if (!big) { errno = ENOMEM; return -1; }
+    got = list_xattrs_once(fd, dir, name, path, path_cap, big, (size_t)need + 1);
+    if (got >= 0) { *list = big; return got; }
+    free(big);
+    if (errno != ERANGE) return -1; /* else it grew meanwhile: again */
+  }
+}
+
+/* openDirAt(at, path): a descriptor of the directory at path (relative to the
+ * open directory `at`, or to the working directory where at is -100 = AT_FDCWD),
+ * never through a final symlink; -1 where it is absent or not a directory. */
+static napi_value js_open_dir_at(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2) { napi_throw_type_error(env, NULL, "missing arguments"); return NULL; }
+  int32_t at;
+  napi_get_value_int32(env, argv[0], &at);
+  char path[PATH_BUF];
+  if (get_string(env, argv[1], path, sizeof path)) { napi_throw_type_error(env, NULL, "bad path"); return NULL; }
+  int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno != ENOENT && errno != ENOTDIR && errno != ELOOP) return throw_errno(env, errno, "open", path);
+  napi_value r;
+  napi_create_int32(env, fd < 0 ? -1 : fd, &r);
+  return r;
 }
 
 static int given_names(napi_env env, napi_value arr, name_list *l) {
@@ -115,9 +151,11 @@ static int given_names(napi_env env, napi_value arr, name_list *l) {
 }
 
 /*
- * lstatDir(dir, names | null, xattrs): null where dir is absent (or not a
- * directory); else { names?, fields, inos, xattrs } for `names` (null: every
- * name the directory holds, in readdir order, returned as `names`).
+ * lstatDir(fd, dir, names | null, xattrs): reads the directory open at fd (or,
+ * where fd < 0, opens dir itself: null where it is absent or not a directory;
+ * dir also names it in errors and for llistxattr on kernels before 6.13);
+ * else { names?, fields, inos, xattrs } for `names` (null: every name the
+ * directory holds, in readdir order, returned as `names`).
  * fields: Float64Array of FIELDS numbers per name (mode 0 where the name is
  * absent; mtime in ms as Number(mtimeNs) / 1e6 computes it); inos: "dev:ino"
  * per present name; xattrs: the attribute names of each entry, joined by
@@ -125,26 +163,32 @@ static int given_names(napi_env env, napi_value arr, name_list *l) {
  * whiteouts), else undefined.
  */
 static napi_value js_lstat_dir(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 3) { napi_throw_type_error(env, NULL, "missing arguments"); return NULL; }
+  if (argc < 4) { napi_throw_type_error(env, NULL, "missing arguments"); return NULL; }
+  int32_t given_fd = -1;
+  napi_get_value_int32(env, argv[0], &given_fd);
   char dir[PATH_BUF];
-  if (get_string(env, argv[0], dir, sizeof dir)) { napi_throw_type_error(env, NULL, "bad path"); return NULL; }
+  if (get_string(env, argv[1], dir, sizeof dir)) { napi_throw_type_error(env, NULL, "bad path"); return NULL; }
   napi_valuetype names_type;
-  napi_typeof(env, argv[1], &names_type);
+  napi_typeof(env, argv[2], &names_type);
   int32_t xmode = 0;
-  napi_get_value_int32(env, argv[2], &xmode);
+  napi_get_value_int32(env, argv[3], &xmode);
 
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = given_fd;
   if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) { napi_value n; napi_get_null(env, &n); return n; }
-    return throw_errno(env, errno, "open", dir);
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) { napi_value n; napi_get_null(env, &n); return n; }
+      return throw_errno(env, errno, "open", dir);
+    }
   }
+#define CLOSE_OWN() do { if (given_fd < 0) close(fd); } while (0)
   name_list l = {0};
   int listing = names_type == napi_null || names_type == napi_undefined;
-  int e = listing ? list_names(fd, &l) : given_names(env, argv[1], &l);
-  if (e) { close(fd); free_names(&l); return throw_errno(env, e, listing ? "scandir" : "lstat", dir); }
+  int e = listing ? list_names(fd, &l) : given_names(env, argv[2], &l);
+  if (e) { CLOSE_OWN(); free_names(&l); return throw_errno(env, e, listing ? "scandir" : "lstat", dir); }
 
   napi_value result, fields_ab, fields, inos, xattrs, names = NULL;
   double *f = NULL;
@@ -154,7 +198,7 @@ static napi_value js_lstat_dir(napi_env env, napi_callback_info info) {
   napi_create_array_with_length(env, l.count, &inos);
   napi_create_array_with_length(env, l.count, &xattrs);
   if (listing) napi_create_array_with_length(env, l.count, &names);
-  char *xbuf = xmode != XATTRS_NONE ? malloc(XLIST_MAX) : NULL;
+  char xbuf[XLIST_GUESS];
   char path[2 * PATH_BUF + 2];
 
   for (uint32_t i = 0; i < l.count; i++) {
@@ -170,7 +214,7 @@ static napi_value js_lstat_dir(napi_env env, napi_callback_info info) {
       if (errno == ENOENT) { memset(r, 0, FIELDS * sizeof *r); continue; }
       e = errno;
       snprintf(path, sizeof path, "%s/%s", dir, name);
-      close(fd); free(xbuf); free_names(&l);
+      CLOSE_OWN(); free_names(&l);
       return throw_errno(env, e, "lstat", path);
     }
     r[0] = st.st_mode;
@@ -188,24 +232,24 @@ static napi_value js_lstat_dir(napi_env env, napi_callback_info info) {
     napi_set_element(env, inos, i, s);
 
     int whiteout = S_ISCHR(st.st_mode) && st.st_rdev == 0;
-    if (xbuf == NULL || whiteout || (xmode == XATTRS_DIRS && !S_ISDIR(st.st_mode))) continue;
-    ssize_t got = list_xattrs_at(fd, dir, name, path, sizeof path, xbuf, XLIST_MAX);
+    if (xmode == XATTRS_NONE || whiteout || (xmode == XATTRS_DIRS && !S_ISDIR(st.st_mode))) continue;
+    char *list;
+    ssize_t got = list_xattrs_at(fd, dir, name, path, sizeof path, xbuf, &list);
     if (got < 0) {
       if (errno == ENOTSUP) continue;
       e = errno;
-      goto fail_path;
+      snprintf(path, sizeof path, "%s/%s", dir, name);
+      CLOSE_OWN(); free_names(&l);
+      return throw_errno(env, e, "llistxattr", path);
     }
-    if (got == 0) continue;
-    napi_create_string_utf8(env, xbuf, (size_t)got - 1, &s); /* without the last NUL */
-    napi_set_element(env, xattrs, i, s);
-    continue;
-  fail_path:
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    close(fd); free(xbuf); free_names(&l);
-    return throw_errno(env, e, "llistxattr", path);
+    if (got > 0) {
+      napi_create_string_utf8(env, list, (size_t)got - 1, &s); /* without the last NUL */
+      napi_set_element(env, xattrs, i, s);
+    }
+    if (list != xbuf) free(list);
   }
-  close(fd);
-  free(xbuf);
+  CLOSE_OWN();
+#undef CLOSE_OWN
   free_names(&l);
   if (listing) napi_set_named_property(env, result, "names", names);
   napi_set_named_property(env, result, "fields", fields);
@@ -217,6 +261,7 @@ static napi_value js_lstat_dir(napi_env env, napi_callback_info info) {
 void strata_scan_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"lstatDir", NULL, js_lstat_dir, NULL, NULL, NULL, napi_default, NULL},
+    {"openDirAt", NULL, js_open_dir_at, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }
