@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../archive/entry.js';
 import type { LayerTarHeader } from '../archive/entry.js';
@@ -6,6 +6,7 @@ import { writeTar } from '../archive/tar-writer.js';
 import type { TarWriterEntry } from '../archive/tar-writer.js';
 import { openFileAt, userXattrsAt } from '../directory-tree.js';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
+import { AT_FDCWD, sys } from '../sys/index.js';
 import { layerPathJoin, layerPathParent } from '../tree.js';
 import type { EntryStat, TreeReader } from '../tree.js';
 import type { DiffEntry } from './diff-entry.js';
@@ -49,50 +50,56 @@ export function writeDirectoryLayerTar(entries: Iterable<DiffEntry>, dir: string
 
 function* directoryTarEntries(entries: Iterable<DiffEntry>, dir: string): Generator<TarWriterEntry> {
   const firstPathOfIno = new Map<string, string>();
-  for (const entry of entries) {
-    const deletion = deletionEntry(entry);
-    if (deletion !== undefined) {
-      yield deletion;
-      continue;
+  // small files are opened relative to the open root (no walk of dir's own path for each)
+  const root = openRoot(dir);
+  try {
+    for (const entry of entries) {
+      const deletion = deletionEntry(entry);
+      if (deletion !== undefined) {
+        yield deletion;
+        continue;
+      }
+      const { path, upperStat: st } = entry;
+      if (st === undefined) throw new StrataError(ErrorCode.EIO, `${path}: a directory diff entry without its stat`);
+      if (st.type === 'socket') continue;
+      const fsPath = dir + path;
+      let xattrs: Record<string, Buffer>;
+      try {
+        xattrs = entry.upperXattrs ?? userXattrsAt(fsPath);
+      } catch (err) {
+        if (errnoOf(err) === 'ENOENT') throw vanished(path);
+        throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
+      }
+      const node = tarEntryOf(path, st, xattrs, firstPathOfIno, () => openFileAt(fsPath, path));
+      const small = node.content !== undefined && st.size < READ_AHEAD_MAX;
+      const at = root < 0 ? AT_FDCWD : root;
+      const where = root < 0 ? fsPath : path.slice(1);
+      yield small ? { header: node.header, readInto: (target, offset, max) => readInto(at, where, path, target, offset, max) } : node;
     }
-    const { path, upperStat: st } = entry;
-    if (st === undefined) throw new StrataError(ErrorCode.EIO, `${path}: a directory diff entry without its stat`);
-    if (st.type === 'socket') continue;
-    const fsPath = dir + path;
-    let xattrs: Record<string, Buffer>;
-    try {
-      xattrs = entry.upperXattrs ?? userXattrsAt(fsPath);
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT') throw vanished(path);
-      throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
-    }
-    const node = tarEntryOf(path, st, xattrs, firstPathOfIno, () => openFileAt(fsPath, path));
-    const small = node.content !== undefined && st.size < READ_AHEAD_MAX;
-    yield small ? { header: node.header, readInto: (target, at, max) => readInto(fsPath, path, target, at, max) } : node;
+  } finally {
+    if (root >= 0) closeSync(root);
   }
 }
 
-/** Reads the file at fsPath into target from `at`, up to `max` bytes, usually in one read; the bytes read. */
-function readInto(fsPath: string, path: string, target: Buffer, at: number, max: number): number {
-  let fd: number;
+/** A descriptor of directory dir, or -1 where it cannot be opened (then files are read by whole path, and fail as they do). */
+function openRoot(dir: string): number {
   try {
-    fd = openSync(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    return sys.openDirAt(AT_FDCWD, dir);
+  } catch {
+    return -1;
+  }
+}
+
+/** Reads the file at `where` (relative to the open directory `at`) into target from `offset`, up to `max` bytes, usually in one read; the bytes read. */
+function readInto(at: number, where: string, path: string, target: Buffer, offset: number, max: number): number {
+  let n: number;
+  try {
+    n = sys.readFileAt(at, where, target, offset, max);
   } catch (err) {
-    if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ELOOP') throw vanished(path);
     throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
   }
-  try {
-    let n = 0;
-    // a read that returns all of max - 1 (the size) is at the end; a short one is retried until EOF
-    while (n < max - 1) {
-      const got = readSync(fd, target, at + n, max - n, n);
-      if (got === 0) break;
-      n += got;
-    }
-    return n;
-  } finally {
-    closeSync(fd);
-  }
+  if (n < 0) throw vanished(path);
+  return n;
 }
 
 function vanished(path: string): StrataError {

@@ -42,6 +42,15 @@ export interface Sys {
    * (fs.closeSync). Fails with the errno error of openat.
    */
   openDirAt(at: number, path: string): number;
+  /**
+   * Reads the file at `path` (relative to the open directory `at`; never
+   * through a final symlink) into `target` from `offset`, until `max` bytes or
+   * its end, in one call (open, reads, close). A read that returns max - 1
+   * bytes is taken as the end: pass one more than the expected size, so a
+   * file that grew shows. The bytes read; -1 where it is absent or a symlink.
+   * Fails with the errno error of open or read.
+   */
+  readFileAt(at: number, path: string, target: Buffer, offset: number, max: number): number;
 }
 
 /** What `Sys.lstatDir` answers, index by index with the names. */

@@ -258,10 +258,59 @@ static napi_value js_lstat_dir(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * readFileAt(at, path, target, offset, max): opens the regular file at path
+ * (relative to the open directory `at`; never through a final symlink), reads
+ * it into target from offset until max bytes or its end (a read that returns
+ * max - 1 bytes is taken as the end: the caller passes one more than the size
+ * it expects, so a file that grew shows), closes it; the bytes read. -1 where
+ * it is absent or a symlink (ENOENT, ENOTDIR, ELOOP).
+ */
+static napi_value js_read_file_at(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 5) { napi_throw_type_error(env, NULL, "missing arguments"); return NULL; }
+  int32_t at;
+  napi_get_value_int32(env, argv[0], &at);
+  char path[PATH_BUF];
+  if (get_string(env, argv[1], path, sizeof path)) { napi_throw_type_error(env, NULL, "bad path"); return NULL; }
+  char *data;
+  size_t len;
+  if (napi_get_buffer_info(env, argv[2], (void **)&data, &len) != napi_ok) { napi_throw_type_error(env, NULL, "target must be a Buffer"); return NULL; }
+  int64_t offset, max;
+  napi_get_value_int64(env, argv[3], &offset);
+  napi_get_value_int64(env, argv[4], &max);
+  if (offset < 0 || max < 1 || (uint64_t)offset + (uint64_t)max > len) { napi_throw_range_error(env, NULL, "offset and max must lie within target"); return NULL; }
+  int fd = openat(at, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  napi_value r;
+  if (fd < 0) {
+    if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) return throw_errno(env, errno, "open", path);
+    napi_create_int32(env, -1, &r);
+    return r;
+  }
+  int64_t n = 0;
+  while (n < max - 1) {
+    ssize_t got = pread(fd, data + offset + n, (size_t)(max - n), n);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      close(fd);
+      return throw_errno(env, e, "read", path);
+    }
+    if (got == 0) break;
+    n += got;
+  }
+  close(fd);
+  napi_create_int64(env, n, &r);
+  return r;
+}
+
 void strata_scan_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"lstatDir", NULL, js_lstat_dir, NULL, NULL, NULL, napi_default, NULL},
     {"openDirAt", NULL, js_open_dir_at, NULL, NULL, NULL, napi_default, NULL},
+    {"readFileAt", NULL, js_read_file_at, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }
