@@ -53,12 +53,13 @@ export function scanDir(fd: number, fsDir: string, layerDir: string, xattrs: num
 }
 
 /**
- * The entries named `names` in directory `fsDir`, index by index (undefined
- * where absent); null where the directory itself is absent. Link targets are
+ * The entries named `names` in directory `fsDir` (read through `fd` where it
+ * is open, >= 0), index by index (undefined where absent); null where the
+ * directory itself is absent. Link targets are
  * not read. Fails with EIO.
  */
-export function scanNames(fsDir: string, names: readonly string[], xattrs: number): Array<ScannedEntry | undefined> | null {
-  const r = lstatDir(-1, fsDir, names, xattrs);
+export function scanNames(fd: number, fsDir: string, names: readonly string[], xattrs: number): Array<ScannedEntry | undefined> | null {
+  const r = lstatDir(fd, fsDir, names, xattrs);
   if (r === null) return null;
   const out = new Array<ScannedEntry | undefined>(names.length);
   for (let i = 0; i < names.length; i++) out[i] = entryAt(r, i, fsDir, names[i]!, '', false);

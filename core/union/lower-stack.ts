@@ -5,7 +5,7 @@ import type { EntryStat } from '../tree.js';
 import { assertUtf8ListingSync } from '../utf8-name.js';
 import { isAbsent, upperIoError } from './upper-dir.js';
 import { isOpaqueMarked, isWhiteoutEntry, isWhiteoutStats } from './whiteout-format.js';
-import { LSTAT_XATTRS_DIRS, scanNames } from './dir-scan.js';
+import { AT_FDCWD, LSTAT_XATTRS_DIRS, closeDir, openDirAt, scanNames } from './dir-scan.js';
 
 /**
  * # A directory of a lower stack, found path by path
@@ -52,16 +52,17 @@ export function lookUpLower(dir: LowerDir, name: string): LowerNode | undefined 
  * `lookUpLower` of each of `names` (index by index), one native call per copy
  * of `dir` (sys.lstatDir: a name costs one fstatat relative to the copy, and a
  * llistxattr where it is a directory, for its opaque marker); a copy is asked
- * only about the names still unresolved above it.
+ * only about the names still unresolved above it. `open`: `dir`'s copies
+ * opened already (`openCopies`).
  */
-export function lookUpLowerAll(dir: LowerDir, names: readonly string[]): Array<LowerNode | undefined> {
+export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: OpenCopies): Array<LowerNode | undefined> {
   const out = new Array<LowerNode | undefined>(names.length).fill(undefined);
   /** Indexes whose answer needs the next copy down. */
   let asking = names.map((_, i) => i);
   /** Index → the copies of its directory found so far, while copies below still merge. */
   const merging = new Map<number, string[]>();
   for (let layer = 0; layer < dir.length && asking.length > 0; layer++) {
-    const found = scanNames(dir[layer]!, asking.length === names.length ? names : asking.map((i) => names[i]!), LSTAT_XATTRS_DIRS);
+    const found = scanNames(open?.fds[layer] ?? -1, dir[layer]!, asking.length === names.length ? names : asking.map((i) => names[i]!), LSTAT_XATTRS_DIRS);
     if (found === null) continue;
     const next: number[] = [];
     for (let k = 0; k < asking.length; k++) {
@@ -94,6 +95,66 @@ export function lookUpLowerAll(dir: LowerDir, names: readonly string[]): Array<L
     asking = next;
   }
   return out;
+}
+
+/**
+ * The copies of one lower directory held open while the walk is below it, so
+ * that each is read without walking its whole path: `fds[i]` for `dir[i]`, -1
+ * where it is absent or not opened (then read by path).
+ */
+export interface OpenCopies {
+  readonly dir: LowerDir;
+  readonly fds: readonly number[];
+}
+
+/** At most this many lower copies are held open at once by one walk (the rest are read by path). */
+const OPEN_COPIES_MAX = 256;
+
+/** How many copies one walk holds open (`openCopies` / `closeCopies`). */
+export interface CopyBudget {
+  open: number;
+}
+
+/**
+ * Opens the copies of `dir`, the child `name` of the directory whose copies
+ * `parent` holds open: each copy `${p}/${name}` of an open parent copy `p` by
+ * name in it, any other copy (e.g. a redirect) by its path. Fails with EIO.
+ */
+export function openCopies(dir: LowerDir, name: string, parent: OpenCopies | null, budget: CopyBudget): OpenCopies {
+  const fds: number[] = [];
+  let j = 0;
+  for (const copy of dir) {
+    if (budget.open >= OPEN_COPIES_MAX) {
+      fds.push(-1);
+      continue;
+    }
+    // copies of a child are, in order, children of the parent's copies
+    let at = AT_FDCWD;
+    let where = copy;
+    if (parent !== null) {
+      while (j < parent.dir.length && !isChildPath(copy, parent.dir[j]!, name)) j++;
+      if (j < parent.dir.length && parent.fds[j]! >= 0) {
+        at = parent.fds[j]!;
+        where = name;
+      }
+    }
+    const fd = openDirAt(at, where, copy);
+    if (fd >= 0) budget.open++;
+    fds.push(fd);
+  }
+  return { dir, fds };
+}
+
+function isChildPath(path: string, dir: string, name: string): boolean {
+  return path.length === dir.length + 1 + name.length && path.startsWith(dir) && path.endsWith(name) && path[dir.length] === '/';
+}
+
+export function closeCopies(open: OpenCopies, budget: CopyBudget): void {
+  for (const fd of open.fds) {
+    if (fd < 0) continue;
+    closeDir(fd);
+    budget.open--;
+  }
 }
 
 /** Does the lower union's directory hold any name outside `names`? Reads its copies only until it finds one. */

@@ -8,8 +8,8 @@ import type { EntryStat } from '../tree.js';
 import { readlinkUtf8Sync } from '../utf8-name.js';
 import { AT_FDCWD, LSTAT_XATTRS_ALL, closeDir, openDirAt, scanDir } from './dir-scan.js';
 import type { ScannedEntry } from './dir-scan.js';
-import { lookUpLowerAll, lowerHasOtherName, lowerNames } from './lower-stack.js';
-import type { LowerDir, LowerNode } from './lower-stack.js';
+import { closeCopies, lookUpLowerAll, lowerHasOtherName, lowerNames, openCopies } from './lower-stack.js';
+import type { CopyBudget, LowerDir, LowerNode, OpenCopies } from './lower-stack.js';
 import { upperIoError } from './upper-dir.js';
 import { isOpaqueMarked, isWhiteoutEntry } from './whiteout-format.js';
 
@@ -48,7 +48,8 @@ export function* compareUpper(upperDir: string, lowerLayers: readonly string[], 
   const fd = openDirAt(AT_FDCWD, upperDir, upperDir);
   if (fd < 0) throw new StrataError(ErrorCode.ENOTFOUND, 'the upper tree has no root directory');
   try {
-    yield* children({ hiddenNames: options.hiddenNames === true }, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false);
+    const walk: Walk = { hiddenNames: options.hiddenNames === true, budget: { open: 0 } };
+    yield* children(walk, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false, null);
   } finally {
     closeDir(fd);
   }
@@ -56,6 +57,8 @@ export function* compareUpper(upperDir: string, lowerLayers: readonly string[], 
 
 interface Walk {
   readonly hiddenNames: boolean;
+  /** Lower copies held open (lower-stack.ts's openCopies). */
+  readonly budget: CopyBudget;
 }
 
 /**
@@ -64,9 +67,20 @@ interface Walk {
  * layer holds. `lower` is null where the comparison with lower has stopped
  * (dir is new, or an opaque entry hides lower below it). `cut`: the layer's
  * dir is not merged with lower's (it, or an ancestor, is opaque), so the union
- * lists only the layer's names there.
+ * lists only the layer's names there. `above`: the parent's lower copies,
+ * held open (lower's copies of dir are opened by name in them).
  */
-function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean): Generator<DiffEntry> {
+function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, above: OpenCopies | null): Generator<DiffEntry> {
+  const copies = lower === null ? null : openCopies(lower, dir.slice(dir.lastIndexOf('/') + 1), above, walk.budget);
+  try {
+    yield* childrenOpen(walk, dir, fsDir, fd, dirXattrs, lower, cut, copies);
+  } finally {
+    if (copies !== null) closeCopies(copies, walk.budget);
+  }
+}
+
+/** `children`, with lower's copies of dir open (`copies`, null where lower is). */
+function* childrenOpen(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, copies: OpenCopies | null): Generator<DiffEntry> {
   const own: ScannedEntry[] = [];
   const whiteouts: string[] = [];
   for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true) ?? []) {
@@ -82,7 +96,7 @@ function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs
     // one batch per lower copy: the layer's names, then (merged dirs only) its whiteouts
     const asked = own.map((o) => o.name);
     if (!cut) asked.push(...whiteouts);
-    const found = lookUpLowerAll(lower, asked);
+    const found = lookUpLowerAll(lower, asked, copies ?? undefined);
     below = found.slice(0, own.length);
     const holdsLowerName = below.some((n) => n !== undefined);
     let gone: string[];
@@ -104,7 +118,7 @@ function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs
   for (let i = 0; i < own.length; i++) {
     const o = own[i]!;
     while (j < deleted.length && compareNames(deleted[j]!, o.name) < 0) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
-    yield* node(walk, layerPathJoin(dir, o.name), o, fd, lower === null ? null : below[i], cut);
+    yield* node(walk, layerPathJoin(dir, o.name), o, fd, lower === null ? null : below[i], cut, copies);
   }
   while (j < deleted.length) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
 }
@@ -112,8 +126,12 @@ function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs
 const NO_NAMES: ReadonlySet<string> = new Set();
 const NO_NAMES_LIST: readonly string[] = [];
 
-/** One entry the layer holds, in the directory open at `dirFd`; `lower`: lower's node there (undefined: none; null: not compared). */
-function* node(walk: Walk, path: string, o: ScannedEntry, dirFd: number, lower: LowerNode | undefined | null, cut: boolean): Generator<DiffEntry> {
+/**
+ * One entry the layer holds, in the directory open at `dirFd`; `lower`:
+ * lower's node there (undefined: none; null: not compared); `copies`: the
+ * parent's lower copies, held open.
+ */
+function* node(walk: Walk, path: string, o: ScannedEntry, dirFd: number, lower: LowerNode | undefined | null, cut: boolean, copies: OpenCopies | null): Generator<DiffEntry> {
   const upperStat = o.stat;
   const upperXattrs = xattrsOf(o.fsPath, o.xattrNames);
   const added = lower == null || lower.stat.type !== upperStat.type;
@@ -123,8 +141,8 @@ function* node(walk: Walk, path: string, o: ScannedEntry, dirFd: number, lower: 
   // opened by name in its parent (one lookup, not the whole path); -1 where it went away: read as empty
   const fd = openDirAt(dirFd < 0 ? AT_FDCWD : dirFd, dirFd < 0 ? o.fsPath : o.name, o.fsPath);
   try {
-    if (added) yield* children(walk, path, o.fsPath, fd, o.xattrNames, null, true);
-    else yield* children(walk, path, o.fsPath, fd, o.xattrNames, lower.dir ?? null, cut);
+    if (added) yield* children(walk, path, o.fsPath, fd, o.xattrNames, null, true, null);
+    else yield* children(walk, path, o.fsPath, fd, o.xattrNames, lower.dir ?? null, cut, copies);
   } finally {
     closeDir(fd);
   }
