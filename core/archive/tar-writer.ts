@@ -69,19 +69,12 @@ const TYPEFLAG: Record<LayerTarHeader['type'], string> = {
  * cannot carry one) and EBADARCHIVE for a negative or fractional number.
  */
 export function encodeTarHeader(header: LayerTarHeader): Buffer {
-  const typeflag = TYPEFLAG[header.type];
-  if (typeflag === '') {
-    throw new StrataError(ErrorCode.EUNSUPPORTED, `${header.name}: a tar cannot carry a socket`);
-  }
-  const name = header.type === 'directory' && !header.name.endsWith('/') ? `${header.name}/` : header.name;
+  const plain = plainUstar(header);
+  if (plain !== undefined) return ustarBlock(plain);
+  const name = nameOf(header);
   const linkName = header.linkName ?? '';
   const size = header.type === 'file' ? header.size : 0;
   const mtime = Math.floor(header.mtime.getTime() / 1000);
-  for (const [what, value] of [['uid', header.uid], ['gid', header.gid], ['size', size]] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new StrataError(ErrorCode.EBADARCHIVE, `${header.name}: ${what} ${value} is not a non-negative integer`);
-    }
-  }
 
   const pax: Array<[string, Buffer]> = [];
   const fits = (s: string) => Buffer.byteLength(s) <= 100;
@@ -103,7 +96,7 @@ export function encodeTarHeader(header: LayerTarHeader): Buffer {
     gid: header.gid > MAX_OCTAL_7 ? 0 : header.gid,
     size: size > MAX_OCTAL_11 ? 0 : size,
     mtime: ustarMtime,
-    typeflag,
+    typeflag: TYPEFLAG[header.type],
     linkName,
     uname: header.uname ?? '',
     gname: header.gname ?? '',
@@ -131,6 +124,74 @@ export function encodeTarHeader(header: LayerTarHeader): Buffer {
   return Buffer.concat([paxHeader, records, padding(records.length), ustar]);
 }
 
+/** The entry's name as the header holds it: a directory's with one trailing '/'. */
+function nameOf(header: LayerTarHeader): string {
+  return header.type === 'directory' && !header.name.endsWith('/') ? `${header.name}/` : header.name;
+}
+
+/**
+ * Checks the header (the failures of `encodeTarHeader`); its ustar fields
+ * where the entry needs no PAX record (the common case: short names, no
+ * xattrs, numbers that fit), else undefined.
+ */
+function plainUstar(header: LayerTarHeader): UstarFields | undefined {
+  const typeflag = TYPEFLAG[header.type];
+  if (typeflag === '') {
+    throw new StrataError(ErrorCode.EUNSUPPORTED, `${header.name}: a tar cannot carry a socket`);
+  }
+  const size = header.type === 'file' ? header.size : 0;
+  checkCount(header, 'uid', header.uid);
+  checkCount(header, 'gid', header.gid);
+  checkCount(header, 'size', size);
+  const name = nameOf(header);
+  const linkName = header.linkName ?? '';
+  const mtime = Math.floor(header.mtime.getTime() / 1000);
+  if (!fitsName(name) || !fitsName(linkName) || size > MAX_OCTAL_11 || header.uid > MAX_OCTAL_7 || header.gid > MAX_OCTAL_7) return undefined;
+  if (!(mtime >= 0 && mtime <= MAX_OCTAL_11) || hasKeys(header.xattrs)) return undefined;
+  return {
+    name,
+    mode: header.mode & 0o7777,
+    uid: header.uid,
+    gid: header.gid,
+    size,
+    mtime,
+    typeflag,
+    linkName,
+    uname: header.uname ?? '',
+    gname: header.gname ?? '',
+    devmajor: header.devmajor ?? 0,
+    devminor: header.devminor ?? 0,
+  };
+}
+
+function checkCount(header: LayerTarHeader, what: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new StrataError(ErrorCode.EBADARCHIVE, `${header.name}: ${what} ${value} is not a non-negative integer`);
+  }
+}
+
+/** At most 100 bytes of UTF-8 (a string of at most 33 UTF-16 units always fits). */
+function fitsName(s: string): boolean {
+  return s.length <= 33 || (s.length <= 100 && Buffer.byteLength(s) <= 100);
+}
+
+function hasKeys(o: Readonly<Record<string, unknown>> | undefined): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+/** The header blocks of one entry, written into `out` (the common one-block case with no copy). */
+function writeHeader(out: Batch, header: LayerTarHeader): void {
+  const plain = plainUstar(header);
+  if (plain === undefined) {
+    out.push(encodeTarHeader(header));
+    return;
+  }
+  const at = out.reserve(BLOCK);
+  writeUstar(out.buffer, at, plain);
+  out.commit(BLOCK);
+}
+
 /**
  * The archive of `entries`, in their order, ending with `TAR_TRAILER`. Content
  * is streamed (memory bounded by one chunk per entry, whatever the sizes).
@@ -149,7 +210,7 @@ async function* tarChunks(entries: AsyncIterable<TarWriterEntry> | Iterable<TarW
   const out = new Batch();
   for await (const entry of entries) {
     const { header } = entry;
-    out.push(encodeTarHeader(header));
+    writeHeader(out, header);
     if (header.type === 'file' && header.size > 0) {
       if (entry.readInto !== undefined) {
         const at = out.reserve(header.size + 1);
@@ -248,33 +309,51 @@ interface UstarFields {
 }
 
 function ustarBlock(f: UstarFields): Buffer {
-  const block = Buffer.alloc(BLOCK);
-  putString(block, 0, f.name, 100);
-  putOctal(block, 100, f.mode, 7);
-  putOctal(block, 108, f.uid, 7);
-  putOctal(block, 116, f.gid, 7);
-  putOctal(block, 124, f.size, 11);
-  putOctal(block, 136, f.mtime, 11);
-  block.fill(0x20, 148, 156); // the checksum field counts as spaces
-  block[156] = f.typeflag.charCodeAt(0);
-  putString(block, 157, f.linkName, 100);
-  block.write('ustar\u000000', 257, 'latin1');
-  putString(block, 265, f.uname, 32);
-  putString(block, 297, f.gname, 32);
-  putOctal(block, 329, f.devmajor, 7);
-  putOctal(block, 337, f.devminor, 7);
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += block[i]!;
-  putOctal(block, 148, sum, 6);
-  block[155] = 0x20;
+  const block = Buffer.allocUnsafe(BLOCK);
+  writeUstar(block, 0, f);
   return block;
 }
 
+/** The ustar block of `f` into target's BLOCK bytes from `at`. */
+function writeUstar(target: Buffer, at: number, f: UstarFields): void {
+  target.fill(0, at, at + BLOCK);
+  putString(target, at, f.name, 100);
+  putOctal(target, at + 100, f.mode, 7);
+  putOctal(target, at + 108, f.uid, 7);
+  putOctal(target, at + 116, f.gid, 7);
+  putOctal(target, at + 124, f.size, 11);
+  putOctal(target, at + 136, f.mtime, 11);
+  target.fill(0x20, at + 148, at + 156); // the checksum field counts as spaces
+  target[at + 156] = f.typeflag.charCodeAt(0);
+  putString(target, at + 157, f.linkName, 100);
+  target.set(MAGIC, at + 257);
+  putString(target, at + 265, f.uname, 32);
+  putString(target, at + 297, f.gname, 32);
+  putOctal(target, at + 329, f.devmajor, 7);
+  putOctal(target, at + 337, f.devminor, 7);
+  let sum = 0;
+  for (let i = at; i < at + BLOCK; i++) sum += target[i]!;
+  putOctal(target, at + 148, sum, 6);
+  target[at + 155] = 0x20;
+}
+
+/** 'ustar\0' and version '00'. */
+const MAGIC = Buffer.from('ustar\u000000', 'latin1');
+
 /** `digits` octal digits and a NUL at `at`; the caller keeps value within range. */
 function putOctal(block: Buffer, at: number, value: number, digits: number): void {
-  const text = value.toString(8).padStart(digits, '0');
-  for (let i = 0; i < text.length; i++) block[at + i] = text.charCodeAt(i);
-  block[at + text.length] = 0;
+  if (value >= 8 ** digits) {
+    const text = value.toString(8);
+    for (let i = 0; i < text.length; i++) block[at + i] = text.charCodeAt(i);
+    block[at + text.length] = 0;
+    return;
+  }
+  let v = value;
+  for (let i = digits - 1; i >= 0; i--) {
+    block[at + i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
+  block[at + digits] = 0;
 }
 
 /** The first `max` bytes of s's UTF-8 at `at` (a cut multi-byte character is kept cut: PAX holds the real name). */
