@@ -208,39 +208,68 @@ const BATCH = 64 * 1024;
 
 async function* tarChunks(entries: AsyncIterable<TarWriterEntry> | Iterable<TarWriterEntry>): AsyncGenerator<Buffer> {
   const out = new Batch();
-  for await (const entry of entries) {
-    const { header } = entry;
-    writeHeader(out, header);
-    if (header.type === 'file' && header.size > 0) {
-      if (entry.readInto !== undefined) {
-        const at = out.reserve(header.size + 1);
-        const n = entry.readInto(out.buffer, at, header.size + 1);
-        checkSize(header, n);
-        out.commit(n);
-      } else {
-        if (!entry.content) {
-          throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: no content for ${header.size} bytes`);
-        }
-        let written = 0;
-        for await (const chunk of await entry.content()) {
-          written += chunk.length;
-          if (written > header.size) checkSize(header, written);
-          if (chunk.length >= BATCH) {
-            yield* out.take();
-            yield chunk;
-          } else {
-            out.push(chunk);
-            if (out.bytes >= BATCH) yield* out.take();
-          }
-        }
-        checkSize(header, written);
+  // a synchronous source is read without an await per entry (for await would take a promise round trip each)
+  const sync = Symbol.iterator in entries;
+  const it = sync ? (entries as Iterable<TarWriterEntry>)[Symbol.iterator]() : (entries as AsyncIterable<TarWriterEntry>)[Symbol.asyncIterator]();
+  let ended = false;
+  try {
+    for (;;) {
+      const step = sync ? (it as Iterator<TarWriterEntry>).next() : await (it as AsyncIterator<TarWriterEntry>).next();
+      if (step.done === true) {
+        ended = true;
+        break;
       }
-      out.push(padding(header.size));
+      if (!writeWhole(out, step.value)) yield* streamed(out, step.value);
+      if (out.bytes >= BATCH) yield* out.take();
     }
-    if (out.bytes >= BATCH) yield* out.take();
+  } finally {
+    // as for-of does on an early exit: let the source close (a generator runs its finally blocks)
+    if (!ended) await it.return?.();
   }
   out.push(TAR_TRAILER);
   yield* out.take();
+}
+
+/**
+ * One entry into `out` where nothing needs awaiting (no content, or content
+ * read by `readInto`); false, with nothing written, for content that streams.
+ */
+function writeWhole(out: Batch, entry: TarWriterEntry): boolean {
+  const { header } = entry;
+  const hasContent = header.type === 'file' && header.size > 0;
+  if (hasContent && entry.readInto === undefined) return false;
+  writeHeader(out, header);
+  if (hasContent) {
+    const at = out.reserve(header.size + 1);
+    const n = entry.readInto!(out.buffer, at, header.size + 1);
+    checkSize(header, n);
+    out.commit(n);
+    out.push(padding(header.size));
+  }
+  return true;
+}
+
+/** One entry whose content streams into `out`; yields the chunks that fill up on the way. */
+async function* streamed(out: Batch, entry: TarWriterEntry): AsyncGenerator<Buffer> {
+  const { header } = entry;
+  writeHeader(out, header);
+  if (!entry.content) {
+    throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: no content for ${header.size} bytes`);
+  }
+  let written = 0;
+  for await (const chunk of await entry.content()) {
+    written += chunk.length;
+    if (written > header.size) checkSize(header, written);
+    if (chunk.length >= BATCH) {
+      yield* out.take();
+      yield chunk;
+    } else {
+      out.push(chunk);
+      if (out.bytes >= BATCH) yield* out.take();
+    }
+  }
+  checkSize(header, written);
+  out.push(padding(header.size));
 }
 
 /** Fails with ECORRUPT where a file gave `written` bytes, not its header's size (it changed while being written). */
@@ -337,12 +366,15 @@ function writeUstar(target: Buffer, at: number, f: UstarFields): void {
   target[at + 155] = 0x20;
 }
 
+/** OCTAL_LIMIT[d] = 8 ** d: the least value with more than d octal digits. */
+const OCTAL_LIMIT: readonly number[] = Array.from({ length: 12 }, (_, d) => 8 ** d);
+
 /** 'ustar\0' and version '00'. */
 const MAGIC = Buffer.from('ustar\u000000', 'latin1');
 
 /** `digits` octal digits and a NUL at `at`; the caller keeps value within range. */
 function putOctal(block: Buffer, at: number, value: number, digits: number): void {
-  if (value >= 8 ** digits) {
+  if (value >= OCTAL_LIMIT[digits]!) {
     const text = value.toString(8);
     for (let i = 0; i < text.length; i++) block[at + i] = text.charCodeAt(i);
     block[at + text.length] = 0;
