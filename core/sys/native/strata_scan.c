@@ -150,6 +150,20 @@ static int given_names(napi_env env, napi_value arr, name_list *l) {
   return 0;
 }
 
+/* The result's property names, made once (a name made per call costs more than the call's syscalls for a small directory). */
+enum { KEY_NAMES, KEY_FIELDS, KEY_INOS, KEY_XATTRS, KEYS };
+static const char *const key_text[KEYS] = {"names", "fields", "inos", "xattrs"};
+/* An array of the names, held by a reference (Node 20 references objects only),
+ * one per environment (a worker thread loads the addon again): instance data. */
+static napi_value key(napi_env env, int k) {
+  napi_ref *keys_ref = NULL;
+  napi_get_instance_data(env, (void **)&keys_ref);
+  napi_value keys, v;
+  napi_get_reference_value(env, *keys_ref, &keys);
+  napi_get_element(env, keys, (uint32_t)k, &v);
+  return v;
+}
+
 /*
  * lstatDir(fd, dir, names | null, xattrs): reads the directory open at fd (or,
  * where fd < 0, opens dir itself: null where it is absent or not a directory;
@@ -251,10 +265,10 @@ static napi_value js_lstat_dir(napi_env env, napi_callback_info info) {
   CLOSE_OWN();
 #undef CLOSE_OWN
   free_names(&l);
-  if (listing) napi_set_named_property(env, result, "names", names);
-  napi_set_named_property(env, result, "fields", fields);
-  napi_set_named_property(env, result, "inos", inos);
-  napi_set_named_property(env, result, "xattrs", xattrs);
+  if (listing) napi_set_property(env, result, key(env, KEY_NAMES), names);
+  napi_set_property(env, result, key(env, KEY_FIELDS), fields);
+  napi_set_property(env, result, key(env, KEY_INOS), inos);
+  napi_set_property(env, result, key(env, KEY_XATTRS), xattrs);
   return result;
 }
 
@@ -306,7 +320,24 @@ static napi_value js_read_file_at(napi_env env, napi_callback_info info) {
   return r;
 }
 
+static void free_keys(napi_env env, void *data, void *hint) {
+  (void)hint;
+  napi_delete_reference(env, *(napi_ref *)data);
+  free(data);
+}
+
 void strata_scan_init(napi_env env, napi_value exports) {
+  napi_value keys;
+  napi_create_array_with_length(env, KEYS, &keys);
+  for (int k = 0; k < KEYS; k++) {
+    napi_value v;
+    napi_create_string_utf8(env, key_text[k], NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, keys, (uint32_t)k, v);
+  }
+  napi_ref *keys_ref = malloc(sizeof *keys_ref);
+  if (keys_ref == NULL) return;
+  napi_create_reference(env, keys, 1, keys_ref);
+  napi_set_instance_data(env, keys_ref, free_keys, NULL);
   napi_property_descriptor props[] = {
     {"lstatDir", NULL, js_lstat_dir, NULL, NULL, NULL, napi_default, NULL},
     {"openDirAt", NULL, js_open_dir_at, NULL, NULL, NULL, napi_default, NULL},
