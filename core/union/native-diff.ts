@@ -62,90 +62,91 @@ interface Walk {
 }
 
 /**
- * Children of directory `dir` (real path `fsDir`, open at `fd` where >= 0; attribute names
- * `dirXattrs`: [] for the root, whose opaque marker is never read), which the
- * layer holds. `lower` is null where the comparison with lower has stopped
- * (dir is new, or an opaque entry hides lower below it). `cut`: the layer's
- * dir is not merged with lower's (it, or an ancestor, is opaque), so the union
- * lists only the layer's names there. `above`: the parent's lower copies,
- * held open (lower's copies of dir are opened by name in them).
+ * Children of directory `dir` (real path `fsDir`, open at `fd` where >= 0;
+ * attribute names `dirXattrs`: [] for the root, whose opaque marker is never
+ * read), which the layer holds. `lower` is null where the comparison with
+ * lower has stopped (dir is new, or an opaque entry hides lower below it).
+ * `cut`: the layer's dir is not merged with lower's (it, or an ancestor, is
+ * opaque), so the union lists only the layer's names there. `above`: the
+ * parent's lower copies, held open (lower's copies of dir are opened by name
+ * in them). One generator per directory: a file's entry is made by a plain
+ * call (`node`), a subdirectory recurses here.
  */
 function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, above: OpenCopies | null): Generator<DiffEntry> {
   const copies = lower === null ? null : openCopies(lower, dir.slice(dir.lastIndexOf('/') + 1), above, walk.budget);
   try {
-    yield* childrenOpen(walk, dir, fsDir, fd, dirXattrs, lower, cut, copies);
+    const own: ScannedEntry[] = [];
+    const whiteouts: string[] = [];
+    for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true) ?? []) {
+      if (isWhiteoutEntry(e.stat)) whiteouts.push(e.name);
+      else own.push(e);
+    }
+    own.sort((a, b) => compareNames(a.name, b.name));
+
+    let below: Array<LowerNode | undefined> = [];
+    let deleted: string[] = [];
+    if (lower !== null) {
+      cut ||= isOpaqueMarked(fsDir, dirXattrs);
+      // one batch per lower copy: the layer's names, then (merged dirs only) its whiteouts
+      const asked = own.map((o) => o.name);
+      if (!cut) asked.push(...whiteouts);
+      const found = lookUpLowerAll(lower, asked, copies ?? undefined);
+      below = found.slice(0, own.length);
+      const holdsLowerName = below.some((n) => n !== undefined);
+      let gone: string[];
+      if (cut) {
+        const kept = new Set(asked);
+        gone = holdsLowerName ? lowerNames(lower, dir).filter((n) => !kept.has(n)) : [];
+      } else gone = whiteouts.filter((_, k) => found[own.length + k] !== undefined);
+      // Opaque: lower's dir has names and the union keeps none of them.
+      const opaque = !holdsLowerName && (cut ? lowerHasOtherName(lower, NO_NAMES) : gone.length > 0 && !lowerHasOtherName(lower, new Set(gone)));
+      if (opaque) {
+        yield walk.hiddenNames ? { kind: 'opaque', path: dir, hidden: lowerNames(lower, dir).sort(compareNames) } : { kind: 'opaque', path: dir };
+        lower = null;
+      } else {
+        deleted = gone.sort(compareNames);
+      }
+    }
+
+    let j = 0;
+    for (let i = 0; i < own.length; i++) {
+      const o = own[i]!;
+      while (j < deleted.length && compareNames(deleted[j]!, o.name) < 0) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
+      const path = layerPathJoin(dir, o.name);
+      const under = lower === null ? null : below[i];
+      const added = under == null || under.stat.type !== o.stat.type;
+      const entry = node(path, o, under, added);
+      if (entry !== undefined) yield entry;
+      if (o.stat.type !== 'directory') continue;
+      // opened by name in this one (one lookup, not the whole path); -1 where it went away: read as empty
+      const sub = openDirAt(fd < 0 ? AT_FDCWD : fd, fd < 0 ? o.fsPath : o.name, o.fsPath);
+      try {
+        if (added) yield* children(walk, path, o.fsPath, sub, o.xattrNames, null, true, null);
+        else yield* children(walk, path, o.fsPath, sub, o.xattrNames, under!.dir ?? null, cut, copies);
+      } finally {
+        closeDir(sub);
+      }
+    }
+    while (j < deleted.length) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
   } finally {
     if (copies !== null) closeCopies(copies, walk.budget);
   }
-}
-
-/** `children`, with lower's copies of dir open (`copies`, null where lower is). */
-function* childrenOpen(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, copies: OpenCopies | null): Generator<DiffEntry> {
-  const own: ScannedEntry[] = [];
-  const whiteouts: string[] = [];
-  for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true) ?? []) {
-    if (isWhiteoutEntry(e.stat)) whiteouts.push(e.name);
-    else own.push(e);
-  }
-  own.sort((a, b) => compareNames(a.name, b.name));
-
-  let below: Array<LowerNode | undefined> = [];
-  let deleted: string[] = [];
-  if (lower !== null) {
-    cut ||= isOpaqueMarked(fsDir, dirXattrs);
-    // one batch per lower copy: the layer's names, then (merged dirs only) its whiteouts
-    const asked = own.map((o) => o.name);
-    if (!cut) asked.push(...whiteouts);
-    const found = lookUpLowerAll(lower, asked, copies ?? undefined);
-    below = found.slice(0, own.length);
-    const holdsLowerName = below.some((n) => n !== undefined);
-    let gone: string[];
-    if (cut) {
-      const kept = new Set(asked);
-      gone = holdsLowerName ? lowerNames(lower, dir).filter((n) => !kept.has(n)) : [];
-    } else gone = whiteouts.filter((_, k) => found[own.length + k] !== undefined);
-    // Opaque: lower's dir has names and the union keeps none of them.
-    const opaque = !holdsLowerName && (cut ? lowerHasOtherName(lower, NO_NAMES) : gone.length > 0 && !lowerHasOtherName(lower, new Set(gone)));
-    if (opaque) {
-      yield walk.hiddenNames ? { kind: 'opaque', path: dir, hidden: lowerNames(lower, dir).sort(compareNames) } : { kind: 'opaque', path: dir };
-      lower = null;
-    } else {
-      deleted = gone.sort(compareNames);
-    }
-  }
-
-  let j = 0;
-  for (let i = 0; i < own.length; i++) {
-    const o = own[i]!;
-    while (j < deleted.length && compareNames(deleted[j]!, o.name) < 0) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
-    yield* node(walk, layerPathJoin(dir, o.name), o, fd, lower === null ? null : below[i], cut, copies);
-  }
-  while (j < deleted.length) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 const NO_NAMES_LIST: readonly string[] = [];
 
 /**
- * One entry the layer holds, in the directory open at `dirFd`; `lower`:
- * lower's node there (undefined: none; null: not compared); `copies`: the
- * parent's lower copies, held open.
+ * The entry of one node the layer holds, not below it: 'add' where `added`
+ * (`lower`, lower's node there, is absent, not compared (null) or of another
+ * type), 'modify' where it changed, else undefined.
  */
-function* node(walk: Walk, path: string, o: ScannedEntry, dirFd: number, lower: LowerNode | undefined | null, cut: boolean, copies: OpenCopies | null): Generator<DiffEntry> {
+function node(path: string, o: ScannedEntry, lower: LowerNode | undefined | null, added: boolean): DiffEntry | undefined {
   const upperStat = o.stat;
   const upperXattrs = xattrsOf(o.fsPath, o.xattrNames);
-  const added = lower == null || lower.stat.type !== upperStat.type;
-  if (added) yield { kind: 'add', path, upperStat, upperXattrs, replaces: lower != null };
-  else if (!sameNodeAt(path, lower, o.fsPath, upperStat, upperXattrs)) yield { kind: 'modify', path, upperStat, upperXattrs };
-  if (upperStat.type !== 'directory') return;
-  // opened by name in its parent (one lookup, not the whole path); -1 where it went away: read as empty
-  const fd = openDirAt(dirFd < 0 ? AT_FDCWD : dirFd, dirFd < 0 ? o.fsPath : o.name, o.fsPath);
-  try {
-    if (added) yield* children(walk, path, o.fsPath, fd, o.xattrNames, null, true, null);
-    else yield* children(walk, path, o.fsPath, fd, o.xattrNames, lower.dir ?? null, cut, copies);
-  } finally {
-    closeDir(fd);
-  }
+  if (added) return { kind: 'add', path, upperStat, upperXattrs, replaces: lower != null };
+  if (!sameNodeAt(path, lower!, o.fsPath, upperStat, upperXattrs)) return { kind: 'modify', path, upperStat, upperXattrs };
+  return undefined;
 }
 
 /** The 'modify' rule of DiffEntry (same-node.ts) between lower's node and the layer's entry at fsPath, of the same type. */
