@@ -346,22 +346,28 @@ function ustarBlock(f: UstarFields): Buffer {
 /** The ustar block of `f` into target's BLOCK bytes from `at`. */
 function writeUstar(target: Buffer, at: number, f: UstarFields): void {
   target.fill(0, at, at + BLOCK);
-  putString(target, at, f.name, 100);
-  putOctal(target, at + 100, f.mode, 7);
-  putOctal(target, at + 108, f.uid, 7);
-  putOctal(target, at + 116, f.gid, 7);
-  putOctal(target, at + 124, f.size, 11);
-  putOctal(target, at + 136, f.mtime, 11);
-  target.fill(0x20, at + 148, at + 156); // the checksum field counts as spaces
+  // the checksum is the sum of the block's bytes, its own field counted as 8 spaces: summed as written
+  let sum = MAGIC_SUM + 8 * 0x20;
+  sum += putString(target, at, f.name, 100);
+  const octals =
+    putOctal(target, at + 100, f.mode, 7) +
+    putOctal(target, at + 108, f.uid, 7) +
+    putOctal(target, at + 116, f.gid, 7) +
+    putOctal(target, at + 124, f.size, 11) +
+    putOctal(target, at + 136, f.mtime, 11);
+  target.fill(0x20, at + 148, at + 156);
   target[at + 156] = f.typeflag.charCodeAt(0);
-  putString(target, at + 157, f.linkName, 100);
+  sum += target[at + 156]!;
+  sum += putString(target, at + 157, f.linkName, 100);
   target.set(MAGIC, at + 257);
-  putString(target, at + 265, f.uname, 32);
-  putString(target, at + 297, f.gname, 32);
-  putOctal(target, at + 329, f.devmajor, 7);
-  putOctal(target, at + 337, f.devminor, 7);
-  let sum = 0;
-  for (let i = at; i < at + BLOCK; i++) sum += target[i]!;
+  sum += putString(target, at + 265, f.uname, 32);
+  sum += putString(target, at + 297, f.gname, 32);
+  const devices = putOctal(target, at + 329, f.devmajor, 7) + putOctal(target, at + 337, f.devminor, 7);
+  if (octals < 0 || devices < 0) {
+    // a number too large for its field ran into the next one: sum what the block holds
+    sum = 0;
+    for (let i = at; i < at + BLOCK; i++) sum += target[i]!;
+  } else sum += octals + devices;
   putOctal(target, at + 148, sum, 6);
   target[at + 155] = 0x20;
 }
@@ -371,35 +377,50 @@ const OCTAL_LIMIT: readonly number[] = Array.from({ length: 12 }, (_, d) => 8 **
 
 /** 'ustar\0' and version '00'. */
 const MAGIC = Buffer.from('ustar\u000000', 'latin1');
+const MAGIC_SUM = MAGIC.reduce((a, b) => a + b, 0);
 
-/** `digits` octal digits and a NUL at `at`; the caller keeps value within range. */
-function putOctal(block: Buffer, at: number, value: number, digits: number): void {
+/**
+ * `digits` octal digits and a NUL at `at`; the caller keeps value within
+ * range. The sum of the bytes written, or -1 where value did not fit (its
+ * digits then run past the field, as they always did).
+ */
+function putOctal(block: Buffer, at: number, value: number, digits: number): number {
   if (value >= OCTAL_LIMIT[digits]!) {
     const text = value.toString(8);
     for (let i = 0; i < text.length; i++) block[at + i] = text.charCodeAt(i);
     block[at + text.length] = 0;
-    return;
+    return -1;
   }
   let v = value;
+  let sum = 0;
   for (let i = digits - 1; i >= 0; i--) {
-    block[at + i] = 0x30 + (v % 8);
+    const c = 0x30 + (v % 8);
+    block[at + i] = c;
+    sum += c;
     v = Math.floor(v / 8);
   }
   block[at + digits] = 0;
+  return sum;
 }
 
-/** The first `max` bytes of s's UTF-8 at `at` (a cut multi-byte character is kept cut: PAX holds the real name). */
-function putString(block: Buffer, at: number, s: string, max: number): void {
+/** The first `max` bytes of s's UTF-8 at `at` (a cut multi-byte character is kept cut: PAX holds the real name); the sum of the bytes written. */
+function putString(block: Buffer, at: number, s: string, max: number): number {
   const n = Math.min(s.length, max);
+  let sum = 0;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x80) {
       const bytes = Buffer.from(s);
-      bytes.copy(block, at, 0, Math.min(bytes.length, max));
-      return;
+      const end = Math.min(bytes.length, max);
+      bytes.copy(block, at, 0, end);
+      sum = 0;
+      for (let k = 0; k < end; k++) sum += bytes[k]!;
+      return sum;
     }
     block[at + i] = c;
+    sum += c;
   }
+  return sum;
 }
 
 /** One PAX record, "<len> <key>=<value>\n", where len counts its own digits. */

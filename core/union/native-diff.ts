@@ -135,6 +135,8 @@ function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs
 
 const NO_NAMES: ReadonlySet<string> = new Set();
 const NO_NAMES_LIST: readonly string[] = [];
+/** The xattrs of the many entries that have none (one shared, frozen object). */
+const NO_XATTRS = Object.freeze({}) as Record<string, Buffer>;
 
 /**
  * The entry of one node the layer holds, not below it: 'add' where `added`
@@ -143,7 +145,7 @@ const NO_NAMES_LIST: readonly string[] = [];
  */
 function node(path: string, o: ScannedEntry, lower: LowerNode | undefined | null, added: boolean): DiffEntry | undefined {
   const upperStat = o.stat;
-  const upperXattrs = xattrsOf(o.fsPath, o.xattrNames);
+  const upperXattrs = o.xattrNames.length === 0 ? NO_XATTRS : xattrsOf(o.fsPath, o.xattrNames);
   if (added) return { kind: 'add', path, upperStat, upperXattrs, replaces: lower != null };
   if (!sameNodeAt(path, lower!, o.fsPath, upperStat, upperXattrs)) return { kind: 'modify', path, upperStat, upperXattrs };
   return undefined;
