@@ -1,6 +1,5 @@
-import { lstatSync, opendirSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { StrataError } from '../errors.js';
 import type { EntryStat } from '../tree.js';
 import { assertUtf8ListingSync } from '../utf8-name.js';
 import { isAbsent, upperIoError } from './upper-dir.js';
@@ -161,20 +160,24 @@ export function closeCopies(open: OpenCopies, budget: CopyBudget): void {
 export function lowerHasOtherName(dir: LowerDir, names: ReadonlySet<string>): boolean {
   const hidden = new Set<string>();
   for (const copy of dir) {
-    const handle = openDir(copy);
-    if (handle === undefined) continue;
-    try {
-      for (let d = handle.readSync(); d !== null; d = handle.readSync()) {
-        if (names.has(d.name) || hidden.has(d.name)) continue;
-        // names of copies above were all in `names` or whiteouts (else this returned already)
-        if (d.isCharacterDevice() && isWhiteoutAt(`${copy}/${d.name}`)) hidden.add(d.name);
-        else return true;
-      }
-    } finally {
-      handle.closeSync();
+    // one readdir of the copy (a Dir handle, read entry by entry, costs more to make than a small directory's whole listing)
+    for (const d of direntsOrEmpty(copy)) {
+      if (names.has(d.name) || hidden.has(d.name)) continue;
+      // names of copies above were all in `names` or whiteouts (else this returned already)
+      if (d.isCharacterDevice() && isWhiteoutAt(`${copy}/${d.name}`)) hidden.add(d.name);
+      else return true;
     }
   }
   return false;
+}
+
+function direntsOrEmpty(fsPath: string) {
+  try {
+    return readdirSync(fsPath, { withFileTypes: true });
+  } catch (err) {
+    if (isAbsent(err)) return [];
+    throw upperIoError(fsPath, err);
+  }
 }
 
 /** Every name the lower union's directory shows (unsorted; `layerPath` names it in errors: EUNSUPPORTED for a name that is not UTF-8). */
@@ -204,23 +207,8 @@ function isWhiteoutAt(fsPath: string): boolean {
   return st !== undefined && isWhiteoutStats(st);
 }
 
-function openDir(fsPath: string) {
-  try {
-    return opendirSync(fsPath);
-  } catch (err) {
-    if (isAbsent(err)) return undefined;
-    throw upperIoError(fsPath, err);
-  }
-}
-
 function listOrEmpty(fsPath: string, layerPath: string) {
-  try {
-    const dirents = readdirSync(fsPath, { withFileTypes: true });
-    assertUtf8ListingSync(dirents, fsPath, layerPath);
-    return dirents;
-  } catch (err) {
-    if (err instanceof StrataError) throw err;
-    if (isAbsent(err)) return [];
-    throw upperIoError(fsPath, err);
-  }
+  const dirents = direntsOrEmpty(fsPath);
+  assertUtf8ListingSync(dirents, fsPath, layerPath);
+  return dirents;
 }
