@@ -53,16 +53,17 @@ export function scanDir(fd: number, fsDir: string, layerDir: string, xattrs: num
 }
 
 /**
- * The entries named `names` in directory `fsDir` (read through `fd` where it
- * is open, >= 0), index by index (undefined where absent); null where the
+ * The entries named `shown` in directory `fsDir` (read through `fd` where it
+ * is open, >= 0, as `names`: relative to fd, e.g. `dir/name` where fd is
+ * fsDir's parent), index by index (undefined where absent); null where the
  * directory itself is absent. Link targets are
  * not read. Fails with EIO.
  */
-export function scanNames(fd: number, fsDir: string, names: readonly string[], xattrs: number): Array<ScannedEntry | undefined> | null {
+export function scanNames(fd: number, fsDir: string, names: readonly string[], xattrs: number, shown: readonly string[] = names): Array<ScannedEntry | undefined> | null {
   const r = lstatDir(fd, fsDir, names, xattrs);
   if (r === null) return null;
   const out = new Array<ScannedEntry | undefined>(names.length);
-  for (let i = 0; i < names.length; i++) out[i] = entryAt(r, i, fsDir, names[i]!, '', false);
+  for (let i = 0; i < names.length; i++) out[i] = entryAt(r, i, fsDir, shown[i]!, '', false);
   return out;
 }
 

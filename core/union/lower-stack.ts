@@ -5,6 +5,7 @@ import { assertUtf8ListingSync } from '../utf8-name.js';
 import { isAbsent, upperIoError } from './upper-dir.js';
 import { isOpaqueMarked, isWhiteoutEntry, isWhiteoutStats } from './whiteout-format.js';
 import { AT_FDCWD, LSTAT_XATTRS_DIRS, closeDir, openDirAt, scanNames } from './dir-scan.js';
+import type { ScannedEntry } from './dir-scan.js';
 
 /**
  * # A directory of a lower stack, found path by path
@@ -52,16 +53,24 @@ export function lookUpLower(dir: LowerDir, name: string): LowerNode | undefined 
  * of `dir` (sys.lstatDir: a name costs one fstatat relative to the copy, and a
  * llistxattr where it is a directory, for its opaque marker); a copy is asked
  * only about the names still unresolved above it. `open`: `dir`'s copies
- * opened already (`openCopies`).
+ * (`openCopies`), read through their descriptors or their parents'
+ * (`budget`: the walk's count of open copies).
  */
-export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: OpenCopies): Array<LowerNode | undefined> {
+export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: OpenCopies, budget?: CopyBudget): Array<LowerNode | undefined> {
   const out = new Array<LowerNode | undefined>(names.length).fill(undefined);
   /** Indexes whose answer needs the next copy down. */
   let asking = names.map((_, i) => i);
   /** Index → the copies of its directory found so far, while copies below still merge. */
   const merging = new Map<number, string[]>();
   for (let layer = 0; layer < dir.length && asking.length > 0; layer++) {
-    const found = scanNames(open?.fds[layer] ?? -1, dir[layer]!, asking.length === names.length ? names : asking.map((i) => names[i]!), LSTAT_XATTRS_DIRS);
+    const asked = asking.length === names.length ? names : asking.map((i) => names[i]!);
+    let found: Array<ScannedEntry | undefined> | null;
+    if (open === undefined || budget === undefined) found = scanNames(-1, dir[layer]!, asked, LSTAT_XATTRS_DIRS);
+    else {
+      const base = lookupBase(open, layer, budget);
+      if (base.prefix === '') found = scanNames(base.fd, dir[layer]!, asked, LSTAT_XATTRS_DIRS);
+      else found = scanNames(base.fd, dir[layer]!, asked.map((n) => base.prefix + n), LSTAT_XATTRS_DIRS, asked);
+    }
     if (found === null) continue;
     const next: number[] = [];
     for (let k = 0; k < asking.length; k++) {
@@ -97,51 +106,76 @@ export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: O
 }
 
 /**
- * The copies of one lower directory held open while the walk is below it, so
- * that each is read without walking its whole path: `fds[i]` for `dir[i]`, -1
- * where it is absent or not opened (then read by path).
+ * The copies of one lower directory, for a walk below it: each is opened only
+ * when first needed (`copyFd`: a subdirectory's copies are opened in it), by
+ * name in its parent's copy where that is open, and stays open until
+ * `closeCopies`; until then its names are looked up through the parent's copy
+ * (`name/child`, one lookup more per name instead of an open and a close —
+ * most directories of a layer are leaves).
  */
 export interface OpenCopies {
   readonly dir: LowerDir;
-  readonly fds: readonly number[];
+  /** This directory's name in its parent. */
+  readonly name: string;
+  readonly parent: OpenCopies | null;
+  /** via[i]: the index of the parent's copy that dir[i] is the child `name` of; -1 for none (read by path). */
+  readonly via: readonly number[];
+  /** fds[i]: dir[i]'s descriptor; UNOPENED until first needed; -1 where absent or read by path. */
+  readonly fds: number[];
 }
+
+const UNOPENED = -2;
 
 /** At most this many lower copies are held open at once by one walk (the rest are read by path). */
 const OPEN_COPIES_MAX = 256;
 
-/** How many copies one walk holds open (`openCopies` / `closeCopies`). */
+/** How many copies one walk holds open (`copyFd` / `closeCopies`). */
 export interface CopyBudget {
   open: number;
 }
 
 /**
- * Opens the copies of `dir`, the child `name` of the directory whose copies
- * `parent` holds open: each copy `${p}/${name}` of an open parent copy `p` by
- * name in it, any other copy (e.g. a redirect) by its path. Fails with EIO.
+ * The copies of `dir`, the child `name` of the directory whose copies are
+ * `parent` (null for the root's), none opened yet. A copy that is not
+ * `${p}/${name}` of a parent copy p (a redirect, say) is read by its path.
  */
-export function openCopies(dir: LowerDir, name: string, parent: OpenCopies | null, budget: CopyBudget): OpenCopies {
-  const fds: number[] = [];
+export function openCopies(dir: LowerDir, name: string, parent: OpenCopies | null): OpenCopies {
+  const via: number[] = [];
   let j = 0;
   for (const copy of dir) {
-    if (budget.open >= OPEN_COPIES_MAX) {
-      fds.push(-1);
-      continue;
-    }
     // copies of a child are, in order, children of the parent's copies
-    let at = AT_FDCWD;
-    let where = copy;
-    if (parent !== null) {
-      while (j < parent.dir.length && !isChildPath(copy, parent.dir[j]!, name)) j++;
-      if (j < parent.dir.length && parent.fds[j]! >= 0) {
-        at = parent.fds[j]!;
-        where = name;
-      }
-    }
-    const fd = openDirAt(at, where, copy);
-    if (fd >= 0) budget.open++;
-    fds.push(fd);
+    if (parent !== null) while (j < parent.dir.length && !isChildPath(copy, parent.dir[j]!, name)) j++;
+    via.push(parent !== null && j < parent.dir.length ? j : -1);
   }
-  return { dir, fds };
+  return { dir, name, parent, via, fds: new Array<number>(dir.length).fill(UNOPENED) };
+}
+
+/** The descriptor of copy i (opened now where not yet, in its parent's copy where that can be opened); -1 where absent or over budget. Fails with EIO. */
+export function copyFd(open: OpenCopies, i: number, budget: CopyBudget): number {
+  if (open.fds[i] !== UNOPENED) return open.fds[i]!;
+  let fd = -1;
+  if (budget.open < OPEN_COPIES_MAX) {
+    const v = open.via[i]!;
+    const at = v >= 0 && open.parent !== null ? copyFd(open.parent, v, budget) : -1;
+    fd = at >= 0 ? openDirAt(at, open.name, open.dir[i]!) : openDirAt(AT_FDCWD, open.dir[i]!, open.dir[i]!);
+    if (fd >= 0) budget.open++;
+  }
+  open.fds[i] = fd;
+  return fd;
+}
+
+/**
+ * Where the names of copy i are looked up: its own descriptor where open,
+ * else its parent copy's (opened if need be; names then go as `name/child`),
+ * its own (opened now) where it has no parent copy, else none (-1: by path).
+ */
+function lookupBase(open: OpenCopies, i: number, budget: CopyBudget): { fd: number; prefix: string } {
+  const own = open.fds[i]!;
+  if (own !== UNOPENED) return { fd: own, prefix: '' };
+  const v = open.via[i]!;
+  if (v < 0 || open.parent === null) return { fd: copyFd(open, i, budget), prefix: '' };
+  const parentFd = copyFd(open.parent, v, budget);
+  return parentFd >= 0 ? { fd: parentFd, prefix: `${open.name}/` } : { fd: -1, prefix: '' };
 }
 
 function isChildPath(path: string, dir: string, name: string): boolean {
@@ -149,10 +183,12 @@ function isChildPath(path: string, dir: string, name: string): boolean {
 }
 
 export function closeCopies(open: OpenCopies, budget: CopyBudget): void {
-  for (const fd of open.fds) {
+  for (let i = 0; i < open.fds.length; i++) {
+    const fd = open.fds[i]!;
     if (fd < 0) continue;
     closeDir(fd);
     budget.open--;
+    open.fds[i] = -1;
   }
 }
 

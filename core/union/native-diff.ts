@@ -57,7 +57,7 @@ export function* compareUpper(upperDir: string, lowerLayers: readonly string[], 
 
 interface Walk {
   readonly hiddenNames: boolean;
-  /** Lower copies held open (lower-stack.ts's openCopies). */
+  /** Lower copies held open (lower-stack.ts's copyFd). */
   readonly budget: CopyBudget;
 }
 
@@ -73,7 +73,7 @@ interface Walk {
  * call (`node`), a subdirectory recurses here.
  */
 function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, above: OpenCopies | null): Generator<DiffEntry> {
-  const copies = lower === null ? null : openCopies(lower, dir.slice(dir.lastIndexOf('/') + 1), above, walk.budget);
+  const copies = lower === null ? null : openCopies(lower, dir.slice(dir.lastIndexOf('/') + 1), above);
   try {
     const own: ScannedEntry[] = [];
     const whiteouts: string[] = [];
@@ -90,7 +90,7 @@ function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs
       // one batch per lower copy: the layer's names, then (merged dirs only) its whiteouts
       const asked = own.map((o) => o.name);
       if (!cut) asked.push(...whiteouts);
-      const found = lookUpLowerAll(lower, asked, copies ?? undefined);
+      const found = lookUpLowerAll(lower, asked, copies ?? undefined, walk.budget);
       below = found.slice(0, own.length);
       const holdsLowerName = below.some((n) => n !== undefined);
       let gone: string[];

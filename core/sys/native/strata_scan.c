@@ -171,7 +171,7 @@ static napi_value key(napi_env env, int k) {
  * else { names?, fields, inos, xattrs } for `names` (null: every name the
  * directory holds, in readdir order, returned as `names`).
  * fields: Float64Array of FIELDS numbers per name (mode 0 where the name is
- * absent; mtime in ms as Number(mtimeNs) / 1e6 computes it); inos: "dev:ino"
+ * absent, ENOENT or ENOTDIR: a name may be a relative path; mtime in ms as Number(mtimeNs) / 1e6 computes it); inos: "dev:ino"
  * per present name; xattrs: the attribute names of each entry, joined by
  * NUL, where it has any and `xattrs` asks (1: directories, 2: all but
  * whiteouts), else undefined.
@@ -225,7 +225,7 @@ static napi_value js_lstat_dir(napi_env env, napi_callback_info info) {
     }
     struct stat st;
     if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno == ENOENT) { memset(r, 0, FIELDS * sizeof *r); continue; }
+      if (errno == ENOENT || errno == ENOTDIR) { memset(r, 0, FIELDS * sizeof *r); continue; }
       e = errno;
       snprintf(path, sizeof path, "%s/%s", dir, name);
       CLOSE_OWN(); free_names(&l);
