@@ -1,10 +1,10 @@
-import { closeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../archive/entry.js';
 import type { LayerTarHeader } from '../archive/entry.js';
 import { writeTar } from '../archive/tar-writer.js';
 import type { TarWriterEntry } from '../archive/tar-writer.js';
-import { openFileAt, userXattrsAt } from '../directory-tree.js';
+import { userXattrsAt } from '../directory-tree.js';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import { AT_FDCWD, sys } from '../sys/index.js';
 import { layerPathJoin, layerPathParent } from '../tree.js';
@@ -41,8 +41,10 @@ export function writeLayerTar(entries: AsyncIterable<DiffEntry>, upper: TreeRead
  * entries of directory `dir` (no symlink on the way) and carry their
  * `upperStat` — a native diff of a layer kept as a directory. Same sequence
  * and same nodes → the same bytes as `writeLayerTar`. Metadata and xattrs are
- * read synchronously and files under 64 KiB in one read when written; larger
- * ones stream. Fails as writeLayerTar does (ENOTFOUND where an entry vanished).
+ * read synchronously, files under 64 KiB in one native call when written
+ * (relative to the open `dir`), larger ones in 1 MiB synchronous reads as the
+ * stream wants them (memory: one chunk). Fails as writeLayerTar does
+ * (ENOTFOUND where an entry vanished).
  */
 export function writeDirectoryLayerTar(entries: Iterable<DiffEntry>, dir: string): Readable {
   return writeTar(directoryTarEntries(entries, dir));
@@ -70,7 +72,7 @@ function* directoryTarEntries(entries: Iterable<DiffEntry>, dir: string): Genera
         if (errnoOf(err) === 'ENOENT') throw vanished(path);
         throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
       }
-      const node = tarEntryOf(path, st, xattrs, firstPathOfIno, () => openFileAt(fsPath, path));
+      const node = tarEntryOf(path, st, xattrs, firstPathOfIno, () => Promise.resolve(fileChunks(fsPath, path)));
       const small = node.content !== undefined && st.size < READ_AHEAD_MAX;
       const at = root < 0 ? AT_FDCWD : root;
       const where = root < 0 ? fsPath : path.slice(1);
@@ -78,6 +80,39 @@ function* directoryTarEntries(entries: Iterable<DiffEntry>, dir: string): Genera
     }
   } finally {
     if (root >= 0) closeSync(root);
+  }
+}
+
+/** Large files are read in chunks of this many bytes. */
+const LARGE_CHUNK = 1024 * 1024;
+
+/**
+ * The content of the regular file at fsPath (`path`: its layer path), in
+ * chunks of LARGE_CHUNK bytes read synchronously from the page cache as the
+ * tar wants them (no thread-pool round trip per chunk); the file closes when
+ * the chunks end or the consumer stops. Fails with ENOTFOUND where it is
+ * absent, a symlink or not a file, EIO on any other error.
+ */
+function* fileChunks(fsPath: string, path: string): Generator<Buffer> {
+  let fd: number;
+  try {
+    fd = openSync(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') throw vanished(path);
+    throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new StrataError(ErrorCode.ENOTFOUND, `${path} is not a file`);
+    for (let at = 0; ; ) {
+      const chunk = Buffer.allocUnsafe(LARGE_CHUNK);
+      const n = readSync(fd, chunk, 0, LARGE_CHUNK, at);
+      if (n === 0) return;
+      at += n;
+      yield n === LARGE_CHUNK ? chunk : chunk.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
