@@ -69,27 +69,49 @@ const TYPEFLAG: Record<LayerTarHeader['type'], string> = {
  * cannot carry one) and EBADARCHIVE for a negative or fractional number.
  */
 export function encodeTarHeader(header: LayerTarHeader): Buffer {
+  const plan = planHeader(header);
+  const block = Buffer.allocUnsafe(planBytes(plan));
+  writePlan(plan, block, 0);
+  return block;
+}
+
+/** One entry's header blocks, decided: its ustar fields and, where it needs them, its PAX records and their extended header. */
+interface HeaderPlan {
+  readonly ustar: UstarFields;
+  /** The PAX records: text where every value is text (no xattrs), else bytes. */
+  readonly records?: string | Buffer;
+  readonly recordBytes: number;
+  readonly paxHeader?: UstarFields;
+}
+
+/** Checks the header (the failures of `encodeTarHeader`) and decides its blocks. */
+function planHeader(header: LayerTarHeader): HeaderPlan {
   const plain = plainUstar(header);
-  if (plain !== undefined) return ustarBlock(plain);
+  if (plain !== undefined) return { ustar: plain, recordBytes: 0 };
   const name = nameOf(header);
   const linkName = header.linkName ?? '';
   const size = header.type === 'file' ? header.size : 0;
   const mtime = Math.floor(header.mtime.getTime() / 1000);
-
-  const pax: Array<[string, Buffer]> = [];
-  const fits = (s: string) => Buffer.byteLength(s) <= 100;
-  if (!fits(name)) pax.push(['path', Buffer.from(name)]);
-  if (!fits(linkName)) pax.push(['linkpath', Buffer.from(linkName)]);
-  if (size > MAX_OCTAL_11) pax.push(['size', Buffer.from(String(size))]);
-  if (header.uid > MAX_OCTAL_7) pax.push(['uid', Buffer.from(String(header.uid))]);
-  if (header.gid > MAX_OCTAL_7) pax.push(['gid', Buffer.from(String(header.gid))]);
   const mtimeFits = mtime >= 0 && mtime <= MAX_OCTAL_11;
-  if (!mtimeFits) pax.push(['mtime', Buffer.from(String(mtime))]);
+
+  // records in the order path, linkpath, size, uid, gid, mtime, xattrs
+  let text = '';
+  if (!fitsName(name)) text += textRecord('path', name);
+  if (!fitsName(linkName)) text += textRecord('linkpath', linkName);
+  if (size > MAX_OCTAL_11) text += textRecord('size', String(size));
+  if (header.uid > MAX_OCTAL_7) text += textRecord('uid', String(header.uid));
+  if (header.gid > MAX_OCTAL_7) text += textRecord('gid', String(header.gid));
+  if (!mtimeFits) text += textRecord('mtime', String(mtime));
+  let records: string | Buffer = text;
   const xattrs = header.xattrs ?? {};
-  for (const key of Object.keys(xattrs).sort(compareNames)) pax.push([`SCHILY.xattr.${key}`, xattrs[key]!]);
+  if (hasKeys(xattrs)) {
+    const keys = Object.keys(xattrs).sort(compareNames);
+    records = Buffer.concat([Buffer.from(text), ...keys.map((key) => paxRecord(`SCHILY.xattr.${key}`, xattrs[key]!))]);
+  }
+  const recordBytes = typeof records === 'string' ? Buffer.byteLength(records) : records.length;
 
   const ustarMtime = mtimeFits ? mtime : 0;
-  const ustar = ustarBlock({
+  const ustar: UstarFields = {
     name,
     mode: header.mode & 0o7777,
     uid: header.uid > MAX_OCTAL_7 ? 0 : header.uid,
@@ -102,17 +124,15 @@ export function encodeTarHeader(header: LayerTarHeader): Buffer {
     gname: header.gname ?? '',
     devmajor: header.devmajor ?? 0,
     devminor: header.devminor ?? 0,
-  });
-  if (pax.length === 0) return ustar;
-
-  const records = Buffer.concat(pax.map(([key, value]) => paxRecord(key, value)));
-  const base = name.replace(/\/$/, '').split('/').pop() ?? '';
-  const paxHeader = ustarBlock({
-    name: `PaxHeaders/${base}`,
+  };
+  if (recordBytes === 0) return { ustar, recordBytes };
+  const trimmed = name.endsWith('/') ? name.slice(0, -1) : name;
+  const paxHeader: UstarFields = {
+    name: `PaxHeaders/${trimmed.slice(trimmed.lastIndexOf('/') + 1)}`,
     mode: 0o644,
     uid: 0,
     gid: 0,
-    size: records.length,
+    size: recordBytes,
     mtime: ustarMtime,
     typeflag: 'x',
     linkName: '',
@@ -120,8 +140,28 @@ export function encodeTarHeader(header: LayerTarHeader): Buffer {
     gname: '',
     devmajor: 0,
     devminor: 0,
-  });
-  return Buffer.concat([paxHeader, records, padding(records.length), ustar]);
+  };
+  return { ustar, records, recordBytes, paxHeader };
+}
+
+/** The bytes a plan's blocks take. */
+function planBytes(plan: HeaderPlan): number {
+  return plan.paxHeader === undefined ? BLOCK : 2 * BLOCK + plan.recordBytes + padding(plan.recordBytes).length;
+}
+
+/** A plan's blocks into target from `at` (planBytes of room): extended header, records, their padding, ustar header. */
+function writePlan(plan: HeaderPlan, target: Buffer, at: number): void {
+  if (plan.paxHeader !== undefined) {
+    writeUstar(target, at, plan.paxHeader);
+    at += BLOCK;
+    if (typeof plan.records === 'string') target.write(plan.records, at, 'utf8');
+    else plan.records!.copy(target, at);
+    at += plan.recordBytes;
+    const pad = padding(plan.recordBytes).length;
+    target.fill(0, at, at + pad);
+    at += pad;
+  }
+  writeUstar(target, at, plan.ustar);
 }
 
 /** The entry's name as the header holds it: a directory's with one trailing '/'. */
@@ -180,16 +220,13 @@ function hasKeys(o: Readonly<Record<string, unknown>> | undefined): boolean {
   return false;
 }
 
-/** The header blocks of one entry, written into `out` (the common one-block case with no copy). */
+/** The header blocks of one entry, written straight into `out`. */
 function writeHeader(out: Batch, header: LayerTarHeader): void {
-  const plain = plainUstar(header);
-  if (plain === undefined) {
-    out.push(encodeTarHeader(header));
-    return;
-  }
-  const at = out.reserve(BLOCK);
-  writeUstar(out.buffer, at, plain);
-  out.commit(BLOCK);
+  const plan = planHeader(header);
+  const bytes = planBytes(plan);
+  const at = out.reserve(bytes);
+  writePlan(plan, out.buffer, at);
+  out.commit(bytes);
 }
 
 /**
@@ -337,12 +374,6 @@ interface UstarFields {
   devminor: number;
 }
 
-function ustarBlock(f: UstarFields): Buffer {
-  const block = Buffer.allocUnsafe(BLOCK);
-  writeUstar(block, 0, f);
-  return block;
-}
-
 /** The ustar block of `f` into target's BLOCK bytes from `at`. */
 function writeUstar(target: Buffer, at: number, f: UstarFields): void {
   target.fill(0, at, at + BLOCK);
@@ -425,10 +456,21 @@ function putString(block: Buffer, at: number, s: string, max: number): number {
 
 /** One PAX record, "<len> <key>=<value>\n", where len counts its own digits. */
 function paxRecord(key: string, value: Buffer): Buffer {
-  const rest = Buffer.byteLength(key) + value.length + 3; // ' ', '=', '\n'
+  const len = recordLength(Buffer.byteLength(key) + value.length);
+  return Buffer.concat([Buffer.from(`${len} ${key}=`), value, Buffer.from('\n')]);
+}
+
+/** `paxRecord` of a text value, as text. */
+function textRecord(key: string, value: string): string {
+  return `${recordLength(Buffer.byteLength(key) + Buffer.byteLength(value))} ${key}=${value}\n`;
+}
+
+/** A record's length field: its whole length, the field's own digits included, for key and value of `kv` bytes. */
+function recordLength(kv: number): number {
+  const rest = kv + 3; // ' ', '=', '\n'
   let len = rest + String(rest).length;
   if (String(len).length !== String(rest).length) len = rest + String(len).length;
-  return Buffer.concat([Buffer.from(`${len} ${key}=`), value, Buffer.from('\n')]);
+  return len;
 }
 
 /** Zero bytes that fill `size` up to a whole block (a view of a shared zero block: never written to). */
