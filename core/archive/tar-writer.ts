@@ -425,10 +425,11 @@ function putOctal(block: Buffer, at: number, value: number, digits: number): num
   let v = value;
   let sum = 0;
   for (let i = digits - 1; i >= 0; i--) {
-    const c = 0x30 + (v % 8);
+    // integer bit operations while v fits 31 bits (sizes beyond 2 GiB take the division)
+    const c = 0x30 + (v < 0x80000000 ? v & 7 : v % 8);
     block[at + i] = c;
     sum += c;
-    v = Math.floor(v / 8);
+    v = v < 0x80000000 ? v >>> 3 : Math.floor(v / 8);
   }
   block[at + digits] = 0;
   return sum;

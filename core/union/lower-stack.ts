@@ -41,6 +41,8 @@ export interface LowerNode {
   readonly dir?: LowerDir;
   /** For a directory: the top-most copy's attribute names (all namespaces). */
   readonly xattrNames?: readonly string[];
+  /** For a directory: via[k], the index in the parent's LowerDir of the copy that `dir[k]` is a child of. */
+  readonly via?: readonly number[];
 }
 
 /** The lower union's node at name in dir, or undefined where it has none (absent or whited out). */
@@ -60,8 +62,9 @@ export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: O
   const out = new Array<LowerNode | undefined>(names.length).fill(undefined);
   /** Indexes whose answer needs the next copy down. */
   let asking = names.map((_, i) => i);
-  /** Index → the copies of its directory found so far, while copies below still merge. */
+  /** Index → the copies of its directory found so far (and the layers they are in), while copies below still merge. */
   const merging = new Map<number, string[]>();
+  const mergingVia = new Map<number, number[]>();
   for (let layer = 0; layer < dir.length && asking.length > 0; layer++) {
     const asked = asking.length === names.length ? names : asking.map((i) => names[i]!);
     let found: Array<ScannedEntry | undefined> | null;
@@ -88,14 +91,17 @@ export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: O
           continue;
         }
         const own = [e.fsPath];
-        out[i] = { fsPath: e.fsPath, stat: e.stat, dir: own, xattrNames: e.xattrNames };
+        const via = [layer];
+        out[i] = { fsPath: e.fsPath, stat: e.stat, dir: own, xattrNames: e.xattrNames, via };
         if (isOpaqueMarked(e.fsPath, e.xattrNames)) continue;
         merging.set(i, own);
+        mergingVia.set(i, via);
         next.push(i);
       } else if (e.stat.type !== 'directory') {
         merging.delete(i); // a whiteout or a non-directory hides every copy below
       } else {
         copies.push(e.fsPath);
+        mergingVia.get(i)!.push(layer);
         if (isOpaqueMarked(e.fsPath, e.xattrNames)) merging.delete(i);
         else next.push(i);
       }
@@ -136,10 +142,14 @@ export interface CopyBudget {
 
 /**
  * The copies of `dir`, the child `name` of the directory whose copies are
- * `parent` (null for the root's), none opened yet. A copy that is not
- * `${p}/${name}` of a parent copy p (a redirect, say) is read by its path.
+ * `parent` (null for the root's), none opened yet. `known`: which parent copy
+ * each is the child of (`LowerNode.via`), where the caller knows; else found
+ * by path, and a copy that is not `${p}/${name}` of a parent copy p (a
+ * redirect, say) is read by its path.
  */
-export function openCopies(dir: LowerDir, name: string, parent: OpenCopies | null): OpenCopies {
+export function openCopies(dir: LowerDir, name: string, parent: OpenCopies | null, known?: readonly number[]): OpenCopies {
+  const fds = new Array<number>(dir.length).fill(UNOPENED);
+  if (known !== undefined && parent !== null) return { dir, name, parent, via: known, fds };
   const via: number[] = [];
   let j = 0;
   for (const copy of dir) {
@@ -147,7 +157,7 @@ export function openCopies(dir: LowerDir, name: string, parent: OpenCopies | nul
     if (parent !== null) while (j < parent.dir.length && !isChildPath(copy, parent.dir[j]!, name)) j++;
     via.push(parent !== null && j < parent.dir.length ? j : -1);
   }
-  return { dir, name, parent, via, fds: new Array<number>(dir.length).fill(UNOPENED) };
+  return { dir, name, parent, via, fds };
 }
 
 /** The descriptor of copy i (opened now where not yet, in its parent's copy where that can be opened); -1 where absent or over budget. Fails with EIO. */

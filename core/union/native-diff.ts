@@ -69,11 +69,12 @@ interface Walk {
  * `cut`: the layer's dir is not merged with lower's (it, or an ancestor, is
  * opaque), so the union lists only the layer's names there. `above`: the
  * parent's lower copies, held open (lower's copies of dir are opened by name
- * in them). One generator per directory: a file's entry is made by a plain
+ * in them; `via`: which of them each copy of dir is in, where known). One
+ * generator per directory: a file's entry is made by a plain
  * call (`node`), a subdirectory recurses here.
  */
-function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, above: OpenCopies | null): Generator<DiffEntry> {
-  const copies = lower === null ? null : openCopies(lower, dir.slice(dir.lastIndexOf('/') + 1), above);
+function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, above: OpenCopies | null, via?: readonly number[]): Generator<DiffEntry> {
+  const copies = lower === null ? null : openCopies(lower, dir.slice(dir.lastIndexOf('/') + 1), above, via);
   try {
     const own: ScannedEntry[] = [];
     const whiteouts: string[] = [];
@@ -122,7 +123,7 @@ function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs
       const sub = openDirAt(fd < 0 ? AT_FDCWD : fd, fd < 0 ? o.fsPath : o.name, o.fsPath);
       try {
         if (added) yield* children(walk, path, o.fsPath, sub, o.xattrNames, null, true, null);
-        else yield* children(walk, path, o.fsPath, sub, o.xattrNames, under!.dir ?? null, cut, copies);
+        else yield* children(walk, path, o.fsPath, sub, o.xattrNames, under!.dir ?? null, cut, copies, under!.via);
       } finally {
         closeDir(sub);
       }
