@@ -30,13 +30,22 @@ export interface CompareUpperOptions {
  *   first ([] for a base layer).
  *
  * Every 'add'/'modify' path is a real entry of `upperDir` (no symlink on the
- * way) and carries its `upperStat`; every 'add' says whether it `replaces` a
- * lower node. Cost O(entries of the upper directory): names the layer does not
- * hold are by construction the parent's, unchanged, and never visited; each
- * path it holds costs one lstat per lower layer at most (lower-stack.ts).
- * A lower directory is read only where the layer removes names in it and holds
- * none of the names it keeps (then the canonical sequence says 'opaque' if it
- * removed them all), and only until one other name is found.
+ * way) and carries its `upperStat` and `upperXattrs`; every 'add' says whether
+ * it `replaces` a lower node. Cost O(entries of the upper directory): names
+ * the layer does not hold are by construction the parent's, unchanged, and
+ * never visited; each path it holds costs one lstat per lower layer at most
+ * (lower-stack.ts). A lower directory is read only where the layer removes
+ * names in it and holds none of the names it keeps (then the canonical
+ * sequence says 'opaque' if it removed them all).
+ *
+ * Syscalls (dir-scan.ts): one native call per upper directory lists it and
+ * lstats and lists the xattr names of every entry relative to the open
+ * directory (each entry's xattr list is read once: opaque marker, comparison
+ * and tar header all come from it); one per lower copy lstats the names the
+ * layer holds there. Directories are opened by name in their open parents,
+ * upper and lower (a lower copy only where its subdirectories need it), so no
+ * call walks a whole path. The walk holds one descriptor per upper directory
+ * level and at most 256 lower copies open; closing the generator closes them.
  *
  * Synchronous: every call is a short syscall on local directories, and a walk
  * through the thread pool spent most of its time waiting. Fails with
