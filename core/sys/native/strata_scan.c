@@ -94,7 +94,9 @@ static int have_listxattrat = 1;
 static ssize_t list_xattrs_once(int fd, const char *dir, const char *name, char *path, size_t path_cap, char *list, size_t size) {
   if (have_listxattrat) {
     long got = syscall(SYS_listxattrat, fd, name, AT_SYMLINK_NOFOLLOW, list, size);
-    if (got >= 0 || errno != ENOSYS) return got;
+    if (got >= 0 || (errno != ENOSYS && errno != EPERM)) return got;
+    /* absent (ENOSYS), or refused by a seccomp filter that does not know it (EPERM):
+     * llistxattr from now on, which also gives any real EPERM */
     have_listxattrat = 0;
   }
   if ((size_t)snprintf(path, path_cap, "%s/%s", dir, name) >= path_cap) { errno = ENAMETOOLONG; return -1; }
