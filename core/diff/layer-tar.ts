@@ -15,7 +15,7 @@ import { LOOKAHEAD, prefetch } from './prefetch.js';
 /**
  * The OCI layer tarball of a canonical diff sequence, read from `upper`: one tar
  * entry per DiffEntry, in the sequence's order. Same sequence and same upper
- * tree → same bytes (the encoding is fixed in core/archive/tar-writer.ts).
+ * tree → same bytes (the encoding is fixed in core/archive/tar-header.ts).
  *
  * - add/modify: the node's metadata from `upper.stat`, xattrs as PAX records,
  *   names without the leading '/' (directories with a trailing '/'); a socket
