@@ -178,8 +178,17 @@ export function entryStatOf(st: BigIntStats, linkTarget: string | undefined): En
  * byte order. Fails with the errno error of llistxattr/lgetxattr.
  */
 export function userXattrsAt(fsPath: string): Record<string, Buffer> {
+  return userXattrsNamed(fsPath, sys.llistxattr(fsPath));
+}
+
+/**
+ * `userXattrsAt` where the entry's attribute names (`names`, as llistxattr
+ * gives them) are known already: reads only the values of the visible ones.
+ */
+export function userXattrsNamed(fsPath: string, names: readonly string[]): Record<string, Buffer> {
   const result: Record<string, Buffer> = {};
-  for (const name of sys.llistxattr(fsPath).filter(isUserVisible).sort(compareNames)) {
+  if (names.length === 0) return result;
+  for (const name of names.filter(isUserVisible).sort(compareNames)) {
     const value = sys.lgetxattr(fsPath, name);
     if (value !== null) result[name] = value;
   }

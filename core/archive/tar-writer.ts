@@ -1,38 +1,19 @@
 import { Readable } from 'node:stream';
 import { ErrorCode, StrataError } from '../errors.js';
-import { compareNames } from '../tree.js';
 import type { LayerTarHeader } from './entry.js';
+import { BLOCK, padding, planBytes, planHeader, writePlan } from './tar-header.js';
+
+export { encodeTarHeader } from './tar-header.js';
 
 /**
  * A deterministic POSIX (ustar + PAX) tar writer: the same headers and content
- * give the same bytes, on any machine, at any time.
- *
- * The encoding, fixed once so that digests stay stable:
- * - names: `header.name` as given, directories with one trailing '/'; a name
- *   or link target over 100 bytes goes into a PAX `path` / `linkpath` record
- *   (no ustar prefix split) and its ustar field holds the first 100 bytes;
- * - numbers: octal, NUL-terminated; a uid or gid over 0o7777777, a size over
- *   0o77777777777 or an mtime outside 0..0o77777777777 seconds goes into a PAX
- *   record and its ustar field is 0;
- * - mtime: whole seconds, rounded down, never sub-second (as moby does, so that
- *   a copy with other nanoseconds gives the same diffID);
- * - uname/gname as given (empty when absent), devmajor/devminor 0 unless given;
- * - xattrs: one `SCHILY.xattr.<name>` record each, names in byte order, values
- *   raw bytes (binary values such as security.capability survive);
- * - PAX records in the order path, linkpath, size, uid, gid, mtime, xattrs; the
- *   extended header is named `PaxHeaders/<base name>` (first 100 bytes), mode
- *   0644, owner 0:0, with the entry's ustar mtime;
- * - the archive ends with two zero blocks (1,024 bytes), no record padding.
+ * give the same bytes, on any machine, at any time. The header encoding, fixed
+ * once so that digests stay stable, is tar-header.ts's; the archive ends with
+ * two zero blocks (1,024 bytes), no record padding.
  *
  * tar-stream's packer is not used here: it cannot write binary PAX values, and
  * it silently clamps uids and mtimes that do not fit their ustar fields.
  */
-
-const BLOCK = 512;
-const MAX_OCTAL_7 = 0o7777777;
-const MAX_OCTAL_11 = 0o77777777777;
-/** One zero block; padding is a view of it. */
-const ZEROS = Buffer.alloc(BLOCK);
 
 /** The two zero blocks that end every archive. */
 export const TAR_TRAILER: Buffer = Buffer.alloc(2 * BLOCK);
@@ -52,83 +33,13 @@ export interface TarWriterEntry {
   readonly readInto?: (target: Buffer, offset: number, max: number) => number;
 }
 
-const TYPEFLAG: Record<LayerTarHeader['type'], string> = {
-  file: '0',
-  hardlink: '1',
-  symlink: '2',
-  char: '3',
-  block: '4',
-  directory: '5',
-  fifo: '6',
-  socket: '',
-};
-
-/**
- * The header blocks of one entry: an optional PAX extended header with its
- * records, then the ustar header. Fails with EUNSUPPORTED for a socket (a tar
- * cannot carry one) and EBADARCHIVE for a negative or fractional number.
- */
-export function encodeTarHeader(header: LayerTarHeader): Buffer {
-  const typeflag = TYPEFLAG[header.type];
-  if (typeflag === '') {
-    throw new StrataError(ErrorCode.EUNSUPPORTED, `${header.name}: a tar cannot carry a socket`);
-  }
-  const name = header.type === 'directory' && !header.name.endsWith('/') ? `${header.name}/` : header.name;
-  const linkName = header.linkName ?? '';
-  const size = header.type === 'file' ? header.size : 0;
-  const mtime = Math.floor(header.mtime.getTime() / 1000);
-  for (const [what, value] of [['uid', header.uid], ['gid', header.gid], ['size', size]] as const) {
-    if (!Number.isSafeInteger(value) || value < 0) {
-      throw new StrataError(ErrorCode.EBADARCHIVE, `${header.name}: ${what} ${value} is not a non-negative integer`);
-    }
-  }
-
-  const pax: Array<[string, Buffer]> = [];
-  const fits = (s: string) => Buffer.byteLength(s) <= 100;
-  if (!fits(name)) pax.push(['path', Buffer.from(name)]);
-  if (!fits(linkName)) pax.push(['linkpath', Buffer.from(linkName)]);
-  if (size > MAX_OCTAL_11) pax.push(['size', Buffer.from(String(size))]);
-  if (header.uid > MAX_OCTAL_7) pax.push(['uid', Buffer.from(String(header.uid))]);
-  if (header.gid > MAX_OCTAL_7) pax.push(['gid', Buffer.from(String(header.gid))]);
-  const mtimeFits = mtime >= 0 && mtime <= MAX_OCTAL_11;
-  if (!mtimeFits) pax.push(['mtime', Buffer.from(String(mtime))]);
-  const xattrs = header.xattrs ?? {};
-  for (const key of Object.keys(xattrs).sort(compareNames)) pax.push([`SCHILY.xattr.${key}`, xattrs[key]!]);
-
-  const ustarMtime = mtimeFits ? mtime : 0;
-  const ustar = ustarBlock({
-    name,
-    mode: header.mode & 0o7777,
-    uid: header.uid > MAX_OCTAL_7 ? 0 : header.uid,
-    gid: header.gid > MAX_OCTAL_7 ? 0 : header.gid,
-    size: size > MAX_OCTAL_11 ? 0 : size,
-    mtime: ustarMtime,
-    typeflag,
-    linkName,
-    uname: header.uname ?? '',
-    gname: header.gname ?? '',
-    devmajor: header.devmajor ?? 0,
-    devminor: header.devminor ?? 0,
-  });
-  if (pax.length === 0) return ustar;
-
-  const records = Buffer.concat(pax.map(([key, value]) => paxRecord(key, value)));
-  const base = name.replace(/\/$/, '').split('/').pop() ?? '';
-  const paxHeader = ustarBlock({
-    name: `PaxHeaders/${base}`,
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    size: records.length,
-    mtime: ustarMtime,
-    typeflag: 'x',
-    linkName: '',
-    uname: '',
-    gname: '',
-    devmajor: 0,
-    devminor: 0,
-  });
-  return Buffer.concat([paxHeader, records, padding(records.length), ustar]);
+/** The header blocks of one entry, written straight into `out`. */
+function writeHeader(out: Batch, header: LayerTarHeader): void {
+  const plan = planHeader(header);
+  const bytes = planBytes(plan);
+  const at = out.reserve(bytes);
+  writePlan(plan, out.buffer, at);
+  out.commit(bytes);
 }
 
 /**
@@ -147,39 +58,68 @@ const BATCH = 64 * 1024;
 
 async function* tarChunks(entries: AsyncIterable<TarWriterEntry> | Iterable<TarWriterEntry>): AsyncGenerator<Buffer> {
   const out = new Batch();
-  for await (const entry of entries) {
-    const { header } = entry;
-    out.push(encodeTarHeader(header));
-    if (header.type === 'file' && header.size > 0) {
-      if (entry.readInto !== undefined) {
-        const at = out.reserve(header.size + 1);
-        const n = entry.readInto(out.buffer, at, header.size + 1);
-        checkSize(header, n);
-        out.commit(n);
-      } else {
-        if (!entry.content) {
-          throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: no content for ${header.size} bytes`);
-        }
-        let written = 0;
-        for await (const chunk of await entry.content()) {
-          written += chunk.length;
-          if (written > header.size) checkSize(header, written);
-          if (chunk.length >= BATCH) {
-            yield* out.take();
-            yield chunk;
-          } else {
-            out.push(chunk);
-            if (out.bytes >= BATCH) yield* out.take();
-          }
-        }
-        checkSize(header, written);
+  // a synchronous source is read without an await per entry (for await would take a promise round trip each)
+  const sync = Symbol.iterator in entries;
+  const it = sync ? (entries as Iterable<TarWriterEntry>)[Symbol.iterator]() : (entries as AsyncIterable<TarWriterEntry>)[Symbol.asyncIterator]();
+  let ended = false;
+  try {
+    for (;;) {
+      const step = sync ? (it as Iterator<TarWriterEntry>).next() : await (it as AsyncIterator<TarWriterEntry>).next();
+      if (step.done === true) {
+        ended = true;
+        break;
       }
-      out.push(padding(header.size));
+      if (!writeWhole(out, step.value)) yield* streamed(out, step.value);
+      if (out.bytes >= BATCH) yield* out.take();
     }
-    if (out.bytes >= BATCH) yield* out.take();
+  } finally {
+    // as for-of does on an early exit: let the source close (a generator runs its finally blocks)
+    if (!ended) await it.return?.();
   }
   out.push(TAR_TRAILER);
   yield* out.take();
+}
+
+/**
+ * One entry into `out` where nothing needs awaiting (no content, or content
+ * read by `readInto`); false, with nothing written, for content that streams.
+ */
+function writeWhole(out: Batch, entry: TarWriterEntry): boolean {
+  const { header } = entry;
+  const hasContent = header.type === 'file' && header.size > 0;
+  if (hasContent && entry.readInto === undefined) return false;
+  writeHeader(out, header);
+  if (hasContent) {
+    const at = out.reserve(header.size + 1);
+    const n = entry.readInto!(out.buffer, at, header.size + 1);
+    checkSize(header, n);
+    out.commit(n);
+    out.push(padding(header.size));
+  }
+  return true;
+}
+
+/** One entry whose content streams into `out`; yields the chunks that fill up on the way. */
+async function* streamed(out: Batch, entry: TarWriterEntry): AsyncGenerator<Buffer> {
+  const { header } = entry;
+  writeHeader(out, header);
+  if (!entry.content) {
+    throw new StrataError(ErrorCode.ECORRUPT, `${header.name}: no content for ${header.size} bytes`);
+  }
+  let written = 0;
+  for await (const chunk of await entry.content()) {
+    written += chunk.length;
+    if (written > header.size) checkSize(header, written);
+    if (chunk.length >= BATCH) {
+      yield* out.take();
+      yield chunk;
+    } else {
+      out.push(chunk);
+      if (out.bytes >= BATCH) yield* out.take();
+    }
+  }
+  checkSize(header, written);
+  out.push(padding(header.size));
 }
 
 /** Fails with ECORRUPT where a file gave `written` bytes, not its header's size (it changed while being written). */
@@ -230,77 +170,4 @@ class Batch {
     this.bytes = 0;
     yield chunk;
   }
-}
-
-interface UstarFields {
-  name: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  typeflag: string;
-  linkName: string;
-  uname: string;
-  gname: string;
-  devmajor: number;
-  devminor: number;
-}
-
-function ustarBlock(f: UstarFields): Buffer {
-  const block = Buffer.alloc(BLOCK);
-  putString(block, 0, f.name, 100);
-  putOctal(block, 100, f.mode, 7);
-  putOctal(block, 108, f.uid, 7);
-  putOctal(block, 116, f.gid, 7);
-  putOctal(block, 124, f.size, 11);
-  putOctal(block, 136, f.mtime, 11);
-  block.fill(0x20, 148, 156); // the checksum field counts as spaces
-  block[156] = f.typeflag.charCodeAt(0);
-  putString(block, 157, f.linkName, 100);
-  block.write('ustar\u000000', 257, 'latin1');
-  putString(block, 265, f.uname, 32);
-  putString(block, 297, f.gname, 32);
-  putOctal(block, 329, f.devmajor, 7);
-  putOctal(block, 337, f.devminor, 7);
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += block[i]!;
-  putOctal(block, 148, sum, 6);
-  block[155] = 0x20;
-  return block;
-}
-
-/** `digits` octal digits and a NUL at `at`; the caller keeps value within range. */
-function putOctal(block: Buffer, at: number, value: number, digits: number): void {
-  const text = value.toString(8).padStart(digits, '0');
-  for (let i = 0; i < text.length; i++) block[at + i] = text.charCodeAt(i);
-  block[at + text.length] = 0;
-}
-
-/** The first `max` bytes of s's UTF-8 at `at` (a cut multi-byte character is kept cut: PAX holds the real name). */
-function putString(block: Buffer, at: number, s: string, max: number): void {
-  const n = Math.min(s.length, max);
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) {
-      const bytes = Buffer.from(s);
-      bytes.copy(block, at, 0, Math.min(bytes.length, max));
-      return;
-    }
-    block[at + i] = c;
-  }
-}
-
-/** One PAX record, "<len> <key>=<value>\n", where len counts its own digits. */
-function paxRecord(key: string, value: Buffer): Buffer {
-  const rest = Buffer.byteLength(key) + value.length + 3; // ' ', '=', '\n'
-  let len = rest + String(rest).length;
-  if (String(len).length !== String(rest).length) len = rest + String(len).length;
-  return Buffer.concat([Buffer.from(`${len} ${key}=`), value, Buffer.from('\n')]);
-}
-
-/** Zero bytes that fill `size` up to a whole block (a view of a shared zero block: never written to). */
-function padding(size: number): Buffer {
-  const rem = size % BLOCK;
-  return ZEROS.subarray(0, rem === 0 ? 0 : BLOCK - rem);
 }

@@ -66,6 +66,12 @@ export interface DiffEntry {
    */
   readonly source?: string;
   /**
+   * For 'add' and 'modify': upper's visible xattrs of `path` (as
+   * `TreeReader.xattrs` gives them) where the producer read them already.
+   * Optional; never part of the sequence's identity.
+   */
+  readonly upperXattrs?: Readonly<Record<string, Buffer>>;
+  /**
    * For 'add': whether lower holds a node (of another type) at `path`, where
    * the producer knows. Optional; never part of the sequence's identity.
    */

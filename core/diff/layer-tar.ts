@@ -1,11 +1,12 @@
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../archive/entry.js';
 import type { LayerTarHeader } from '../archive/entry.js';
 import { writeTar } from '../archive/tar-writer.js';
 import type { TarWriterEntry } from '../archive/tar-writer.js';
-import { openFileAt, userXattrsAt } from '../directory-tree.js';
+import { userXattrsAt } from '../directory-tree.js';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
+import { AT_FDCWD, sys } from '../sys/index.js';
 import { layerPathJoin, layerPathParent } from '../tree.js';
 import type { EntryStat, TreeReader } from '../tree.js';
 import type { DiffEntry } from './diff-entry.js';
@@ -14,7 +15,7 @@ import { LOOKAHEAD, prefetch } from './prefetch.js';
 /**
  * The OCI layer tarball of a canonical diff sequence, read from `upper`: one tar
  * entry per DiffEntry, in the sequence's order. Same sequence and same upper
- * tree → same bytes (the encoding is fixed in core/archive/tar-writer.ts).
+ * tree → same bytes (the encoding is fixed in core/archive/tar-header.ts).
  *
  * - add/modify: the node's metadata from `upper.stat`, xattrs as PAX records,
  *   names without the leading '/' (directories with a trailing '/'); a socket
@@ -37,11 +38,14 @@ export function writeLayerTar(entries: AsyncIterable<DiffEntry>, upper: TreeRead
 
 /**
  * `writeLayerTar` for a sequence whose 'add'/'modify' entries are all real
- * entries of directory `dir` (no symlink on the way) or at their `source`,
- * and carry their `upperStat` — a native diff of a layer kept as a directory.
- * Same sequence and same nodes → the same bytes as `writeLayerTar`. Metadata and xattrs are
- * read synchronously and files under 64 KiB in one read when written; larger
- * ones stream. Fails as writeLayerTar does (ENOTFOUND where an entry vanished).
+ * entries of directory `dir` (no symlink on the way) or at their `source`
+ * (a node a redirect reaches in a lower layer), and carry their
+ * `upperStat` — a native diff of a layer kept as a directory. Same sequence
+ * and same nodes → the same bytes as `writeLayerTar`. Metadata and xattrs are
+ * read synchronously, files under 64 KiB in one native call when written
+ * (relative to the open `dir`), larger ones in 1 MiB synchronous reads as the
+ * stream wants them (memory: one chunk). Fails as writeLayerTar does
+ * (ENOTFOUND where an entry vanished).
  */
 export function writeDirectoryLayerTar(entries: Iterable<DiffEntry>, dir: string): Readable {
   return writeTar(directoryTarEntries(entries, dir));
@@ -49,50 +53,91 @@ export function writeDirectoryLayerTar(entries: Iterable<DiffEntry>, dir: string
 
 function* directoryTarEntries(entries: Iterable<DiffEntry>, dir: string): Generator<TarWriterEntry> {
   const firstPathOfIno = new Map<string, string>();
-  for (const entry of entries) {
-    const deletion = deletionEntry(entry);
-    if (deletion !== undefined) {
-      yield deletion;
-      continue;
+  // small files are opened relative to the open root (no walk of dir's own path for each)
+  const root = openRoot(dir);
+  try {
+    for (const entry of entries) {
+      const deletion = deletionEntry(entry);
+      if (deletion !== undefined) {
+        yield deletion;
+        continue;
+      }
+      const { path, upperStat: st } = entry;
+      if (st === undefined) throw new StrataError(ErrorCode.EIO, `${path}: a directory diff entry without its stat`);
+      if (st.type === 'socket') continue;
+      const fsPath = entry.source ?? dir + path;
+      let xattrs: Record<string, Buffer>;
+      try {
+        xattrs = entry.upperXattrs ?? userXattrsAt(fsPath);
+      } catch (err) {
+        if (errnoOf(err) === 'ENOENT') throw vanished(path);
+        throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
+      }
+      const node = tarEntryOf(path, st, xattrs, firstPathOfIno, () => Promise.resolve(fileChunks(fsPath, path)));
+      const small = node.content !== undefined && st.size < READ_AHEAD_MAX;
+      // A node a redirect reaches lives outside dir: read by its own (absolute) path.
+      const relative = root >= 0 && entry.source === undefined;
+      const at = relative ? root : AT_FDCWD;
+      const where = relative ? path.slice(1) : fsPath;
+      yield small ? { header: node.header, readInto: (target, offset, max) => readInto(at, where, path, target, offset, max) } : node;
     }
-    const { path, upperStat: st } = entry;
-    if (st === undefined) throw new StrataError(ErrorCode.EIO, `${path}: a directory diff entry without its stat`);
-    if (st.type === 'socket') continue;
-    const fsPath = entry.source ?? dir + path;
-    let xattrs: Record<string, Buffer>;
-    try {
-      xattrs = userXattrsAt(fsPath);
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT') throw vanished(path);
-      throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
-    }
-    const node = tarEntryOf(path, st, xattrs, firstPathOfIno, () => openFileAt(fsPath, path));
-    const small = node.content !== undefined && st.size < READ_AHEAD_MAX;
-    yield small ? { header: node.header, readInto: (target, at, max) => readInto(fsPath, path, target, at, max) } : node;
+  } finally {
+    if (root >= 0) closeSync(root);
   }
 }
 
-/** Reads the file at fsPath into target from `at`, up to `max` bytes, usually in one read; the bytes read. */
-function readInto(fsPath: string, path: string, target: Buffer, at: number, max: number): number {
+/** Large files are read in chunks of this many bytes. */
+const LARGE_CHUNK = 1024 * 1024;
+
+/**
+ * The content of the regular file at fsPath (`path`: its layer path), in
+ * chunks of LARGE_CHUNK bytes read synchronously from the page cache as the
+ * tar wants them (no thread-pool round trip per chunk); the file closes when
+ * the chunks end or the consumer stops. Fails with ENOTFOUND where it is
+ * absent, a symlink or not a file, EIO on any other error.
+ */
+function* fileChunks(fsPath: string, path: string): Generator<Buffer> {
   let fd: number;
   try {
     fd = openSync(fsPath, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
-    if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ELOOP') throw vanished(path);
+    const code = errnoOf(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') throw vanished(path);
     throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    let n = 0;
-    // a read that returns all of max - 1 (the size) is at the end; a short one is retried until EOF
-    while (n < max - 1) {
-      const got = readSync(fd, target, at + n, max - n, n);
-      if (got === 0) break;
-      n += got;
+    if (!fstatSync(fd).isFile()) throw new StrataError(ErrorCode.ENOTFOUND, `${path} is not a file`);
+    for (let at = 0; ; ) {
+      const chunk = Buffer.allocUnsafe(LARGE_CHUNK);
+      const n = readSync(fd, chunk, 0, LARGE_CHUNK, at);
+      if (n === 0) return;
+      at += n;
+      yield n === LARGE_CHUNK ? chunk : chunk.subarray(0, n);
     }
-    return n;
   } finally {
     closeSync(fd);
   }
+}
+
+/** A descriptor of directory dir, or -1 where it cannot be opened (then files are read by whole path, and fail as they do). */
+function openRoot(dir: string): number {
+  try {
+    return sys.openDirAt(AT_FDCWD, dir);
+  } catch {
+    return -1;
+  }
+}
+
+/** Reads the file at `where` (relative to the open directory `at`) into target from `offset`, up to `max` bytes, usually in one read; the bytes read. */
+function readInto(at: number, where: string, path: string, target: Buffer, offset: number, max: number): number {
+  let n: number;
+  try {
+    n = sys.readFileAt(at, where, target, offset, max);
+  } catch (err) {
+    throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (n < 0) throw vanished(path);
+  return n;
 }
 
 function vanished(path: string): StrataError {

@@ -30,7 +30,58 @@ export interface Sys {
    * per file and directory.
    */
   syncfs(path: string): Promise<void>;
+  /**
+   * lstat of many names of one directory in one call (each resolved relative
+   * to the open directory), never following a symlink: the directory open at
+   * `fd`, or where fd < 0 the one at `dir` (then null where it is absent or
+   * not a directory; `dir` also names it in errors). `names` null lists the
+   * directory (readdir order, `.` and `..` left out) and answers for every
+   * name. See `LstatDirResult`; `xattrs`: whose attribute names to list
+   * (`LSTAT_XATTRS_*`). Fails with the errno error of open, getdents,
+   * fstatat or listxattr.
+   */
+  lstatDir(fd: number, dir: string, names: readonly string[] | null, xattrs: number): LstatDirResult | null;
+  /**
+   * A descriptor of the directory at `path`, relative to the open directory
+   * `at` (AT_FDCWD: to the working directory), never through a final
+   * symlink; -1 where it is absent or not a directory. The caller closes it
+   * (fs.closeSync). Fails with the errno error of openat.
+   */
+  openDirAt(at: number, path: string): number;
+  /**
+   * Reads the file at `path` (relative to the open directory `at`; never
+   * through a final symlink) into `target` from `offset`, until `max` bytes or
+   * its end, in one call (open, reads, close). A read that returns max - 1
+   * bytes is taken as the end: pass one more than the expected size, so a
+   * file that grew shows. The bytes read; -1 where it is absent or a symlink.
+   * Fails with the errno error of open or read.
+   */
+  readFileAt(at: number, path: string, target: Buffer, offset: number, max: number): number;
 }
+
+/** What `Sys.lstatDir` answers, index by index with the names. */
+export interface LstatDirResult {
+  /** The directory's names, where it was listed. */
+  readonly names?: string[];
+  /**
+   * LSTAT_FIELDS numbers per name: st_mode (0 where the name is absent), uid,
+   * gid, size, mtime in ms (as `Number(mtimeNs) / 1e6`), nlink, rdev major,
+   * rdev minor.
+   */
+  readonly fields: Float64Array;
+  /** `${st_dev}:${st_ino}` per present name (as `${bigint dev}:${bigint ino}` of node:fs). */
+  readonly inos: Array<string | undefined>;
+  /** The entry's attribute names joined by NUL, where it has any and they were asked for. */
+  readonly xattrs: Array<string | undefined>;
+}
+
+export const LSTAT_FIELDS = 8;
+/** openDirAt's `at` for a path relative to the working directory (or absolute). */
+export const AT_FDCWD = -100;
+/** lstatDir's `xattrs`: list no attribute names, a directory's only, every entry's but a whiteout's. */
+export const LSTAT_XATTRS_NONE = 0;
+export const LSTAT_XATTRS_DIRS = 1;
+export const LSTAT_XATTRS_ALL = 2;
 
 export const MNT_DETACH = 2;
 export const S_IFCHR = 0o020000;

@@ -1,18 +1,20 @@
-import { closeSync, constants, openSync, readSync, readdirSync } from 'node:fs';
-import type { BigIntStats } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import type { DiffEntry } from '../diff/diff-entry.js';
 import { sameMetadata, sameXattrs } from '../diff/same-node.js';
-import { entryStatOf, entryTypeOf, userXattrsAt } from '../directory-tree.js';
+import { userXattrsAt, userXattrsNamed } from '../directory-tree.js';
 import { ErrorCode, StrataError } from '../errors.js';
 import { compareNames, layerPathJoin } from '../tree.js';
 import type { EntryStat } from '../tree.js';
-import { assertUtf8ListingSync, readlinkUtf8Sync } from '../utf8-name.js';
-import { lookUpLower, lowerHasOtherName, lowerNames, lowerRoot, lstatOrUndefined } from './lower-stack.js';
-import type { LowerDir, LowerNode } from './lower-stack.js';
-import { expandRedirect, isRedirectedDir, redirectExpansion } from './redirect-expansion.js';
+import { readlinkUtf8Sync } from '../utf8-name.js';
+import { AT_FDCWD, LSTAT_XATTRS_ALL, closeDir, openDirAt, scanDir } from './dir-scan.js';
+import type { ScannedEntry } from './dir-scan.js';
+import { closeCopies, lookUpLowerAll, lowerHasOtherName, lowerNames, openCopies } from './lower-stack.js';
+import type { CopyBudget, LowerDir, LowerNode, OpenCopies } from './lower-stack.js';
+import { expandRedirect, redirectExpansion } from './redirect-expansion.js';
 import type { RedirectExpansion } from './redirect-expansion.js';
-import { isAbsent, upperIoError } from './upper-dir.js';
-import { isOpaqueDir, isWhiteoutStats } from './whiteout-format.js';
+import { redirectFromNames } from './redirect-format.js';
+import { upperIoError } from './upper-dir.js';
+import { isOpaqueMarked, isWhiteoutEntry } from './whiteout-format.js';
 
 export interface CompareUpperOptions {
   /** Give each 'opaque' entry the lower names it hides (`DiffEntry.hidden`; what `changes` lists). Costs one listing of that lower directory. */
@@ -31,17 +33,26 @@ export interface CompareUpperOptions {
  *   first ([] for a base layer).
  *
  * Every 'add'/'modify' path is a real entry of `upperDir` (no symlink on the
- * way) and carries its `upperStat`; every 'add' says whether it `replaces` a
- * lower node. The exception: below a directory the layer renamed from a lower
- * layer (a redirect), the entries are its whole subtree in the layer's union,
- * each naming its `source` in whichever layer holds it (redirect-expansion.ts).
- * Cost O(entries of the upper directory, and of redirected subtrees): names
+ * way) and carries its `upperStat` and `upperXattrs`; every 'add' says whether
+ * it `replaces` a lower node. The exception: below a directory the layer
+ * renamed from a lower layer (a redirect), the entries are its whole subtree
+ * in the layer's union, each naming its `source` in whichever layer holds it
+ * (redirect-expansion.ts). Cost O(entries of the upper directory, and of
+ * redirected subtrees): names
  * the layer does not hold are by construction the parent's, unchanged, and
- * never visited; each
- * path it holds costs one lstat per lower layer at most (lower-stack.ts).
- * A lower directory is read only where the layer removes names in it and holds
- * none of the names it keeps (then the canonical sequence says 'opaque' if it
- * removed them all), and only until one other name is found.
+ * never visited; each path it holds costs one lstat per lower layer at most
+ * (lower-stack.ts). A lower directory is read only where the layer removes
+ * names in it and holds none of the names it keeps (then the canonical
+ * sequence says 'opaque' if it removed them all).
+ *
+ * Syscalls (dir-scan.ts): one native call per upper directory lists it and
+ * lstats and lists the xattr names of every entry relative to the open
+ * directory (each entry's xattr list is read once: opaque marker, comparison
+ * and tar header all come from it); one per lower copy lstats the names the
+ * layer holds there. Directories are opened by name in their open parents,
+ * upper and lower (a lower copy only where its subdirectories need it), so no
+ * call walks a whole path. The walk holds one descriptor per upper directory
+ * level and at most 256 lower copies open; closing the generator closes them.
  *
  * Synchronous: every call is a short syscall on local directories, and a walk
  * through the thread pool spent most of its time waiting. Fails with
@@ -50,106 +61,134 @@ export interface CompareUpperOptions {
  * any other error.
  */
 export function* compareUpper(upperDir: string, lowerLayers: readonly string[], options: CompareUpperOptions = {}): Generator<DiffEntry> {
-  if (lstatOrUndefined(upperDir)?.isDirectory() !== true) {
-    throw new StrataError(ErrorCode.ENOTFOUND, 'the upper tree has no root directory');
+  const fd = openDirAt(AT_FDCWD, upperDir, upperDir);
+  if (fd < 0) throw new StrataError(ErrorCode.ENOTFOUND, 'the upper tree has no root directory');
+  try {
+    const hiddenNames = options.hiddenNames === true;
+    const redirects = redirectExpansion(upperDir, lowerLayers, { hiddenNames, same: (path, lower, fsPath, upperStat) => sameNodeAt(path, lower, fsPath, upperStat, xattrsOf(fsPath, undefined)) });
+    const walk: Walk = { hiddenNames, budget: { open: 0 }, redirects };
+    yield* children(walk, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false, null);
+  } finally {
+    closeDir(fd);
   }
-  const hiddenNames = options.hiddenNames === true;
-  const redirects = redirectExpansion(upperDir, lowerLayers, { hiddenNames, statOf, same: sameNodeAt });
-  yield* children({ hiddenNames, redirects }, '/', upperDir, lowerLayers.length === 0 ? null : lowerRoot(lowerLayers), false);
 }
 
 interface Walk {
   readonly hiddenNames: boolean;
   /** Where the layer has lower layers: how a directory it renamed from them (a redirect) is expanded. */
   readonly redirects: RedirectExpansion | null;
-}
-
-/** One non-whiteout entry of an upper directory. */
-interface Own {
-  readonly name: string;
-  readonly fsPath: string;
-  readonly st: BigIntStats;
+  /** Lower copies held open (lower-stack.ts's copyFd). */
+  readonly budget: CopyBudget;
 }
 
 /**
- * Children of directory `dir` (real path `fsDir`), which the layer holds.
- * `lower` is null where the comparison with lower has stopped (dir is new, or
- * an opaque entry hides lower below it). `cut`: the layer's dir is not merged
- * with lower's (it, or an ancestor, is opaque), so the union lists only the
- * layer's names there.
+ * Children of directory `dir` (real path `fsDir`, open at `fd` where >= 0;
+ * attribute names `dirXattrs`: [] for the root, whose opaque marker is never
+ * read), which the layer holds. `lower` is null where the comparison with
+ * lower has stopped (dir is new, or an opaque entry hides lower below it).
+ * `cut`: the layer's dir is not merged with lower's (it, or an ancestor, is
+ * opaque), so the union lists only the layer's names there. `above`: the
+ * parent's lower copies, held open (lower's copies of dir are opened by name
+ * in them; `via`: which of them each copy of dir is in, where known). One
+ * generator per directory: a file's entry is made by a plain
+ * call (`node`), a subdirectory recurses here.
  */
-function* children(walk: Walk, dir: string, fsDir: string, lower: LowerDir | null, cut: boolean): Generator<DiffEntry> {
-  const own: Own[] = [];
-  const whiteouts: string[] = [];
-  for (const name of listUpper(fsDir, dir)) {
-    const fsPath = `${fsDir}/${name}`;
-    const st = lstatOrUndefined(fsPath);
-    if (st === undefined) throw vanished(layerPathJoin(dir, name));
-    if (isWhiteoutStats(st)) whiteouts.push(name);
-    else own.push({ name, fsPath, st });
-  }
-  own.sort((a, b) => compareNames(a.name, b.name));
-
-  let below: Array<LowerNode | undefined> = [];
-  let deleted: string[] = [];
-  if (lower !== null) {
-    cut ||= dir !== '/' && isOpaqueDir(fsDir);
-    below = own.map((o) => lookUpLower(lower!, o.name));
-    const holdsLowerName = below.some((n) => n !== undefined);
-    let gone: string[];
-    if (cut) {
-      const kept = new Set(own.map((o) => o.name));
-      gone = holdsLowerName ? lowerNames(lower, dir).filter((n) => !kept.has(n)) : [];
-    } else gone = whiteouts.filter((name) => lookUpLower(lower!, name) !== undefined);
-    // Opaque: lower's dir has names and the union keeps none of them.
-    const opaque = !holdsLowerName && (cut ? lowerHasOtherName(lower, NO_NAMES) : gone.length > 0 && !lowerHasOtherName(lower, new Set(gone)));
-    if (opaque) {
-      yield walk.hiddenNames ? { kind: 'opaque', path: dir, hidden: lowerNames(lower, dir).sort(compareNames) } : { kind: 'opaque', path: dir };
-      lower = null;
-    } else {
-      deleted = gone.sort(compareNames);
+function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, above: OpenCopies | null, via?: readonly number[]): Generator<DiffEntry> {
+  const copies = lower === null ? null : openCopies(lower, dir.slice(dir.lastIndexOf('/') + 1), above, via);
+  try {
+    const own: ScannedEntry[] = [];
+    const whiteouts: string[] = [];
+    for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true) ?? []) {
+      if (isWhiteoutEntry(e.stat)) whiteouts.push(e.name);
+      else own.push(e);
     }
-  }
+    own.sort((a, b) => compareNames(a.name, b.name));
 
-  let j = 0;
-  for (let i = 0; i < own.length; i++) {
-    const o = own[i]!;
-    while (j < deleted.length && compareNames(deleted[j]!, o.name) < 0) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
-    yield* node(walk, layerPathJoin(dir, o.name), o, lower === null ? null : below[i], cut);
+    let below: Array<LowerNode | undefined> = [];
+    let deleted: string[] = [];
+    if (lower !== null) {
+      cut ||= isOpaqueMarked(fsDir, dirXattrs);
+      // one batch per lower copy: the layer's names, then (merged dirs only) its whiteouts
+      const asked = own.map((o) => o.name);
+      if (!cut) asked.push(...whiteouts);
+      const found = lookUpLowerAll(lower, asked, copies ?? undefined, walk.budget);
+      below = found.slice(0, own.length);
+      const holdsLowerName = below.some((n) => n !== undefined);
+      let gone: string[];
+      if (cut) {
+        const kept = new Set(asked);
+        gone = holdsLowerName ? lowerNames(lower, dir).filter((n) => !kept.has(n)) : [];
+      } else gone = whiteouts.filter((_, k) => found[own.length + k] !== undefined);
+      // Opaque: lower's dir has names and the union keeps none of them.
+      const opaque = !holdsLowerName && (cut ? lowerHasOtherName(lower, NO_NAMES) : gone.length > 0 && !lowerHasOtherName(lower, new Set(gone)));
+      if (opaque) {
+        yield walk.hiddenNames ? { kind: 'opaque', path: dir, hidden: lowerNames(lower, dir).sort(compareNames) } : { kind: 'opaque', path: dir };
+        lower = null;
+      } else {
+        deleted = gone.sort(compareNames);
+      }
+    }
+
+    let j = 0;
+    for (let i = 0; i < own.length; i++) {
+      const o = own[i]!;
+      while (j < deleted.length && compareNames(deleted[j]!, o.name) < 0) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
+      const path = layerPathJoin(dir, o.name);
+      const under = lower === null ? null : below[i];
+      if (walk.redirects !== null && o.stat.type === 'directory' && o.xattrNames.length > 0 && !isOpaqueMarked(o.fsPath, o.xattrNames) && redirectFromNames(o.fsPath, o.xattrNames) !== undefined) {
+        yield* expandRedirect(walk.redirects, path, under);
+        continue;
+      }
+      const added = under == null || under.stat.type !== o.stat.type;
+      const entry = node(path, o, under, added);
+      if (entry !== undefined) yield entry;
+      if (o.stat.type !== 'directory') continue;
+      // opened by name in this one (one lookup, not the whole path); -1 where it went away: read as empty
+      const sub = openDirAt(fd < 0 ? AT_FDCWD : fd, fd < 0 ? o.fsPath : o.name, o.fsPath);
+      try {
+        if (added) yield* children(walk, path, o.fsPath, sub, o.xattrNames, null, true, null);
+        else yield* children(walk, path, o.fsPath, sub, o.xattrNames, under!.dir ?? null, cut, copies, under!.via);
+      } finally {
+        closeDir(sub);
+      }
+    }
+    while (j < deleted.length) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
+  } finally {
+    if (copies !== null) closeCopies(copies, walk.budget);
   }
-  while (j < deleted.length) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set();
+const NO_NAMES_LIST: readonly string[] = [];
+/** The xattrs of the many entries that have none (one shared, frozen object). */
+const NO_XATTRS = Object.freeze({}) as Record<string, Buffer>;
 
-/** One entry the layer holds; `lower`: lower's node there (undefined: none; null: not compared). */
-function* node(walk: Walk, path: string, o: Own, lower: LowerNode | undefined | null, cut: boolean): Generator<DiffEntry> {
-  if (walk.redirects !== null && o.st.isDirectory() && isRedirectedDir(o.fsPath)) return yield* expandRedirect(walk.redirects, path, lower);
-  const upperStat = statOf(o.fsPath, o.st, path);
-  if (lower == null || entryTypeOf(lower.stat) !== upperStat.type) {
-    yield { kind: 'add', path, upperStat, replaces: lower != null };
-    if (upperStat.type === 'directory') yield* children(walk, path, o.fsPath, null, true);
-    return;
-  }
-  if (!sameNodeAt(path, lower, o.fsPath, upperStat)) yield { kind: 'modify', path, upperStat };
-  if (upperStat.type === 'directory') yield* children(walk, path, o.fsPath, lower.dir ?? null, cut);
+/**
+ * The entry of one node the layer holds, not below it: 'add' where `added`
+ * (`lower`, lower's node there, is absent, not compared (null) or of another
+ * type), 'modify' where it changed, else undefined.
+ */
+function node(path: string, o: ScannedEntry, lower: LowerNode | undefined | null, added: boolean): DiffEntry | undefined {
+  const upperStat = o.stat;
+  const upperXattrs = o.xattrNames.length === 0 ? NO_XATTRS : xattrsOf(o.fsPath, o.xattrNames);
+  if (added) return { kind: 'add', path, upperStat, upperXattrs, replaces: lower != null };
+  if (!sameNodeAt(path, lower!, o.fsPath, upperStat, upperXattrs)) return { kind: 'modify', path, upperStat, upperXattrs };
+  return undefined;
 }
 
 /** The 'modify' rule of DiffEntry (same-node.ts) between lower's node and the layer's entry at fsPath, of the same type. */
-function sameNodeAt(path: string, lower: LowerNode, fsPath: string, upperStat: EntryStat): boolean {
-  if (!sameMetadata(statOf(lower.fsPath, lower.stat, path), upperStat)) return false;
-  if (!sameXattrs(xattrsOf(lower.fsPath), xattrsOf(fsPath))) return false;
+function sameNodeAt(path: string, lower: LowerNode, fsPath: string, upperStat: EntryStat, upperXattrs: Record<string, Buffer>): boolean {
+  const lowerStat = lower.stat.type === 'symlink' ? { ...lower.stat, linkTarget: readlinkUtf8Sync(lower.fsPath, path) } : lower.stat;
+  if (!sameMetadata(lowerStat, upperStat)) return false;
+  if (!sameXattrs(xattrsOf(lower.fsPath, lower.xattrNames), upperXattrs)) return false;
   if (upperStat.type !== 'file' || upperStat.size === 0) return true;
   return sameFileContent(lower.fsPath, fsPath);
 }
 
-function statOf(fsPath: string, st: BigIntStats, path: string): EntryStat {
-  return entryStatOf(st, st.isSymbolicLink() ? readlinkUtf8Sync(fsPath, path) : undefined);
-}
-
-function xattrsOf(fsPath: string): Record<string, Buffer> {
+/** The visible xattrs at fsPath; `names`: its attribute names where known (else listed here). Fails with EIO. */
+function xattrsOf(fsPath: string, names: readonly string[] | undefined): Record<string, Buffer> {
   try {
-    return userXattrsAt(fsPath);
+    return names === undefined ? userXattrsAt(fsPath) : userXattrsNamed(fsPath, names);
   } catch (err) {
     throw upperIoError(fsPath, err);
   }
@@ -197,21 +236,4 @@ function readFull(fd: number, buf: Buffer, at: number): number {
     n += got;
   }
   return n;
-}
-
-/** Names in one upper directory ([] where it is absent: a writable layer may remove it). */
-function listUpper(fsDir: string, dir: string): string[] {
-  try {
-    const names = readdirSync(fsDir);
-    assertUtf8ListingSync(names, fsDir, dir);
-    return names;
-  } catch (err) {
-    if (err instanceof StrataError) throw err;
-    if (isAbsent(err)) return [];
-    throw upperIoError(fsDir, err);
-  }
-}
-
-function vanished(path: string): StrataError {
-  return new StrataError(ErrorCode.ENOTFOUND, `${path} vanished from the upper tree while it was compared`);
 }

@@ -1,8 +1,7 @@
-import type { BigIntStats } from 'node:fs';
 import type { DiffEntry } from '../diff/diff-entry.js';
-import { entryTypeOf } from '../directory-tree.js';
 import { compareNames, layerPathJoin } from '../tree.js';
 import type { EntryStat } from '../tree.js';
+import { readlinkUtf8Sync } from '../utf8-name.js';
 import { lookUpLower, lowerNames, lowerRoot } from './lower-stack.js';
 import type { LowerDir, LowerNode } from './lower-stack.js';
 import { dirMarks } from './redirect-format.js';
@@ -31,8 +30,6 @@ export interface RedirectExpansion {
   readonly union: LowerDir;
   /** Give each 'opaque' entry the names it hides (CompareUpperOptions.hiddenNames). */
   readonly hiddenNames: boolean;
-  /** The EntryStat of a node at fsPath whose lstat is st (reads a symlink's target). */
-  readonly statOf: (fsPath: string, st: BigIntStats, path: string) => EntryStat;
   /** The 'modify' rule: is the node at fsPath (stat upperStat) the same as lower's node at path? */
   readonly same: (path: string, lower: LowerNode, fsPath: string, upperStat: EntryStat) => boolean;
 }
@@ -59,8 +56,9 @@ export function* expandRedirect(x: RedirectExpansion, path: string, parentNode: 
 }
 
 function* compareNode(x: RedirectExpansion, path: string, old: LowerNode | undefined, now: LowerNode): Generator<DiffEntry> {
-  const upperStat = x.statOf(now.fsPath, now.stat, path);
-  if (old === undefined || entryTypeOf(old.stat) !== upperStat.type) {
+  // A lower node's stat leaves a symlink's target out.
+  const upperStat: EntryStat = now.stat.type === 'symlink' ? { ...now.stat, linkTarget: readlinkUtf8Sync(now.fsPath, path) } : now.stat;
+  if (old === undefined || old.stat.type !== upperStat.type) {
     yield { kind: 'add', path, upperStat, replaces: old !== undefined, source: now.fsPath };
     if (now.dir !== undefined) yield* compareChildren(x, path, undefined, now.dir);
     return;

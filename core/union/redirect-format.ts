@@ -63,12 +63,22 @@ export function dirMarks(fsPath: string): DirMarks {
   for (const name of [TRUSTED_OPAQUE, USER_OPAQUE]) {
     if (names.includes(name) && read(fsPath, name) === 'y') return OPAQUE;
   }
+  const redirect = redirectFromNames(fsPath, names);
+  return redirect === undefined ? NO_MARKS : { opaque: false, redirect };
+}
+
+/**
+ * The redirect of a directory that is not opaque, from its attribute names
+ * already listed (`names`): the value is read only where a redirect name is
+ * there; undefined where none is, or the value is one this reader ignores.
+ */
+export function redirectFromNames(fsPath: string, names: readonly string[]): string | undefined {
   for (const name of [TRUSTED_REDIRECT, USER_REDIRECT]) {
     if (!names.includes(name)) continue;
     const value = read(fsPath, name);
-    if (value !== undefined && isValidRedirect(value)) return { opaque: false, redirect: value };
+    if (value !== undefined && isValidRedirect(value)) return value;
   }
-  return NO_MARKS;
+  return undefined;
 }
 
 /** Is value a redirect this reader follows (an absolute layer path, or one name other than '.' and '..')? */

@@ -50,6 +50,15 @@ export function isOpaqueDir(fsPath: string): boolean {
     if (IGNORED.has(errnoOf(err) ?? '')) return false;
     throw err;
   }
+  return isOpaqueMarked(fsPath, names);
+}
+
+/**
+ * `isOpaqueDir` where the directory's attribute names (`names`, as llistxattr
+ * gives them) are known already: no call at all unless a marker name is there.
+ */
+export function isOpaqueMarked(fsPath: string, names: readonly string[]): boolean {
+  if (names.length === 0) return false;
   for (const name of [TRUSTED_OPAQUE, USER_OPAQUE]) {
     if (!names.includes(name)) continue;
     try {

@@ -17,8 +17,8 @@
 #include <sys/mount.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include "strata_sys.h"
 
-#define PATH_BUF 4096
 #define NAME_BUF 256
 
 static const char *errno_name(int e) {
@@ -33,7 +33,7 @@ static const char *errno_name(int e) {
   }
 }
 
-static napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
   char msg[PATH_BUF + 128];
   snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(e), strerror(e), syscall, path);
   napi_value code, message, error, errnum, sc;
@@ -48,7 +48,7 @@ static napi_value throw_errno(napi_env env, int e, const char *syscall, const ch
   return NULL;
 }
 
-static int get_string(napi_env env, napi_value v, char *buf, size_t cap) {
+int get_string(napi_env env, napi_value v, char *buf, size_t cap) {
   size_t len = 0;
   if (napi_get_value_string_utf8(env, v, buf, cap, &len) != napi_ok) return -1;
   if (len >= cap - 1) return -1;
@@ -246,6 +246,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"syncfs", NULL, js_syncfs, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  strata_scan_init(env, exports);
   return exports;
 }
 
