@@ -5,6 +5,7 @@ import { createGunzip } from 'node:zlib';
 import { ErrorCode, StrataError, isStrataError } from '../errors.js';
 import type { Digest } from '../ids.js';
 import { decodeTarSplit } from './tar-split-format.js';
+import type { TarSplitRecord } from './tar-split-format.js';
 
 export interface ReplayOptions {
   /** The gzip-compressed record file. */
@@ -27,12 +28,60 @@ export function replayTarSplit(options: ReplayOptions): Readable {
   return Readable.from(replay(options), { objectMode: false });
 }
 
+/** How many files are opened ahead of the one being copied (their opens overlap; each holds at most one read buffer). */
+const OPEN_AHEAD = 8;
+/** How many records (headers, padding: a few hundred bytes each) may wait behind the one being copied. */
+const RECORDS_AHEAD = 64;
+
+type Ahead = TarSplitRecord | { readonly kind: 'file'; readonly path: string; readonly size: number; readonly opened: Promise<Readable> };
+
+/**
+ * The records of a tar-split record stream, each file's content already being
+ * opened: up to OPEN_AHEAD files (and RECORDS_AHEAD records) ahead of the
+ * consumer, so that the opens' round trips overlap instead of adding up.
+ * Streams opened but not consumed are destroyed when the consumer stops.
+ */
+async function* openedAhead(records: AsyncIterable<TarSplitRecord>, readFile: (path: string) => Promise<Readable>): AsyncGenerator<Ahead> {
+  const queue: Ahead[] = [];
+  let files = 0;
+  const it = records[Symbol.asyncIterator]();
+  let done = false;
+  try {
+    for (;;) {
+      while (!done && files < OPEN_AHEAD && queue.length < RECORDS_AHEAD) {
+        const next = await it.next();
+        if (next.done === true) {
+          done = true;
+          break;
+        }
+        const record = next.value;
+        if (record.kind === 'raw') {
+          queue.push(record);
+          if (files === 0) break; // nothing to overlap with: hand it on
+          continue;
+        }
+        const opened = readFile(record.path);
+        opened.catch(() => undefined); // awaited in order below; a failure is reported there
+        queue.push({ ...record, opened });
+        files++;
+      }
+      const head = queue.shift();
+      if (head === undefined) return;
+      if (head.kind === 'file') files--;
+      yield head;
+    }
+  } finally {
+    for (const left of queue) if ('opened' in left) void left.opened.then((stream) => stream.destroy(), () => undefined);
+    await it.return?.();
+  }
+}
+
 async function* replay(options: ReplayOptions): AsyncGenerator<Buffer> {
   const { layer } = options;
   const hash = createHash('sha256');
   const gunzip = createReadStream(options.recordPath).pipe(createGunzip());
   try {
-    for await (const record of decodeTarSplit(gunzip, `layer ${layer}`)) {
+    for await (const record of openedAhead(decodeTarSplit(gunzip, `layer ${layer}`), options.readFile)) {
       if (record.kind === 'raw') {
         hash.update(record.data);
         yield record.data;
@@ -40,7 +89,7 @@ async function* replay(options: ReplayOptions): AsyncGenerator<Buffer> {
       }
       let content: Readable;
       try {
-        content = await options.readFile(record.path);
+        content = await ('opened' in record ? record.opened : options.readFile(record.path));
       } catch (err) {
         throw new StrataError(ErrorCode.ECORRUPT, `layer ${layer}: file ${record.path} of the imported tar cannot be read back: ${(err as Error).message}`, { cause: err });
       }

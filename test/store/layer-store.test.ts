@@ -105,6 +105,27 @@ test('check() and diff name a layer whose content was tampered with', async (t) 
   t.true(err!.message.includes(layer.id));
 });
 
+test('diff of an imported layer of many files: the imported bytes; a file removed from the middle is named (ECORRUPT); a stream dropped partway ends cleanly', async (t) => {
+  const dir = await tempDir(t);
+  const src = join(dir, 'many');
+  await mkdir(join(src, 'd'), { recursive: true });
+  for (let i = 0; i < 60; i++) await writeFile(join(src, 'd', `f${String(i).padStart(2, '0')}`), `file ${i}\n`.repeat(i + 1));
+  const tarPath = join(dir, 'many.tar');
+  execFileSync('tar', ['-cf', tarPath, '-C', src, '.']);
+  const { store, root } = await freshStore(t);
+  const layer = await store.layers.importLayer(createReadStream(tarPath));
+  t.true((await collect(await store.layers.diff(layer.id))).equals(await readFile(tarPath)), 'files opened ahead come back in order');
+  // Read a little, then drop the stream: nothing left open fails later.
+  const partial = await store.layers.diff(layer.id);
+  await new Promise<void>((resolve) => partial.once('data', () => resolve()));
+  partial.destroy();
+  const hit = execFileSync('find', [join(root, 'drivers'), '-name', 'f31', '-type', 'f'], { encoding: 'utf8' }).trim();
+  execFileSync('rm', [hit]);
+  const err = await t.throwsAsync(async () => collect(await store.layers.diff(layer.id)));
+  t.true(isStrataError(err, ErrorCode.ECORRUPT), String(err));
+  t.regex(err!.message, /d\/f31/);
+});
+
 test('layers resolve by full id, sha256: form and unique 12+ digit prefix; unknown and ambiguous refs fail', async (t) => {
   const { store, root } = await freshStore(t);
   const a = await store.layers.createLayer({ writable: true });
