@@ -17,6 +17,7 @@
 //   (test/cli/command-imports.test.ts reads it).
 import { build } from 'esbuild';
 import { rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -34,21 +35,35 @@ const benchOutside = {
  * Node's own modules through require(), not ESM import: an ESM import of a
  * built-in makes a facade that reads every export once, which runs lazy
  * getters (fs streams, webcrypto, util.parseArgs) that load tens of internal
- * modules no command asked for. esbuild's CommonJS interop reads a property
- * only where the code uses it. Every import of a built-in must name it with
- * `node:` (bare `fs` would slip past this).
+ * modules no command asked for. Here an `import` of a built-in becomes one
+ * export per name, each a pure read of the required module, so only the names
+ * some module imports stay (and no interop copy of the whole module is made);
+ * a `require` from a bundled CommonJS package gets the module itself. Every
+ * import of a built-in must name it with `node:` (bare `fs` would slip past
+ * this).
  */
 const builtinsThroughRequire = {
   name: 'builtins-through-require',
   setup(b) {
-    // A dynamic import() stays one (a split chunk of a CommonJS module would offer only a default export).
-    b.onResolve({ filter: /^node:/ }, (args) =>
-      args.namespace === 'builtin-require' || args.kind === 'dynamic-import'
-        ? { path: args.path, external: true }
-        : { path: args.path, namespace: 'builtin-require' });
-    b.onLoad({ filter: /.*/, namespace: 'builtin-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onResolve({ filter: /^node:/ }, (args) => {
+      // A dynamic import() stays one (a split chunk of a CommonJS module would offer only a default export).
+      if (args.namespace !== 'file' || args.kind === 'dynamic-import') return { path: args.path, external: true };
+      return { path: args.path, namespace: args.kind === 'require-call' ? 'builtin-cjs' : 'builtin-esm' };
+    });
+    // require() from bundled CommonJS packages: the module itself.
+    b.onLoad({ filter: /.*/, namespace: 'builtin-cjs' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    // import from strata's ES modules: one export per name, each a pure read, so the bundle keeps
+    // only the names some module imports (and no interop copy of the whole module is made).
+    b.onLoad({ filter: /.*/, namespace: 'builtin-esm' }, (args) => {
+      const names = Object.keys(nodeRequire(args.path)).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && !RESERVED.has(name));
+      const lines = [`const m = require(${JSON.stringify(args.path)});`, 'export default m;'];
+      for (const name of names) lines.push(`export const ${name} = /* @__PURE__ */ (() => m.${name})();`);
+      return { contents: lines.join('\n'), loader: 'js' };
+    });
   },
 };
+const nodeRequire = createRequire(import.meta.url);
+const RESERVED = new Set(['default', 'delete', 'new', 'function', 'class', 'import', 'export', 'with', 'in', 'do', 'if', 'for', 'var', 'let', 'const', 'return', 'switch', 'case', 'try', 'catch', 'finally', 'throw', 'void', 'typeof', 'instanceof', 'while', 'break', 'continue', 'this', 'super', 'enum', 'await', 'yield', 'static', 'null', 'true', 'false']);
 
 await rm(outdir, { recursive: true, force: true });
 const result = await build({
