@@ -124,14 +124,10 @@ static ssize_t list_xattrs_at(int fd, const char *dir, const char *name, char *p
  * open directory `at`, or to the working directory where at is -100 = AT_FDCWD),
  * never through a final symlink; -1 where it is absent or not a directory. */
 static napi_value js_open_dir_at(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2) { napi_throw_type_error(env, NULL, "missing arguments"); return NULL; }
+  ARGS(2);
   int32_t at;
   napi_get_value_int32(env, argv[0], &at);
-  char path[PATH_BUF];
-  if (get_string(env, argv[1], path, sizeof path)) { napi_throw_type_error(env, NULL, "bad path"); return NULL; }
+  PATH_ARG(1, path);
   int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno != ENOENT && errno != ENOTDIR && errno != ELOOP) return throw_errno(env, errno, "open", path);
   napi_value r;
@@ -179,14 +175,10 @@ static napi_value key(napi_env env, int k) {
  * whiteouts), else undefined.
  */
 static napi_value js_lstat_dir(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 4) { napi_throw_type_error(env, NULL, "missing arguments"); return NULL; }
+  ARGS(4);
   int32_t given_fd = -1;
   napi_get_value_int32(env, argv[0], &given_fd);
-  char dir[PATH_BUF];
-  if (get_string(env, argv[1], dir, sizeof dir)) { napi_throw_type_error(env, NULL, "bad path"); return NULL; }
+  PATH_ARG(1, dir);
   napi_valuetype names_type;
   napi_typeof(env, argv[2], &names_type);
   int32_t xmode = 0;
@@ -283,14 +275,10 @@ static napi_value js_lstat_dir(napi_env env, napi_callback_info info) {
  * it is absent or a symlink (ENOENT, ENOTDIR, ELOOP).
  */
 static napi_value js_read_file_at(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 5) { napi_throw_type_error(env, NULL, "missing arguments"); return NULL; }
+  ARGS(5);
   int32_t at;
   napi_get_value_int32(env, argv[0], &at);
-  char path[PATH_BUF];
-  if (get_string(env, argv[1], path, sizeof path)) { napi_throw_type_error(env, NULL, "bad path"); return NULL; }
+  PATH_ARG(1, path);
   char *data;
   size_t len;
   if (napi_get_buffer_info(env, argv[2], (void **)&data, &len) != napi_ok) { napi_throw_type_error(env, NULL, "target must be a Buffer"); return NULL; }

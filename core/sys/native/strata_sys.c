@@ -55,15 +55,6 @@ int get_string(napi_env env, napi_value v, char *buf, size_t cap) {
   return 0;
 }
 
-#define ARGS(n) \
-  size_t argc = n; napi_value argv[n]; \
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL); \
-  if (argc < n) { napi_throw_type_error(env, NULL, "missing arguments"); return NULL; }
-
-#define PATH_ARG(i, name) \
-  char name[PATH_BUF]; \
-  if (get_string(env, argv[i], name, sizeof name)) { napi_throw_type_error(env, NULL, "bad path"); return NULL; }
-
 #define XNAME_ARG(i, name) \
   char name[NAME_BUF]; \
   if (get_string(env, argv[i], name, sizeof name)) { napi_throw_type_error(env, NULL, "bad xattr name"); return NULL; }
