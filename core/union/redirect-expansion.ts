@@ -4,7 +4,6 @@ import type { EntryStat } from '../tree.js';
 import { readlinkUtf8Sync } from '../utf8-name.js';
 import { lookUpLower, lowerNames, lowerRoot } from './lower-stack.js';
 import type { LowerDir, LowerNode } from './lower-stack.js';
-import { dirMarks } from './redirect-format.js';
 
 /**
  * # A redirected directory in a layer's diff
@@ -37,11 +36,6 @@ export interface RedirectExpansion {
 /** The expansion context of a layer whose upper directory is `upperDir` over `lowerLayers` (top first); null for a base layer (nothing to redirect to). */
 export function redirectExpansion(upperDir: string, lowerLayers: readonly string[], rules: Omit<RedirectExpansion, 'union'>): RedirectExpansion | null {
   return lowerLayers.length === 0 ? null : { ...rules, union: lowerRoot([upperDir, ...lowerLayers]) };
-}
-
-/** Does the upper directory at fsPath carry a redirect that the union follows (and no opaque marker)? */
-export function isRedirectedDir(fsPath: string): boolean {
-  return dirMarks(fsPath).redirect !== undefined;
 }
 
 /**

@@ -1,7 +1,6 @@
 import { sys } from '../sys/index.js';
-import { errnoOf } from '../errors.js';
 import { layerPathJoin } from '../tree.js';
-import { TRUSTED_OPAQUE, USER_OPAQUE } from './whiteout-format.js';
+import { isNoMarkError, isOpaqueMarked, markNames } from './whiteout-format.js';
 
 /**
  * # Redirected directories, as kernel overlayfs (`redirect_dir=on`) records them
@@ -52,17 +51,9 @@ const OPAQUE: DirMarks = Object.freeze({ opaque: true });
  * or (relative) a '/' is ignored: the directory merges as if unredirected.
  */
 export function dirMarks(fsPath: string): DirMarks {
-  let names: string[];
-  try {
-    names = sys.llistxattr(fsPath);
-  } catch (err) {
-    if (IGNORED.has(errnoOf(err) ?? '')) return NO_MARKS;
-    throw err;
-  }
+  const names = markNames(fsPath);
   if (names.length === 0) return NO_MARKS;
-  for (const name of [TRUSTED_OPAQUE, USER_OPAQUE]) {
-    if (names.includes(name) && read(fsPath, name) === 'y') return OPAQUE;
-  }
+  if (isOpaqueMarked(fsPath, names)) return OPAQUE;
   const redirect = redirectFromNames(fsPath, names);
   return redirect === undefined ? NO_MARKS : { opaque: false, redirect };
 }
@@ -127,7 +118,7 @@ function read(fsPath: string, name: string): string | undefined {
   try {
     return sys.lgetxattr(fsPath, name)?.toString() ?? undefined;
   } catch (err) {
-    if (IGNORED.has(errnoOf(err) ?? '')) return undefined;
+    if (isNoMarkError(err)) return undefined;
     throw err;
   }
 }
@@ -136,9 +127,6 @@ function removeQuietly(fsPath: string, name: string): void {
   try {
     sys.lremovexattr(fsPath, name);
   } catch (err) {
-    if (!IGNORED.has(errnoOf(err) ?? '')) throw err;
+    if (!isNoMarkError(err)) throw err;
   }
 }
-
-/** Errors that mean "no marker here": absent, not a directory path, no xattrs on this filesystem, not ours to read. */
-const IGNORED = new Set(['ENOENT', 'ENOTDIR', 'ENOTSUP', 'EPERM']);

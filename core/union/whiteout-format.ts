@@ -43,14 +43,17 @@ export function isWhiteoutEntry(st: EntryStat): boolean {
  * directories carry no xattr at all: one call instead of one per name).
  */
 export function isOpaqueDir(fsPath: string): boolean {
-  let names: string[];
+  return isOpaqueMarked(fsPath, markNames(fsPath));
+}
+
+/** The attribute names of the directory at fsPath, for its marks (opaque, redirect): [] where it is absent or the filesystem keeps none. */
+export function markNames(fsPath: string): string[] {
   try {
-    names = sys.llistxattr(fsPath);
+    return sys.llistxattr(fsPath);
   } catch (err) {
-    if (IGNORED.has(errnoOf(err) ?? '')) return false;
+    if (isNoMarkError(err)) return [];
     throw err;
   }
-  return isOpaqueMarked(fsPath, names);
 }
 
 /**
@@ -64,14 +67,19 @@ export function isOpaqueMarked(fsPath: string, names: readonly string[]): boolea
     try {
       if (sys.lgetxattr(fsPath, name)?.toString() === OPAQUE_VALUE) return true;
     } catch (err) {
-      if (!IGNORED.has(errnoOf(err) ?? '')) throw err;
+      if (!isNoMarkError(err)) throw err;
     }
   }
   return false;
 }
 
 /** Errors that mean "no marker here": absent, not a directory path, no xattrs on this filesystem, not ours to read. */
-const IGNORED = new Set(['ENOENT', 'ENOTDIR', 'ENOTSUP', 'EPERM']);
+const NO_MARK_ERRORS = new Set(['ENOENT', 'ENOTDIR', 'ENOTSUP', 'EPERM']);
+
+/** Is err one of those that mean "no marker here" (a marker's read or removal that found nothing to act on)? */
+export function isNoMarkError(err: unknown): boolean {
+  return NO_MARK_ERRORS.has(errnoOf(err) ?? '');
+}
 
 /**
  * Creates a whiteout at fsPath (nothing may exist there). Fails with
