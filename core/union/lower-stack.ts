@@ -94,10 +94,8 @@ export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: O
   const nameOf = names.slice();
   /** Indexes whose answer needs the next copy down. */
   let asking = names.map((_, i) => i);
-  /** Index → the copies of its directory found so far (and their layers), while copies below still merge. */
-  const merging = new Map<number, string[]>();
-  const mergingVia = new Map<number, number[]>();
-  const mergingLayers = new Map<number, number[]>();
+  /** Index → its directory's copies found so far, which of dir's copies each is in (-1: read by path) and its layer, while copies below still merge. */
+  const merging = new Map<number, { readonly copies: string[]; readonly via: number[]; readonly layers: number[] }>();
   /** A copy found under another name than the first (a bare redirect) is not the child `name` of its parent copy. */
   const renamed = new Set<number>();
   /** Adds the copies below a directory copy at copy index k of dir (its redirect followed); answers whether more may merge below. */
@@ -112,10 +110,10 @@ export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: O
     }
     const below = resolveDir(place.stack, place.layers[k]! + 1, redirect);
     if (below !== undefined) {
-      const belowPlace = placeOf(below);
-      merging.get(i)!.push(...below);
-      mergingVia.get(i)!.push(...below.map(() => -1));
-      mergingLayers.get(i)!.push(...belowPlace.layers);
+      const m = merging.get(i)!;
+      m.copies.push(...below);
+      m.via.push(...below.map(() => -1));
+      m.layers.push(...placeOf(below).layers);
     }
     return false;
   };
@@ -137,37 +135,30 @@ export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: O
         next.push(i);
         continue;
       }
-      const copies = merging.get(i);
-      if (copies === undefined) {
+      const m = merging.get(i);
+      if (m === undefined) {
         if (isWhiteoutEntry(e.stat)) continue;
         if (e.stat.type !== 'directory') {
           out[i] = { fsPath: e.fsPath, stat: e.stat };
           continue;
         }
-        const own = [e.fsPath];
-        const via = [layer];
-        const layers = [place.layers[layer]!];
-        out[i] = { fsPath: e.fsPath, stat: e.stat, dir: own, xattrNames: e.xattrNames, via };
-        merging.set(i, own);
-        mergingVia.set(i, via);
-        mergingLayers.set(i, layers);
-        if (follow(i, layer, e)) next.push(i);
-        else merging.delete(i);
+        const started = { copies: [e.fsPath], via: [layer], layers: [place.layers[layer]!] };
+        // The layers array fills as copies below are found: the place is recorded once, now.
+        places.set(started.copies, { stack: place.stack, layers: started.layers });
+        out[i] = { fsPath: e.fsPath, stat: e.stat, dir: started.copies, xattrNames: e.xattrNames, via: started.via };
+        merging.set(i, started);
       } else if (e.stat.type !== 'directory') {
         merging.delete(i); // a whiteout or a non-directory hides every copy below
+        continue;
       } else {
-        copies.push(e.fsPath);
-        mergingVia.get(i)!.push(renamed.has(i) ? -1 : layer);
-        mergingLayers.get(i)!.push(place.layers[layer]!);
-        if (follow(i, layer, e)) next.push(i);
-        else merging.delete(i);
+        m.copies.push(e.fsPath);
+        m.via.push(renamed.has(i) ? -1 : layer);
+        m.layers.push(place.layers[layer]!);
       }
+      if (follow(i, layer, e)) next.push(i);
+      else merging.delete(i);
     }
     asking = next;
-  }
-  for (const [i, layers] of mergingLayers) {
-    const node = out[i];
-    if (node?.dir !== undefined) places.set(node.dir, { stack: place.stack, layers });
   }
   return out;
 }
