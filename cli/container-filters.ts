@@ -1,6 +1,7 @@
 import { ErrorCode, StrataError } from '../core/engine.js';
-import type { ContainerRecord, Store } from '../core/engine.js';
+import type { ContainerRecord, ImageRecord, Store } from '../core/engine.js';
 import { anyValue, labelsMatch, singleValue, type Filters } from './filters.js';
+import { imageLabels } from './image-labels.js';
 
 /** The keys `ps --filter` takes (Docker's, those strata's containers have). */
 export const CONTAINER_FILTERS = ['id', 'name', 'status', 'exited', 'ancestor', 'before', 'since', 'label'];
@@ -36,6 +37,7 @@ export async function selectContainers(store: Store, { all, filters, last }: Con
     }
   });
   const ancestors = (filters.get('ancestor') ?? []).map((ref) => store.images.get(ref).id);
+  const images = new Map(store.images.list().map((i) => [i.id, i]));
   const listed = store.containers.list();
   const positionOf = (ref: string | undefined) => (ref === undefined ? undefined : listed.findIndex((c) => c.id === store.containers.get(ref).id));
   // Newest first: `before` shows those after it in the list, `since` those ahead of it.
@@ -53,9 +55,9 @@ export async function selectContainers(store: Store, { all, filters, last }: Con
     if (names.length > 0 && !names.some((re) => re.test(`/${c.name}`))) continue;
     if (!anyValue(filters, 'status', (s) => s === state)) continue;
     if (!anyValue(filters, 'exited', (code) => state === 'exited' && c.exitCode === Number(code))) continue;
-    if (ancestors.length > 0 && !ancestors.some((ancestor) => descendsFrom(store, c.image, ancestor))) continue;
+    if (ancestors.length > 0 && !ancestors.some((ancestor) => descendsFrom(images, c.image, ancestor))) continue;
     if (filters.has('label')) {
-      if (!labelsOf.has(c.image)) labelsOf.set(c.image, await imageLabels(store, c.image));
+      if (!labelsOf.has(c.image)) labelsOf.set(c.image, await imageLabels(store, images.get(c.image)));
       if (!labelsMatch(filters, labelsOf.get(c.image))) continue;
     }
     selected.push(c);
@@ -64,15 +66,9 @@ export async function selectContainers(store: Store, { all, filters, last }: Con
 }
 
 /** Whether image `id` is `ancestor` or was built or committed on it (its parent chain reaches it), as Docker's ancestor filter. */
-function descendsFrom(store: Store, id: string, ancestor: string): boolean {
-  const parentOf = new Map(store.images.list().map((i) => [i.id, i.parent]));
-  for (let at: string | undefined = id, steps = 0; at !== undefined && steps <= parentOf.size; at = parentOf.get(at), steps++) {
+function descendsFrom(images: ReadonlyMap<string, ImageRecord>, id: string, ancestor: string): boolean {
+  for (let at: string | undefined = id, steps = 0; at !== undefined && steps <= images.size; at = images.get(at)?.parent, steps++) {
     if (at === ancestor) return true;
   }
   return false;
-}
-
-async function imageLabels(store: Store, id: string): Promise<Readonly<Record<string, string>> | null> {
-  const image = store.images.list().find((i) => i.id === id);
-  return image === undefined ? null : ((await store.images.config(image.id)).config.config?.Labels ?? null);
 }

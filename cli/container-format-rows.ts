@@ -3,6 +3,7 @@ import { imageBytes } from '../core/image-ops/disk-usage.js';
 import { argvOf } from '../core/containers/run-config.js';
 import type { ContainerRowData } from './format/docker-contexts.js';
 import { containerStateOf, containerStatus } from './format/container-cells.js';
+import { imageLabels } from './image-labels.js';
 
 /**
  * What `ps --format` and `system df -v --format` show of containers: the
@@ -22,7 +23,7 @@ export async function containerFormatRows(store: Store, records: readonly Contai
       status: containerStatus(containerStateOf(c, running)),
       state: running ? 'running' : c.state,
       name: c.name,
-      labels: image === undefined ? {} : ((await store.images.config(image.id)).config.config?.Labels ?? {}),
+      labels: (await imageLabels(store, image)) ?? {},
       mounts: c.config.Binds.map((b) => b.source),
       network: c.config.Network,
       imageSize: image === undefined || !sizeWanted ? 0 : imageBytes(store, image),

@@ -3,6 +3,7 @@ import { ErrorCode, StrataError, isStrataError, type Store } from '../core/engin
 import { exitStatusOf } from './exit-status.js';
 import { storeAction } from './context.js';
 import { printInspectFormatted } from './format-flag.js';
+import { imageLabels } from './image-labels.js';
 
 /** What `inspect` looks among: Docker's `inspect` tries containers, then images; `image inspect` and `container inspect` one kind. */
 export type InspectKind = 'any' | 'image' | 'container';
@@ -13,8 +14,7 @@ async function documentOf(store: Store, ref: string, kind: InspectKind): Promise
     try {
       const c = store.containers.get(ref);
       const { inspectContainer } = await import('../core/containers/inspect-container.js');
-      const image = store.images.list().find((i) => i.id === c.image);
-      const labels = image === undefined ? null : ((await store.images.config(image.id)).config.config?.Labels ?? null);
+      const labels = await imageLabels(store, store.images.list().find((i) => i.id === c.image));
       return inspectContainer(c, store.containers.isRunning(c), store.layers.driverName, labels);
     } catch (err) {
       if (kind === 'container' || !(err instanceof StrataError) || err.code !== ErrorCode.ENOCONTAINER) throw err;
