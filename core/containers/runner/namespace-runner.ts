@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { access, constants, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorCode, StrataError } from '../../errors.js';
 import { NSRUN_PATH } from '../../sys/index.js';
 import { containerCgroup, removeContainerCgroup } from './freezer.js';
 import { prepareRootfs } from './mountpoints.js';
@@ -29,11 +28,8 @@ export class NamespaceRunner implements ContainerRunner {
   readonly name = 'builtin' as const;
 
   async run(spec: RunSpec, io: RunIo): Promise<ExitInfo> {
-    const prepared = await prepareRun(spec, io, []);
+    const prepared = await prepareRun(spec, io, [[NSRUN_PATH, 'build it with npm install (it needs a C compiler)']]);
     if (isExecFailure(prepared)) return { exitCode: prepared.exitCode, startError: prepared.message };
-    await access(NSRUN_PATH, constants.X_OK).catch(() => {
-      throw new StrataError(ErrorCode.EUNSUPPORTED, `${NSRUN_PATH} is missing: build it with npm install (it needs a C compiler)`);
-    });
     const mounts = await prepareRootfs(spec);
     const cgroup = await containerCgroup(prepared.id);
     await recordRun(spec.containerDir, { backend: 'builtin', id: prepared.id, cgroup });

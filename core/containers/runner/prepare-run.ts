@@ -21,11 +21,11 @@ export interface PreparedRun {
  * missing one and its package), then the command. Answers the ExecFailure
  * (its line already written to `io.stderr`) when the command cannot start.
  */
-export async function prepareRun(spec: RunSpec, io: RunIo, tools: readonly [path: string, pkg: string][]): Promise<PreparedRun | ExecFailure> {
+export async function prepareRun(spec: RunSpec, io: RunIo, tools: readonly [path: string, remedy: string][]): Promise<PreparedRun | ExecFailure> {
   await validateRunSpec(spec);
-  for (const [path, pkg] of tools) {
+  for (const [path, remedy] of tools) {
     await access(path, constants.X_OK).catch(() => {
-      throw new StrataError(ErrorCode.EUNSUPPORTED, `${path} is missing: install the ${pkg} package`);
+      throw new StrataError(ErrorCode.EUNSUPPORTED, `${path} is missing: ${remedy}`);
     });
   }
   const env = containerEnv(spec.env, { hostname: spec.hostname, tty: spec.tty, user: spec.user });
@@ -35,6 +35,11 @@ export async function prepareRun(spec: RunSpec, io: RunIo, tools: readonly [path
     return failure;
   }
   return { id: `strata-${randomBytes(8).toString('hex')}`, env };
+}
+
+/** A host tool from a Debian package, for prepareRun's `tools`. */
+export function debianTool(path: string, pkg: string): [path: string, remedy: string] {
+  return [path, `install the ${pkg} package`];
 }
 
 export function isExecFailure(value: PreparedRun | ExecFailure): value is ExecFailure {

@@ -6,7 +6,7 @@ import { containerCgroup, removeContainerCgroup } from './freezer.js';
 import { prepareRootfs } from './mountpoints.js';
 import { forgetRun, recordRun } from './reap.js';
 import { ociConfig } from './oci-config.js';
-import { isExecFailure, prepareRun, terminalSize, writeLine } from './prepare-run.js';
+import { debianTool, isExecFailure, prepareRun, terminalSize, writeLine } from './prepare-run.js';
 import type { ContainerRunner, ExitInfo, RunIo, RunSpec } from './run-spec.js';
 import { shWords } from './shell-quote.js';
 import { stdioFor, supervise } from './supervise.js';
@@ -31,8 +31,8 @@ export class RuncRunner implements ContainerRunner {
   readonly name = 'runc' as const;
 
   async run(spec: RunSpec, io: RunIo): Promise<ExitInfo> {
-    const tools: [string, string][] = [[RUNC, 'runc'], ['/usr/bin/setpriv', 'util-linux'], ['/usr/bin/unshare', 'util-linux']];
-    const prepared = await prepareRun(spec, io, spec.tty ? [...tools, ['/usr/bin/script', 'bsdutils'], ['/usr/bin/stty', 'coreutils']] : tools);
+    const tools = [debianTool(RUNC, 'runc'), debianTool('/usr/bin/setpriv', 'util-linux'), debianTool('/usr/bin/unshare', 'util-linux')];
+    const prepared = await prepareRun(spec, io, spec.tty ? [...tools, debianTool('/usr/bin/script', 'bsdutils'), debianTool('/usr/bin/stty', 'coreutils')] : tools);
     if (isExecFailure(prepared)) return { exitCode: prepared.exitCode, startError: prepared.message };
     await prepareRootfs(spec);
     const bundle = join(spec.containerDir, 'bundle');
