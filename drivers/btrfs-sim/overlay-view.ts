@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { ErrorCode, StrataError } from '../../core/index.js';
-
-const run = promisify(execFile);
+import { sys } from '../../core/kit.js';
 
 /**
  * The kernel overlayfs mount that makes a writable btrfs-sim layer visible
@@ -22,14 +19,13 @@ export interface OverlayView {
   readonly target: string;
 }
 
-/** Fails with EDRIVERUNAVAILABLE carrying mount's message. */
+/** Mounts through mount(2) itself (the addon), as the overlay driver does. Fails with EDRIVERUNAVAILABLE carrying the error. */
 export async function mountOverlayView(view: OverlayView): Promise<void> {
   const options = `lowerdir=${view.lower},upperdir=${view.upper},workdir=${view.work},redirect_dir=on,metacopy=off,index=off`;
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, view.target]);
+    sys.mountIn('/', 'overlay', view.target, 'overlay', options);
   } catch (err) {
-    const said = String((err as { stderr?: unknown }).stderr ?? '').split('\n')[0]!.trim() || (err as Error).message;
-    throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `btrfs-sim: kernel overlay mount on ${view.target} failed: ${said}`, { cause: err });
+    throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `btrfs-sim: kernel overlay mount on ${view.target} failed: ${(err as Error).message}`, { cause: err });
   }
 }
 
