@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { importModule } from '../core/runtime/import-module.js';
 
 /** Adds one group of commands to the program. */
 type Register = (program: Command) => void;
@@ -14,7 +15,8 @@ const container: Loader = async () => (await import('./container-commands.js')).
 const registry: Loader = async () => (await import('./registry-commands.js')).addRegistryCommands;
 const build: Loader = async () => (await import('./build-commands.js')).addBuildCommands;
 const version: Loader = async () => (await import('./version-command.js')).addVersionCommand;
-const bench: Loader = async () => (await import('./bench-command.js')).addBenchCommand;
+// bench-command.js is not bundled (scripts/bundle.mjs): beside the bundle, a module re-exports it
+const bench: Loader = async () => (await importModule(new URL('./bench-command.js', import.meta.url).href)).addBenchCommand as Register;
 
 /**
  * Which module registers each top-level word, so that a command loads only the

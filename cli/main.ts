@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `strata`: the command line. It parses, calls core, and prints; it holds no
  * logic of its own. Exit statuses: 0 success, 1 failure (and a failed
@@ -62,13 +61,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-// --debug stack traces name the TypeScript sources, not the bundle's chunks
-// (the chunks a command loads after this line get their source maps read).
-if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
-
 // A reader that stops early (`strata layer ls | head -1`) is not an error.
 process.stdout.on('error', (err) => {
   if (errnoOf(err) !== 'EPIPE') throw err;
   process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
 });
-process.exitCode = await main(process.argv);
+// No top-level await: the bundle is one CommonJS script (scripts/bundle.mjs, cli/launcher.ts).
+void main(process.argv).then((status) => {
+  process.exitCode = status;
+});

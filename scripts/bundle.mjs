@@ -1,12 +1,13 @@
 // Bundles the compiled command line (dist/, from tsc) with esbuild into
-// dist/bundle/cli/: `main.js` (the `strata` command), `mount-process.js` (a
-// fuse mount's server) and `fuse-overlay.js` (`strata-fuse-overlay`). Node then
-// parses a few files instead of resolving and loading ~300 modules, which was
-// most of a command's start-up time.
+// dist/bundle/cli/: `main.js` (the `strata` command: cli/launcher.ts, which
+// runs `strata.cjs`, the command line as one CommonJS script, through V8's code
+// cache), `mount-process.js` (a fuse mount's server) and `fuse-overlay.js`
+// (`strata-fuse-overlay`). Node then reads a few files instead of resolving and
+// loading ~300 modules, and compiles little.
 //
-// - Each command group stays a chunk of its own (the dynamic imports of
-//   cli/command-table.ts split), so a command still loads only its group.
-// - Native addons stay outside: better-sqlite3 and fuse-native are imported
+// - A command group's modules, which cli/command-table.ts loads by import(),
+//   are bundled behind lazy initializers: a command runs only its group's code.
+// - Native addons stay outside: better-sqlite3 and fuse-native are loaded
 //   from node_modules; core/sys loads build/Release/strata_sys.node by a path
 //   relative to its own file, and mount-supervisor finds mount-process.js the
 //   same way, so the bundle sits three directories below the package root, as
@@ -16,20 +17,15 @@
 // - dist/bundle/cli/metafile.json maps each output file to the modules in it
 //   (test/cli/command-imports.test.ts reads it).
 import { build } from 'esbuild';
-import { rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${repo}dist/bundle/cli`;
-
-/** Leaves `bench` to the compiled tree (see above). */
-const benchOutside = {
-  name: 'bench-outside',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/bench-command\.js$/ }, () => ({ path: '../../cli/bench-command.js', external: true }));
-  },
-};
 
 /**
  * Node's own modules through require(), not ESM import: an ESM import of a
@@ -66,25 +62,58 @@ const nodeRequire = createRequire(import.meta.url);
 const RESERVED = new Set(['default', 'delete', 'new', 'function', 'class', 'import', 'export', 'with', 'in', 'do', 'if', 'for', 'var', 'let', 'const', 'return', 'switch', 'case', 'try', 'catch', 'finally', 'throw', 'void', 'typeof', 'instanceof', 'while', 'break', 'continue', 'this', 'super', 'enum', 'await', 'yield', 'static', 'null', 'true', 'false']);
 
 await rm(outdir, { recursive: true, force: true });
-const result = await build({
-  absWorkingDir: repo,
+const common = { absWorkingDir: repo, outdir, bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', external: ['better-sqlite3', 'fuse-native'], metafile: true, logLevel: 'warning' };
+
+// `strata` itself: one CommonJS script, which the launcher (main.js) runs through V8's code
+// cache (cli/launcher.ts). Modules a command group loads by import() are bundled behind
+// esbuild's lazy initializers, so a command still runs only the code of its own group.
+const cli = await build({
+  ...common,
+  entryPoints: { strata: 'dist/cli/main.js' },
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  // ASCII only (the launcher reads it as latin1, the fastest decoding) and no comments or
+  // indentation: less to read and to parse on every start. Stack traces map through the source
+  // map with --debug.
+  charset: 'ascii',
+  minifyWhitespace: true,
+  // import.meta.url of a module bundled here is the bundle's: it sits three directories below
+  // the package root, as the compiled dist/core/sys and dist/drivers/fuse do.
+  define: { 'import.meta.url': '__strataBundleUrl' },
+  banner: { js: "var __strataBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+
+// The launcher, a fuse mount's server and `strata-fuse-overlay`: ES modules, split.
+const rest = await build({
+  ...common,
   entryPoints: {
-    main: 'dist/cli/main.js',
+    main: 'dist/cli/launcher.js',
     'mount-process': 'dist/drivers/fuse/mount-process.js',
     'fuse-overlay': 'dist/drivers/fuse/compat/fuse-overlay.js',
   },
-  outdir,
-  bundle: true,
   splitting: true,
   format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  external: ['better-sqlite3', 'fuse-native'],
-  plugins: [benchOutside, builtinsThroughRequire],
-  metafile: true,
-  logLevel: 'warning',
+  plugins: [builtinsThroughRequire],
   // Bundled CommonJS packages call require() for Node's own modules.
   banner: { js: "import { createRequire as __strataCreateRequire } from 'node:module'; const require = __strataCreateRequire(import.meta.url);" },
 });
-await writeFile(`${outdir}/metafile.json`, JSON.stringify(result.metafile));
+// The launcher reads the bundle as latin1: a character beyond ASCII would change (esbuild leaves
+// some in regular expressions: write them as \u escapes).
+const nonAscii = /[^\x00-\x7f]/.exec(await readFile(`${outdir}/strata.cjs`, 'latin1'));
+if (nonAscii !== null) throw new Error(`dist/bundle/cli/strata.cjs: a character beyond ASCII at offset ${nonAscii.index}`);
+await writeFile(`${outdir}/metafile.json`, JSON.stringify({ inputs: { ...rest.metafile.inputs, ...cli.metafile.inputs }, outputs: { ...rest.metafile.outputs, ...cli.metafile.outputs } }));
+await chmod(`${outdir}/main.js`, 0o755);
+// `bench` (cli/command-table.ts imports it beside the bundle) runs the compiled tree, see above.
+await writeFile(`${outdir}/bench-command.js`, "export * from '../../cli/bench-command.js';\n");
+
+// The first code cache (cli/launcher.ts): one command that opens a store and lists it, on a
+// throw-away vfs store. Where it cannot run (no native addon built yet), the first real
+// command writes the cache instead.
+const warmRoot = await mkdtemp(join(tmpdir(), 'strata-bundle-'));
+try {
+  execFileSync(process.execPath, [`${outdir}/main.js`, '--root', warmRoot, '--driver', 'vfs', 'images'], { stdio: 'ignore', env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STRATA_'))) });
+} catch {
+  // left to the first command
+} finally {
+  await rm(warmRoot, { recursive: true, force: true });
+}

@@ -47,11 +47,11 @@ const UNITS: [string, number][] = [['h', 3600e9], ['m', 60e9], ['s', 1e9], ['ms'
 
 /** Go's time.ParseDuration in nanoseconds, or undefined when `s` is not a duration. */
 export function parseGoDuration(s: string): number | undefined {
-  const m = /^([-+]?)((?:\d*\.?\d+(?:h|ms|m|s|us|µs|μs|ns))+|0)$/.exec(s);
+  const m = /^([-+]?)((?:\d*\.?\d+(?:h|ms|m|s|us|\u00b5s|\u03bcs|ns))+|0)$/.exec(s);
   if (!m) return undefined;
   if (m[2] === '0') return 0;
   let total = 0;
-  for (const part of m[2]!.matchAll(/(\d*\.?\d+)(h|ms|m|s|us|µs|μs|ns)/g)) {
+  for (const part of m[2]!.matchAll(/(\d*\.?\d+)(h|ms|m|s|us|\u00b5s|\u03bcs|ns)/g)) {
     total += Number(part[1]) * UNITS.find(([u]) => u === part[2])![1];
   }
   return Math.round(m[1] === '-' ? -total : total);

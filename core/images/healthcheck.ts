@@ -30,7 +30,7 @@ export function parseGoDuration(text: string): number {
   if (rest === '0') return 0;
   if (rest === '') throw bad();
   let total = 0;
-  const part = /^([0-9]*(?:\.[0-9]*)?)([a-zµμ]+)/;
+  const part = /^([0-9]*(?:\.[0-9]*)?)([a-z\u00b5\u03bc]+)/;
   while (rest !== '') {
     const m = part.exec(rest);
     if (m === null || m[1] === '' || m[1] === '.') throw bad();

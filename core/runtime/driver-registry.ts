@@ -7,6 +7,7 @@ import type { DriverCapabilities } from '../driver.js';
 import { DriverName } from '../driver-module.js';
 import { ErrorCode, StrataError } from '../errors.js';
 import { DriverRuntime } from './driver-runtime.js';
+import { importModule } from './import-module.js';
 
 /** What a registry needs of the configuration. */
 export interface RegistryConfig {
@@ -95,7 +96,7 @@ export async function loadPlugins(specifiers: readonly string[]): Promise<Contai
   for (const spec of specifiers) {
     let loaded: Record<string, unknown>;
     try {
-      loaded = (await import(spec)) as Record<string, unknown>;
+      loaded = await importModule(spec);
     } catch (err) {
       throw new StrataError(ErrorCode.ECONFIG, `config: plugins: cannot load ${JSON.stringify(spec)}: ${(err as Error).message}`, { cause: err });
     }

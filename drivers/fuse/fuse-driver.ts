@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 import { DriverContext, ErrorCode, StrataError, capabilities } from '../../core/index.js';
 import { UpperLayerDriver, bootId, rememberedProbe } from '../../core/kit.js';
+import { importModule } from '../../core/runtime/import-module.js';
 import type { DriverCapabilities, ProbeResult } from '../../core/index.js';
 import type { MountHooks } from '../../core/kit.js';
 import { MountSupervisor } from './mount-supervisor.js';
@@ -77,7 +78,7 @@ export class FuseDriver extends UpperLayerDriver {
       return { ok: false, reason: '/dev/fuse is missing or not accessible (load the fuse module; in a container, pass --device /dev/fuse)' };
     }
     const reason = await rememberedProbe(join(this.home.root, 'probe.ok'), await bindingKey(), () =>
-      import('fuse-native').then(() => undefined, (err: unknown) => (err as Error).message),
+      importModule('fuse-native').then(() => undefined, (err: unknown) => (err as Error).message),
     );
     return reason === undefined ? { ok: true } : { ok: false, reason: `fuse-native (libfuse 2) does not load: ${reason}` };
   }

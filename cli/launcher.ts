@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * The `strata` command, bundled as dist/bundle/cli/main.js: it runs the
+ * command line, bundled as one CommonJS script (strata.cjs beside it), through
+ * V8's code cache, so that a command does not compile on every start the code
+ * it runs (the compile was about a fifth of a listing command's wall time).
+ *
+ * - The cache is a file beside the bundle, named by V8's cachedDataVersionTag
+ *   (V8's version, flags and CPU features) and the bundle's size and mtime:
+ *   a rebuilt bundle or another Node never reads a cache made for something
+ *   else (V8 itself checks little more than the source's length).
+ * - A run that found no usable cache writes one as it exits, holding the
+ *   functions that run compiled (`npm run build` makes the first, by running
+ *   `strata images` once). The file appears whole (a temporary name, then a
+ *   rename); where the directory is not writable, nothing is written and every
+ *   run compiles, as without a cache.
+ * - With --debug, the bundle is required as a CommonJS module, without the
+ *   cache, so that Node maps stack traces through its source map.
+ * - import() fails in code compiled from a cache, so the script imports what
+ *   lies outside it (plugins, fuse-native, the benchmarks) through this
+ *   module's import function (core/runtime/import-module.ts).
+ */
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cachedDataVersionTag } from 'node:v8';
+import { Script } from 'node:vm';
+import { IMPORT_HOOK } from '../core/runtime/import-module.js';
+import type { Importer } from '../core/runtime/import-module.js';
+
+const BUNDLE = fileURLToPath(new URL('./strata.cjs', import.meta.url));
+
+/** The CommonJS wrapper, on the script's first line so that line numbers stay the bundle's. */
+const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+
+/** The code cache file for the bundle as it is now, under this V8. */
+function codeCacheFile(bundle: string): string {
+  const { size, mtimeMs } = statSync(bundle);
+  return `${bundle}.${cachedDataVersionTag()}-${size}-${Math.trunc(mtimeMs)}.cache`;
+}
+
+function readIfPresent(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the script's code cache to `file`, whole or not at all; failures (a read-only install) are ignored. */
+function writeCodeCache(script: Script, file: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, script.createCachedData(), { flag: 'wx' });
+    renameSync(temp, file);
+  } catch {
+    rmSync(temp, { force: true });
+  }
+}
+
+function runBundle(): void {
+  (globalThis as { [IMPORT_HOOK]?: Importer })[IMPORT_HOOK] = (specifier) => import(specifier);
+  if (process.argv.includes('--debug')) {
+    // stack traces name the TypeScript sources: Node reads the bundle's source map as it
+    // requires the bundle (it reads none for a vm script)
+    process.setSourceMapsEnabled(true);
+    createRequire(BUNDLE)(BUNDLE);
+    return;
+  }
+  const cacheFile = codeCacheFile(BUNDLE);
+  const cachedData = readIfPresent(cacheFile);
+  // ASCII only (scripts/bundle.mjs checks): latin1 is the cheapest decoding
+  const source = readFileSync(BUNDLE, 'latin1');
+  const script = new Script(`${WRAPPER_HEAD}${source}\n})`, { filename: BUNDLE, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected === true) process.once('exit', () => writeCodeCache(script, cacheFile));
+  const module = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
+}
+
+runBundle();
