@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { importModule } from '../core/runtime/import-module.js';
+import type { CommandGroup } from './command-words.js';
 
 /** Adds one group of commands to the program. */
 type Register = (program: Command) => void;
@@ -18,22 +19,8 @@ const version: Loader = async () => (await import('./version-command.js')).addVe
 // bench-command.js is not bundled (scripts/bundle.mjs): beside the bundle, a module re-exports it
 const bench: Loader = async () => (await importModule(new URL('./bench-command.js', import.meta.url).href)).addBenchCommand as Register;
 
-/**
- * Which module registers each top-level word, so that a command loads only the
- * code it runs (CLI start time is module loading). Every loader, in help order,
- * for help and for words not listed (commander then reports them).
- */
-export const COMMAND_LOADERS: Readonly<Record<string, Loader>> = {
-  driver,
-  layer,
-  system,
-  image, images: image, history: image, inspect: image, tag: image, rmi: image, import: image, load: image, save: image,
-  container, create: container, run: container, start: container, ps: container, diff: container, commit: container, export: container, rm: container,
-  pull: registry, push: registry, login: registry, logout: registry,
-  build, builder: build,
-  version,
-  bench,
-};
+/** The module that registers each group of commands (cli/command-words.ts says which words each group has). */
+export const GROUP_LOADERS: Readonly<Record<CommandGroup, Loader>> = { driver, layer, system, image, container, registry, build, version, bench };
 
 /** Every loader once, in help order; `bench` last (it may fail to load in help, and is then left out). */
 export const ALL_LOADERS: readonly Loader[] = [driver, image, container, build, registry, layer, system, version];

@@ -9,9 +9,12 @@
  *   (V8's version, flags and CPU features) and the bundle's size and mtime:
  *   a rebuilt bundle or another Node never reads a cache made for something
  *   else (V8 itself checks little more than the source's length).
- * - A run that found no usable cache writes one as it exits, holding the
- *   functions that run compiled (`npm run build` makes the first, by running
- *   `strata images` once). The file appears whole (a temporary name, then a
+ * - One cache per code path (cli/command-words.ts: a group of commands, or a
+ *   subcommand such as `layer diff`): each holds the functions its commands
+ *   ran, and no other's; at most MAX_CACHES.
+ * - A run that found no usable cache for its path writes one as it exits,
+ *   holding the functions that run compiled (`npm run build` makes those of
+ *   the listings, by running `images`, `layer ls` and `ps -a` once). The file appears whole (a temporary name, then a
  *   rename); where the directory is not writable, nothing is written and every
  *   run compiles, as without a cache.
  * - With --debug, the bundle is required as a CommonJS module, without the
@@ -20,25 +23,29 @@
  *   lies outside it (plugins, fuse-native, the benchmarks) through this
  *   module's import function (core/runtime/import-module.ts).
  */
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedDataVersionTag } from 'node:v8';
 import { Script } from 'node:vm';
 import { IMPORT_HOOK } from '../core/runtime/import-module.js';
 import type { Importer } from '../core/runtime/import-module.js';
+import { commandPath } from './command-words.js';
 
 const BUNDLE = fileURLToPath(new URL('./strata.cjs', import.meta.url));
 
 /** The CommonJS wrapper, on the script's first line so that line numbers stay the bundle's. */
 const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) {';
 
-/** The code cache file for the bundle as it is now, under this V8. */
-function codeCacheFile(bundle: string): string {
+/** What the names of the bundle's code caches start with, for the bundle as it is now, under this V8. */
+function codeCachePrefix(bundle: string): string {
   const { size, mtimeMs } = statSync(bundle);
-  return `${bundle}.${cachedDataVersionTag()}-${size}-${Math.trunc(mtimeMs)}.cache`;
+  return `${basename(bundle)}.${cachedDataVersionTag()}-${size}-${Math.trunc(mtimeMs)}.`;
 }
+
+/** At most this many code caches for one bundle (a subcommand misspelt many times makes no more). */
+const MAX_CACHES = 64;
 
 function readIfPresent(path: string): Buffer | undefined {
   try {
@@ -49,9 +56,10 @@ function readIfPresent(path: string): Buffer | undefined {
 }
 
 /** Writes the script's code cache to `file`, whole or not at all; failures (a read-only install) are ignored. */
-function writeCodeCache(script: Script, file: string): void {
+function writeCodeCache(script: Script, file: string, prefix: string): void {
   const temp = `${file}.${process.pid}.tmp`;
   try {
+    if (readdirSync(dirname(file)).filter((name) => name.startsWith(prefix)).length >= MAX_CACHES) return;
     writeFileSync(temp, script.createCachedData(), { flag: 'wx' });
     renameSync(temp, file);
   } catch {
@@ -68,12 +76,13 @@ function runBundle(): void {
     createRequire(BUNDLE)(BUNDLE);
     return;
   }
-  const cacheFile = codeCacheFile(BUNDLE);
+  const prefix = codeCachePrefix(BUNDLE);
+  const cacheFile = join(dirname(BUNDLE), `${prefix}${commandPath(process.argv)}.cache`);
   const cachedData = readIfPresent(cacheFile);
   // ASCII only (scripts/bundle.mjs checks): latin1 is the cheapest decoding
   const source = readFileSync(BUNDLE, 'latin1');
   const script = new Script(`${WRAPPER_HEAD}${source}\n})`, { filename: BUNDLE, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected === true) process.once('exit', () => writeCodeCache(script, cacheFile));
+  if (cachedData === undefined || script.cachedDataRejected === true) process.once('exit', () => writeCodeCache(script, cacheFile, prefix));
   const module = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
 }

@@ -8,7 +8,8 @@
 import { Command } from 'commander';
 import { errnoOf } from '../core/errors.js';
 import { strataVersion } from '../core/version.js';
-import { ALL_LOADERS, BENCH_LOADER, COMMAND_LOADERS } from './command-table.js';
+import { ALL_LOADERS, BENCH_LOADER, GROUP_LOADERS } from './command-table.js';
+import { firstCommandWord, groupOf } from './command-words.js';
 import { reportError } from './errors.js';
 
 /** The command tree, with the commands this command line may run (see addCommands). */
@@ -38,10 +39,11 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
  */
 async function addCommands(program: Command, argv: readonly string[]): Promise<void> {
   const words = argv.slice(2);
-  const firstCommand = words.find((w, i) => !w.startsWith('-') && !['--root', '--driver', '--config'].includes(words[i - 1] ?? ''));
+  const firstCommand = firstCommandWord(argv);
   if (firstCommand === undefined && (words.includes('--version') || words.includes('-v'))) return;
   const wantsHelp = firstCommand === undefined || firstCommand === 'help' || words.includes('--help') || words.includes('-h');
-  const loader = firstCommand === undefined ? undefined : COMMAND_LOADERS[firstCommand];
+  const group = groupOf(firstCommand);
+  const loader = group === undefined ? undefined : GROUP_LOADERS[group];
   if (loader !== undefined && !wantsHelp) return (await loader())(program);
   for (const load of ALL_LOADERS) (await load())(program);
   try {

@@ -61,6 +61,16 @@ const builtinsThroughRequire = {
 const nodeRequire = createRequire(import.meta.url);
 const RESERVED = new Set(['default', 'delete', 'new', 'function', 'class', 'import', 'export', 'with', 'in', 'do', 'if', 'for', 'var', 'let', 'const', 'return', 'switch', 'case', 'try', 'catch', 'finally', 'throw', 'void', 'typeof', 'instanceof', 'while', 'break', 'continue', 'this', 'super', 'enum', 'await', 'yield', 'static', 'null', 'true', 'false']);
 
+/** One metafile for several builds into the same directory. */
+function mergedMetafile(builds) {
+  const merged = { inputs: {}, outputs: {} };
+  for (const { metafile } of builds) {
+    Object.assign(merged.inputs, metafile.inputs);
+    Object.assign(merged.outputs, metafile.outputs);
+  }
+  return merged;
+}
+
 await rm(outdir, { recursive: true, force: true });
 const common = { absWorkingDir: repo, outdir, bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', external: ['better-sqlite3', 'fuse-native'], metafile: true, logLevel: 'warning' };
 
@@ -83,37 +93,39 @@ const cli = await build({
   banner: { js: "var __strataBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
-// The launcher, a fuse mount's server and `strata-fuse-overlay`: ES modules, split.
-const rest = await build({
+// ES modules: the launcher (one file, nothing to look up beside it), then a fuse mount's
+// server and `strata-fuse-overlay` (split).
+const esm = {
   ...common,
-  entryPoints: {
-    main: 'dist/cli/launcher.js',
-    'mount-process': 'dist/drivers/fuse/mount-process.js',
-    'fuse-overlay': 'dist/drivers/fuse/compat/fuse-overlay.js',
-  },
-  splitting: true,
   format: 'esm',
   plugins: [builtinsThroughRequire],
   // Bundled CommonJS packages call require() for Node's own modules.
   banner: { js: "import { createRequire as __strataCreateRequire } from 'node:module'; const require = __strataCreateRequire(import.meta.url);" },
-});
+};
+const launcher = await build({ ...esm, entryPoints: { main: 'dist/cli/launcher.js' } });
+const rest = await build({ ...esm, entryPoints: { 'mount-process': 'dist/drivers/fuse/mount-process.js', 'fuse-overlay': 'dist/drivers/fuse/compat/fuse-overlay.js' }, splitting: true });
 // The launcher reads the bundle as latin1: a character beyond ASCII would change (esbuild leaves
 // some in regular expressions: write them as \u escapes).
 const nonAscii = /[^\x00-\x7f]/.exec(await readFile(`${outdir}/strata.cjs`, 'latin1'));
 if (nonAscii !== null) throw new Error(`dist/bundle/cli/strata.cjs: a character beyond ASCII at offset ${nonAscii.index}`);
-await writeFile(`${outdir}/metafile.json`, JSON.stringify({ inputs: { ...rest.metafile.inputs, ...cli.metafile.inputs }, outputs: { ...rest.metafile.outputs, ...cli.metafile.outputs } }));
+await writeFile(`${outdir}/metafile.json`, JSON.stringify(mergedMetafile([cli, launcher, rest])));
 await chmod(`${outdir}/main.js`, 0o755);
 // `bench` (cli/command-table.ts imports it beside the bundle) runs the compiled tree, see above.
 await writeFile(`${outdir}/bench-command.js`, "export * from '../../cli/bench-command.js';\n");
 
-// The first code cache (cli/launcher.ts): one command that opens a store and lists it, on a
-// throw-away vfs store. Where it cannot run (no native addon built yet), the first real
-// command writes the cache instead.
+// The first code caches (cli/launcher.ts), those of the listings: each command on a throw-away
+// vfs store. Where one cannot run (no native addon built yet), that group's first real command
+// writes its cache instead.
 const warmRoot = await mkdtemp(join(tmpdir(), 'strata-bundle-'));
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STRATA_')));
 try {
-  execFileSync(process.execPath, [`${outdir}/main.js`, '--root', warmRoot, '--driver', 'vfs', 'images'], { stdio: 'ignore', env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STRATA_'))) });
-} catch {
-  // left to the first command
+  for (const command of [['images'], ['layer', 'ls'], ['ps', '-a']]) {
+    try {
+      execFileSync(process.execPath, [`${outdir}/main.js`, '--root', warmRoot, '--driver', 'vfs', ...command], { stdio: 'ignore', env });
+    } catch {
+      // left to the first command of the group
+    }
+  }
 } finally {
   await rm(warmRoot, { recursive: true, force: true });
 }
