@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { isMounted } from '../../core/bind-mount.js';
 import { ErrorCode, StrataError, errnoOf } from '../../core/errors.js';
 import { MNT_DETACH, sys } from '../../core/sys/index.js';
+import { appendNote, logSince, openForMount, reasonIn } from './mount-log.js';
 
 /**
  * The mount process's script: the bundled one (dist/bundle/cli, made by `npm run
@@ -33,12 +34,6 @@ function alive(pid: number): boolean {
   } catch (err) {
     return errnoOf(err) === 'EPERM';
   }
-}
-
-/** The line of a mount process's log that says why it failed: its own message, or the error Node printed. */
-function reasonIn(log: string): string {
-  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => l.startsWith('strata fuse:') || /^\w*Error\b/.test(l)) ?? lines.at(-1) ?? '';
 }
 
 /** Unmounts target unless it is busy (EBUSY: files open in it) or not mounted; answers whether it went. */
@@ -90,11 +85,13 @@ export class MountSupervisor {
    * process says on its readiness pipe that it mounted and the mount shows in
    * /proc/self/mountinfo (no polling: the word arrives when the mount is up). Fails with
    * EDRIVERUNAVAILABLE carrying the process's own reason where it exits or
-   * does not mount within 30 s (it is then killed).
+   * does not mount within 30 s (it is then killed). While this process lives,
+   * the mount process's exit (status or signal) is noted in id's log.
    */
   async start(id: string, target: string): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    const log = await open(this.#logFile(id), 'w', 0o600);
+    const logFile = this.#logFile(id);
+    const { log, from } = await openForMount(logFile);
     let exited: number | null | undefined;
     let pid: number | undefined;
     let ready: Promise<void>;
@@ -104,8 +101,14 @@ export class MountSupervisor {
         stdio: ['ignore', log.fd, log.fd, 'pipe'],
         env: { ...process.env, STRATA_READY_FD: '3' },
       });
-      child.once('exit', (code) => (exited = code));
-      child.once('error', () => (exited = -1));
+      child.once('exit', (code, signal) => {
+        exited = code;
+        appendNote(logFile, `mount process ${child.pid} exited: ${signal === null ? `status ${code}` : `signal ${signal}`}`);
+      });
+      child.once('error', (err) => {
+        exited = -1;
+        appendNote(logFile, `mount process did not start: ${err.message}`);
+      });
       ready = readinessOf(child.stdio[3] as Readable | null);
       child.unref();
       pid = child.pid;
@@ -121,9 +124,12 @@ export class MountSupervisor {
     if (outcome !== timedOut && (await isMounted(target))) return;
     // The pipe closed without a mount: the process is exiting; let its status arrive for the message.
     for (const until = Date.now() + EXIT_NOTICE_MS; outcome !== timedOut && exited === undefined && Date.now() < until; ) await sleep(POLL_MS);
-    if (exited === undefined) process.kill(pid, 'SIGKILL');
+    if (exited === undefined) {
+      appendNote(logFile, `SIGKILL to mount process ${pid}: ${outcome === timedOut ? `not mounted within ${START_MS} ms` : 'said ready without a mount'}`);
+      process.kill(pid, 'SIGKILL');
+    }
     await rm(this.#pidFile(id), { force: true });
-    const said = reasonIn(await readFile(this.#logFile(id), 'utf8').catch(() => ''));
+    const said = reasonIn(await logSince(logFile, from));
     throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `fuse mount of layer ${id} failed: ${said || (exited === undefined ? 'timed out' : `exit ${exited}`)}`);
   }
 
@@ -133,17 +139,23 @@ export class MountSupervisor {
    * serve, is killed (no `fusermount` round, no JS shutdown to wait for).
    * Otherwise (a busy mount, not root) SIGTERM to its process (which unmounts
    * and exits), then, where it does not go within 10 s or is gone already, a
-   * lazy unmount and SIGKILL. Nothing mounted and no process: a no-op.
+   * lazy unmount and SIGKILL. Nothing mounted and no process: a no-op. Each
+   * step is noted in id's log.
    */
   async stop(id: string, target: string): Promise<void> {
     const pid = await this.pid(id);
     if (pid !== undefined && alive(pid)) {
       const unmounted = process.getuid?.() === 0 && unmountNow(target);
-      process.kill(pid, unmounted ? 'SIGKILL' : 'SIGTERM');
+      const signal = unmounted ? 'SIGKILL' : 'SIGTERM';
+      appendNote(this.#logFile(id), `stop: ${signal} to mount process ${pid}${unmounted ? ' (unmounted)' : ''}`);
+      process.kill(pid, signal);
       for (const deadline = Date.now() + STOP_MS; alive(pid) && Date.now() < deadline; ) await sleep(POLL_MS);
     }
     await this.#detach(target);
-    if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+    if (pid !== undefined && alive(pid)) {
+      appendNote(this.#logFile(id), `stop: SIGKILL to mount process ${pid}, still there after ${STOP_MS} ms`);
+      process.kill(pid, 'SIGKILL');
+    }
     await rm(this.#pidFile(id), { force: true });
   }
 
@@ -156,13 +168,16 @@ export class MountSupervisor {
   /**
    * Clears a mount whose process is dead (every call on it fails with
    * ENOTCONN, "Transport endpoint is not connected"): lazy unmount, pid file
-   * removed. Returns whether something was cleared.
+   * removed, and noted in id's log. Returns whether something was cleared.
    */
   async clearStale(id: string, target: string): Promise<boolean> {
     const pid = await this.pid(id);
     if (pid !== undefined && alive(pid)) return false;
     const mounted = await isMounted(target);
-    if (mounted) await this.#detach(target);
+    if (mounted) {
+      appendNote(this.#logFile(id), `stale mount cleared: its mount process ${pid ?? '(no pid file)'} is gone`);
+      await this.#detach(target);
+    }
     await rm(this.#pidFile(id), { force: true });
     return mounted;
   }

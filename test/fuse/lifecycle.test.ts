@@ -62,3 +62,35 @@ await testNeedingAll(test, ['fuse'], 'SIGTERM to the mount process unmounts; a k
   t.is(await fresh.mountCount(top), 0, 'and its count');
   t.true((await lstat(merged)).isDirectory(), 'the mount point is a plain directory again');
 });
+
+await testNeedingAll(test, ['fuse'], 'a mount process leaves its life in the mount log: served, signalled, its exit status or signal, a stale mount cleared', async (t) => {
+  const fuse = await newDriver(t, 'fuse');
+  const top = await buildStack(fuse, true);
+  const merged = await fuse.mount(top);
+  const log = join(homeOf(merged), 'mounts', `${top}.log`);
+  const first = await servingPid(merged, top);
+  process.kill(first, 'SIGTERM');
+  await until('the mount to go after SIGTERM', async () => !(await isMounted(merged)));
+  await until('its exit noted', async () => (await readFile(log, 'utf8')).includes(`mount process ${first} exited`));
+  const afterTerm = await readFile(log, 'utf8');
+  t.regex(afterTerm, new RegExp(`pid ${first}: serving ${merged}\\n`), 'the mount process says it serves');
+  t.regex(afterTerm, new RegExp(`pid ${first}: SIGTERM: unmounting\\n`), 'and that SIGTERM ends it');
+  t.regex(afterTerm, new RegExp(`pid ${first}: exit status 0\\n`));
+  t.regex(afterTerm, new RegExp(`pid ${process.pid}: mount process ${first} exited: status 0\\n`), 'its supervisor saw it exit');
+
+  await fuse.mount(top);
+  const second = await servingPid(merged, top);
+  t.true((await readFile(log, 'utf8')).startsWith(afterTerm), 'a new mount appends to the log of the last');
+  process.kill(second, 'SIGKILL');
+  await until('its death noted', async () => (await readFile(log, 'utf8')).includes(`mount process ${second} exited`));
+  const fresh = wrapDriver((c) => new FuseDriver(c), homeOf(merged));
+  await fresh.init();
+  const afterKill = (await readFile(log, 'utf8')).slice(afterTerm.length);
+  t.regex(afterKill, new RegExp(`mount process ${second} exited: signal SIGKILL\\n`), 'a killed process: the signal');
+  t.regex(afterKill, new RegExp(`stale mount cleared: its mount process ${second} is gone\\n`), 'and the stale mount that init found');
+
+  await fresh.mount(top);
+  const third = await servingPid(merged, top);
+  await fresh.unmount(top);
+  t.regex(await readFile(log, 'utf8'), new RegExp(`stop: SIG(KILL|TERM) to mount process ${third}`), 'an unmount notes how it ended the process');
+});
