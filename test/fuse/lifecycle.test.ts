@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { lstat, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMounted } from '../../core/engine.js';
 import { processStat } from '../../core/process-stat.js';
@@ -145,4 +145,17 @@ await testNeedingAll(test, ['fuse'], 'a mount process that exited but is not rea
   t.is(await fresh.mountCount(top), 0, 'and its count: a mount would not hand out the dead mount');
   t.is(await sh(await fresh.mount(top), 'cat etc/conf/a'), 'a\n', 'a new mount serves');
   await fresh.unmount(top);
+});
+
+await testNeedingAll(test, ['fuse'], 'a mount that fails says why: the mount process\'s own line, not the notes around it; a second failure reports its own', async (t) => {
+  const fuse = await newDriver(t, 'fuse');
+  const top = await buildStack(fuse, true);
+  const merged = join(homeOf(await fuse.mount(top)), 'layers', top, 'merged');
+  await fuse.unmount(top);
+  await rm(merged, { recursive: true });
+  await writeFile(merged, 'not a directory\n');
+  for (let i = 0; i < 2; i++) {
+    await t.throwsAsync(fuse.mount(top), { message: `fuse mount of layer ${top} failed: strata fuse: cannot mount: Mountpoint is not a directory` });
+  }
+  t.is(await fuse.mountCount(top), 0);
 });
