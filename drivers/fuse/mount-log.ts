@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 
@@ -25,12 +25,21 @@ export function isNote(line: string): boolean {
   return /^\[\d{4}-\d\d-\d\dT[^\]]*\] pid \d+: /.test(line);
 }
 
-/** Appends a note to the log at file; a log that cannot be written is no error (notes are diagnostics only). */
+/**
+ * Appends a note to the log at file, which the mount's start made: a missing
+ * log is not made again (a note can come late — a mount process's exit is
+ * seen when it is reaped — and must not put a file back into a home being
+ * removed). A log that cannot be written is no error: notes are diagnostics.
+ */
 export function appendNote(file: string, text: string): void {
+  let fd: number | undefined;
   try {
-    appendFileSync(file, noteLine(text), { mode: 0o600 });
+    fd = openSync(file, constants.O_WRONLY | constants.O_APPEND);
+    writeSync(fd, noteLine(text));
   } catch {
-    // the home is gone (a removed store): nobody will read it
+    // no log (a removed home, a mount started before logs were kept): nobody will read it
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
