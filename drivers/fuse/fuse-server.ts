@@ -81,10 +81,12 @@ export async function serveUnion(union: UnionFs, target: string, privileged: boo
   const keepAlive = setInterval(() => undefined, 1 << 30);
   let mounted = false;
   let stopping = false;
+  let asked: NodeJS.Signals = 'SIGTERM';
   const stop = (signal: NodeJS.Signals) => {
     note(`${signal}: ${mounted ? 'unmounting' : 'will unmount once mounted'}`);
     if (stopping || !mounted) {
       stopping = true; // a signal while mounting: stop once mounted
+      asked = signal;
       return;
     }
     stopping = true;
@@ -116,7 +118,7 @@ export async function serveUnion(union: UnionFs, target: string, privileged: boo
   note(`serving ${target}`);
   if (stopping) {
     stopping = false;
-    stop('SIGTERM');
+    stop(asked);
   }
   if (options.exitWhenUnmounted) {
     const watch = setInterval(() => {
