@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { startTimeOf } from '../process-stat.js';
 import { randomId } from '../ids.js';
 import type { StoreDatabase } from './store-database.js';
+
+export { startTimeOf };
 
 /**
  * A lease holds what an unfinished operation (a load, a pull, a build) has
@@ -81,14 +83,4 @@ export function deadLeases(db: StoreDatabase): { id: string; layers: string[] }[
       id: r.id,
       layers: (db.sqlite.prepare('SELECT layer FROM lease_layers WHERE lease = ? ORDER BY seq DESC').all(r.id) as { layer: string }[]).map((l) => l.layer),
     }));
-}
-
-/** Start time of a live process (clock ticks since boot), or undefined when it does not exist. */
-export function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
 }

@@ -4,6 +4,7 @@ import type FuseNative from 'fuse-native';
 import type { FuseOps, FuseOptions } from 'fuse-native';
 import { MNT_DETACH, sys } from '../../core/sys/index.js';
 import { fuseOps } from './fuse-ops.js';
+import { noteLine } from './mount-log.js';
 import { extraLibfuseOptions, fastPaths, mountOptions } from './mount-options.js';
 import { loadStrataBinding } from './native-binding.js';
 import type { UnionFs } from './union-fs.js';
@@ -53,13 +54,19 @@ export function logFault(op: string, path: string, err: unknown): void {
   process.stderr.write(`strata fuse: ${op} ${path}: ${(err as Error)?.stack ?? String(err)}\n`);
 }
 
+/** Notes a step of the mount's life on stderr (the mount's log; see mount-log.ts). */
+function note(text: string): void {
+  process.stderr.write(noteLine(text));
+}
+
 /**
  * Mounts union on target through fuse-native and serves it from this
  * process until SIGTERM or SIGINT, which unmount (lazily if busy) and exit
  * the process with status 0. Resolves once mounted; fails with the mount's
  * error. Signal handlers go in before mounting: the mount shows in
  * mountinfo before fuse-native's callback runs, and a signal then must still
- * unmount. This process must never touch the mount synchronously.
+ * unmount. This process must never touch the mount synchronously. Its life
+ * (mounted, signals, exit status) is noted on stderr.
  */
 export async function serveUnion(union: UnionFs, target: string, privileged: boolean, options: ServeOptions = {}): Promise<void> {
   const fuse = new StrataFuse(
@@ -74,15 +81,19 @@ export async function serveUnion(union: UnionFs, target: string, privileged: boo
   const keepAlive = setInterval(() => undefined, 1 << 30);
   let mounted = false;
   let stopping = false;
-  const stop = () => {
+  let asked: NodeJS.Signals = 'SIGTERM';
+  const stop = (signal: NodeJS.Signals) => {
+    note(`${signal}: ${mounted ? 'unmounting' : 'will unmount once mounted'}`);
     if (stopping || !mounted) {
       stopping = true; // a signal while mounting: stop once mounted
+      asked = signal;
       return;
     }
     stopping = true;
     clearInterval(keepAlive);
     fuse.unmount((err) => {
       if (err) {
+        note(`unmount failed (${err.message.trim()}): lazy unmount`);
         try {
           sys.umount2(target, MNT_DETACH);
         } catch {
@@ -94,6 +105,7 @@ export async function serveUnion(union: UnionFs, target: string, privileged: boo
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.on('exit', (code) => note(`exit status ${code}`));
   process.on('uncaughtException', (err) => logFault('uncaught', '', err));
   process.on('unhandledRejection', (err) => logFault('unhandled', '', err));
   try {
@@ -103,14 +115,16 @@ export async function serveUnion(union: UnionFs, target: string, privileged: boo
     throw err;
   }
   mounted = true;
+  note(`serving ${target}`);
   if (stopping) {
     stopping = false;
-    stop();
+    stop(asked);
   }
   if (options.exitWhenUnmounted) {
     const watch = setInterval(() => {
       void mountedAt(target).then((still) => {
         if (still) return;
+        note('unmounted from outside: exiting');
         clearInterval(watch);
         clearInterval(keepAlive);
         process.exit(0);

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { isMounted } from '../../core/bind-mount.js';
 import { ErrorCode, StrataError, errnoOf } from '../../core/errors.js';
+import { processStat, startTimeOf } from '../../core/process-stat.js';
 import { MNT_DETACH, sys } from '../../core/sys/index.js';
+import { appendNote, logSince, openForMount, reasonIn } from './mount-log.js';
 
 /**
  * The mount process's script: the bundled one (dist/bundle/cli, made by `npm run
@@ -25,20 +27,25 @@ const EXIT_NOTICE_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Is a process with this pid alive (and not a zombie we could reap)? */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoOf(err) === 'EPERM';
-  }
+/**
+ * A mount process as its pid file (`<pid> <start time>`) records it. `started`
+ * is undefined in a pid file written before start times were kept.
+ */
+interface MountProcess {
+  readonly pid: number;
+  readonly started?: string;
 }
 
-/** The line of a mount process's log that says why it failed: its own message, or the error Node printed. */
-function reasonIn(log: string): string {
-  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => l.startsWith('strata fuse:') || /^\w*Error\b/.test(l)) ?? lines.at(-1) ?? '';
+/**
+ * Does the recorded mount process still run? Not where its pid is free, nor a
+ * zombie (it exited; whoever adopted it has not reaped it yet — a lazy init
+ * can take seconds), nor a later process that got the pid (its start time
+ * differs): such a pid is never signalled.
+ */
+function running(p: MountProcess): boolean {
+  const stat = processStat(p.pid);
+  if (stat === undefined || stat.state === 'Z' || stat.state === 'X') return false;
+  return p.started === undefined || stat.started === p.started;
 }
 
 /** Unmounts target unless it is busy (EBUSY: files open in it) or not mounted; answers whether it went. */
@@ -52,28 +59,30 @@ function unmountNow(target: string): boolean {
 }
 
 /**
- * Settles when the mount process has spoken on its readiness pipe or closed it
- * (it said ready, or it exited: the caller then checks the mount). The pipe is
- * let go either way, so it holds neither process.
+ * Settles when the mount process has spoken on its readiness pipe (true: it
+ * mounted) or closed it without a word (false: it exited, or is exiting,
+ * without mounting — whatever shows at the mount point then is not its
+ * mount). The pipe is let go either way, so it holds neither process.
  */
-function readinessOf(pipe: Readable | null): Promise<void> {
-  if (pipe === null) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const done = () => {
+function readinessOf(pipe: Readable | null): Promise<boolean> {
+  if (pipe === null) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    const done = (said: boolean) => () => {
       pipe.destroy();
-      resolve();
+      resolve(said);
     };
-    pipe.once('data', done);
-    pipe.once('end', done);
-    pipe.once('error', done);
-    pipe.once('close', done);
+    pipe.once('data', done(true));
+    pipe.once('end', done(false));
+    pipe.once('error', done(false));
+    pipe.once('close', done(false));
   });
 }
 
 /**
  * The processes that serve a home's FUSE mounts, one per mounted layer,
- * found again by any process of the store through `<dir>/<id>.pid`; each
- * one's stderr goes to `<dir>/<id>.log`.
+ * found again by any process of the store through `<dir>/<id>.pid` (pid and
+ * start time: a pid reused by another process is never taken for it); each
+ * one's stderr and life-cycle notes go to `<dir>/<id>.log` (mount-log.ts).
  */
 export class MountSupervisor {
   readonly #dir: string;
@@ -90,22 +99,30 @@ export class MountSupervisor {
    * process says on its readiness pipe that it mounted and the mount shows in
    * /proc/self/mountinfo (no polling: the word arrives when the mount is up). Fails with
    * EDRIVERUNAVAILABLE carrying the process's own reason where it exits or
-   * does not mount within 30 s (it is then killed).
+   * does not mount within 30 s (it is then killed). While this process lives,
+   * the mount process's exit (status or signal) is noted in id's log.
    */
   async start(id: string, target: string): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    const log = await open(this.#logFile(id), 'w', 0o600);
+    const logFile = this.#logFile(id);
+    const { log, from } = await openForMount(logFile);
     let exited: number | null | undefined;
     let pid: number | undefined;
-    let ready: Promise<void>;
+    let ready: Promise<boolean>;
     try {
       const child = spawn(process.execPath, [SCRIPT, this.#home, id, target], {
         detached: true,
         stdio: ['ignore', log.fd, log.fd, 'pipe'],
         env: { ...process.env, STRATA_READY_FD: '3' },
       });
-      child.once('exit', (code) => (exited = code));
-      child.once('error', () => (exited = -1));
+      child.once('exit', (code, signal) => {
+        exited = code;
+        appendNote(logFile, `mount process ${child.pid} exited: ${signal === null ? `status ${code}` : `signal ${signal}`}`);
+      });
+      child.once('error', (err) => {
+        exited = -1;
+        appendNote(logFile, `mount process did not start: ${err.message}`);
+      });
       ready = readinessOf(child.stdio[3] as Readable | null);
       child.unref();
       pid = child.pid;
@@ -113,17 +130,21 @@ export class MountSupervisor {
       await log.close();
     }
     if (pid === undefined) throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `cannot start the mount process of layer ${id}`);
-    await writeFile(this.#pidFile(id), `${pid}\n`, { mode: 0o600 });
+    // Not reaped before this process sees its exit: the pid is still the child's.
+    await writeFile(this.#pidFile(id), `${pid} ${startTimeOf(pid) ?? ''}\n`, { mode: 0o600 });
     const timedOut = Symbol('timed out');
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([ready, new Promise<symbol>((resolve) => (timer = setTimeout(resolve, START_MS, timedOut)))]);
     clearTimeout(timer);
-    if (outcome !== timedOut && (await isMounted(target))) return;
+    if (outcome === true && (await isMounted(target))) return;
     // The pipe closed without a mount: the process is exiting; let its status arrive for the message.
     for (const until = Date.now() + EXIT_NOTICE_MS; outcome !== timedOut && exited === undefined && Date.now() < until; ) await sleep(POLL_MS);
-    if (exited === undefined) process.kill(pid, 'SIGKILL');
+    if (exited === undefined) {
+      appendNote(logFile, `SIGKILL to mount process ${pid}: ${outcome === timedOut ? `not mounted within ${START_MS} ms` : outcome ? 'said ready without a mount' : 'closed its pipe without a word'}`);
+      process.kill(pid, 'SIGKILL');
+    }
     await rm(this.#pidFile(id), { force: true });
-    const said = reasonIn(await readFile(this.#logFile(id), 'utf8').catch(() => ''));
+    const said = reasonIn(await logSince(logFile, from));
     throw new StrataError(ErrorCode.EDRIVERUNAVAILABLE, `fuse mount of layer ${id} failed: ${said || (exited === undefined ? 'timed out' : `exit ${exited}`)}`);
   }
 
@@ -133,45 +154,56 @@ export class MountSupervisor {
    * serve, is killed (no `fusermount` round, no JS shutdown to wait for).
    * Otherwise (a busy mount, not root) SIGTERM to its process (which unmounts
    * and exits), then, where it does not go within 10 s or is gone already, a
-   * lazy unmount and SIGKILL. Nothing mounted and no process: a no-op.
+   * lazy unmount and SIGKILL. Nothing mounted and no process: a no-op. Each
+   * step is noted in id's log.
    */
   async stop(id: string, target: string): Promise<void> {
-    const pid = await this.pid(id);
-    if (pid !== undefined && alive(pid)) {
+    const p = await this.#recorded(id);
+    if (p !== undefined && running(p)) {
       const unmounted = process.getuid?.() === 0 && unmountNow(target);
-      process.kill(pid, unmounted ? 'SIGKILL' : 'SIGTERM');
-      for (const deadline = Date.now() + STOP_MS; alive(pid) && Date.now() < deadline; ) await sleep(POLL_MS);
+      const signal = unmounted ? 'SIGKILL' : 'SIGTERM';
+      appendNote(this.#logFile(id), `stop: ${signal} to mount process ${p.pid}${unmounted ? ' (unmounted)' : ''}`);
+      process.kill(p.pid, signal);
+      for (const deadline = Date.now() + STOP_MS; running(p) && Date.now() < deadline; ) await sleep(POLL_MS);
     }
     await this.#detach(target);
-    if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+    if (p !== undefined && running(p)) {
+      appendNote(this.#logFile(id), `stop: SIGKILL to mount process ${p.pid}, still there after ${STOP_MS} ms`);
+      process.kill(p.pid, 'SIGKILL');
+    }
     await rm(this.#pidFile(id), { force: true });
   }
 
-  /** Is id's mount served by a live process on target? */
+  /** Is id's mount served by a running process on target? */
   async serving(id: string, target: string): Promise<boolean> {
-    const pid = await this.pid(id);
-    return pid !== undefined && alive(pid) && (await isMounted(target));
+    const p = await this.#recorded(id);
+    return p !== undefined && running(p) && (await isMounted(target));
   }
 
   /**
-   * Clears a mount whose process is dead (every call on it fails with
+   * Clears a mount whose process is gone (every call on it fails with
    * ENOTCONN, "Transport endpoint is not connected"): lazy unmount, pid file
-   * removed. Returns whether something was cleared.
+   * removed, and noted in id's log. Returns whether something was cleared.
    */
   async clearStale(id: string, target: string): Promise<boolean> {
-    const pid = await this.pid(id);
-    if (pid !== undefined && alive(pid)) return false;
+    const p = await this.#recorded(id);
+    if (p !== undefined && running(p)) return false;
     const mounted = await isMounted(target);
-    if (mounted) await this.#detach(target);
+    if (mounted) {
+      appendNote(this.#logFile(id), `stale mount cleared: its mount process ${p?.pid ?? '(no pid file)'} is gone`);
+      await this.#detach(target);
+    }
     await rm(this.#pidFile(id), { force: true });
     return mounted;
   }
 
-  /** The recorded pid of id's mount process, if any. */
-  async pid(id: string): Promise<number | undefined> {
+  /** id's mount process as its pid file records it, if any. */
+  async #recorded(id: string): Promise<MountProcess | undefined> {
     const text = await readFile(this.#pidFile(id), 'utf8').catch(() => undefined);
-    const pid = Number(text?.trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    const [pidText, started] = (text ?? '').trim().split(' ');
+    const pid = Number(pidText);
+    if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+    return started === undefined || started === '' ? { pid } : { pid, started };
   }
 
   async #detach(target: string): Promise<void> {

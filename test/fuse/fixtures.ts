@@ -1,6 +1,6 @@
 import type { DriverRuntime } from '../../core/engine.js';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,13 +26,31 @@ export async function testNeedingAll(test: TestFn, needs: readonly Need[], title
   registerUnless(test, reason === undefined ? undefined : { reason, prerequisite: true }, title, impl);
 }
 
-/** A driver of kind in a fresh temp home; its mounts are dropped and its files removed when the test ends. */
+/**
+ * When the test has failed, logs (t.log) every mount log of the fuse home
+ * (`<home>/mounts/<id>.log`): the mount processes' own errors and the notes
+ * of their life — mounted, signalled by whom, exit status or signal — so a
+ * mount that died under a test says why. Call in a teardown, before the
+ * home is removed.
+ */
+export async function logMountsIfFailed(t: ExecutionContext, home: string): Promise<void> {
+  if (t.passed) return;
+  const dir = join(home, 'mounts');
+  const logs = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.log')).sort();
+  for (const name of logs) {
+    const text = await readFile(join(dir, name), 'utf8').catch((err: Error) => `(unreadable: ${err.message})`);
+    t.log(`mount log ${join(dir, name)}:\n${text.trimEnd() || '(empty)'}`);
+  }
+}
+
+/** A driver of kind in a fresh temp home; its mounts are dropped and its files removed when the test ends (a failed test logs its mounts' logs first). */
 export async function newDriver(t: ExecutionContext, kind: 'fuse' | 'overlay'): Promise<DriverRuntime> {
   const work = await mkdtemp(join(tmpdir(), `strata-${kind}-`));
   const home = join(work, 'home');
   const driver = kind === 'fuse' ? wrapDriver((c) => new FuseDriver(c), home) : wrapDriver((c) => new OverlayDriver(c), home);
   await driver.init();
   t.teardown(async () => {
+    if (kind === 'fuse') await logMountsIfFailed(t, home);
     for (const id of await readdir(join(home, 'layers')).catch(() => [] as string[])) {
       for (let n = await driver.mountCount(id).catch(() => 0); n > 0; n--) await driver.unmount(id);
     }

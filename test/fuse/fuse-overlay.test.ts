@@ -21,6 +21,11 @@ const podmanMissing = (await unmet('fuse')) ?? (await exec('podman', ['--version
 async function scratch(t: ExecutionContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-fuse-overlay-'));
   t.teardown(async () => {
+    if (!t.passed) {
+      // the daemons' logs (workdir/strata-fuse-overlay.log): why a mount died; -xdev: not into the mounts
+      const found = await run('find', [dir, '-xdev', '-name', 'strata-fuse-overlay.log']).then((r) => r.stdout, () => '');
+      for (const log of found.split('\n').filter(Boolean)) t.log(`${log}:\n${(await readFile(log, 'utf8').catch(() => '')).trimEnd() || '(empty)'}`);
+    }
     await run('umount', ['-l', join(dir, 'merged')]).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
@@ -62,6 +67,8 @@ await testNeedingAll(test, ['fuse'], 'mounts lowerdir=A:B,upperdir,workdir, retu
     alive = (await exec('pgrep', ['-f', `${BIN} -o lowerdir=l/SHORT`]).then(() => true, () => false));
   }
   t.false(alive, 'the daemon exits once its mount is gone');
+  const log = await readFile(join(dir, 'work', 'strata-fuse-overlay.log'), 'utf8');
+  t.regex(log, new RegExp(`serving ${merged}\\n.*unmounted from outside: exiting\\n.*exit status 0\\n`, 's'), 'and its log in the workdir says so');
 });
 
 registerUnless(test, podmanMissing === undefined ? undefined : { reason: podmanMissing, prerequisite: true },

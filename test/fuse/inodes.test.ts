@@ -6,7 +6,7 @@ import type { ExecutionContext } from 'ava';
 import { FuseDriver } from '../../drivers/fuse/index.js';
 import { layerTar } from '../overlay/fixtures.js';
 import type { Spec } from '../overlay/fixtures.js';
-import { run, sh, testNeedingAll } from './fixtures.js';
+import { logMountsIfFailed, run, sh, testNeedingAll } from './fixtures.js';
 import { type DriverRuntime, wrapDriver } from '../../core/engine.js';
 
 // st_ino through a fuse mount: kept across copy-up, rename and remount; never shared by two files.
@@ -23,6 +23,7 @@ async function stack(t: ExecutionContext, tmpfs: boolean): Promise<{ fuse: Drive
   await fuse.init();
   const mounted: string[] = [];
   t.teardown(async () => {
+    await logMountsIfFailed(t, home);
     for (let n = await fuse.mountCount('rw').catch(() => 0); n > 0; n--) await fuse.unmount('rw');
     for (const dir of mounted.reverse()) await run('umount', ['-l', dir]).catch(() => undefined);
     await rm(work, { recursive: true, force: true });

@@ -14,13 +14,17 @@
  * leaving a daemon that serves it until the mount is unmounted (umount,
  * fusermount -u) or it gets SIGTERM. Exit status 1 with one line on stderr
  * where it cannot mount. Loads only the union and fuse-native (no store, no
- * container runtime code).
+ * container runtime code). With a workdir, the daemon's stderr (its faults and
+ * the notes of its life: mounted, signals, exit status) goes to
+ * `<workdir>/strata-fuse-overlay.log`.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { strataVersion } from '../../../core/version.js';
+import { openForMount } from '../mount-log.js';
 import { parseOverlayArgs } from './overlay-args.js';
 
 /** Set in the daemon's environment: it mounts and reports on fd 3 instead of forking again. */
@@ -57,13 +61,23 @@ async function serve(argv: readonly string[], report: (line: string) => void): P
   report('ok');
 }
 
+/** The daemon's log, `<workdir>/strata-fuse-overlay.log`, opened to append (see mount-log.ts); undefined without a workdir or where it cannot be opened. */
+async function daemonLog(argv: readonly string[]) {
+  const work = parseOverlayArgs(argv, process.cwd()).work;
+  if (work === undefined) return undefined;
+  return openForMount(join(work, 'strata-fuse-overlay.log')).then(({ log }) => log, () => undefined);
+}
+
 /** Starts this command again as a detached daemon and waits for its first line on fd 3: "ok" or why it failed. */
-function daemonize(argv: readonly string[]): Promise<number> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...argv], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-    env: { ...process.env, [DAEMON_ENV]: '1' },
-  });
+async function daemonize(argv: readonly string[]): Promise<number> {
+  const log = await daemonLog(argv);
+  const stdio: StdioOptions = ['ignore', log?.fd ?? 'ignore', log?.fd ?? 'ignore', 'pipe'];
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...argv], { detached: true, stdio, env: { ...process.env, [DAEMON_ENV]: '1' } });
+  } finally {
+    await log?.close();
+  }
   return new Promise((resolve) => {
     let said = '';
     const channel = child.stdio[3] as NodeJS.ReadableStream;
