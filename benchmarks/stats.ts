@@ -1,6 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
 /**
  * Summary statistics of benchmark samples. Benchmarks report medians (disk
  * writeback makes single runs vary by up to 1.7×), with min and max beside them.
@@ -29,17 +26,6 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
-/**
- * A full garbage collection, untimed, before each timed run of `sampleMs` and
- * `sampleFresh`: a pause for garbage that earlier cases left (a 100,000-entry
- * base, another driver's run) is not charged to the case measured next; each
- * run still pays for the garbage it makes itself.
- */
-const collectGarbage: () => void = (() => {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-})();
-
 /** Milliseconds since an arbitrary origin, sub-microsecond resolution. */
 export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
@@ -62,10 +48,7 @@ export async function sampleMs(repeats: number, fn: (i: number) => Promise<unkno
   const start = nowMs();
   for (let i = 0; i < warmup && nowMs() - start < budgetMs; i++) await fn(-1 - i);
   const out: number[] = [];
-  for (let i = 0; i < repeats && (out.length === 0 || nowMs() - start < budgetMs); i++) {
-    collectGarbage();
-    out.push(await timeMs(() => fn(i)));
-  }
+  for (let i = 0; i < repeats && (out.length === 0 || nowMs() - start < budgetMs); i++) out.push(await timeMs(() => fn(i)));
   return out;
 }
 
@@ -85,7 +68,6 @@ export async function sampleFresh<T>(
   const out: number[] = [];
   for (let i = 0; i < repeats && (out.length === 0 || nowMs() - start < budgetMs); i++) {
     const target = await setup(i);
-    collectGarbage();
     try {
       out.push(await timeMs(() => timed(target)));
     } finally {
