@@ -18,6 +18,7 @@ import { builtinDriverModules } from '../../drivers/index.js';
 import { BUSYBOX_BASE_CHANGES, BUSYBOX_BASE_NAME, writeBusyboxBaseTar } from '../build/busybox-base.js';
 import type { CaseOptions, ExpectedResult, FsEntry } from '../build/corpus.js';
 import { outputShape, prepareCase } from '../build/corpus.js';
+import { tempDirUntilExit } from '../helpers/temp-dirs.js';
 
 /** A store on a fresh root with `driver`; the caller closes it and removes `dir`. */
 export async function openFreshStore(driver: string): Promise<{ store: Store; dir: string }> {
@@ -30,7 +31,7 @@ let baseTar: Promise<string> | undefined;
 /** The corpus's busybox base tar (written once per process). */
 export function busyboxTar(): Promise<string> {
   baseTar ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'strata-bb-tar-'));
+    const dir = await tempDirUntilExit('strata-bb-tar-');
     const path = join(dir, 'base.tar');
     await writeBusyboxBaseTar(path);
     return path;

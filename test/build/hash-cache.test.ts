@@ -1,13 +1,13 @@
 import test from 'ava';
-import { chmod, lstat, mkdir, mkdtemp, readdir, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, lstat, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONTEXT_HASH_DIR, ContextHashCache, clearContextHashCaches } from '../../core/build/context/hash-cache.js';
 import { hashContextSource } from '../../core/build/context/source-hash.js';
+import { tempDirUntilExit } from '../helpers/temp-dirs.js';
 
 async function context(files: Record<string, string>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'strata-hash-cache-'));
+  const root = await tempDirUntilExit('strata-hash-cache-');
   for (const [path, content] of Object.entries(files)) {
     await mkdir(join(root, path, '..'), { recursive: true });
     await writeFile(join(root, path), content);
@@ -20,7 +20,7 @@ const SETTLED = { racyMs: -60_000 };
 
 test('context hash cache: a saved cache answers for unchanged files; the hashes equal those without it', async (t) => {
   const root = await context({ 'd/a': 'one', 'd/b': 'two', 'f': 'three' });
-  const store = await mkdtemp(join(tmpdir(), 'strata-hash-cache-store-'));
+  const store = await tempDirUntilExit('strata-hash-cache-store-');
   const cacheDir = join(store, CONTEXT_HASH_DIR);
   await mkdir(cacheDir);
   const dir = await lstat(join(root, 'd'));
@@ -42,7 +42,7 @@ test('context hash cache: a saved cache answers for unchanged files; the hashes 
 test('context hash cache: new content of the same size under the old mtime, or a new mode, is read again; an mtime alone changes nothing', async (t) => {
   const root = await context({ 'd/a': 'one', 'd/b': 'two' });
   await utimes(join(root, 'd/a'), 1000, 1000);
-  const cacheDir = await mkdtemp(join(tmpdir(), 'strata-hash-cache-store-'));
+  const cacheDir = await tempDirUntilExit('strata-hash-cache-store-');
   const dir = await lstat(join(root, 'd'));
   const plain = await hashContextSource(root, 'd', dir);
   const cache = await ContextHashCache.open(cacheDir, root, SETTLED);
@@ -72,7 +72,7 @@ test('context hash cache: new content of the same size under the old mtime, or a
 
 test('context hash cache: a file changed moments before the hashing pass is not remembered', async (t) => {
   const root = await context({ 'd/a': 'one' });
-  const cacheDir = await mkdtemp(join(tmpdir(), 'strata-hash-cache-store-'));
+  const cacheDir = await tempDirUntilExit('strata-hash-cache-store-');
   // "Moments" made a minute, so that a slow machine does not let the file settle.
   const cache = await ContextHashCache.open(cacheDir, root, { racyMs: 60_000 });
   await hashContextSource(root, 'd', await lstat(join(root, 'd')), undefined, cache);
@@ -83,7 +83,7 @@ test('context hash cache: a file changed moments before the hashing pass is not 
 
 test('context hash cache: whole-second timestamps (coarse file systems) need two seconds to settle, finer ones a tenth', async (t) => {
   const root = await context({ 'a': 'one' });
-  const cacheDir = await mkdtemp(join(tmpdir(), 'strata-hash-cache-store-'));
+  const cacheDir = await tempDirUntilExit('strata-hash-cache-store-');
   const cache = await ContextHashCache.open(cacheDir, root);
   const st = await lstat(join(root, 'a'));
   const start = 1_700_000_000_000;

@@ -1,15 +1,15 @@
 import test from 'ava';
 import { testNeeding } from '../helpers/prerequisites.js';
-import { chmod, chown, lstat, mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, lstat, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyDirectoryContents, type CopyOptions } from '../../core/build/exec/tree-copy.js';
+import { tempDirUntilExit } from '../helpers/temp-dirs.js';
 
 const isRoot = process.getuid?.() === 0;
 
 /** sub/suid (4755), sub/sgid (2750), sub/plain (0640), sub/deeper/f (0600), all with mtime 1000 s. */
 async function source(): Promise<string> {
-  const src = await mkdtemp(join(tmpdir(), 'strata-tree-copy-src-'));
+  const src = await tempDirUntilExit('strata-tree-copy-src-');
   await mkdir(join(src, 'sub', 'deeper'), { recursive: true });
   const files: [string, number][] = [['sub/suid', 0o4755], ['sub/sgid', 0o2750], ['sub/plain', 0o640], ['sub/deeper/f', 0o600]];
   for (const [rel, mode] of files) {
@@ -34,9 +34,9 @@ async function shape(root: string): Promise<Record<string, string>> {
 /** The same copy into a destination this copy creates and into one whose directories exist (one of them setgid). */
 async function both(options: CopyOptions): Promise<{ fresh: Record<string, string>; existing: Record<string, string> }> {
   const src = await source();
-  const fresh = await mkdtemp(join(tmpdir(), 'strata-tree-copy-fresh-'));
+  const fresh = await tempDirUntilExit('strata-tree-copy-fresh-');
   await copyDirectoryContents(src, fresh, '/dest', options);
-  const existing = await mkdtemp(join(tmpdir(), 'strata-tree-copy-existing-'));
+  const existing = await tempDirUntilExit('strata-tree-copy-existing-');
   await mkdir(join(existing, 'dest', 'sub', 'deeper'), { recursive: true });
   await chmod(join(existing, 'dest', 'sub'), 0o2755);
   await copyDirectoryContents(src, existing, '/dest', options);

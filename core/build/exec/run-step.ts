@@ -8,7 +8,6 @@
  * host's network. Returns the exit status; nothing of the run outlives it.
  */
 import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { resolveInRoot } from '../../containers/runner/root-path.js';
@@ -20,6 +19,8 @@ import type { BuildConfig } from '../image-config.js';
 
 export interface RunStepInput {
   rootfs: string;
+  /** A directory of the store's (its tmp) where the run's own files go, removed after it. */
+  scratchDir: string;
   /** 64 hex: the id shown as `Running in <id12>`; the host name is its first 12 digits. */
   containerId: string;
   argv: readonly string[];
@@ -40,7 +41,7 @@ export async function runStep(input: RunStepInput): Promise<number> {
   const resolved = resolveRunUser(config.User ?? '', await readInRoot(rootfs, '/etc/passwd'), await readInRoot(rootfs, '/etc/group'));
   // Docker's builder gives the process its primary group as a supplementary group too.
   const user = { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids] };
-  const containerDir = await mkdtemp(join(tmpdir(), 'strata-build-run-'));
+  const containerDir = await mkdtemp(join(input.scratchDir, 'build-run-'));
   const stubs = join(containerDir, STUBS);
   await placeStubs(rootfs, stubs);
   try {
