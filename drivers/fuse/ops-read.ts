@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { FuseStat, FuseStatfs } from 'fuse-native';
 import { sys } from '../../core/sys/index.js';
 import { isOverlayXattr } from '../../core/tree.js';
+import { isWhiteoutStats } from '../../core/union/whiteout-format.js';
 import { fsError } from './errno.js';
 import type { UnionFs } from './union-fs.js';
 
@@ -56,9 +57,17 @@ export function opensForWrite(flags: number): boolean {
  * answering ENOSYS once spares a call per close(2).
  */
 export function readOps(u: UnionFs) {
+  /**
+   * A whiteout where the index located path means the name was removed
+   * between the lookup and the lstat (a removal runs beside this): ENOENT, as
+   * for a name already gone. Answering the whiteout's char-device attributes
+   * for an inode the kernel knows as a file or directory made it mark the
+   * inode bad and fail with EIO (`find` beside `rm -rf`).
+   */
   async function getattr(path: string): Promise<FuseStat> {
     const at = await u.locate(path);
     const st = lstatSync(at.fsPath); // a metadata call answered from the kernel's caches: a thread-pool hop costs more
+    if (isWhiteoutStats(st)) throw fsError('ENOENT', path);
     const shown = fuseStat(st, await u.inode(path, at, st));
     shown.ctime = Math.floor(u.ctimes.shown(path, st.ctimeMs));
     return shown;
