@@ -138,6 +138,18 @@ function patched(text, fixes) {
   return fixes.every(([, fixed]) => text.includes(fixed)) ? text : undefined;
 }
 
+/**
+ * text with an earlier version of the fast paths (patched in by an older copy of this script)
+ * replaced by the current one, so that a change of fuse-native-fast-paths.c reaches an install
+ * patched before it; text itself where it holds none or the current one.
+ */
+function withCurrentFastPaths(text) {
+  const start = text.indexOf(FAST_PATHS.slice(0, FAST_PATHS.indexOf('\n') + 1));
+  const end = text.indexOf('NAPI_METHOD(fuse_native_mount) {\n');
+  if (start < 0 || end < start || text.includes(FAST_PATHS)) return text;
+  return text.slice(0, start) + FAST_PATHS + text.slice(end);
+}
+
 const require = createRequire(import.meta.url);
 let dir;
 try {
@@ -147,7 +159,7 @@ try {
 }
 const source = join(dir, 'fuse-native.c');
 const script = join(dir, 'index.js');
-const text = patched(readFileSync(source, 'utf8'), FIXES);
+const text = patched(withCurrentFastPaths(readFileSync(source, 'utf8')), FIXES);
 const js = patched(readFileSync(script, 'utf8'), JS_FIXES);
 if (text === undefined || js === undefined) process.exit(0); // another version: leave it alone
 // The build is current when its stamp names this exact source.
