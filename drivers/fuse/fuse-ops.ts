@@ -23,7 +23,7 @@ const MAKES_NODE = new Set(['create', 'mkdir', 'mknod', 'symlink']);
  * change of attributes through such a handle, fchmod) answers ENOENT, never
  * acting on some path.
  */
-export const UNNAMED_OK = new Set(['fgetattr', 'read', 'write', 'ftruncate', 'flush', 'release', 'fsync']);
+const UNNAMED_OK = new Set(['fgetattr', 'read', 'write', 'ftruncate', 'flush', 'release', 'fsync']);
 
 /**
  * The fuse-native handler table for a union: every operation is an async
