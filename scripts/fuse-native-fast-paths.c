@@ -16,6 +16,9 @@
 //   releasedir (see strata_chan below; libfuse 2 can ask for neither). The kernel drops a
 //   kept listing when the directory changes through the mount or shows a new mtime, so
 //   this is right for any mount whose layers change only through it.
+// Also with STRATA_KERNEL_DIRS (its channel): a GETATTR without a handle for a node with an
+//   open file gets that file's handle (see strata_chan_note), so fstat of a file removed while
+//   open reaches fgetattr.
 
 #define STRATA_PREAD_FH 1
 #define STRATA_READDIR_CACHE 2
@@ -147,6 +150,7 @@ static void strata_readdir_store (napi_env env, fuse_thread_locals_t *l, napi_va
 static int strata_readdir (const char *path, void *buf, fuse_fill_dir_t filler, off_t offset, struct fuse_file_info *info) {
   fuse_thread_t *ft = (fuse_thread_t *) fuse_get_context()->private_data;
   strata_dirs_t *d = ft->strata_dirs;
+  if (path == NULL) return -ENOENT; // a removed directory (nullpath_ok): nothing to key a listing by
   if (d != NULL) {
     pthread_mutex_lock(&d->lock);
     strata_dir_t *e = strata_dirs_find(d, path);
@@ -225,12 +229,99 @@ typedef struct strata_msg {
   char data[];
 } strata_msg_t;
 
+// Open files by node, so that fstat(2) of a file removed while open (the mount's hard_remove)
+// works: the kernel sends fstat's GETATTR without a handle, and libfuse 2 finds no path for a
+// removed node (ENOENT). The channel notes the handle each OPEN / CREATE answered for its node
+// and hands a GETATTR without a handle the node's latest handle still open (FUSE_GETATTR_FH):
+// libfuse then calls fgetattr with it (path NULL for a removed file, nullpath_ok). RELEASE
+// drops the handle.
+#define STRATA_FUSE_GETATTR 3
+#define STRATA_FUSE_OPEN 14
+#define STRATA_FUSE_RELEASE 18
+#define STRATA_FUSE_CREATE 35
+#define STRATA_GETATTR_FH 1
+#define STRATA_OPEN_BUCKETS 1024
+struct strata_getattr_in { uint32_t getattr_flags; uint32_t dummy; uint64_t fh; };
+
+/** An open handle of a node; or, in `pending`, an OPEN (nodeid) or CREATE (nodeid 0) awaiting its answer, keyed by unique in fh. */
+typedef struct strata_open {
+  struct strata_open *next;
+  uint64_t nodeid;
+  uint64_t fh;
+} strata_open_t;
+
 typedef struct {
   pthread_mutex_t lock;
   strata_msg_t *ready;      // requests to hand libfuse before reading the device again
   strata_msg_t *waiting;    // READDIRs, by the unique of the OPENDIR made up for them
   strata_msg_t *releasing;  // RELEASEDIRs to make, by the unique of the READDIR answered
+  strata_open_t *pending;   // OPENs and CREATEs not answered yet
+  strata_open_t *opens[STRATA_OPEN_BUCKETS]; // open handles by node, latest first
 } strata_chan_t;
+
+/** Notes OPEN / CREATE requests and RELEASEs, and gives a GETATTR without a handle its node's open one (see above). */
+static void strata_chan_note (strata_chan_t *c, char *buf, size_t len) {
+  struct strata_in_header *in = (struct strata_in_header *) buf;
+  if (in->opcode == STRATA_FUSE_OPEN || in->opcode == STRATA_FUSE_CREATE) {
+    strata_open_t *p = malloc(sizeof(strata_open_t));
+    if (p == NULL) return;
+    p->nodeid = in->opcode == STRATA_FUSE_OPEN ? in->nodeid : 0;
+    p->fh = in->unique;
+    pthread_mutex_lock(&c->lock);
+    p->next = c->pending;
+    c->pending = p;
+    pthread_mutex_unlock(&c->lock);
+  } else if (in->opcode == STRATA_FUSE_RELEASE && len >= sizeof(*in) + sizeof(struct strata_release_in)) {
+    uint64_t fh = ((struct strata_release_in *) (in + 1))->fh;
+    pthread_mutex_lock(&c->lock);
+    for (strata_open_t **at = &c->opens[in->nodeid % STRATA_OPEN_BUCKETS]; *at != NULL; at = &(*at)->next) {
+      if ((*at)->nodeid == in->nodeid && (*at)->fh == fh) {
+        strata_open_t *gone = *at;
+        *at = gone->next;
+        free(gone);
+        break;
+      }
+    }
+    pthread_mutex_unlock(&c->lock);
+  } else if (in->opcode == STRATA_FUSE_GETATTR && len >= sizeof(*in) + sizeof(struct strata_getattr_in)) {
+    struct strata_getattr_in *g = (struct strata_getattr_in *) (in + 1);
+    if (g->getattr_flags & STRATA_GETATTR_FH) return;
+    pthread_mutex_lock(&c->lock);
+    for (strata_open_t *o = c->opens[in->nodeid % STRATA_OPEN_BUCKETS]; o != NULL; o = o->next) {
+      if (o->nodeid == in->nodeid) {
+        g->getattr_flags |= STRATA_GETATTR_FH;
+        g->fh = o->fh;
+        break;
+      }
+    }
+    pthread_mutex_unlock(&c->lock);
+  }
+}
+
+/** An answer to unique (caller holds the lock): where it answers a noted OPEN / CREATE with a handle, notes the handle of its node. */
+static void strata_chan_opened (strata_chan_t *c, uint64_t unique, int32_t error, const struct iovec iov[], size_t count) {
+  strata_open_t *p = NULL;
+  for (strata_open_t **at = &c->pending; *at != NULL; at = &(*at)->next) {
+    if ((*at)->fh == unique) {
+      p = *at;
+      *at = p->next;
+      break;
+    }
+  }
+  if (p == NULL) return;
+  // The answer's handle ends it (fuse_open_out: fh, open_flags, padding); a CREATE's starts with its node.
+  size_t need = sizeof(uint64_t) * 2 + (p->nodeid == 0 ? sizeof(uint64_t) : 0);
+  if (error != 0 || count < 2 || iov[1].iov_len < need) {
+    free(p);
+    return;
+  }
+  const char *arg = (const char *) iov[1].iov_base;
+  if (p->nodeid == 0) memcpy(&p->nodeid, arg, sizeof(uint64_t));
+  memcpy(&p->fh, arg + iov[1].iov_len - 2 * sizeof(uint64_t), sizeof(uint64_t));
+  strata_open_t **bucket = &c->opens[p->nodeid % STRATA_OPEN_BUCKETS];
+  p->next = *bucket;
+  *bucket = p;
+}
 
 static strata_msg_t *strata_msg_new (uint64_t key, const void *data, size_t len) {
   strata_msg_t *m = malloc(sizeof(strata_msg_t) + len);
@@ -313,6 +404,7 @@ static int strata_chan_receive (struct fuse_chan **chp, char *buf, size_t size) 
       return -EIO;
     }
     struct strata_in_header *in = (struct strata_in_header *) buf;
+    strata_chan_note(c, buf, (size_t) res);
     // No handle, no fsyncdir: libfuse 2 would follow a null handle; ENOSYS is what it answers
     // with one (no fsyncdir handler), and makes the kernel stop asking.
     if (in->opcode == STRATA_FUSE_OPENDIR || in->opcode == STRATA_FUSE_FSYNCDIR) {
@@ -375,6 +467,9 @@ static int strata_chan_send (struct fuse_chan *ch, const struct iovec iov[], siz
     pthread_mutex_unlock(&c->lock);
     return 0;
   }
+  pthread_mutex_lock(&c->lock);
+  if (c->pending != NULL) strata_chan_opened(c, out->unique, out->error, iov, count);
+  pthread_mutex_unlock(&c->lock);
   int res = strata_chan_write(ch, iov, count);
   pthread_mutex_lock(&c->lock);
   strata_msg_t *release = c->releasing == NULL ? NULL : strata_msg_take(&c->releasing, out->unique);
@@ -393,6 +488,13 @@ static void strata_chan_destroy (struct fuse_chan *ch) {
       strata_msg_t *next = m->next;
       free(m);
       m = next;
+    }
+  }
+  for (int i = 0; i <= STRATA_OPEN_BUCKETS; i++) {
+    for (strata_open_t *o = i == STRATA_OPEN_BUCKETS ? c->pending : c->opens[i]; o != NULL;) {
+      strata_open_t *next = o->next;
+      free(o);
+      o = next;
     }
   }
   free(c);

@@ -12,6 +12,8 @@
 // handler, answers [uid, gid, pid, umask] of the call being dispatched (undefined
 // outside one). drivers/fuse/caller.ts reads it. And st_ino in 64 bits (it kept only
 // the low 32): the mount shows inode numbers that are distinct across filesystems.
+// And open files that left the namespace (hard_remove): NULL paths reach handlers as '',
+// and fgetattr reaches its own handler with the file handle.
 // The script patches those lines of its C source and builds the addon with npm's
 // node-gyp (headers and libfuse come from fuse-shared-library, already installed);
 // node-gyp-build then loads build/Release ahead of the prebuilt binary.
@@ -105,10 +107,21 @@ const FIXES = [
   ['  if (implemented[op_readdir]) ops.readdir = fuse_native_readdir;\n', '  if (implemented[op_readdir]) ops.readdir = strata_readdir;\n'],
   ['  if (implemented[op_read]) ops.read = fuse_native_read;\n', '  if (implemented[op_read]) ops.read = strata_read;\n'],
   ['  NAPI_EXPORT_FUNCTION(fuse_native_context)\n', '  NAPI_EXPORT_FUNCTION(fuse_native_context)\n  NAPI_EXPORT_FUNCTION(fuse_native_readdir_cache_clear)\n'],
+  // Open files removed from the namespace (the mount's `hard_remove`): libfuse calls read, write,
+  // flush, release, fsync, ftruncate and fgetattr with a NULL path for them (nullpath_ok), which
+  // reaches JavaScript as '' (napi refuses NULL); strata_readdir answers ENOENT for a removed directory.
+  ['  ops.flag_utime_omit_ok = 1;\n', '  ops.flag_utime_omit_ok = 1;\n  ops.flag_nullpath_ok = 1;\n'],
+  [
+    'napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));',
+    'napi_create_string_utf8(env, l->path == NULL ? "" : l->path, NAPI_AUTO_LENGTH, &(argv[2]));',
+    'all',
+  ],
 ];
 
 /** The same for its index.js: [as shipped, fixed]. */
 const JS_FIXES = [
+  // fgetattr (fstat of an open file) goes to the fgetattr handler with the file handle, not to getattr.
+  ['    this.ops.getattr(path, (err, stat) => {\n      if (err) return signal(err)\n', '    this.ops.fgetattr(path, fd, (err, stat) => {\n      if (err) return signal(err)\n'],
   ['  const ints = new Uint32Array(18)\n', '  const ints = new Uint32Array(19)\n'],
   [
     '  ints[7] = (stat && stat.ino) || 0\n',
@@ -116,10 +129,25 @@ const JS_FIXES = [
   ],
 ];
 
-/** text with every fix applied, or undefined where one does not apply (another version). */
+/** text with every fix applied (at every place for a fix marked 'all'), or undefined where one does not apply (another version). */
 function patched(text, fixes) {
-  for (const [shipped, fixed] of fixes) if (!text.includes(fixed)) text = text.replace(shipped, fixed);
+  for (const [shipped, fixed, all] of fixes) {
+    if (all === 'all') text = text.replaceAll(shipped, fixed);
+    else if (!text.includes(fixed)) text = text.replace(shipped, fixed);
+  }
   return fixes.every(([, fixed]) => text.includes(fixed)) ? text : undefined;
+}
+
+/**
+ * text with an earlier version of the fast paths (patched in by an older copy of this script)
+ * replaced by the current one, so that a change of fuse-native-fast-paths.c reaches an install
+ * patched before it; text itself where it holds none or the current one.
+ */
+function withCurrentFastPaths(text) {
+  const start = text.indexOf(FAST_PATHS.slice(0, FAST_PATHS.indexOf('\n') + 1));
+  const end = text.indexOf('NAPI_METHOD(fuse_native_mount) {\n');
+  if (start < 0 || end < start || text.includes(FAST_PATHS)) return text;
+  return text.slice(0, start) + FAST_PATHS + text.slice(end);
 }
 
 const require = createRequire(import.meta.url);
@@ -131,7 +159,7 @@ try {
 }
 const source = join(dir, 'fuse-native.c');
 const script = join(dir, 'index.js');
-const text = patched(readFileSync(source, 'utf8'), FIXES);
+const text = patched(withCurrentFastPaths(readFileSync(source, 'utf8')), FIXES);
 const js = patched(readFileSync(script, 'utf8'), JS_FIXES);
 if (text === undefined || js === undefined) process.exit(0); // another version: leave it alone
 // The build is current when its stamp names this exact source.

@@ -103,6 +103,13 @@ export class UnionTree implements TreeReader {
   readonly #writable: boolean;
   readonly #below: UnionTree | null;
   readonly #cache = new Map<string, CacheEntry>();
+  /**
+   * Counts `update` calls. A merge that awaited while one came may hold a
+   * listing read before that change: it answers its own lookup but is not
+   * kept (without stamps, nothing would ever drop it: a removed name would
+   * stay in the index, so rmdir saw ENOTEMPTY and a lookup found a whiteout).
+   */
+  #updates = 0;
   /** Can any layer of the stack change? */
   readonly mutable: boolean;
 
@@ -132,6 +139,7 @@ export class UnionTree implements TreeReader {
   update(path: string, entry: { readonly isDir: boolean } | null): void {
     const p = normalizeLayerPath(path);
     if (p === '/') return;
+    this.#updates++;
     const dir = layerPathParent(p);
     const parent = this.#cache.get(dir);
     if (parent !== undefined && parent.index === parent.lower) this.#cache.delete(dir);
@@ -252,8 +260,10 @@ export class UnionTree implements TreeReader {
     }
     const cached = this.#cache.get(p);
     if (cached !== undefined && cached.parent === parent?.index && (await this.#fresh(cached))) return cached;
+    const updates = this.#updates;
     const entry = holder === undefined || holder.layer === this.#top ? await this.#merge(p, parent) : await this.#fromBelow(p, parent!);
     if (entry === undefined) return undefined;
+    if (updates !== this.#updates) return entry; // may predate a change made meanwhile: not kept
     if (this.#cache.size >= MAX_CACHED_DIRS) this.#cache.clear();
     this.#cache.set(p, entry);
     return entry;

@@ -15,6 +15,15 @@ type AsyncOp = (...args: never[]) => Promise<unknown>;
 
 /** Operations that make a node: they take the caller (`currentCaller`) as one more, last argument. */
 const MAKES_NODE = new Set(['create', 'mkdir', 'mknod', 'symlink']);
+/**
+ * Operations that work through a file handle, so also on a file removed
+ * while open: libfuse (nullpath_ok, with the mount's `hard_remove`) calls
+ * them with a NULL path for such a file, which arrives as ''
+ * (scripts/patch-fuse-native.mjs). Any other operation called with '' (a
+ * change of attributes through such a handle, fchmod) answers ENOENT, never
+ * acting on some path.
+ */
+const UNNAMED_OK = new Set(['fgetattr', 'read', 'write', 'ftruncate', 'flush', 'release', 'fsync']);
 
 /**
  * The fuse-native handler table for a union: every operation is an async
@@ -52,6 +61,7 @@ export function fuseOps(u: UnionFs, log: FaultLog): FuseOps {
     const countsBytes = name === 'read' || name === 'write';
     table[name] = (...args: unknown[]) => {
       const reply = args.pop() as Reply;
+      if (args[0] === '' && !UNNAMED_OK.has(name)) return reply(negativeErrno(fsError('ENOENT')));
       if (MAKES_NODE.has(name)) args.push(currentCaller());
       const fail = (err: unknown) => {
         if (!isErrnoAnswer(err)) log(name, String(args[0]), err);

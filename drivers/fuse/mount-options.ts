@@ -41,10 +41,14 @@ export function mountOptions(writable: boolean, privileged: boolean): FuseOption
  * found missing stays missing in the kernel's cache (an hour read-only; one
  * second writable, where the kernel drops the entry itself when a name is
  * created through the mount), so repeated misses — $PATH searches, build
- * tools probing for files — never reach this process.
+ * tools probing for files — never reach this process. `hard_remove`
+ * (writable): a file removed while open leaves its directory at once, as in
+ * kernel overlayfs (libfuse otherwise renames it to `.fuse_hidden…` until it
+ * is closed, so `rm -rf` of its directory fails with ENOTEMPTY); it stays
+ * usable through its handle (see UNNAMED_OK in fuse-ops.ts).
  */
 export function extraLibfuseOptions(writable: boolean): string[] {
-  return writable ? ['use_ino', 'negative_timeout=1'] : ['use_ino', 'ro', 'negative_timeout=3600'];
+  return writable ? ['use_ino', 'negative_timeout=1', 'hard_remove'] : ['use_ino', 'ro', 'negative_timeout=3600'];
 }
 
 /** Bits of the binding's fast paths (scripts/fuse-native-fast-paths.c): calls answered in C, never reaching JavaScript. */

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fsync, lstatSync, open, openSync, read } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, fsync, lstatSync, open, openSync, read } from 'node:fs';
 import { constants } from 'node:fs';
 import { readlink, statfs } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import type { FuseStat, FuseStatfs } from 'fuse-native';
 import { sys } from '../../core/sys/index.js';
 import { isOverlayXattr } from '../../core/tree.js';
+import { isWhiteoutStats } from '../../core/union/whiteout-format.js';
+import { fsError } from './errno.js';
 import type { UnionFs } from './union-fs.js';
 
 const readAt = promisify(read);
@@ -55,13 +57,35 @@ export function opensForWrite(flags: number): boolean {
  * answering ENOSYS once spares a call per close(2).
  */
 export function readOps(u: UnionFs) {
+  /**
+   * A whiteout where the index located path means the name was removed
+   * between the lookup and the lstat (a removal runs beside this): ENOENT, as
+   * for a name already gone. Answering the whiteout's char-device attributes
+   * for an inode the kernel knows as a file or directory made it mark the
+   * inode bad and fail with EIO (`find` beside `rm -rf`).
+   */
+  async function getattr(path: string): Promise<FuseStat> {
+    const at = await u.locate(path);
+    const st = lstatSync(at.fsPath); // a metadata call answered from the kernel's caches: a thread-pool hop costs more
+    if (isWhiteoutStats(st)) throw fsError('ENOENT', path);
+    const shown = fuseStat(st, await u.inode(path, at, st));
+    shown.ctime = Math.floor(u.ctimes.shown(path, st.ctimeMs));
+    return shown;
+  }
   return {
-    async getattr(path: string): Promise<FuseStat> {
-      const at = await u.locate(path);
-      const st = lstatSync(at.fsPath); // a metadata call answered from the kernel's caches: a thread-pool hop costs more
-      const shown = fuseStat(st, await u.inode(path, at, st));
-      shown.ctime = Math.floor(u.ctimes.shown(path, st.ctimeMs));
-      return shown;
+    getattr,
+    /**
+     * fstat(2) of an open file: as getattr while the file has a name; for a
+     * file removed while open (path '', see UNNAMED_OK) the backing file's
+     * own fstat, through the handle (its descriptor), showing the number its
+     * inode gives (`InodeNumbers.fresh`: a copied-up file loses the number it
+     * showed before; a kept one is not readable without its name).
+     */
+    async fgetattr(path: string, fd: number): Promise<FuseStat> {
+      if (path !== '') return getattr(path);
+      if (fd <= 0) throw fsError('ENOENT');
+      const st = fstatSync(fd);
+      return fuseStat(st, u.inodes.fresh(st));
     },
     /** The kernel asks only for directories it opened as such (it answers ENOTDIR itself): no lstat. */
     async readdir(path: string): Promise<string[]> {
