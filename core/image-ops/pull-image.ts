@@ -12,7 +12,8 @@ import type { Descriptor, Platform } from '../remotes/media-types.js';
 import { READ_CHUNK, pull, type PullResult } from '../remotes/pull.js';
 import type { PulledImage, PullProgress, PullSink } from '../remotes/transfer.js';
 import type { LayerBlob } from '../store/image-store.js';
-import { Lease, startTimeOf } from '../store/leases.js';
+import type { Lease } from '../store/leases.js';
+import { deadOwnersIn, ownedName } from '../store/owned-names.js';
 import type { Store } from '../store/store.js';
 import { teeInto } from './tee-into.js';
 
@@ -61,13 +62,11 @@ export async function pullImage(store: Store, ref: ImageReference, options: Pull
  */
 async function pullTempDir(store: Store): Promise<{ dir: string; adopted: Map<string, string> }> {
   const tmp = await store.root.dir('tmp');
-  const dir = join(tmp, `pull-${process.pid}-${startTimeOf(process.pid) ?? 0}`);
+  const dir = join(tmp, ownedName('pull'));
   const adoptedDir = join(dir, 'adopted');
   await mkdir(adoptedDir, { recursive: true, mode: 0o700 });
   const adopted = new Map<string, string>();
-  for (const name of await readdir(tmp)) {
-    const m = /^pull-(\d+)-(\d+)$/.exec(name);
-    if (m === null || Lease.alive(Number(m[1]), m[2]!)) continue;
+  for (const name of await deadOwnersIn(tmp, 'pull')) {
     const dead = join(tmp, name);
     for (const staging of await readdir(dead).catch(() => [])) {
       for (const file of await readdir(join(dead, staging)).catch(() => [])) {

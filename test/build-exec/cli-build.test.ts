@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helloElf } from '../../demo/hello-elf.js';
@@ -228,5 +228,11 @@ if (reason !== undefined) {
     t.false((await readFile('/proc/self/mountinfo', 'utf8')).includes(join(dir, 'root')), 'the next open unmounted the killed step');
     const again = await strata('build', '--build-arg', 'X=1', await context(dir, 'kill2', { Dockerfile: `FROM ${BUSYBOX_BASE_NAME}\nRUN echo one > /one\n` }));
     t.regex(again.stdout, /Step 2\/2 : RUN echo one > \/one\n ---> Using cache\n/);
+    // The killed RUN's own files, left in the store's tmp (never in the system's), go with the next RUN step.
+    const runFiles = async (): Promise<string[]> => (await readdir(join(dir, 'root', 'tmp')).catch(() => [] as string[])).filter((n) => n.startsWith('build-run-'));
+    t.is((await runFiles()).length, 1, 'the killed RUN left its files');
+    const next2 = await strata('build', await context(dir, 'kill3', { Dockerfile: `FROM ${BUSYBOX_BASE_NAME}\nRUN true\n` }));
+    t.is(next2.status, 0, next2.stderr);
+    t.deepEqual(await runFiles(), []);
   });
 }

@@ -1,0 +1,26 @@
+import { readdir } from 'node:fs/promises';
+import { Lease, startTimeOf } from './leases.js';
+
+/**
+ * Names in the store's tmp that say which process made them:
+ * `<kind>-<pid>-<start time>`, optionally followed by `-<anything>`. A process
+ * killed with -9 leaves its files behind; the next process of the same kind
+ * finds them by name and knows they are no one's (the pid is gone, or is now
+ * another process's: its start time differs).
+ */
+
+/** This process's name of `kind` (a word: `pull`, `build-run`). */
+export function ownedName(kind: string): string {
+  return `${kind}-${process.pid}-${startTimeOf(process.pid) ?? 0}`;
+}
+
+/** The entries of `dir` named for `kind` whose process is gone. */
+export async function deadOwnersIn(dir: string, kind: string): Promise<string[]> {
+  const pattern = new RegExp(`^${kind.replace(/[^a-z0-9]/g, (c) => `\\${c}`)}-(\\d+)-(\\d+)(?:-|$)`);
+  const dead: string[] = [];
+  for (const name of await readdir(dir).catch(() => [])) {
+    const m = pattern.exec(name);
+    if (m !== null && !Lease.alive(Number(m[1]), m[2]!)) dead.push(name);
+  }
+  return dead;
+}
