@@ -94,7 +94,7 @@ export class StageExecutor implements StepExecutor {
   async run(request: RunRequest): Promise<StepOutcome> {
     this.session.printer.upTo(this.stage, request.instruction.line);
     return this.#step(request, true, async (rootfs, containerId) => {
-      const status = await runStep({ rootfs, scratchDir: await this.session.store.root.dir('tmp'), containerId, argv: request.argv, env: request.env, config: request.config, stdout: this.session.out.stdout, stderr: this.session.out.stderr });
+      const status = await runStep({ rootfs, scratchDir: await this.session.store.root.scratch(), containerId, argv: request.argv, env: request.env, config: request.config, stdout: this.session.out.stdout, stderr: this.session.out.stderr });
       if (status !== 0) {
         const message = `The command '${request.argv.join(' ')}' returned a non-zero code: ${status}`;
         throw new RunFailedError(`${this.session.file}:${request.instruction.line}: RUN: ${message}`, status);

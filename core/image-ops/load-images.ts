@@ -35,7 +35,7 @@ export interface LoadOptions {
  * EUNSAFEARCHIVE, ECORRUPT naming the file or digest.
  */
 export async function loadImages(store: Store, input: string, options: LoadOptions = {}): Promise<LoadedImage[]> {
-  const archive = await openImageArchive(input, { tmpDir: await store.root.dir('tmp'), ...(options.stdin ? { stdin: options.stdin } : {}) });
+  const archive = await openImageArchive(input, { tmpDir: await store.root.scratch(), ...(options.stdin ? { stdin: options.stdin } : {}) });
   try {
     const loaded: LoadedImage[] = [];
     for (const [i, image] of archive.images.entries()) if (options.pick?.(image, i) ?? true) loaded.push(await loadOne(store, image));

@@ -144,7 +144,7 @@ async function gzipBlobOf(store: Store, layer: string): Promise<LayerBlob | unde
  * layer's blob. Memory stays bounded whatever the layer's size.
  */
 async function compressLayer(store: Store, layer: string): Promise<LayerBlob> {
-  const file = join(await store.root.dir('tmp'), `push-${randomId()}.tar.gz`);
+  const file = join(await store.root.scratch(), `push-${randomId()}.tar.gz`);
   const lease = store.images.beginLease();
   try {
     const tap = new DigestTap();

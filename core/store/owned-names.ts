@@ -4,12 +4,13 @@ import { Lease, startTimeOf } from './leases.js';
 /**
  * Names in the store's tmp that say which process made them:
  * `<kind>-<pid>-<start time>`, optionally followed by `-<anything>`. A process
- * killed with -9 leaves its files behind; the next process of the same kind
- * finds them by name and knows they are no one's (the pid is gone, or is now
- * another process's: its start time differs).
+ * killed with -9 leaves its files behind; whoever cleans up (the next open of
+ * the store for scratch directories, the next pull for a pull's staging)
+ * finds them by name and knows they are no one's: the pid is gone, or is now
+ * another process's (its start time differs).
  */
 
-/** This process's name of `kind` (a word: `pull`, `build-run`). */
+/** This process's name of `kind` (a word: `proc`, `pull`). */
 export function ownedName(kind: string): string {
   return `${kind}-${process.pid}-${startTimeOf(process.pid) ?? 0}`;
 }

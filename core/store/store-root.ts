@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerModule } from 'inversify';
 import type { StrataConfig } from '../config.js';
@@ -7,6 +7,12 @@ import { DriverRegistry } from '../runtime/driver-registry.js';
 import type { DriverRuntime } from '../runtime/driver-runtime.js';
 import { StoreDatabase } from './store-database.js';
 import { StoreLock } from './store-lock.js';
+import { deadOwnersIn, ownedName } from './owned-names.js';
+
+/** `<root>/tmp`: temporary files of the store's processes. */
+const TMP = 'tmp';
+/** The kind of a process's scratch directory in it (owned-names.ts). */
+const SCRATCH_KIND = 'proc';
 
 export interface StoreRootOptions {
   readonly config: StrataConfig;
@@ -39,6 +45,7 @@ export class StoreRoot {
   readonly driver: DriverRuntime;
   readonly registry: DriverRegistry;
   #closed = false;
+  #scratch: Promise<string> | undefined;
 
   private constructor(config: StrataConfig, db: StoreDatabase, lock: StoreLock, driver: DriverRuntime, registry: DriverRegistry) {
     this.path = config.root;
@@ -88,10 +95,33 @@ export class StoreRoot {
     return path;
   }
 
-  /** Releases the lock, the database and the driver. Idempotent. */
+  /**
+   * This process's scratch directory, `<root>/tmp/proc-<pid>-<start time>`
+   * (store/owned-names.ts), created on first use: where a command's temporary
+   * files go (a push's compressed layer, a load's spool, a RUN step's runner
+   * files). Removed at close; a process killed with -9 leaves it, and the next
+   * open of the store removes it (sweepScratch).
+   */
+  async scratch(): Promise<string> {
+    this.#scratch ??= (async () => {
+      const path = join(await this.dir(TMP), ownedName(SCRATCH_KIND));
+      await mkdir(path, { recursive: true, mode: 0o700 });
+      return path;
+    })();
+    return this.#scratch;
+  }
+
+  /** Removes the scratch directories of processes that are gone (call under the lock, at open). */
+  async sweepScratch(): Promise<void> {
+    const tmp = join(this.path, TMP);
+    for (const name of await deadOwnersIn(tmp, SCRATCH_KIND)) await rm(join(tmp, name), { recursive: true, force: true });
+  }
+
+  /** Releases the lock, the database and the driver, and removes this process's scratch directory. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#scratch !== undefined) await rm(await this.#scratch, { recursive: true, force: true }).catch(() => undefined);
     await this.lock.close();
     this.db.close();
     await this.driver.close();

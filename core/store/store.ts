@@ -36,6 +36,7 @@ export class Store {
       const store = new Store(root, new LayerStore(root, await root.dir('layers')));
       await root.lock.run('open', async () => {
         await root.driver.init();
+        await root.sweepScratch();
         await store.layers.recover();
         await store.images.recover();
         await store.containers.recover();

@@ -16,11 +16,10 @@ import type { BindMount, RunSpec } from '../../containers/runner/run-spec.js';
 import { placeStubs, removeRecordedStubs, STUBS } from '../../containers/runtime-stubs.js';
 import { resolveRunUser } from '../user-spec.js';
 import type { BuildConfig } from '../image-config.js';
-import { deadOwnersIn, ownedName } from '../../store/owned-names.js';
 
 export interface RunStepInput {
   rootfs: string;
-  /** A directory of the store's (its tmp) where the run's own files go, removed after it (or, after a kill -9, by the next RUN step). */
+  /** This process's scratch directory of the store (StoreRoot.scratch), where the run's own files go, removed after it. */
   scratchDir: string;
   /** 64 hex: the id shown as `Running in <id12>`; the host name is its first 12 digits. */
   containerId: string;
@@ -37,17 +36,12 @@ export async function readInRoot(rootfs: string, path: string): Promise<string |
   return r.exists ? readFile(r.host, 'utf8').catch(() => undefined) : undefined;
 }
 
-/** The kind of the store's tmp entries a RUN step makes (store/owned-names.ts). */
-const RUN_KIND = 'build-run';
-
 export async function runStep(input: RunStepInput): Promise<number> {
   const { rootfs, config } = input;
   const resolved = resolveRunUser(config.User ?? '', await readInRoot(rootfs, '/etc/passwd'), await readInRoot(rootfs, '/etc/group'));
   // Docker's builder gives the process its primary group as a supplementary group too.
   const user = { ...resolved, additionalGids: [resolved.gid, ...resolved.additionalGids] };
-  // named for this process: what a RUN killed with -9 left is removed by the next one
-  for (const dead of await deadOwnersIn(input.scratchDir, RUN_KIND)) await rm(join(input.scratchDir, dead), { recursive: true, force: true }).catch(() => undefined);
-  const containerDir = await mkdtemp(join(input.scratchDir, `${ownedName(RUN_KIND)}-`));
+  const containerDir = await mkdtemp(join(input.scratchDir, 'build-run-'));
   const stubs = join(containerDir, STUBS);
   await placeStubs(rootfs, stubs);
   try {
