@@ -3,6 +3,7 @@
  * strconv.Quote (`%q` of a string), `%q` of a []string, `%v` of a []string,
  * time.Duration's String and time.ParseDuration.
  */
+import { parseGoDuration as parseDuration } from '../go-duration.js';
 
 /** Go's strconv.Quote: printable characters as is, the rest as Go escapes. */
 export function goQuote(s: string): string {
@@ -43,18 +44,13 @@ export function goList(list: readonly string[]): string {
   return '[' + list.join(' ') + ']';
 }
 
-const UNITS: [string, number][] = [['h', 3600e9], ['m', 60e9], ['s', 1e9], ['ms', 1e6], ['us', 1e3], ['µs', 1e3], ['μs', 1e3], ['ns', 1]];
-
 /** Go's time.ParseDuration in nanoseconds, or undefined when `s` is not a duration. */
 export function parseGoDuration(s: string): number | undefined {
-  const m = /^([-+]?)((?:\d*\.?\d+(?:h|ms|m|s|us|\u00b5s|\u03bcs|ns))+|0)$/.exec(s);
-  if (!m) return undefined;
-  if (m[2] === '0') return 0;
-  let total = 0;
-  for (const part of m[2]!.matchAll(/(\d*\.?\d+)(h|ms|m|s|us|\u00b5s|\u03bcs|ns)/g)) {
-    total += Number(part[1]) * UNITS.find(([u]) => u === part[2])![1];
+  try {
+    return parseDuration(s);
+  } catch {
+    return undefined;
   }
-  return Math.round(m[1] === '-' ? -total : total);
 }
 
 /** Go's time.Duration String of `ns` nanoseconds: `5s`, `1m30s`, `1.5s`, `500ms`, `0s`. */

@@ -1,6 +1,9 @@
 import { ErrorCode, StrataError } from '../errors.js';
 import type { Healthcheck } from './image-config.js';
+import { parseGoDuration } from '../go-duration.js';
 import { parseJsonArray } from './shell-words.js';
+
+export { parseGoDuration };
 
 /**
  * The HEALTHCHECK instruction's arguments as moby reads them:
@@ -12,34 +15,8 @@ import { parseJsonArray } from './shell-words.js';
  * Failures are StrataError EINVALID with moby's messages.
  */
 
-const UNIT_NS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
 function invalid(message: string): StrataError {
   return new StrataError(ErrorCode.EINVALID, message);
-}
-
-/** Go's time.ParseDuration, in nanoseconds. Fails with EINVALID `time: invalid duration "x"`. */
-export function parseGoDuration(text: string): number {
-  const bad = () => invalid(`time: invalid duration ${JSON.stringify(text)}`);
-  let rest = text;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    sign = rest.startsWith('-') ? -1 : 1;
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (rest === '') throw bad();
-  let total = 0;
-  const part = /^([0-9]*(?:\.[0-9]*)?)([a-z\u00b5\u03bc]+)/;
-  while (rest !== '') {
-    const m = part.exec(rest);
-    if (m === null || m[1] === '' || m[1] === '.') throw bad();
-    const unit = UNIT_NS[m[2]!];
-    if (unit === undefined) throw invalid(`time: unknown unit ${JSON.stringify(m[2])} in duration ${JSON.stringify(text)}`);
-    total += Number(m[1]) * unit;
-    rest = rest.slice(m[0].length);
-  }
-  return sign * Math.round(total);
 }
 
 const DURATION_FLAGS: Readonly<Record<string, keyof Healthcheck & string>> = {
