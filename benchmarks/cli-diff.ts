@@ -19,8 +19,7 @@ import { bundledEntry } from '../cli/bundled.js';
 import { mountScript } from './data/mount-script.js';
 import { DataSets } from './data/data-sets.js';
 import { run, versionOf } from './exec.js';
-import { nowMs, summarize } from './stats.js';
-import type { Summary } from './stats.js';
+import { sampleInterleaved } from './stats.js';
 
 async function main(): Promise<void> {
   const [repeats = 20, baseEntries = 20000, changes = 200] = process.argv.slice(2).map(Number);
@@ -48,16 +47,7 @@ async function main(): Promise<void> {
       'strata layer diff': piped('node "$1" --root "$2" layer diff "$3"'),
       'tar -c': piped('tar -C "$4" -cf - .'),
     };
-    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-    for (const c of Object.values(cases)) await c(); // warm-up: page cache, code caches
-    for (let i = 0; i < repeats; i++) {
-      for (const [name, c] of Object.entries(cases)) {
-        const t = nowMs();
-        await c();
-        samples[name]!.push(nowMs() - t);
-      }
-    }
-    const results: Record<string, Summary> = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
+    const results = await sampleInterleaved(cases, repeats);
     const target = results['strata layer ls']!.median + 2 * results['tar -c']!.median;
     const diff = results['strata layer diff']!.median;
     process.stdout.write(

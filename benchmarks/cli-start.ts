@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledEntry } from '../cli/bundled.js';
 import { run, versionOf } from './exec.js';
-import { nowMs, summarize } from './stats.js';
+import { sampleInterleaved } from './stats.js';
 import type { Summary } from './stats.js';
 
 const COMMANDS = [['layer', 'ls'], ['images'], ['ps', '-a']] as const;
@@ -36,20 +36,12 @@ async function main(): Promise<void> {
     cases['podman images'] = () => run('podman', [...base, 'images']);
     cases['podman ps -a'] = () => run('podman', [...base, 'ps', '-a']);
   }
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  let results: Record<string, Summary>;
   try {
-    for (const c of Object.values(cases)) await c(); // warm-up: page cache, the store's first open
-    for (let i = 0; i < repeats; i++) {
-      for (const [name, c] of Object.entries(cases)) {
-        const t = nowMs();
-        await c();
-        samples[name]!.push(nowMs() - t);
-      }
-    }
+    results = await sampleInterleaved(cases, repeats);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-  const results: Record<string, Summary> = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
   const ratios: Record<string, Record<string, number>> = {};
   for (const command of COMMANDS) {
     const name = `strata ${command.join(' ')}`;

@@ -53,6 +53,21 @@ export async function sampleMs(repeats: number, fn: (i: number) => Promise<unkno
 }
 
 /**
+ * Every case once untimed (warm-up: page cache, code caches, a store's first
+ * open), then `repeats` rounds in which each case runs once, in order:
+ * interleaved, so that a change in the machine's load touches all cases
+ * alike. The summary of each case's milliseconds.
+ */
+export async function sampleInterleaved(cases: Readonly<Record<string, () => Promise<unknown>>>, repeats: number): Promise<Record<string, Summary>> {
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (const c of Object.values(cases)) await c();
+  for (let i = 0; i < repeats; i++) {
+    for (const [name, c] of Object.entries(cases)) samples[name]!.push(await timeMs(c));
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
+}
+
+/**
  * `repeats` samples of `timed`, each on a fresh target that `setup` makes and
  * `teardown` removes (neither is timed; teardown runs even when timed throws).
  * Stops early like `sampleMs` once `budgetMs` of wall time has passed.
