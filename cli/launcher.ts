@@ -29,8 +29,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedDataVersionTag } from 'node:v8';
 import { Script } from 'node:vm';
-import { IMPORT_HOOK } from '../core/runtime/import-module.js';
-import type { Importer } from '../core/runtime/import-module.js';
+import { provideImporter } from '../core/runtime/import-module.js';
 import { commandPath } from './command-words.js';
 
 const BUNDLE = fileURLToPath(new URL('./strata.cjs', import.meta.url));
@@ -68,7 +67,7 @@ function writeCodeCache(script: Script, file: string, prefix: string): void {
 }
 
 function runBundle(): void {
-  (globalThis as { [IMPORT_HOOK]?: Importer })[IMPORT_HOOK] = (specifier) => import(specifier);
+  provideImporter((specifier) => import(specifier));
   if (process.argv.includes('--debug')) {
     // stack traces name the TypeScript sources: Node reads the bundle's source map as it
     // requires the bundle (it reads none for a vm script)

@@ -1,8 +1,16 @@
-/** Where the command line's launcher puts its own import function (cli/launcher.ts). */
-export const IMPORT_HOOK: unique symbol = Symbol.for('strata.importModule') as never;
+/** Where the command line's launcher puts its own import function (cli/launcher.ts, `provideImporter`). */
+const IMPORT_HOOK: unique symbol = Symbol.for('strata.importModule') as never;
 
 /** An import function: a module's namespace. */
-export type Importer = (specifier: string) => Promise<Record<string, unknown>>;
+type Importer = (specifier: string) => Promise<Record<string, unknown>>;
+
+/** The global the hook lives in (one per process, whichever copy of this module reads it). */
+const hooks = globalThis as { [IMPORT_HOOK]?: Importer };
+
+/** Makes `importModule` load through `importer` (the launcher's, compiled outside the cached script). */
+export function provideImporter(importer: Importer): void {
+  hooks[IMPORT_HOOK] = importer;
+}
 
 /**
  * import() of a module outside the code that asks: a driver plugin (a package
@@ -15,6 +23,6 @@ export type Importer = (specifier: string) => Promise<Record<string, unknown>>;
  * function, compiled the usual way, loads the module.
  */
 export function importModule(specifier: string): Promise<Record<string, unknown>> {
-  const hook = (globalThis as { [IMPORT_HOOK]?: Importer })[IMPORT_HOOK];
+  const hook = hooks[IMPORT_HOOK];
   return hook !== undefined ? hook(specifier) : import(specifier);
 }
