@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
-import { Lease, startTimeOf } from './leases.js';
+import { startTimeOf } from '../process-stat.js';
+import { Lease } from './leases.js';
 
 /**
  * Names in the store's tmp that say which process made them:
