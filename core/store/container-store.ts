@@ -9,7 +9,8 @@ import { removeRecordedStubs, STUBS } from '../containers/runtime-stubs.js';
 import { ContainerRows, type ContainerRecord } from './container-rows.js';
 import type { ImageStore } from './image-store.js';
 import type { LayerStore } from './layer-store.js';
-import { Lease, startTimeOf } from './leases.js';
+import { startTimeOf } from '../process-stat.js';
+import { Lease } from './leases.js';
 import type { StoreRoot } from './store-root.js';
 
 export type { ContainerRecord, ContainerState } from './container-rows.js';

@@ -2,8 +2,6 @@ import { startTimeOf } from '../process-stat.js';
 import { randomId } from '../ids.js';
 import type { StoreDatabase } from './store-database.js';
 
-export { startTimeOf };
-
 /**
  * A lease holds what an unfinished operation (a load, a pull, a build) has
  * made so far: the layer references its imports returned and the blobs it
