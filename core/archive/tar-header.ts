@@ -136,9 +136,9 @@ export function writePlan(plan: HeaderPlan, target: Buffer, at: number): void {
     if (typeof plan.records === 'string') target.write(plan.records, at, 'utf8');
     else plan.records!.copy(target, at);
     at += plan.recordBytes;
-    const pad = padding(plan.recordBytes).length;
-    target.fill(0, at, at + pad);
-    at += pad;
+    const pad = padding(plan.recordBytes);
+    target.set(pad, at);
+    at += pad.length;
   }
   writeUstar(target, at, plan.ustar);
 }
@@ -216,7 +216,8 @@ interface UstarFields {
 
 /** The ustar block of `f` into target's BLOCK bytes from `at`. */
 function writeUstar(target: Buffer, at: number, f: UstarFields): void {
-  target.fill(0, at, at + BLOCK);
+  // TypedArray#set, not Buffer#fill: fill validates its arguments in JavaScript on every call (this runs once per tar entry)
+  target.set(ZEROS, at);
   // the checksum is the sum of the block's bytes, its own field counted as 8 spaces: summed as written
   let sum = MAGIC_SUM + 8 * 0x20;
   sum += putString(target, at, f.name, 100);
@@ -226,7 +227,7 @@ function writeUstar(target: Buffer, at: number, f: UstarFields): void {
     putOctal(target, at + 116, f.gid, 7) +
     putOctal(target, at + 124, f.size, 11) +
     putOctal(target, at + 136, f.mtime, 11);
-  target.fill(0x20, at + 148, at + 156);
+  target.set(CHECKSUM_SPACES, at + 148);
   target[at + 156] = f.typeflag.charCodeAt(0);
   sum += target[at + 156]!;
   sum += putString(target, at + 157, f.linkName, 100);
@@ -245,6 +246,9 @@ function writeUstar(target: Buffer, at: number, f: UstarFields): void {
 
 /** OCTAL_LIMIT[d] = 8 ** d: the least value with more than d octal digits. */
 const OCTAL_LIMIT: readonly number[] = Array.from({ length: 12 }, (_, d) => 8 ** d);
+
+/** The checksum field while the sum is made: 8 spaces. */
+const CHECKSUM_SPACES = Buffer.alloc(8, 0x20);
 
 /** 'ustar\0' and version '00'. */
 const MAGIC = Buffer.from('ustar\u000000', 'latin1');

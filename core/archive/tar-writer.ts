@@ -143,7 +143,8 @@ class Batch {
 
   push(part: Buffer): void {
     if (part.length === 0) return;
-    part.copy(this.buffer, this.reserve(part.length));
+    // TypedArray#set: Buffer#copy checks its arguments in JavaScript first (this runs for every padding and small chunk)
+    this.buffer.set(part, this.reserve(part.length));
     this.bytes += part.length;
   }
 

@@ -26,8 +26,9 @@ import { redirectFromNames } from './redirect-format.js';
  * layers below) continues below at its redirect's path: a bare name is looked
  * up in the next copies of the parent instead of its own name; an absolute
  * path is resolved from the root of the layers below its layer. So a
- * LowerDir's copies may sit at other paths than the directory's own (those
- * are read by path, never through a parent's descriptor).
+ * LowerDir's copies may sit at other paths than the directory's own; each
+ * is still inside its own layer's directory, and read by its path relative
+ * to that directory (`LayerRoots`).
  *
  * Only where the answer needs names the layer does not hold — a directory all
  * of whose lower names the layer removes — is one directory's copies read:
@@ -70,8 +71,6 @@ export interface LowerNode {
   readonly dir?: LowerDir;
   /** For a directory: the top-most copy's attribute names (all namespaces). */
   readonly xattrNames?: readonly string[];
-  /** For a directory: via[k], the index in the parent's LowerDir of the copy that `dir[k]` is a child of. */
-  readonly via?: readonly number[];
 }
 
 /** The lower union's node at name in dir, or undefined where it has none (absent or whited out). */
@@ -81,23 +80,21 @@ export function lookUpLower(dir: LowerDir, name: string): LowerNode | undefined 
 
 /**
  * `lookUpLower` of each of `names` (index by index), one native call per copy
- * of `dir` (sys.lstatDir: a name costs one fstatat relative to the copy, and a
- * llistxattr where it is a directory, for its opaque marker); a copy is asked
- * only about the names still unresolved above it. `open`: `dir`'s copies
- * (`openCopies`), read through their descriptors or their parents'
- * (`budget`: the walk's count of open copies).
+ * of `dir` (sys.lstatDir: a name costs one fstatat, and a llistxattr where it
+ * is a directory, for its opaque marker); a copy is asked only about the
+ * names still unresolved above it. `roots`: the walk's layer directories,
+ * through which names are looked up by relative path (else each copy is
+ * opened by its own path).
  */
-export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: OpenCopies, budget?: CopyBudget): Array<LowerNode | undefined> {
+export function lookUpLowerAll(dir: LowerDir, names: readonly string[], roots?: LayerRoots): Array<LowerNode | undefined> {
   const out = new Array<LowerNode | undefined>(names.length).fill(undefined);
   const place = placeOf(dir);
   /** Index → the name asked in the next copies (a bare redirect renames it). */
   const nameOf = names.slice();
   /** Indexes whose answer needs the next copy down. */
   let asking = names.map((_, i) => i);
-  /** Index → its directory's copies found so far, which of dir's copies each is in (-1: read by path) and its layer, while copies below still merge. */
-  const merging = new Map<number, { readonly copies: string[]; readonly via: number[]; readonly layers: number[] }>();
-  /** A copy found under another name than the first (a bare redirect) is not the child `name` of its parent copy. */
-  const renamed = new Set<number>();
+  /** Index → its directory's copies found so far and the layer of each, while copies below still merge. */
+  const merging = new Map<number, { readonly copies: string[]; readonly layers: number[] }>();
   /** Adds the copies below a directory copy at copy index k of dir (its redirect followed); answers whether more may merge below. */
   const follow = (i: number, k: number, e: ScannedEntry): boolean => {
     if (isOpaqueMarked(e.fsPath, e.xattrNames)) return false;
@@ -105,27 +102,19 @@ export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: O
     if (redirect === undefined) return true;
     if (!redirect.startsWith('/')) {
       nameOf[i] = redirect;
-      renamed.add(i);
       return true;
     }
     const below = resolveDir(place.stack, place.layers[k]! + 1, redirect);
     if (below !== undefined) {
       const m = merging.get(i)!;
       m.copies.push(...below);
-      m.via.push(...below.map(() => -1));
       m.layers.push(...placeOf(below).layers);
     }
     return false;
   };
   for (let layer = 0; layer < dir.length && asking.length > 0; layer++) {
     const asked = asking.map((i) => nameOf[i]!);
-    let found: Array<ScannedEntry | undefined> | null;
-    if (open === undefined || budget === undefined) found = scanNames(-1, dir[layer]!, asked, LSTAT_XATTRS_DIRS);
-    else {
-      const base = lookupBase(open, layer, budget);
-      if (base.prefix === '') found = scanNames(base.fd, dir[layer]!, asked, LSTAT_XATTRS_DIRS);
-      else found = scanNames(base.fd, dir[layer]!, asked.map((n) => base.prefix + n), LSTAT_XATTRS_DIRS, asked);
-    }
+    const found = scanCopy(dir[layer]!, place.stack[place.layers[layer]!]!, asked, roots);
     if (found === null) continue;
     const next: number[] = [];
     for (let k = 0; k < asking.length; k++) {
@@ -142,17 +131,16 @@ export function lookUpLowerAll(dir: LowerDir, names: readonly string[], open?: O
           out[i] = { fsPath: e.fsPath, stat: e.stat };
           continue;
         }
-        const started = { copies: [e.fsPath], via: [layer], layers: [place.layers[layer]!] };
+        const started = { copies: [e.fsPath], layers: [place.layers[layer]!] };
         // The layers array fills as copies below are found: the place is recorded once, now.
         places.set(started.copies, { stack: place.stack, layers: started.layers });
-        out[i] = { fsPath: e.fsPath, stat: e.stat, dir: started.copies, xattrNames: e.xattrNames, via: started.via };
+        out[i] = { fsPath: e.fsPath, stat: e.stat, dir: started.copies, xattrNames: e.xattrNames };
         merging.set(i, started);
       } else if (e.stat.type !== 'directory') {
         merging.delete(i); // a whiteout or a non-directory hides every copy below
         continue;
       } else {
         m.copies.push(e.fsPath);
-        m.via.push(renamed.has(i) ? -1 : layer);
         m.layers.push(place.layers[layer]!);
       }
       if (follow(i, layer, e)) next.push(i);
@@ -176,94 +164,51 @@ function resolveDir(stack: readonly string[], from: number, path: string): Lower
 }
 
 /**
- * The copies of one lower directory, for a walk below it: each is opened only
- * when first needed (`copyFd`: a subdirectory's copies are opened in it), by
- * name in its parent's copy where that is open, and stays open until
- * `closeCopies`; until then its names are looked up through the parent's copy
- * (`name/child`, one lookup more per name instead of an open and a close —
- * most directories of a layer are leaves).
+ * The layer directories of a walk's stack, each opened once when first
+ * needed and held until `closeRoots`: a copy's names are then looked up by
+ * their path relative to its layer's directory (`a/b/name`: one fstatat, the
+ * kernel walking the components), so no lower directory is ever opened for
+ * a lookup. At most ROOT_FDS_MAX are held; a layer past that (or whose
+ * directory is absent) is read by whole paths.
  */
-export interface OpenCopies {
-  readonly dir: LowerDir;
-  /** This directory's name in its parent. */
-  readonly name: string;
-  readonly parent: OpenCopies | null;
-  /** via[i]: the index of the parent's copy that dir[i] is the child `name` of; -1 for none (read by path). */
-  readonly via: readonly number[];
-  /** fds[i]: dir[i]'s descriptor; UNOPENED until first needed; -1 where absent or read by path. */
-  readonly fds: number[];
+export interface LayerRoots {
+  /** Layer directory → its descriptor, -1 where absent or past the limit. */
+  readonly fds: Map<string, number>;
 }
 
-const UNOPENED = -2;
+/** At most this many layer directories are held open by one walk. */
+const ROOT_FDS_MAX = 256;
 
-/** At most this many lower copies are held open at once by one walk (the rest are read by path). */
-const OPEN_COPIES_MAX = 256;
-
-/** How many copies one walk holds open (`copyFd` / `closeCopies`). */
-export interface CopyBudget {
-  open: number;
+export function layerRoots(): LayerRoots {
+  return { fds: new Map() };
 }
 
-/**
- * The copies of `dir`, the child `name` of the directory whose copies are
- * `parent` (null for the root's), none opened yet. `known`: which parent copy
- * each is the child of (`LowerNode.via`), where the caller knows; else found
- * by path, and a copy that is not `${p}/${name}` of a parent copy p (a
- * redirect, say) is read by its path.
- */
-export function openCopies(dir: LowerDir, name: string, parent: OpenCopies | null, known?: readonly number[]): OpenCopies {
-  const fds = new Array<number>(dir.length).fill(UNOPENED);
-  if (known !== undefined && parent !== null) return { dir, name, parent, via: known, fds };
-  const via: number[] = [];
-  let j = 0;
-  for (const copy of dir) {
-    // copies of a child are, in order, children of the parent's copies
-    if (parent !== null) while (j < parent.dir.length && !isChildPath(copy, parent.dir[j]!, name)) j++;
-    via.push(parent !== null && j < parent.dir.length ? j : -1);
+/** The descriptor of layer directory `root` (opened now where not yet); -1 where absent or past the limit. Fails with EIO. */
+function rootFd(roots: LayerRoots, root: string): number {
+  let fd = roots.fds.get(root);
+  if (fd === undefined) {
+    fd = roots.fds.size < ROOT_FDS_MAX ? openDirAt(AT_FDCWD, root, root) : -1;
+    roots.fds.set(root, fd);
   }
-  return { dir, name, parent, via, fds };
-}
-
-/** The descriptor of copy i (opened now where not yet, in its parent's copy where that can be opened); -1 where absent or over budget. Fails with EIO. */
-export function copyFd(open: OpenCopies, i: number, budget: CopyBudget): number {
-  if (open.fds[i] !== UNOPENED) return open.fds[i]!;
-  let fd = -1;
-  if (budget.open < OPEN_COPIES_MAX) {
-    const v = open.via[i]!;
-    const at = v >= 0 && open.parent !== null ? copyFd(open.parent, v, budget) : -1;
-    fd = at >= 0 ? openDirAt(at, open.name, open.dir[i]!) : openDirAt(AT_FDCWD, open.dir[i]!, open.dir[i]!);
-    if (fd >= 0) budget.open++;
-  }
-  open.fds[i] = fd;
   return fd;
 }
 
+export function closeRoots(roots: LayerRoots): void {
+  for (const fd of roots.fds.values()) closeDir(fd);
+  roots.fds.clear();
+}
+
 /**
- * Where the names of copy i are looked up: its own descriptor where open,
- * else its parent copy's (opened if need be; names then go as `name/child`),
- * its own (opened now) where it has no parent copy, else none (-1: by path).
+ * The entries `names` of lower copy `copy` (in layer directory `root`):
+ * through the layer's descriptor where `roots` holds it, as paths relative
+ * to it; else by the copy's own path.
  */
-function lookupBase(open: OpenCopies, i: number, budget: CopyBudget): { fd: number; prefix: string } {
-  const own = open.fds[i]!;
-  if (own !== UNOPENED) return { fd: own, prefix: '' };
-  const v = open.via[i]!;
-  if (v < 0 || open.parent === null) return { fd: copyFd(open, i, budget), prefix: '' };
-  const parentFd = copyFd(open.parent, v, budget);
-  return parentFd >= 0 ? { fd: parentFd, prefix: `${open.name}/` } : { fd: -1, prefix: '' };
-}
-
-function isChildPath(path: string, dir: string, name: string): boolean {
-  return path.length === dir.length + 1 + name.length && path.startsWith(dir) && path.endsWith(name) && path[dir.length] === '/';
-}
-
-export function closeCopies(open: OpenCopies, budget: CopyBudget): void {
-  for (let i = 0; i < open.fds.length; i++) {
-    const fd = open.fds[i]!;
-    if (fd < 0) continue;
-    closeDir(fd);
-    budget.open--;
-    open.fds[i] = -1;
-  }
+function scanCopy(copy: string, root: string, names: readonly string[], roots: LayerRoots | undefined): Array<ScannedEntry | undefined> | null {
+  const fd = roots === undefined || !copy.startsWith(root) ? -1 : rootFd(roots, root);
+  if (fd < 0) return scanNames(-1, copy, names, LSTAT_XATTRS_DIRS);
+  if (copy.length === root.length) return scanNames(fd, copy, names, LSTAT_XATTRS_DIRS);
+  const prefix = `${copy.slice(root.length + 1)}/`;
+  return scanNames(fd, copy, names.map((n) => prefix + n), LSTAT_XATTRS_DIRS, names);
 }
 
 /** Does the lower union's directory hold any name outside `names`? Reads its copies only until it finds one. */

@@ -8,8 +8,8 @@ import type { EntryStat } from '../tree.js';
 import { readlinkUtf8Sync } from '../utf8-name.js';
 import { AT_FDCWD, LSTAT_XATTRS_ALL, closeDir, openDirAt, scanDir } from './dir-scan.js';
 import type { ScannedEntry } from './dir-scan.js';
-import { closeCopies, lookUpLowerAll, lowerHasOtherName, lowerNames, openCopies } from './lower-stack.js';
-import type { CopyBudget, LowerDir, LowerNode, OpenCopies } from './lower-stack.js';
+import { closeRoots, layerRoots, lookUpLowerAll, lowerHasOtherName, lowerNames } from './lower-stack.js';
+import type { LayerRoots, LowerDir, LowerNode } from './lower-stack.js';
 import { expandRedirect, redirectExpansion } from './redirect-expansion.js';
 import type { RedirectExpansion } from './redirect-expansion.js';
 import { redirectFromNames } from './redirect-format.js';
@@ -49,10 +49,11 @@ export interface CompareUpperOptions {
  * lstats and lists the xattr names of every entry relative to the open
  * directory (each entry's xattr list is read once: opaque marker, comparison
  * and tar header all come from it); one per lower copy lstats the names the
- * layer holds there. Directories are opened by name in their open parents,
- * upper and lower (a lower copy only where its subdirectories need it), so no
- * call walks a whole path. The walk holds one descriptor per upper directory
- * level and at most 256 lower copies open; closing the generator closes them.
+ * layer holds there, by their paths relative to its layer's directory (no
+ * lower directory is opened). Upper directories are opened by name in their
+ * open parents. The walk holds one descriptor per upper directory level and
+ * one per lower layer it reached (at most 256); closing the generator closes
+ * them.
  *
  * Synchronous: every call is a short syscall on local directories, and a walk
  * through the thread pool spent most of its time waiting. Fails with
@@ -66,8 +67,12 @@ export function* compareUpper(upperDir: string, lowerLayers: readonly string[], 
   try {
     const hiddenNames = options.hiddenNames === true;
     const redirects = redirectExpansion(upperDir, lowerLayers, { hiddenNames, same: (path, lower, fsPath, upperStat) => sameNodeAt(path, lower, fsPath, upperStat, xattrsOf(fsPath, undefined)) });
-    const walk: Walk = { hiddenNames, budget: { open: 0 }, redirects };
-    yield* children(walk, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false, null);
+    const walk: Walk = { hiddenNames, roots: layerRoots(), redirects };
+    try {
+      yield* children(walk, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false);
+    } finally {
+      closeRoots(walk.roots);
+    }
   } finally {
     closeDir(fd);
   }
@@ -77,8 +82,8 @@ interface Walk {
   readonly hiddenNames: boolean;
   /** Where the layer has lower layers: how a directory it renamed from them (a redirect) is expanded. */
   readonly redirects: RedirectExpansion | null;
-  /** Lower copies held open (lower-stack.ts's copyFd). */
-  readonly budget: CopyBudget;
+  /** The lower layers' directories, held open for lookups (lower-stack.ts). */
+  readonly roots: LayerRoots;
 }
 
 /**
@@ -87,75 +92,68 @@ interface Walk {
  * read), which the layer holds. `lower` is null where the comparison with
  * lower has stopped (dir is new, or an opaque entry hides lower below it).
  * `cut`: the layer's dir is not merged with lower's (it, or an ancestor, is
- * opaque), so the union lists only the layer's names there. `above`: the
- * parent's lower copies, held open (lower's copies of dir are opened by name
- * in them; `via`: which of them each copy of dir is in, where known). One
+ * opaque), so the union lists only the layer's names there. One
  * generator per directory: a file's entry is made by a plain
  * call (`node`), a subdirectory recurses here.
  */
-function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, above: OpenCopies | null, via?: readonly number[]): Generator<DiffEntry> {
-  const copies = lower === null ? null : openCopies(lower, dir.slice(dir.lastIndexOf('/') + 1), above, via);
-  try {
-    const own: ScannedEntry[] = [];
-    const whiteouts: string[] = [];
-    for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true) ?? []) {
-      if (isWhiteoutEntry(e.stat)) whiteouts.push(e.name);
-      else own.push(e);
-    }
-    own.sort((a, b) => compareNames(a.name, b.name));
-
-    let below: Array<LowerNode | undefined> = [];
-    let deleted: string[] = [];
-    if (lower !== null) {
-      cut ||= isOpaqueMarked(fsDir, dirXattrs);
-      // one batch per lower copy: the layer's names, then (merged dirs only) its whiteouts
-      const asked = own.map((o) => o.name);
-      if (!cut) asked.push(...whiteouts);
-      const found = lookUpLowerAll(lower, asked, copies ?? undefined, walk.budget);
-      below = found.slice(0, own.length);
-      const holdsLowerName = below.some((n) => n !== undefined);
-      let gone: string[];
-      if (cut) {
-        const kept = new Set(asked);
-        gone = holdsLowerName ? lowerNames(lower, dir).filter((n) => !kept.has(n)) : [];
-      } else gone = whiteouts.filter((_, k) => found[own.length + k] !== undefined);
-      // Opaque: lower's dir has names and the union keeps none of them.
-      const opaque = !holdsLowerName && (cut ? lowerHasOtherName(lower, NO_NAMES) : gone.length > 0 && !lowerHasOtherName(lower, new Set(gone)));
-      if (opaque) {
-        yield walk.hiddenNames ? { kind: 'opaque', path: dir, hidden: lowerNames(lower, dir).sort(compareNames) } : { kind: 'opaque', path: dir };
-        lower = null;
-      } else {
-        deleted = gone.sort(compareNames);
-      }
-    }
-
-    let j = 0;
-    for (let i = 0; i < own.length; i++) {
-      const o = own[i]!;
-      while (j < deleted.length && compareNames(deleted[j]!, o.name) < 0) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
-      const path = layerPathJoin(dir, o.name);
-      const under = lower === null ? null : below[i];
-      if (walk.redirects !== null && o.stat.type === 'directory' && o.xattrNames.length > 0 && !isOpaqueMarked(o.fsPath, o.xattrNames) && redirectFromNames(o.fsPath, o.xattrNames) !== undefined) {
-        yield* expandRedirect(walk.redirects, path, under);
-        continue;
-      }
-      const added = under == null || under.stat.type !== o.stat.type;
-      const entry = node(path, o, under, added);
-      if (entry !== undefined) yield entry;
-      if (o.stat.type !== 'directory') continue;
-      // opened by name in this one (one lookup, not the whole path); -1 where it went away: read as empty
-      const sub = openDirAt(fd < 0 ? AT_FDCWD : fd, fd < 0 ? o.fsPath : o.name, o.fsPath);
-      try {
-        if (added) yield* children(walk, path, o.fsPath, sub, o.xattrNames, null, true, null);
-        else yield* children(walk, path, o.fsPath, sub, o.xattrNames, under!.dir ?? null, cut, copies, under!.via);
-      } finally {
-        closeDir(sub);
-      }
-    }
-    while (j < deleted.length) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
-  } finally {
-    if (copies !== null) closeCopies(copies, walk.budget);
+function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean): Generator<DiffEntry> {
+  const own: ScannedEntry[] = [];
+  const whiteouts: string[] = [];
+  for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true) ?? []) {
+    if (isWhiteoutEntry(e.stat)) whiteouts.push(e.name);
+    else own.push(e);
   }
+  own.sort((a, b) => compareNames(a.name, b.name));
+
+  let below: Array<LowerNode | undefined> = [];
+  let deleted: string[] = [];
+  if (lower !== null) {
+    cut ||= isOpaqueMarked(fsDir, dirXattrs);
+    // one batch per lower copy: the layer's names, then (merged dirs only) its whiteouts
+    const asked = own.map((o) => o.name);
+    if (!cut) asked.push(...whiteouts);
+    const found = lookUpLowerAll(lower, asked, walk.roots);
+    below = found.slice(0, own.length);
+    const holdsLowerName = below.some((n) => n !== undefined);
+    let gone: string[];
+    if (cut) {
+      const kept = new Set(asked);
+      gone = holdsLowerName ? lowerNames(lower, dir).filter((n) => !kept.has(n)) : [];
+    } else gone = whiteouts.filter((_, k) => found[own.length + k] !== undefined);
+    // Opaque: lower's dir has names and the union keeps none of them.
+    const opaque = !holdsLowerName && (cut ? lowerHasOtherName(lower, NO_NAMES) : gone.length > 0 && !lowerHasOtherName(lower, new Set(gone)));
+    if (opaque) {
+      yield walk.hiddenNames ? { kind: 'opaque', path: dir, hidden: lowerNames(lower, dir).sort(compareNames) } : { kind: 'opaque', path: dir };
+      lower = null;
+    } else {
+      deleted = gone.sort(compareNames);
+    }
+  }
+
+  let j = 0;
+  for (let i = 0; i < own.length; i++) {
+    const o = own[i]!;
+    while (j < deleted.length && compareNames(deleted[j]!, o.name) < 0) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
+    const path = layerPathJoin(dir, o.name);
+    const under = lower === null ? null : below[i];
+    if (walk.redirects !== null && o.stat.type === 'directory' && o.xattrNames.length > 0 && !isOpaqueMarked(o.fsPath, o.xattrNames) && redirectFromNames(o.fsPath, o.xattrNames) !== undefined) {
+      yield* expandRedirect(walk.redirects, path, under);
+      continue;
+    }
+    const added = under == null || under.stat.type !== o.stat.type;
+    const entry = node(path, o, under, added);
+    if (entry !== undefined) yield entry;
+    if (o.stat.type !== 'directory') continue;
+    // opened by name in this one (one lookup, not the whole path); -1 where it went away: read as empty
+    const sub = openDirAt(fd < 0 ? AT_FDCWD : fd, fd < 0 ? o.fsPath : o.name, o.fsPath);
+    try {
+      if (added) yield* children(walk, path, o.fsPath, sub, o.xattrNames, null, true);
+      else yield* children(walk, path, o.fsPath, sub, o.xattrNames, under!.dir ?? null, cut);
+    } finally {
+      closeDir(sub);
+    }
+  }
+  while (j < deleted.length) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set();
