@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "strata_sys",
-      "sources": ["core/sys/native/strata_sys.c", "core/sys/native/strata_scan.c"],
+      "sources": ["core/sys/native/strata_sys.c", "core/sys/native/strata_scan.c", "core/sys/native/strata_dir_scan.c", "core/sys/native/strata_scan_ahead.c"],
       "cflags": ["-O2", "-Wall"]
     },
     {

@@ -57,7 +57,28 @@ export interface Sys {
    * Fails with the errno error of open or read.
    */
   readFileAt(at: number, path: string, target: Buffer, offset: number, max: number): number;
+  /**
+   * Starts scanning the whole tree at `root` on a thread of its own
+   * (core/sys/native/strata_scan_ahead.c): each directory as
+   * `lstatDir(-1, path, null, xattrs)` would, depth first, names sorted by
+   * their bytes, at most `ahead` entries ahead of what is taken. A handle,
+   * or null where root is not a directory. Stop it with `scanAheadStop`.
+   */
+  scanAhead(root: string, xattrs: number, ahead: number): ScanAheadHandle | null;
+  /**
+   * The scan of directory `rel` of the tree ('' for its root; 'a/b'), as
+   * lstatDir's result with its names sorted; null where it was absent;
+   * undefined where the scan has not seen it (scan it with lstatDir). Throws
+   * what lstatDir would have. Scans before rel in depth-first order are
+   * dropped: ask in that order.
+   */
+  scanAheadTake(handle: ScanAheadHandle, rel: string): LstatDirResult | null | undefined;
+  /** Ends the scan: its thread stops and what it held is freed. */
+  scanAheadStop(handle: ScanAheadHandle): void;
 }
+
+/** A running `Sys.scanAhead`. */
+export type ScanAheadHandle = { readonly __scanAhead: never };
 
 /** What `Sys.lstatDir` answers, index by index with the names. */
 export interface LstatDirResult {

@@ -4,6 +4,8 @@ import { LSTAT_FIELDS, sys } from '../sys/index.js';
 import { layerPathJoin } from '../tree.js';
 import type { EntryStat, EntryType } from '../tree.js';
 import { assertUtf8ListingSync, readlinkUtf8Sync } from '../utf8-name.js';
+import { takeScan } from './read-ahead.js';
+import type { ReadAhead } from './read-ahead.js';
 import { upperIoError } from './upper-dir.js';
 
 export { AT_FDCWD, LSTAT_XATTRS_ALL, LSTAT_XATTRS_DIRS, LSTAT_XATTRS_NONE } from '../sys/index.js';
@@ -31,15 +33,19 @@ export interface ScannedEntry {
 const NO_XATTRS: readonly string[] = Object.freeze([]);
 
 /**
- * Every entry of directory `fsDir` (layer path `layerDir`, for messages), in
+ * Every entry of directory `fsDir` (layer path `layerDir`: for messages, and
+ * its path in the read-ahead's tree), in
  * readdir order, read through `fd` where it is open (>= 0); null where the
- * directory is absent (a writable layer may remove it). `xattrs`: LSTAT_XATTRS_*. Fails with EUNSUPPORTED for a name
+ * directory is absent (a writable layer may remove it). `xattrs`: LSTAT_XATTRS_*.
+ * `ahead`: the tree's read-ahead, which may already hold this scan (then
+ * sorted by name). Fails with EUNSUPPORTED for a name
  * or (with `readLinks`) a link target that is not UTF-8, ENOTFOUND where a
  * name vanishes between the listing and its lstat, EIO on any other error
  * (readlink's own error where a link vanishes).
  */
-export function scanDir(fd: number, fsDir: string, layerDir: string, xattrs: number, readLinks: boolean): ScannedEntry[] | null {
-  const r = lstatDir(fd, fsDir, null, xattrs);
+export function scanDir(fd: number, fsDir: string, layerDir: string, xattrs: number, readLinks: boolean, ahead?: ReadAhead): ScannedEntry[] | null {
+  let r = ahead !== undefined && ahead.xattrs === xattrs ? takeScan(ahead, layerDir, fsDir) : undefined;
+  if (r === undefined) r = lstatDir(fd, fsDir, null, xattrs);
   if (r === null) return null;
   const names = r.names!;
   assertUtf8ListingSync(names, fsDir, layerDir);

@@ -12,6 +12,8 @@ import { closeRoots, layerRoots, lookUpLowerAll, lowerHasOtherName, lowerNames }
 import type { LayerRoots, LowerDir, LowerNode } from './lower-stack.js';
 import { expandRedirect, redirectExpansion } from './redirect-expansion.js';
 import type { RedirectExpansion } from './redirect-expansion.js';
+import { startReadAhead, stopReadAhead } from './read-ahead.js';
+import type { ReadAhead } from './read-ahead.js';
 import { redirectFromNames } from './redirect-format.js';
 import { upperIoError } from './upper-dir.js';
 import { isOpaqueMarked, isWhiteoutEntry } from './whiteout-format.js';
@@ -67,10 +69,11 @@ export function* compareUpper(upperDir: string, lowerLayers: readonly string[], 
   try {
     const hiddenNames = options.hiddenNames === true;
     const redirects = redirectExpansion(upperDir, lowerLayers, { hiddenNames, same: (path, lower, fsPath, upperStat) => sameNodeAt(path, lower, fsPath, upperStat, xattrsOf(fsPath, undefined)) });
-    const walk: Walk = { hiddenNames, roots: layerRoots(), redirects };
+    const walk: Walk = { hiddenNames, roots: layerRoots(), redirects, ahead: startReadAhead(upperDir, LSTAT_XATTRS_ALL) };
     try {
       yield* children(walk, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false);
     } finally {
+      stopReadAhead(walk.ahead);
       closeRoots(walk.roots);
     }
   } finally {
@@ -84,6 +87,8 @@ interface Walk {
   readonly redirects: RedirectExpansion | null;
   /** The lower layers' directories, held open for lookups (lower-stack.ts). */
   readonly roots: LayerRoots;
+  /** The upper directory's scans, made ahead on their own thread (read-ahead.ts); undefined where that could not start. */
+  readonly ahead: ReadAhead | undefined;
 }
 
 /**
@@ -99,7 +104,7 @@ interface Walk {
 function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean): Generator<DiffEntry> {
   const own: ScannedEntry[] = [];
   const whiteouts: string[] = [];
-  for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true) ?? []) {
+  for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true, walk.ahead) ?? []) {
     if (isWhiteoutEntry(e.stat)) whiteouts.push(e.name);
     else own.push(e);
   }
@@ -144,8 +149,8 @@ function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs
     const entry = node(path, o, under, added);
     if (entry !== undefined) yield entry;
     if (o.stat.type !== 'directory') continue;
-    // opened by name in this one (one lookup, not the whole path); -1 where it went away: read as empty
-    const sub = openDirAt(fd < 0 ? AT_FDCWD : fd, fd < 0 ? o.fsPath : o.name, o.fsPath);
+    // scanned ahead (no descriptor needed), else opened by name in this one (one lookup, not the whole path); -1 where it went away: read as empty
+    const sub = walk.ahead !== undefined ? -1 : openDirAt(fd < 0 ? AT_FDCWD : fd, fd < 0 ? o.fsPath : o.name, o.fsPath);
     try {
       if (added) yield* children(walk, path, o.fsPath, sub, o.xattrNames, null, true);
       else yield* children(walk, path, o.fsPath, sub, o.xattrNames, under!.dir ?? null, cut);

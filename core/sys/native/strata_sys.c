@@ -238,6 +238,7 @@ static napi_value init(napi_env env, napi_value exports) {
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   strata_scan_init(env, exports);
+  strata_scan_ahead_init(env, exports);
   return exports;
 }
 

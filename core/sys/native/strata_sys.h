@@ -22,5 +22,7 @@ int get_string(napi_env env, napi_value v, char *buf, size_t cap);
 
 /* Adds strata_scan.c's functions to the exports. */
 void strata_scan_init(napi_env env, napi_value exports);
+/* Adds strata_scan_ahead.c's functions to the exports. */
+void strata_scan_ahead_init(napi_env env, napi_value exports);
 
 #endif

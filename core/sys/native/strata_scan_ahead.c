@@ -1,0 +1,276 @@
+/*
+ * scanAhead: the lstatDir scans of a whole directory tree, made on a thread
+ * of their own ahead of the walk that takes them (core/union's native diff),
+ * so that the walk's system calls run beside its JavaScript instead of
+ * between it. Each scan is exactly lstatDir's (scan_dir), only made earlier.
+ *
+ * Order: depth first, a directory's names sorted by their bytes, each
+ * subdirectory's scan after its parent's, in that order (as a walk that
+ * sorts names asks for them). At most `ahead` entries are held scanned and
+ * not yet taken (memory stays bounded whatever the tree). A walk that skips
+ * a subtree, or asks for a directory the scan did not see, only loses the
+ * read-ahead there (take answers undefined: scan it yourself).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "strata_sys.h"
+#include "strata_dir_scan.h"
+
+typedef struct scan_rec {
+  struct scan_rec *next;
+  char *rel;   /* "" for the root, else "a/b" */
+  int absent;  /* the directory could not be opened (ENOENT, ENOTDIR, ELOOP): lstatDir's null */
+  dir_scan s;  /* s.err set: the scan failed */
+} scan_rec;
+
+typedef struct {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv; /* signalled on every push, take and stop */
+  scan_rec *head, *tail;
+  size_t held, ahead;
+  int done, stop, joined;
+  char *root;
+  int root_fd, xmode;
+} scanner;
+
+static size_t weight(scan_rec *r) {
+  return r->s.names.count > 0 ? r->s.names.count : 1;
+}
+
+static void free_rec(scan_rec *r) {
+  free_dir_scan(&r->s);
+  free(r->rel);
+  free(r);
+}
+
+/* Queues r (waiting while `ahead` entries are held); 1 where the scan is to stop (r is freed). */
+static int push(scanner *sc, scan_rec *r) {
+  pthread_mutex_lock(&sc->mu);
+  while (!sc->stop && sc->held > 0 && sc->held + weight(r) > sc->ahead) pthread_cond_wait(&sc->cv, &sc->mu);
+  int stop = sc->stop;
+  if (!stop) {
+    if (sc->tail) sc->tail->next = r; else sc->head = r;
+    sc->tail = r;
+    sc->held += weight(r);
+    pthread_cond_broadcast(&sc->cv);
+  }
+  pthread_mutex_unlock(&sc->mu);
+  if (stop) free_rec(r);
+  return stop;
+}
+
+static char *joined(const char *a, const char *b) {
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *p = malloc(n);
+  if (p) { if (a[0]) { strcpy(p, a); strcat(p, "/"); strcat(p, b); } else strcpy(p, b); }
+  return p;
+}
+
+static scan_rec *new_rec(const char *rel) {
+  scan_rec *r = calloc(1, sizeof *r);
+  if (r && !(r->rel = strdup(rel))) { free(r); r = NULL; }
+  return r;
+}
+
+/* Scans the directory open at fd (`rel` in the tree, `full` its path), queues it, then its subdirectories; 1 where the scan is to stop. */
+static int walk(scanner *sc, int fd, const char *rel, const char *full) {
+  scan_rec *r = new_rec(rel);
+  if (!r) return 1;
+  int e = list_names(fd, &r->s.names);
+  if (e) {
+    r->s.err = e;
+    r->s.err_op = "scandir";
+    r->s.err_path = strdup(full);
+  } else {
+    sort_names(&r->s.names);
+    e = scan_dir(fd, full, sc->xmode, &r->s);
+  }
+  name_list subs = {0};
+  for (uint32_t i = 0; !e && i < r->s.names.count; i++) {
+    if (S_ISDIR((mode_t)r->s.fields[(size_t)i * FIELDS])) {
+      const char *name = r->s.names.buf + r->s.names.at[i];
+      if (add_name(&subs, name, strlen(name))) e = ENOMEM;
+    }
+  }
+  /* after a failure the walk stops there: whoever takes it throws */
+  if (push(sc, r) || e) { free_names(&subs); return 1; }
+  int stop = 0;
+  for (uint32_t i = 0; !stop && i < subs.count; i++) {
+    const char *name = subs.buf + subs.at[i];
+    char *child_rel = joined(rel, name), *child_full = joined(full, name);
+    if (!child_rel || !child_full) stop = 1;
+    int cfd = stop ? -1 : openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (!stop && cfd < 0) {
+      scan_rec *a = new_rec(child_rel);
+      if (!a) stop = 1;
+      else {
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) a->absent = 1;
+        else { a->s.err = errno; a->s.err_op = "open"; a->s.err_path = strdup(child_full); }
+        stop = push(sc, a) || !a->absent;
+      }
+    } else if (!stop) {
+      stop = walk(sc, cfd, child_rel, child_full);
+      close(cfd);
+    }
+    free(child_rel);
+    free(child_full);
+  }
+  free_names(&subs);
+  return stop;
+}
+
+static void *run(void *arg) {
+  scanner *sc = arg;
+  walk(sc, sc->root_fd, "", sc->root);
+  close(sc->root_fd);
+  pthread_mutex_lock(&sc->mu);
+  sc->done = 1;
+  pthread_cond_broadcast(&sc->cv);
+  pthread_mutex_unlock(&sc->mu);
+  return NULL;
+}
+
+/* Depth-first order of two tree paths: component by component, a '/' before any byte of a name. */
+static int path_cmp(const char *a, const char *b) {
+  for (;; a++, b++) {
+    unsigned char x = *a == '/' ? 1 : (unsigned char)*a, y = *b == '/' ? 1 : (unsigned char)*b;
+    if (x != y || x == 0) return (int)x - (int)y;
+  }
+}
+
+static void stop_scanner(scanner *sc) {
+  if (sc->joined) return;
+  pthread_mutex_lock(&sc->mu);
+  sc->stop = 1;
+  pthread_cond_broadcast(&sc->cv);
+  pthread_mutex_unlock(&sc->mu);
+  pthread_join(sc->thread, NULL);
+  sc->joined = 1;
+  for (scan_rec *r = sc->head, *next; r; r = next) { next = r->next; free_rec(r); }
+  sc->head = sc->tail = NULL;
+  sc->held = 0;
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  scanner *sc = data;
+  stop_scanner(sc);
+  pthread_mutex_destroy(&sc->mu);
+  pthread_cond_destroy(&sc->cv);
+  free(sc->root);
+  free(sc);
+}
+
+/*
+ * scanAhead(root, xattrs, ahead): starts the scan of the tree at root (whose
+ * attribute names: lstatDir's `xattrs`), at most `ahead` entries ahead; a
+ * handle for scanAheadTake and scanAheadStop, or null where root cannot be
+ * opened as a directory.
+ */
+static napi_value js_scan_ahead(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  PATH_ARG(0, root);
+  int32_t xmode = 0, ahead = 0;
+  napi_get_value_int32(env, argv[1], &xmode);
+  napi_get_value_int32(env, argv[2], &ahead);
+  napi_value r;
+  int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  scanner *sc = fd < 0 ? NULL : calloc(1, sizeof *sc);
+  if (sc) sc->root = strdup(root);
+  if (!sc || !sc->root) {
+    if (fd >= 0) close(fd);
+    free(sc);
+    napi_get_null(env, &r);
+    return r;
+  }
+  sc->root_fd = fd;
+  sc->xmode = xmode;
+  sc->ahead = ahead > 0 ? (size_t)ahead : 1;
+  pthread_mutex_init(&sc->mu, NULL);
+  pthread_cond_init(&sc->cv, NULL);
+  if (pthread_create(&sc->thread, NULL, run, sc) != 0) {
+    int e = errno;
+    close(fd);
+    pthread_mutex_destroy(&sc->mu);
+    pthread_cond_destroy(&sc->cv);
+    free(sc->root);
+    free(sc);
+    return throw_errno(env, e, "pthread_create", root);
+  }
+  napi_create_external(env, sc, finalize, NULL, &r);
+  return r;
+}
+
+static scanner *scanner_arg(napi_env env, napi_value v) {
+  void *data = NULL;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) napi_throw_type_error(env, NULL, "not a scanAhead handle");
+  return data;
+}
+
+/*
+ * scanAheadTake(handle, rel): lstatDir(-1, `${root}/${rel}`, null, xattrs) as
+ * the scan made it (rel "" for root itself; names sorted by their bytes):
+ * its result, null where the directory was absent, or undefined where the
+ * scan has not seen it (stopped, skipped, or the tree changed): scan it
+ * yourself. Throws what lstatDir would have thrown. Scans before rel in the
+ * walk's order are dropped.
+ */
+static napi_value js_scan_ahead_take(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  scanner *sc = scanner_arg(env, argv[0]);
+  if (!sc) return NULL;
+  PATH_ARG(1, rel);
+  scan_rec *found = NULL, *dropped = NULL;
+  pthread_mutex_lock(&sc->mu);
+  while (!sc->joined) {
+    scan_rec *h = sc->head;
+    if (!h) {
+      if (sc->done) break;
+      pthread_cond_wait(&sc->cv, &sc->mu);
+      continue;
+    }
+    int c = path_cmp(h->rel, rel);
+    if (c > 0) break;
+    sc->head = h->next;
+    if (!sc->head) sc->tail = NULL;
+    sc->held -= weight(h);
+    pthread_cond_broadcast(&sc->cv);
+    if (c == 0) { found = h; break; }
+    h->next = dropped;
+    dropped = h;
+  }
+  pthread_mutex_unlock(&sc->mu);
+  for (scan_rec *r = dropped, *next; r; r = next) { next = r->next; free_rec(r); }
+  napi_value result;
+  if (!found) napi_get_undefined(env, &result);
+  else if (found->absent) napi_get_null(env, &result);
+  else if (found->s.err) result = throw_scan_error(env, &found->s);
+  else result = dir_scan_to_js(env, &found->s, 1);
+  if (found) free_rec(found);
+  return result;
+}
+
+/* scanAheadStop(handle): ends the scan (its thread and what it holds); the handle then takes nothing. */
+static napi_value js_scan_ahead_stop(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  scanner *sc = scanner_arg(env, argv[0]);
+  if (!sc) return NULL;
+  stop_scanner(sc);
+  return NULL;
+}
+
+void strata_scan_ahead_init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"scanAhead", NULL, js_scan_ahead, NULL, NULL, NULL, napi_default, NULL},
+    {"scanAheadTake", NULL, js_scan_ahead_take, NULL, NULL, NULL, napi_default, NULL},
+    {"scanAheadStop", NULL, js_scan_ahead_stop, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+}
