@@ -61,10 +61,12 @@ export interface Sys {
    * Starts scanning the whole tree at `root` on a thread of its own
    * (core/sys/native/strata_scan_ahead.c): each directory as
    * `lstatDir(-1, path, null, xattrs)` would, depth first, names sorted by
-   * their bytes, at most `ahead` entries ahead of what is taken. A handle,
-   * or null where root is not a directory. Stop it with `scanAheadStop`.
+   * their bytes, at most `ahead` entries ahead of what is taken. With
+   * `lower`, each directory's names are also looked up at the same path
+   * under that directory (`ScanAheadResult.lower`). A handle, or null where
+   * root is not a directory. Stop it with `scanAheadStop`.
    */
-  scanAhead(root: string, xattrs: number, ahead: number): ScanAheadHandle | null;
+  scanAhead(root: string, xattrs: number, ahead: number, lower: string | null): ScanAheadHandle | null;
   /**
    * The scan of directory `rel` of the tree ('' for its root; 'a/b'), as
    * lstatDir's result with its names sorted; null where it was absent;
@@ -72,9 +74,19 @@ export interface Sys {
    * what lstatDir would have. Scans before rel in depth-first order are
    * dropped: ask in that order.
    */
-  scanAheadTake(handle: ScanAheadHandle, rel: string): LstatDirResult | null | undefined;
+  scanAheadTake(handle: ScanAheadHandle, rel: string): ScanAheadResult | null | undefined;
   /** Ends the scan: its thread stops and what it held is freed. */
   scanAheadStop(handle: ScanAheadHandle): void;
+}
+
+/** A directory's scan from `Sys.scanAheadTake`. */
+export interface ScanAheadResult extends LstatDirResult {
+  /**
+   * Its names at the same path under the scan's `lower` directory, index by
+   * index (LSTAT_XATTRS_DIRS: directories' attribute names); absent where
+   * that lookup failed.
+   */
+  readonly lower?: LstatDirResult;
 }
 
 /** A running `Sys.scanAhead`. */

@@ -28,6 +28,12 @@ export interface ScannedEntry {
   readonly stat: EntryStat;
   /** Its attribute names (all namespaces), where they were asked for; [] for none. */
   readonly xattrNames: readonly string[];
+  /**
+   * The same name at the same path under the read-ahead's lower directory
+   * (`ReadAhead.lower`), looked up as `scanNames` does: null where it has
+   * none; undefined where that was not looked up.
+   */
+  readonly below: ScannedEntry | null | undefined;
 }
 
 const NO_XATTRS: readonly string[] = Object.freeze([]);
@@ -38,7 +44,7 @@ const NO_XATTRS: readonly string[] = Object.freeze([]);
  * readdir order, read through `fd` where it is open (>= 0); null where the
  * directory is absent (a writable layer may remove it). `xattrs`: LSTAT_XATTRS_*.
  * `ahead`: the tree's read-ahead, which may already hold this scan (then
- * sorted by name). Fails with EUNSUPPORTED for a name
+ * sorted by name, with each entry's `below`). Fails with EUNSUPPORTED for a name
  * or (with `readLinks`) a link target that is not UTF-8, ENOTFOUND where a
  * name vanishes between the listing and its lstat, EIO on any other error
  * (readlink's own error where a link vanishes).
@@ -49,33 +55,47 @@ export function scanDir(fd: number, fsDir: string, layerDir: string, xattrs: num
   if (r === null) return null;
   const names = r.names!;
   assertUtf8ListingSync(names, fsDir, layerDir);
+  const lower = 'lower' in r ? r.lower : undefined;
+  const lowerDir = lower === undefined ? '' : `${ahead!.lower!}${layerDir === '/' ? '' : layerDir}`;
   const out: ScannedEntry[] = [];
   for (let i = 0; i < names.length; i++) {
-    const e = entryAt(r, i, fsDir, names[i]!, layerDir, readLinks);
+    const below = lower === undefined ? undefined : (entryAt(lower, i, lowerDir, names[i]!, '', false, undefined) ?? null);
+    const e = entryAt(r, i, fsDir, names[i]!, layerDir, readLinks, below);
     if (e === undefined) throw new StrataError(ErrorCode.ENOTFOUND, `${layerPathJoin(layerDir, names[i]!)} vanished from the upper tree while it was compared`);
     out.push(e);
   }
   return out;
 }
 
+/** Where `scanNames` looks names up: relative to the open directory `fd` (real path `path`), as `${prefix}${name}`. */
+export interface ScanBase {
+  readonly fd: number;
+  readonly path: string;
+  readonly prefix: string;
+}
+
 /**
- * The entries named `shown` in directory `fsDir` (read through `fd` where it
- * is open, >= 0, as `names`: relative to fd, e.g. `dir/name` where fd is
- * fsDir's parent), index by index (undefined where absent); null where the
- * directory itself is absent. Link targets are
- * not read. Fails with EIO.
+ * The entries `names` of directory `fsDir`, index by index (undefined where
+ * absent): looked up through `base` where given (fsDir is then
+ * `${base.path}/${prefix without its last '/'}`), else in fsDir opened by its
+ * path; null where that directory is absent. Link targets are not read.
+ * Fails with EIO.
  */
-export function scanNames(fd: number, fsDir: string, names: readonly string[], xattrs: number, shown: readonly string[] = names): Array<ScannedEntry | undefined> | null {
-  const r = lstatDir(fd, fsDir, names, xattrs);
+export function scanNames(fsDir: string, names: readonly string[], xattrs: number, base?: ScanBase): Array<ScannedEntry | undefined> | null {
+  const r =
+    base === undefined
+      ? lstatDir(-1, fsDir, names, xattrs, fsDir)
+      : lstatDir(base.fd, base.path, base.prefix === '' ? names : names.map((n) => base.prefix + n), xattrs, fsDir);
   if (r === null) return null;
   const out = new Array<ScannedEntry | undefined>(names.length);
-  for (let i = 0; i < names.length; i++) out[i] = entryAt(r, i, fsDir, shown[i]!, '', false);
+  for (let i = 0; i < names.length; i++) out[i] = entryAt(r, i, fsDir, names[i]!, '', false, undefined);
   return out;
 }
 
-function lstatDir(fd: number, fsDir: string, names: readonly string[] | null, xattrs: number) {
+/** sys.lstatDir (`dir`: the directory fd is open at, or to open), its errors as EIO naming `fsDir`. */
+function lstatDir(fd: number, dir: string, names: readonly string[] | null, xattrs: number, fsDir = dir) {
   try {
-    return sys.lstatDir(fd, fsDir, names, xattrs);
+    return sys.lstatDir(fd, dir, names, xattrs);
   } catch (err) {
     throw upperIoError(fsDir, err);
   }
@@ -108,7 +128,15 @@ const TYPES: ReadonlyMap<number, EntryType> = new Map([
   [0o010000, 'fifo'],
 ]);
 
-function entryAt(r: { fields: Float64Array; inos: Array<string | undefined>; xattrs: Array<string | undefined> }, i: number, fsDir: string, name: string, layerDir: string, readLinks: boolean): ScannedEntry | undefined {
+function entryAt(
+  r: { fields: Float64Array; inos: Array<string | undefined>; xattrs: Array<string | undefined> },
+  i: number,
+  fsDir: string,
+  name: string,
+  layerDir: string,
+  readLinks: boolean,
+  below: ScannedEntry | null | undefined,
+): ScannedEntry | undefined {
   const f = r.fields;
   const o = i * LSTAT_FIELDS;
   const rawMode = f[o]!;
@@ -134,5 +162,5 @@ function entryAt(r: { fields: Float64Array; inos: Array<string | undefined>; xat
   } else if (type === 'char' || type === 'block') {
     stat = { ...base, rdev: { major: f[o + 6]!, minor: f[o + 7]! } };
   }
-  return { name, fsPath, stat, xattrNames };
+  return { name, fsPath, stat, xattrNames, below };
 }

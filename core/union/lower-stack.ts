@@ -84,9 +84,11 @@ export function lookUpLower(dir: LowerDir, name: string): LowerNode | undefined 
  * is a directory, for its opaque marker); a copy is asked only about the
  * names still unresolved above it. `roots`: the walk's layer directories,
  * through which names are looked up by relative path (else each copy is
- * opened by its own path).
+ * opened by its own path). `first`: where the caller already has them, the
+ * names' entries in `dir`'s first copy, index by index (null: absent there),
+ * as scanNames gives them.
  */
-export function lookUpLowerAll(dir: LowerDir, names: readonly string[], roots?: LayerRoots): Array<LowerNode | undefined> {
+export function lookUpLowerAll(dir: LowerDir, names: readonly string[], roots?: LayerRoots, first?: ReadonlyArray<ScannedEntry | null | undefined>): Array<LowerNode | undefined> {
   const out = new Array<LowerNode | undefined>(names.length).fill(undefined);
   const place = placeOf(dir);
   /** Index → the name asked in the next copies (a bare redirect renames it). */
@@ -114,7 +116,7 @@ export function lookUpLowerAll(dir: LowerDir, names: readonly string[], roots?: 
   };
   for (let layer = 0; layer < dir.length && asking.length > 0; layer++) {
     const asked = asking.map((i) => nameOf[i]!);
-    const found = scanCopy(dir[layer]!, place.stack[place.layers[layer]!]!, asked, roots);
+    const found = layer === 0 && first !== undefined ? first.map((e) => e ?? undefined) : scanCopy(dir[layer]!, place.stack[place.layers[layer]!]!, asked, roots);
     if (found === null) continue;
     const next: number[] = [];
     for (let k = 0; k < asking.length; k++) {
@@ -205,10 +207,8 @@ export function closeRoots(roots: LayerRoots): void {
  */
 function scanCopy(copy: string, root: string, names: readonly string[], roots: LayerRoots | undefined): Array<ScannedEntry | undefined> | null {
   const fd = roots === undefined || !copy.startsWith(root) ? -1 : rootFd(roots, root);
-  if (fd < 0) return scanNames(-1, copy, names, LSTAT_XATTRS_DIRS);
-  if (copy.length === root.length) return scanNames(fd, copy, names, LSTAT_XATTRS_DIRS);
-  const prefix = `${copy.slice(root.length + 1)}/`;
-  return scanNames(fd, copy, names.map((n) => prefix + n), LSTAT_XATTRS_DIRS, names);
+  if (fd < 0) return scanNames(copy, names, LSTAT_XATTRS_DIRS);
+  return scanNames(copy, names, LSTAT_XATTRS_DIRS, { fd, path: root, prefix: copy.length === root.length ? '' : `${copy.slice(root.length + 1)}/` });
 }
 
 /** Does the lower union's directory hold any name outside `names`? Reads its copies only until it finds one. */

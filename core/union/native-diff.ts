@@ -52,10 +52,15 @@ export interface CompareUpperOptions {
  * directory (each entry's xattr list is read once: opaque marker, comparison
  * and tar header all come from it); one per lower copy lstats the names the
  * layer holds there, by their paths relative to its layer's directory (no
- * lower directory is opened). Upper directories are opened by name in their
- * open parents. The walk holds one descriptor per upper directory level and
- * one per lower layer it reached (at most 256); closing the generator closes
- * them.
+ * lower directory is opened). Where the read-ahead (below) cannot run,
+ * upper directories are opened by name in their open parents. The walk holds
+ * one descriptor per upper directory level at most and one per lower layer it
+ * reached (at most 256); closing the generator closes them.
+ *
+ * The upper directory's scans, and the lookups of their names in the top
+ * lower layer at the same paths, are made ahead of the walk on a thread of
+ * their own (read-ahead.ts), the same calls made earlier; the walk makes any
+ * other call itself.
  *
  * Synchronous: every call is a short syscall on local directories, and a walk
  * through the thread pool spent most of its time waiting. Fails with
@@ -69,7 +74,7 @@ export function* compareUpper(upperDir: string, lowerLayers: readonly string[], 
   try {
     const hiddenNames = options.hiddenNames === true;
     const redirects = redirectExpansion(upperDir, lowerLayers, { hiddenNames, same: (path, lower, fsPath, upperStat) => sameNodeAt(path, lower, fsPath, upperStat, xattrsOf(fsPath, undefined)) });
-    const walk: Walk = { hiddenNames, roots: layerRoots(), redirects, ahead: startReadAhead(upperDir, LSTAT_XATTRS_ALL) };
+    const walk: Walk = { hiddenNames, roots: layerRoots(), redirects, ahead: startReadAhead(upperDir, LSTAT_XATTRS_ALL, lowerLayers[0]) };
     try {
       yield* children(walk, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false);
     } finally {
@@ -103,9 +108,9 @@ interface Walk {
  */
 function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean): Generator<DiffEntry> {
   const own: ScannedEntry[] = [];
-  const whiteouts: string[] = [];
+  const whiteouts: ScannedEntry[] = [];
   for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true, walk.ahead) ?? []) {
-    if (isWhiteoutEntry(e.stat)) whiteouts.push(e.name);
+    if (isWhiteoutEntry(e.stat)) whiteouts.push(e);
     else own.push(e);
   }
   own.sort((a, b) => compareNames(a.name, b.name));
@@ -115,16 +120,16 @@ function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs
   if (lower !== null) {
     cut ||= isOpaqueMarked(fsDir, dirXattrs);
     // one batch per lower copy: the layer's names, then (merged dirs only) its whiteouts
-    const asked = own.map((o) => o.name);
-    if (!cut) asked.push(...whiteouts);
-    const found = lookUpLowerAll(lower, asked, walk.roots);
+    const askedEntries = cut ? own : own.concat(whiteouts);
+    const asked = askedEntries.map((o) => o.name);
+    const found = lookUpLowerAll(lower, asked, walk.roots, lookedUpAhead(walk, dir, lower, askedEntries));
     below = found.slice(0, own.length);
     const holdsLowerName = below.some((n) => n !== undefined);
     let gone: string[];
     if (cut) {
       const kept = new Set(asked);
       gone = holdsLowerName ? lowerNames(lower, dir).filter((n) => !kept.has(n)) : [];
-    } else gone = whiteouts.filter((_, k) => found[own.length + k] !== undefined);
+    } else gone = whiteouts.filter((_, k) => found[own.length + k] !== undefined).map((w) => w.name);
     // Opaque: lower's dir has names and the union keeps none of them.
     const opaque = !holdsLowerName && (cut ? lowerHasOtherName(lower, NO_NAMES) : gone.length > 0 && !lowerHasOtherName(lower, new Set(gone)));
     if (opaque) {
@@ -159,6 +164,23 @@ function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs
     }
   }
   while (j < deleted.length) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
+}
+
+/**
+ * The entries' names in `lower`'s first copy, as the read-ahead looked them
+ * up (`ScannedEntry.below`), where that copy is the read-ahead's lower
+ * directory at the same path (no redirect on the way) and it looked all of
+ * them up; else undefined.
+ */
+function lookedUpAhead(walk: Walk, dir: string, lower: LowerDir, entries: readonly ScannedEntry[]): Array<ScannedEntry | null> | undefined {
+  const top = walk.ahead?.lower;
+  if (top === undefined || lower[0] !== (dir === '/' ? top : top + dir)) return undefined;
+  const out: Array<ScannedEntry | null> = [];
+  for (const e of entries) {
+    if (e.below === undefined) return undefined;
+    out.push(e.below);
+  }
+  return out;
 }
 
 const NO_NAMES: ReadonlySet<string> = new Set();

@@ -2,7 +2,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { sys } from '../../core/engine.js';
 import type { LstatDirResult } from '../../core/sys/index.js';
-import { LSTAT_FIELDS, LSTAT_XATTRS_ALL } from '../../core/sys/index.js';
+import { LSTAT_FIELDS, LSTAT_XATTRS_ALL, LSTAT_XATTRS_DIRS } from '../../core/sys/index.js';
 import { buildTree, tempDir } from './trees.js';
 import type { TreeSpec } from './trees.js';
 
@@ -38,7 +38,7 @@ const WALK_ORDER = ['', 'a', 'b', 'b/a', 'c', 'c/d', 'c/d/e'];
 test('each directory taken from the read-ahead is the scan lstatDir makes, its names sorted by their bytes', async (t) => {
   const root = await buildTree(await tempDir(t), SPEC);
   sys.lsetxattr(join(root, 'a', 'z'), 'user.note', Buffer.from('kept'));
-  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 2)!;
+  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 2, null)!;
   t.truthy(ahead);
   try {
     for (const rel of WALK_ORDER) {
@@ -55,9 +55,34 @@ test('each directory taken from the read-ahead is the scan lstatDir makes, its n
   }
 });
 
+test('with a lower directory, each scan also holds its names looked up at the same path there, as lstatDir looks them up', async (t) => {
+  const root = await buildTree(await tempDir(t), SPEC);
+  const lower = await buildTree(await tempDir(t), { 'a/': '', 'a/z/': '', 'b': 'a file here', 'c/': '', 'c/d': 'not a directory' });
+  sys.lsetxattr(join(lower, 'a', 'z'), 'user.mark', Buffer.from('y'));
+  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 1, lower)!;
+  try {
+    for (const rel of WALK_ORDER) {
+      const taken = sys.scanAheadTake(ahead, rel);
+      if (taken === null || taken === undefined) return t.fail(`no scan of '${rel}'`);
+      const names = taken.names!;
+      if (names.length === 0) continue; // nothing to look up
+      if (taken.lower === undefined) return t.fail(`no lookup of '${rel}'`);
+      const direct = sys.lstatDir(-1, lower, names.map((n) => (rel === '' ? n : `${rel}/${n}`)), LSTAT_XATTRS_DIRS)!;
+      t.deepEqual(Array.from(taken.lower.fields), Array.from(direct.fields), rel);
+      t.deepEqual(taken.lower.inos, direct.inos, rel);
+      t.deepEqual(taken.lower.xattrs, direct.xattrs, rel);
+    }
+    const a = sys.lstatDir(-1, lower, ['a/z', 'a/link'], LSTAT_XATTRS_DIRS)!;
+    t.is(a.xattrs[0], 'user.mark');
+    t.is(a.fields[LSTAT_FIELDS], 0, 'absent below: mode 0');
+  } finally {
+    sys.scanAheadStop(ahead);
+  }
+});
+
 test('a walk that skips a subtree or asks for a directory the scan never saw still gets the scans after it', async (t) => {
   const root = await buildTree(await tempDir(t), SPEC);
-  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 1)!;
+  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 1, null)!;
   try {
     t.truthy(sys.scanAheadTake(ahead, ''));
     // not in the tree: unknown to the read-ahead, and nothing after it is lost
@@ -73,10 +98,10 @@ test('stopping a read-ahead that is waiting for room ends it at once, and a stop
   const spec: TreeSpec = {};
   for (let i = 0; i < 200; i++) spec[`d${i}/`] = '';
   const root = await buildTree(await tempDir(t), spec);
-  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 1)!;
+  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 1, null)!;
   t.is(sys.scanAheadTake(ahead, '')!.names!.length, 200);
   sys.scanAheadStop(ahead); // its thread waits for room: it must not hang here
   t.is(sys.scanAheadTake(ahead, 'd0'), undefined);
   sys.scanAheadStop(ahead);
-  t.is(sys.scanAhead(join(root, 'absent'), LSTAT_XATTRS_ALL, 1), null);
+  t.is(sys.scanAhead(join(root, 'absent'), LSTAT_XATTRS_ALL, 1, null), null);
 });

@@ -27,6 +27,9 @@ typedef struct scan_rec {
   char *rel;   /* "" for the root, else "a/b" */
   int absent;  /* the directory could not be opened (ENOENT, ENOTDIR, ELOOP): lstatDir's null */
   dir_scan s;  /* s.err set: the scan failed */
+  /* the same names in the lower directory: lstatDir(lower fd, lower, ["rel/name", ...], XATTRS_DIRS); probed: made without failure */
+  dir_scan probe;
+  int probed;
 } scan_rec;
 
 typedef struct {
@@ -36,8 +39,8 @@ typedef struct {
   scan_rec *head, *tail;
   size_t held, ahead;
   int done, stop, joined;
-  char *root;
-  int root_fd, xmode;
+  char *root, *lower;
+  int root_fd, lower_fd, xmode;
 } scanner;
 
 static size_t weight(scan_rec *r) {
@@ -46,6 +49,7 @@ static size_t weight(scan_rec *r) {
 
 static void free_rec(scan_rec *r) {
   free_dir_scan(&r->s);
+  free_dir_scan(&r->probe);
   free(r->rel);
   free(r);
 }
@@ -79,6 +83,20 @@ static scan_rec *new_rec(const char *rel) {
   return r;
 }
 
+/* Looks up r's names at the same path in the lower directory (relative to it: no lower directory is opened); a failure only leaves r unprobed. */
+static void probe(scanner *sc, scan_rec *r, const char *rel) {
+  int e = 0;
+  for (uint32_t i = 0; !e && i < r->s.names.count; i++) {
+    const char *name = r->s.names.buf + r->s.names.at[i];
+    char *path = joined(rel, name);
+    if (!path || add_name(&r->probe.names, path, strlen(path))) e = ENOMEM;
+    free(path);
+  }
+  if (!e) e = scan_dir(sc->lower_fd, sc->lower, XATTRS_DIRS, &r->probe);
+  if (e) free_dir_scan(&r->probe);
+  else r->probed = 1;
+}
+
 /* Scans the directory open at fd (`rel` in the tree, `full` its path), queues it, then its subdirectories; 1 where the scan is to stop. */
 static int walk(scanner *sc, int fd, const char *rel, const char *full) {
   scan_rec *r = new_rec(rel);
@@ -92,6 +110,7 @@ static int walk(scanner *sc, int fd, const char *rel, const char *full) {
     sort_names(&r->s.names);
     e = scan_dir(fd, full, sc->xmode, &r->s);
   }
+  if (!e && sc->lower_fd >= 0 && r->s.names.count > 0) probe(sc, r, rel);
   name_list subs = {0};
   for (uint32_t i = 0; !e && i < r->s.names.count; i++) {
     if (S_ISDIR((mode_t)r->s.fields[(size_t)i * FIELDS])) {
@@ -130,6 +149,7 @@ static void *run(void *arg) {
   scanner *sc = arg;
   walk(sc, sc->root_fd, "", sc->root);
   close(sc->root_fd);
+  if (sc->lower_fd >= 0) close(sc->lower_fd);
   pthread_mutex_lock(&sc->mu);
   sc->done = 1;
   pthread_cond_broadcast(&sc->cv);
@@ -165,21 +185,27 @@ static void finalize(napi_env env, void *data, void *hint) {
   pthread_mutex_destroy(&sc->mu);
   pthread_cond_destroy(&sc->cv);
   free(sc->root);
+  free(sc->lower);
   free(sc);
 }
 
 /*
- * scanAhead(root, xattrs, ahead): starts the scan of the tree at root (whose
- * attribute names: lstatDir's `xattrs`), at most `ahead` entries ahead; a
- * handle for scanAheadTake and scanAheadStop, or null where root cannot be
- * opened as a directory.
+ * scanAhead(root, xattrs, ahead, lower | null): starts the scan of the tree
+ * at root (whose attribute names: lstatDir's `xattrs`), at most `ahead`
+ * entries ahead; with `lower`, each directory's names are also looked up at
+ * the same path under that directory. A handle for scanAheadTake and
+ * scanAheadStop, or null where root cannot be opened as a directory.
  */
 static napi_value js_scan_ahead(napi_env env, napi_callback_info info) {
-  ARGS(3);
+  ARGS(4);
   PATH_ARG(0, root);
   int32_t xmode = 0, ahead = 0;
   napi_get_value_int32(env, argv[1], &xmode);
   napi_get_value_int32(env, argv[2], &ahead);
+  napi_valuetype lower_type;
+  napi_typeof(env, argv[3], &lower_type);
+  char lower[PATH_BUF];
+  if (lower_type == napi_string && get_string(env, argv[3], lower, sizeof lower)) { napi_throw_type_error(env, NULL, "bad path"); return NULL; }
   napi_value r;
   int fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   scanner *sc = fd < 0 ? NULL : calloc(1, sizeof *sc);
@@ -190,6 +216,10 @@ static napi_value js_scan_ahead(napi_env env, napi_callback_info info) {
     napi_get_null(env, &r);
     return r;
   }
+  sc->lower_fd = -1;
+  if (lower_type == napi_string && (sc->lower = strdup(lower)) != NULL) {
+    sc->lower_fd = open(lower, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
   sc->root_fd = fd;
   sc->xmode = xmode;
   sc->ahead = ahead > 0 ? (size_t)ahead : 1;
@@ -198,6 +228,8 @@ static napi_value js_scan_ahead(napi_env env, napi_callback_info info) {
   if (pthread_create(&sc->thread, NULL, run, sc) != 0) {
     int e = errno;
     close(fd);
+    if (sc->lower_fd >= 0) close(sc->lower_fd);
+    free(sc->lower);
     pthread_mutex_destroy(&sc->mu);
     pthread_cond_destroy(&sc->cv);
     free(sc->root);
@@ -216,8 +248,10 @@ static scanner *scanner_arg(napi_env env, napi_value v) {
 
 /*
  * scanAheadTake(handle, rel): lstatDir(-1, `${root}/${rel}`, null, xattrs) as
- * the scan made it (rel "" for root itself; names sorted by their bytes):
- * its result, null where the directory was absent, or undefined where the
+ * the scan made it (rel "" for root itself; names sorted by their bytes),
+ * with `lower` where the scan has a lower directory: lstatDir(lower fd,
+ * lower, names as "rel/name", null, 1) index by index (left out where it
+ * failed: look them up yourself); null where the directory was absent, or undefined where the
  * scan has not seen it (stopped, skipped, or the tree changed): scan it
  * yourself. Throws what lstatDir would have thrown. Scans before rel in the
  * walk's order are dropped.
@@ -252,7 +286,13 @@ static napi_value js_scan_ahead_take(napi_env env, napi_callback_info info) {
   if (!found) napi_get_undefined(env, &result);
   else if (found->absent) napi_get_null(env, &result);
   else if (found->s.err) result = throw_scan_error(env, &found->s);
-  else result = dir_scan_to_js(env, &found->s, 1);
+  else {
+    result = dir_scan_to_js(env, &found->s, 1);
+    if (found->probed) {
+      napi_value lower = dir_scan_to_js(env, &found->probe, 0);
+      napi_set_named_property(env, result, "lower", lower);
+    }
+  }
   if (found) free_rec(found);
   return result;
 }
