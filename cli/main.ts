@@ -11,6 +11,7 @@ import { strataVersion } from '../core/version.js';
 import { ALL_LOADERS, BENCH_LOADER, GROUP_LOADERS } from './command-table.js';
 import { firstCommandWord, groupOf } from './command-words.js';
 import { reportError } from './errors.js';
+import { exitNow } from './exit-now.js';
 
 /** The command tree, with the commands this command line may run (see addCommands). */
 export async function buildProgram(argv: readonly string[]): Promise<Command> {
@@ -71,4 +72,5 @@ process.stdout.on('error', (err) => {
 // No top-level await: the bundle is one CommonJS script (scripts/bundle.mjs, cli/launcher.ts).
 void main(process.argv).then((status) => {
   process.exitCode = status;
+  return exitNow(status);
 });

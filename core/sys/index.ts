@@ -77,6 +77,12 @@ export interface Sys {
   scanAheadTake(handle: ScanAheadHandle, rel: string): ScanAheadResult | null | undefined;
   /** Ends the scan: its thread stops and what it held is freed. */
   scanAheadStop(handle: ScanAheadHandle): void;
+  /**
+   * _exit(2) with `status`: the process ends at once, without Node's or V8's
+   * teardown ('exit' listeners, buffered output, coverage and profiles are
+   * the caller's to finish first).
+   */
+  exitNow(status: number): never;
 }
 
 /** A directory's scan from `Sys.scanAheadTake`. */
