@@ -72,6 +72,13 @@ export interface DiffEntry {
    */
   readonly upperXattrs?: Readonly<Record<string, Buffer>>;
   /**
+   * For 'add' and 'modify' of a regular file: its content, read with its
+   * `upperStat` (up to one byte past that size: more shows the file grew),
+   * where the producer read it already. Optional; never part of the
+   * sequence's identity.
+   */
+  readonly upperContent?: Buffer;
+  /**
    * For 'add': whether lower holds a node (of another type) at `path`, where
    * the producer knows. Optional; never part of the sequence's identity.
    */

@@ -42,7 +42,8 @@ export function writeLayerTar(entries: AsyncIterable<DiffEntry>, upper: TreeRead
  * (a node a redirect reaches in a lower layer), and carry their
  * `upperStat` — a native diff of a layer kept as a directory. Same sequence
  * and same nodes → the same bytes as `writeLayerTar`. Metadata and xattrs are
- * read synchronously, files under 64 KiB in one native call when written
+ * read synchronously; a file's `upperContent`, where the entry carries it, is
+ * its content; other files under 64 KiB are read in one native call when written
  * (relative to the open `dir`), larger ones in 1 MiB synchronous reads as the
  * stream wants them (memory: one chunk). Fails as writeLayerTar does
  * (ENOTFOUND where an entry vanished).
@@ -79,7 +80,10 @@ function* directoryTarEntries(entries: Iterable<DiffEntry>, dir: string): Genera
       const relative = root >= 0 && entry.source === undefined;
       const at = relative ? root : AT_FDCWD;
       const where = relative ? path.slice(1) : fsPath;
-      yield small ? { header: node.header, readInto: (target, offset, max) => readInto(at, where, path, target, offset, max) } : node;
+      const content = entry.upperContent;
+      if (!small) yield node;
+      else if (content !== undefined) yield { header: node.header, readInto: (target, offset, max) => copyInto(content, target, offset, max) };
+      else yield { header: node.header, readInto: (target, offset, max) => readInto(at, where, path, target, offset, max) };
     }
   } finally {
     if (root >= 0) closeSync(root);
@@ -137,6 +141,13 @@ function readInto(at: number, where: string, path: string, target: Buffer, offse
     throw new StrataError(ErrorCode.EIO, `${path}: ${(err as Error).message}`, { cause: err });
   }
   if (n < 0) throw vanished(path);
+  return n;
+}
+
+/** `readInto` of content read already (`DiffEntry.upperContent`): up to `max` of its bytes. */
+function copyInto(content: Buffer, target: Buffer, offset: number, max: number): number {
+  const n = Math.min(content.length, max);
+  target.set(n === content.length ? content : content.subarray(0, n), offset);
   return n;
 }
 

@@ -93,6 +93,12 @@ export interface ScanAheadResult extends LstatDirResult {
    * that lookup failed.
    */
   readonly lower?: LstatDirResult;
+  /**
+   * Where the directory holds small regular files (under 64 KiB): index by
+   * index, a file's bytes, read up to one byte past its size (more than its
+   * size: it grew); undefined where not read.
+   */
+  readonly contents?: Array<Buffer | undefined>;
 }
 
 /** A running `Sys.scanAhead`. */

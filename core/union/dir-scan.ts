@@ -34,6 +34,8 @@ export interface ScannedEntry {
    * none; undefined where that was not looked up.
    */
   readonly below: ScannedEntry | null | undefined;
+  /** A small regular file's content as the read-ahead read it (ScanAheadResult.contents); undefined where not read. */
+  readonly content: Buffer | undefined;
 }
 
 const NO_XATTRS: readonly string[] = Object.freeze([]);
@@ -44,7 +46,7 @@ const NO_XATTRS: readonly string[] = Object.freeze([]);
  * readdir order, read through `fd` where it is open (>= 0); null where the
  * directory is absent (a writable layer may remove it). `xattrs`: LSTAT_XATTRS_*.
  * `ahead`: the tree's read-ahead, which may already hold this scan (then
- * sorted by name, with each entry's `below`). Fails with EUNSUPPORTED for a name
+ * sorted by name, with each entry's `below` and `content`). Fails with EUNSUPPORTED for a name
  * or (with `readLinks`) a link target that is not UTF-8, ENOTFOUND where a
  * name vanishes between the listing and its lstat, EIO on any other error
  * (readlink's own error where a link vanishes).
@@ -56,11 +58,12 @@ export function scanDir(fd: number, fsDir: string, layerDir: string, xattrs: num
   const names = r.names!;
   assertUtf8ListingSync(names, fsDir, layerDir);
   const lower = 'lower' in r ? r.lower : undefined;
+  const contents = 'contents' in r ? r.contents : undefined;
   const lowerDir = lower === undefined ? '' : `${ahead!.lower!}${layerDir === '/' ? '' : layerDir}`;
   const out: ScannedEntry[] = [];
   for (let i = 0; i < names.length; i++) {
-    const below = lower === undefined ? undefined : (entryAt(lower, i, lowerDir, names[i]!, '', false, undefined) ?? null);
-    const e = entryAt(r, i, fsDir, names[i]!, layerDir, readLinks, below);
+    const below = lower === undefined ? undefined : (entryAt(lower, i, lowerDir, names[i]!, '', false, undefined, undefined) ?? null);
+    const e = entryAt(r, i, fsDir, names[i]!, layerDir, readLinks, below, contents?.[i]);
     if (e === undefined) throw new StrataError(ErrorCode.ENOTFOUND, `${layerPathJoin(layerDir, names[i]!)} vanished from the upper tree while it was compared`);
     out.push(e);
   }
@@ -88,7 +91,7 @@ export function scanNames(fsDir: string, names: readonly string[], xattrs: numbe
       : lstatDir(base.fd, base.path, base.prefix === '' ? names : names.map((n) => base.prefix + n), xattrs, fsDir);
   if (r === null) return null;
   const out = new Array<ScannedEntry | undefined>(names.length);
-  for (let i = 0; i < names.length; i++) out[i] = entryAt(r, i, fsDir, names[i]!, '', false, undefined);
+  for (let i = 0; i < names.length; i++) out[i] = entryAt(r, i, fsDir, names[i]!, '', false, undefined, undefined);
   return out;
 }
 
@@ -136,6 +139,7 @@ function entryAt(
   layerDir: string,
   readLinks: boolean,
   below: ScannedEntry | null | undefined,
+  content: Buffer | undefined,
 ): ScannedEntry | undefined {
   const f = r.fields;
   const o = i * LSTAT_FIELDS;
@@ -162,5 +166,5 @@ function entryAt(
   } else if (type === 'char' || type === 'block') {
     stat = { ...base, rdev: { major: f[o + 6]!, minor: f[o + 7]! } };
   }
-  return { name, fsPath, stat, xattrNames, below };
+  return { name, fsPath, stat, xattrNames, below, content };
 }

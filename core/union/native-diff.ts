@@ -35,7 +35,8 @@ export interface CompareUpperOptions {
  *   first ([] for a base layer).
  *
  * Every 'add'/'modify' path is a real entry of `upperDir` (no symlink on the
- * way) and carries its `upperStat` and `upperXattrs`; every 'add' says whether
+ * way) and carries its `upperStat` and `upperXattrs` (and, for a small file
+ * the read-ahead read, its `upperContent`); every 'add' says whether
  * it `replaces` a lower node. The exception: below a directory the layer
  * renamed from a lower layer (a redirect), the entries are its whole subtree
  * in the layer's union, each naming its `source` in whichever layer holds it
@@ -196,8 +197,9 @@ const NO_XATTRS = Object.freeze({}) as Record<string, Buffer>;
 function node(path: string, o: ScannedEntry, lower: LowerNode | undefined | null, added: boolean): DiffEntry | undefined {
   const upperStat = o.stat;
   const upperXattrs = o.xattrNames.length === 0 ? NO_XATTRS : xattrsOf(o.fsPath, o.xattrNames);
-  if (added) return { kind: 'add', path, upperStat, upperXattrs, replaces: lower != null };
-  if (!sameNodeAt(path, lower!, o.fsPath, upperStat, upperXattrs)) return { kind: 'modify', path, upperStat, upperXattrs };
+  const upperContent = o.content;
+  if (added) return { kind: 'add', path, upperStat, upperXattrs, upperContent, replaces: lower != null };
+  if (!sameNodeAt(path, lower!, o.fsPath, upperStat, upperXattrs)) return { kind: 'modify', path, upperStat, upperXattrs, upperContent };
   return undefined;
 }
 

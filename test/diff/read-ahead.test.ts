@@ -1,4 +1,5 @@
 import test from 'ava';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sys } from '../../core/engine.js';
 import type { LstatDirResult } from '../../core/sys/index.js';
@@ -49,6 +50,20 @@ test('each directory taken from the read-ahead is the scan lstatDir makes, its n
       t.deepEqual(byName(taken), byName(direct), rel);
     }
     t.is(byName(sys.lstatDir(-1, join(root, 'a'), null, LSTAT_XATTRS_ALL)!).get('z')![2], 'user.note');
+    t.is(sys.scanAheadTake(ahead, 'zz'), undefined, 'the walk is over');
+  } finally {
+    sys.scanAheadStop(ahead);
+  }
+});
+
+test('small regular files come with their content, read up to one byte past their size; large ones and others without', async (t) => {
+  const root = await buildTree(await tempDir(t), { 'small': 'twelve bytes', 'empty': '', 'link': '->small', 'd/': '' });
+  await writeFile(join(root, 'large'), Buffer.alloc(64 * 1024, 1));
+  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 16, null)!;
+  try {
+    const taken = sys.scanAheadTake(ahead, '')!;
+    const content = new Map(taken.names!.map((name, i) => [name, taken.contents?.[i]?.toString()]));
+    t.deepEqual(Object.fromEntries(content), { d: undefined, empty: undefined, large: undefined, link: undefined, small: 'twelve bytes' });
     t.is(sys.scanAheadTake(ahead, 'zz'), undefined, 'the walk is over');
   } finally {
     sys.scanAheadStop(ahead);

@@ -7,7 +7,8 @@
  * Order: depth first, a directory's names sorted by their bytes, each
  * subdirectory's scan after its parent's, in that order (as a walk that
  * sorts names asks for them). At most `ahead` entries are held scanned and
- * not yet taken (memory stays bounded whatever the tree). A walk that skips
+ * not yet taken, and at most AHEAD_BYTES of their content (memory stays
+ * bounded whatever the tree). A walk that skips
  * a subtree, or asks for a directory the scan did not see, only loses the
  * read-ahead there (take answers undefined: scan it yourself).
  */
@@ -22,6 +23,11 @@
 #include "strata_sys.h"
 #include "strata_dir_scan.h"
 
+/* Regular files under this many bytes are read with their scan (their content is taken with it). */
+#define CONTENT_MAX (64 * 1024)
+/* At most this many bytes of content are held read and not yet taken. */
+#define AHEAD_BYTES (8 * 1024 * 1024)
+
 typedef struct scan_rec {
   struct scan_rec *next;
   char *rel;   /* "" for the root, else "a/b" */
@@ -30,6 +36,10 @@ typedef struct scan_rec {
   /* the same names in the lower directory: lstatDir(lower fd, lower, ["rel/name", ...], XATTRS_DIRS); probed: made without failure */
   dir_scan probe;
   int probed;
+  /* per name: the content of a regular file under CONTENT_MAX bytes (NULL: not read), read up to one byte past its size */
+  char **content;
+  size_t *content_len;
+  size_t bytes; /* their sum */
 } scan_rec;
 
 typedef struct {
@@ -37,7 +47,7 @@ typedef struct {
   pthread_mutex_t mu;
   pthread_cond_t cv; /* signalled on every push, take and stop */
   scan_rec *head, *tail;
-  size_t held, ahead;
+  size_t held, ahead, held_bytes;
   int done, stop, joined;
   char *root, *lower;
   int root_fd, lower_fd, xmode;
@@ -48,6 +58,9 @@ static size_t weight(scan_rec *r) {
 }
 
 static void free_rec(scan_rec *r) {
+  if (r->content) for (uint32_t i = 0; i < r->s.names.count; i++) free(r->content[i]);
+  free(r->content);
+  free(r->content_len);
   free_dir_scan(&r->s);
   free_dir_scan(&r->probe);
   free(r->rel);
@@ -57,12 +70,13 @@ static void free_rec(scan_rec *r) {
 /* Queues r (waiting while `ahead` entries are held); 1 where the scan is to stop (r is freed). */
 static int push(scanner *sc, scan_rec *r) {
   pthread_mutex_lock(&sc->mu);
-  while (!sc->stop && sc->held > 0 && sc->held + weight(r) > sc->ahead) pthread_cond_wait(&sc->cv, &sc->mu);
+  while (!sc->stop && sc->held > 0 && (sc->held + weight(r) > sc->ahead || sc->held_bytes + r->bytes > AHEAD_BYTES)) pthread_cond_wait(&sc->cv, &sc->mu);
   int stop = sc->stop;
   if (!stop) {
     if (sc->tail) sc->tail->next = r; else sc->head = r;
     sc->tail = r;
     sc->held += weight(r);
+    sc->held_bytes += r->bytes;
     pthread_cond_broadcast(&sc->cv);
   }
   pthread_mutex_unlock(&sc->mu);
@@ -97,6 +111,35 @@ static void probe(scanner *sc, scan_rec *r, const char *rel) {
   else r->probed = 1;
 }
 
+/* Reads the content of r's small regular files (a file that cannot be read is left to the walk, which reports why). */
+static void read_contents(int fd, scan_rec *r) {
+  uint32_t count = r->s.names.count;
+  r->content = calloc(count, sizeof *r->content);
+  r->content_len = calloc(count, sizeof *r->content_len);
+  if (!r->content || !r->content_len) return;
+  for (uint32_t i = 0; i < count; i++) {
+    const double *f = r->s.fields + (size_t)i * FIELDS;
+    if (!S_ISREG((mode_t)f[0]) || f[3] <= 0 || f[3] >= CONTENT_MAX) continue;
+    size_t want = (size_t)f[3] + 1; /* one byte more: a file that grew shows */
+    if (r->bytes + want > AHEAD_BYTES) break; /* one directory's share; the walk reads the rest */
+    char *buf = malloc(want);
+    int cfd = buf ? openat(fd, r->s.names.buf + r->s.names.at[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (cfd < 0) { free(buf); continue; }
+    size_t n = 0;
+    while (n < want) {
+      ssize_t got = pread(cfd, buf + n, want - n, (off_t)n);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) { if (got < 0) n = (size_t)-1; break; }
+      n += (size_t)got;
+    }
+    close(cfd);
+    if (n == (size_t)-1) { free(buf); continue; }
+    r->content[i] = buf;
+    r->content_len[i] = n;
+    r->bytes += n;
+  }
+}
+
 /* Scans the directory open at fd (`rel` in the tree, `full` its path), queues it, then its subdirectories; 1 where the scan is to stop. */
 static int walk(scanner *sc, int fd, const char *rel, const char *full) {
   scan_rec *r = new_rec(rel);
@@ -111,6 +154,7 @@ static int walk(scanner *sc, int fd, const char *rel, const char *full) {
     e = scan_dir(fd, full, sc->xmode, &r->s);
   }
   if (!e && sc->lower_fd >= 0 && r->s.names.count > 0) probe(sc, r, rel);
+  if (!e) read_contents(fd, r);
   name_list subs = {0};
   for (uint32_t i = 0; !e && i < r->s.names.count; i++) {
     if (S_ISDIR((mode_t)r->s.fields[(size_t)i * FIELDS])) {
@@ -251,7 +295,9 @@ static scanner *scanner_arg(napi_env env, napi_value v) {
  * the scan made it (rel "" for root itself; names sorted by their bytes),
  * with `lower` where the scan has a lower directory: lstatDir(lower fd,
  * lower, names as "rel/name", null, 1) index by index (left out where it
- * failed: look them up yourself); null where the directory was absent, or undefined where the
+ * failed: look them up yourself), and with `contents` where it holds small
+ * regular files: index by index, a file's bytes read up to one past its
+ * size (none where it was not read); null where the directory was absent, or undefined where the
  * scan has not seen it (stopped, skipped, or the tree changed): scan it
  * yourself. Throws what lstatDir would have thrown. Scans before rel in the
  * walk's order are dropped.
@@ -275,6 +321,7 @@ static napi_value js_scan_ahead_take(napi_env env, napi_callback_info info) {
     sc->head = h->next;
     if (!sc->head) sc->tail = NULL;
     sc->held -= weight(h);
+    sc->held_bytes -= h->bytes;
     pthread_cond_broadcast(&sc->cv);
     if (c == 0) { found = h; break; }
     h->next = dropped;
@@ -291,6 +338,16 @@ static napi_value js_scan_ahead_take(napi_env env, napi_callback_info info) {
     if (found->probed) {
       napi_value lower = dir_scan_to_js(env, &found->probe, 0);
       napi_set_named_property(env, result, "lower", lower);
+    }
+    if (found->bytes > 0) {
+      napi_value contents, buf;
+      napi_create_array_with_length(env, found->s.names.count, &contents);
+      for (uint32_t i = 0; i < found->s.names.count; i++) {
+        if (!found->content[i]) continue;
+        napi_create_buffer_copy(env, found->content_len[i], found->content[i], NULL, &buf);
+        napi_set_element(env, contents, i, buf);
+      }
+      napi_set_named_property(env, result, "contents", contents);
     }
   }
   if (found) free_rec(found);
