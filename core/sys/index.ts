@@ -63,18 +63,16 @@ export interface Sys {
    * `lstatDir(-1, path, null, xattrs)` would, depth first, names sorted by
    * their bytes, at most `ahead` entries ahead of what is taken. With
    * `lower`, each directory's names are also looked up at the same path
-   * under that directory (`ScanAheadResult.lower`). A handle, or null where
+   * under that directory (`ScanAheadBatch.lower*`). A handle, or null where
    * root is not a directory. Stop it with `scanAheadStop`.
    */
   scanAhead(root: string, xattrs: number, ahead: number, lower: string | null): ScanAheadHandle | null;
   /**
-   * The scan of directory `rel` of the tree ('' for its root; 'a/b'), as
-   * lstatDir's result with its names sorted; null where it was absent;
-   * undefined where the scan has not seen it (scan it with lstatDir). Throws
-   * what lstatDir would have. Scans before rel in depth-first order are
-   * dropped: ask in that order.
+   * The next scans in depth-first order, names sorted: the first (waited
+   * for where not made yet) and those ready after it, as one
+   * `ScanAheadBatch`; undefined once the scan is over.
    */
-  scanAheadTake(handle: ScanAheadHandle, rel: string): ScanAheadResult | null | undefined;
+  scanAheadTake(handle: ScanAheadHandle): ScanAheadBatch | undefined;
   /** Ends the scan: its thread stops and what it held is freed. */
   scanAheadStop(handle: ScanAheadHandle): void;
   /**
@@ -85,18 +83,37 @@ export interface Sys {
   exitNow(status: number): never;
 }
 
-/** A directory's scan from `Sys.scanAheadTake`. */
-export interface ScanAheadResult extends LstatDirResult {
+/**
+ * Consecutive scans from `Sys.scanAheadTake`, in one set of arrays: each
+ * scan's entries are a run of the per-entry arrays (`index`). Per entry, as
+ * `LstatDirResult` gives them: `fields` (LSTAT_FIELDS each), `inos`, `xattrs`;
+ * the same for its name under the scan's `lower` directory (LSTAT_XATTRS_DIRS;
+ * mode 0 where absent or not looked up); `contents` for small regular files.
+ */
+export interface ScanAheadBatch {
+  /** The scans' directories ('' for the root), joined by NUL. */
+  readonly rels: string;
   /**
-   * Its names at the same path under the scan's `lower` directory, index by
-   * index (LSTAT_XATTRS_DIRS: directories' attribute names); absent where
-   * that lookup failed.
+   * Per scan: its first entry's index, its entry count, 1 where its lower
+   * lookups were made (else 0), and its status: 0 scanned, 1 absent (as
+   * lstatDir's null), 2 failed (`error`, what lstatDir would have thrown).
+   * An absent or failed directory comes in a batch of its own.
    */
-  readonly lower?: LstatDirResult;
+  readonly index: Float64Array;
+  readonly error?: Error;
+  /** Every entry's name, joined by NUL. */
+  readonly names: string;
+  readonly fields: Float64Array;
+  /** `${st_dev}:${st_ino}` per entry ('' where absent), joined by NUL. */
+  readonly inos: string;
+  readonly xattrs: Array<string | undefined>;
+  readonly lowerFields: Float64Array;
+  readonly lowerInos: string;
+  readonly lowerXattrs: Array<string | undefined>;
   /**
-   * Where the directory holds small regular files (under 64 KiB): index by
-   * index, a file's bytes, read up to one byte past its size (more than its
-   * size: it grew); undefined where not read.
+   * Where small regular files (under 64 KiB) were read: per entry, a file's
+   * bytes, read up to one byte past its size (more than its size: it grew);
+   * undefined where not read.
    */
   readonly contents?: Array<Buffer | undefined>;
 }

@@ -5,7 +5,7 @@ import { layerPathJoin } from '../tree.js';
 import type { EntryStat, EntryType } from '../tree.js';
 import { assertUtf8ListingSync, readlinkUtf8Sync } from '../utf8-name.js';
 import { takeScan } from './read-ahead.js';
-import type { ReadAhead } from './read-ahead.js';
+import type { ReadAhead, ScanArrays } from './read-ahead.js';
 import { upperIoError } from './upper-dir.js';
 
 export { AT_FDCWD, LSTAT_XATTRS_ALL, LSTAT_XATTRS_DIRS, LSTAT_XATTRS_NONE } from '../sys/index.js';
@@ -52,18 +52,21 @@ const NO_XATTRS: readonly string[] = Object.freeze([]);
  * (readlink's own error where a link vanishes).
  */
 export function scanDir(fd: number, fsDir: string, layerDir: string, xattrs: number, readLinks: boolean, ahead?: ReadAhead): ScannedEntry[] | null {
-  let r = ahead !== undefined && ahead.xattrs === xattrs ? takeScan(ahead, layerDir, fsDir) : undefined;
-  if (r === undefined) r = lstatDir(fd, fsDir, null, xattrs);
-  if (r === null) return null;
-  const names = r.names!;
+  let taken = ahead !== undefined && ahead.xattrs === xattrs ? takeScan(ahead, layerDir, fsDir) : undefined;
+  if (taken === undefined) {
+    const r = lstatDir(fd, fsDir, null, xattrs);
+    if (r === null) return null;
+    taken = { names: r.names!, start: 0, upper: r, lower: undefined, contents: undefined };
+  }
+  if (taken === null) return null;
+  const { names, start, upper, lower, contents } = taken;
   assertUtf8ListingSync(names, fsDir, layerDir);
-  const lower = 'lower' in r ? r.lower : undefined;
-  const contents = 'contents' in r ? r.contents : undefined;
   const lowerDir = lower === undefined ? '' : `${ahead!.lower!}${layerDir === '/' ? '' : layerDir}`;
   const out: ScannedEntry[] = [];
   for (let i = 0; i < names.length; i++) {
-    const below = lower === undefined ? undefined : (entryAt(lower, i, lowerDir, names[i]!, '', false, undefined, undefined) ?? null);
-    const e = entryAt(r, i, fsDir, names[i]!, layerDir, readLinks, below, contents?.[i]);
+    const at = start + i;
+    const below = lower === undefined ? undefined : (entryAt(lower, at, lowerDir, names[i]!, '', false, undefined, undefined) ?? null);
+    const e = entryAt(upper, at, fsDir, names[i]!, layerDir, readLinks, below, contents?.[at]);
     if (e === undefined) throw new StrataError(ErrorCode.ENOTFOUND, `${layerPathJoin(layerDir, names[i]!)} vanished from the upper tree while it was compared`);
     out.push(e);
   }
@@ -132,7 +135,7 @@ const TYPES: ReadonlyMap<number, EntryType> = new Map([
 ]);
 
 function entryAt(
-  r: { fields: Float64Array; inos: Array<string | undefined>; xattrs: Array<string | undefined> },
+  r: ScanArrays,
   i: number,
   fsDir: string,
   name: string,

@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import { sys } from '../../core/engine.js';
 import type { LstatDirResult } from '../../core/sys/index.js';
 import { LSTAT_FIELDS, LSTAT_XATTRS_ALL, LSTAT_XATTRS_DIRS } from '../../core/sys/index.js';
+import { startReadAhead, stopReadAhead, takeScan } from '../../core/union/read-ahead.js';
+import type { ReadAhead, ScanArrays, TakenScan } from '../../core/union/read-ahead.js';
 import { buildTree, tempDir } from './trees.js';
 import type { TreeSpec } from './trees.js';
 
-// The native diff's read-ahead (core/union/read-ahead.ts): sys.scanAhead scans an
-// upper tree on its own thread; what the walk takes must be exactly lstatDir's scan.
+// The native diff's read-ahead (core/union/read-ahead.ts over sys.scanAhead): an upper
+// tree scanned on its own thread, taken in batches; what the walk takes must be exactly
+// lstatDir's scan.
 
 const SPEC: TreeSpec = {
   'b/': '',
@@ -25,87 +28,99 @@ const SPEC: TreeSpec = {
   'c/d/e/': '',
 };
 
-/** One scan as name → [fields, ino, xattrs], whatever the order of its names. */
-function byName(r: LstatDirResult): Map<string, [number[], string | undefined, string | undefined]> {
-  const out = new Map<string, [number[], string | undefined, string | undefined]>();
-  const order = r.names!.map((name, i) => [name, i] as const).sort(([x], [y]) => (x < y ? -1 : 1));
-  for (const [name, i] of order) out.set(name, [Array.from(r.fields.subarray(i * LSTAT_FIELDS, (i + 1) * LSTAT_FIELDS)), r.inos[i], r.xattrs[i]]);
-  return out;
+/** The tree's directories in a sorted walk's order: depth first, each directory's names by their bytes. */
+const WALK_ORDER = ['/', '/a', '/b', '/b/a', '/c', '/c/d', '/c/d/e'];
+
+type Entry = [number[], string | undefined, string | undefined];
+
+/** Entry `at` of scan arrays: [fields, ino, xattrs]. */
+function entryOf(a: ScanArrays, at: number): Entry {
+  return [Array.from(a.fields.subarray(at * LSTAT_FIELDS, (at + 1) * LSTAT_FIELDS)), a.inos[at] || undefined, a.xattrs[at]];
 }
 
-/** The tree's directories in a sorted walk's order: depth first, each directory's names by their bytes. */
-const WALK_ORDER = ['', 'a', 'b', 'b/a', 'c', 'c/d', 'c/d/e'];
+/** A taken scan as name → entry, in its own order. */
+function takenByName(s: TakenScan, arrays: ScanArrays = s.upper): Array<[string, Entry]> {
+  return s.names.map((name, i) => [name, entryOf(arrays, s.start + i)]);
+}
+
+/** lstatDir's answer as name → entry, names sorted by their bytes. */
+function directByName(names: readonly string[], r: LstatDirResult): Array<[string, Entry]> {
+  return names
+    .map((name, i) => [name, entryOf(r, i)] as [string, Entry])
+    .sort(([x], [y]) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+}
+
+function take(ahead: ReadAhead, root: string, dir: string): TakenScan | null | undefined {
+  return takeScan(ahead, dir, dir === '/' ? root : root + dir);
+}
 
 test('each directory taken from the read-ahead is the scan lstatDir makes, its names sorted by their bytes', async (t) => {
   const root = await buildTree(await tempDir(t), SPEC);
   sys.lsetxattr(join(root, 'a', 'z'), 'user.note', Buffer.from('kept'));
-  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 2, null)!;
+  const ahead = startReadAhead(root, LSTAT_XATTRS_ALL)!;
   t.truthy(ahead);
   try {
-    for (const rel of WALK_ORDER) {
-      const taken = sys.scanAheadTake(ahead, rel);
-      if (taken === null || taken === undefined) return t.fail(`no scan of '${rel}'`);
-      const direct = sys.lstatDir(-1, rel === '' ? root : join(root, rel), null, LSTAT_XATTRS_ALL)!;
-      t.deepEqual(taken.names, [...direct.names!].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))), rel);
-      t.deepEqual(byName(taken), byName(direct), rel);
+    for (const dir of WALK_ORDER) {
+      const taken = take(ahead, root, dir);
+      if (taken === null || taken === undefined) return t.fail(`no scan of '${dir}'`);
+      const direct = sys.lstatDir(-1, dir === '/' ? root : root + dir, null, LSTAT_XATTRS_ALL)!;
+      t.deepEqual(takenByName(taken), directByName(direct.names!, direct), dir);
+      t.is(taken.lower, undefined);
     }
-    t.is(byName(sys.lstatDir(-1, join(root, 'a'), null, LSTAT_XATTRS_ALL)!).get('z')![2], 'user.note');
-    t.is(sys.scanAheadTake(ahead, 'zz'), undefined, 'the walk is over');
+    t.is(take(ahead, root, '/zz'), undefined, 'the walk is over');
   } finally {
-    sys.scanAheadStop(ahead);
+    stopReadAhead(ahead);
   }
 });
 
-test('small regular files come with their content, read up to one byte past their size; large ones and others without', async (t) => {
-  const root = await buildTree(await tempDir(t), { 'small': 'twelve bytes', 'empty': '', 'link': '->small', 'd/': '' });
+test('attribute names and small files come with the scan; large files and other entries without content', async (t) => {
+  const root = await buildTree(await tempDir(t), { small: 'twelve bytes', empty: '', link: '->small', 'd/': '' });
   await writeFile(join(root, 'large'), Buffer.alloc(64 * 1024, 1));
-  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 16, null)!;
+  sys.lsetxattr(join(root, 'small'), 'user.note', Buffer.from('kept'));
+  const ahead = startReadAhead(root, LSTAT_XATTRS_ALL)!;
   try {
-    const taken = sys.scanAheadTake(ahead, '')!;
-    const content = new Map(taken.names!.map((name, i) => [name, taken.contents?.[i]?.toString()]));
-    t.deepEqual(Object.fromEntries(content), { d: undefined, empty: undefined, large: undefined, link: undefined, small: 'twelve bytes' });
-    t.is(sys.scanAheadTake(ahead, 'zz'), undefined, 'the walk is over');
+    const taken = take(ahead, root, '/')!;
+    const content = Object.fromEntries(taken.names.map((name, i) => [name, taken.contents?.[taken.start + i]?.toString()]));
+    t.deepEqual(content, { d: undefined, empty: undefined, large: undefined, link: undefined, small: 'twelve bytes' });
+    t.is(taken.upper.xattrs[taken.start + taken.names.indexOf('small')], 'user.note');
   } finally {
-    sys.scanAheadStop(ahead);
+    stopReadAhead(ahead);
   }
 });
 
 test('with a lower directory, each scan also holds its names looked up at the same path there, as lstatDir looks them up', async (t) => {
   const root = await buildTree(await tempDir(t), SPEC);
-  const lower = await buildTree(await tempDir(t), { 'a/': '', 'a/z/': '', 'b': 'a file here', 'c/': '', 'c/d': 'not a directory' });
+  const lower = await buildTree(await tempDir(t), { 'a/': '', 'a/z/': '', b: 'a file here', 'c/': '', 'c/d': 'not a directory' });
   sys.lsetxattr(join(lower, 'a', 'z'), 'user.mark', Buffer.from('y'));
-  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 1, lower)!;
+  const ahead = startReadAhead(root, LSTAT_XATTRS_ALL, lower)!;
   try {
-    for (const rel of WALK_ORDER) {
-      const taken = sys.scanAheadTake(ahead, rel);
-      if (taken === null || taken === undefined) return t.fail(`no scan of '${rel}'`);
-      const names = taken.names!;
-      if (names.length === 0) continue; // nothing to look up
-      if (taken.lower === undefined) return t.fail(`no lookup of '${rel}'`);
-      const direct = sys.lstatDir(-1, lower, names.map((n) => (rel === '' ? n : `${rel}/${n}`)), LSTAT_XATTRS_DIRS)!;
-      t.deepEqual(Array.from(taken.lower.fields), Array.from(direct.fields), rel);
-      t.deepEqual(taken.lower.inos, direct.inos, rel);
-      t.deepEqual(taken.lower.xattrs, direct.xattrs, rel);
+    for (const dir of WALK_ORDER) {
+      const taken = take(ahead, root, dir);
+      if (taken === null || taken === undefined) return t.fail(`no scan of '${dir}'`);
+      if (taken.names.length === 0) continue; // nothing to look up
+      if (taken.lower === undefined) return t.fail(`no lookup of '${dir}'`);
+      const direct = sys.lstatDir(-1, lower, taken.names.map((n) => (dir === '/' ? n : `${dir.slice(1)}/${n}`)), LSTAT_XATTRS_DIRS)!;
+      t.deepEqual(takenByName(taken, taken.lower), taken.names.map((name, i) => [name, entryOf(direct, i)]), dir);
     }
     const a = sys.lstatDir(-1, lower, ['a/z', 'a/link'], LSTAT_XATTRS_DIRS)!;
     t.is(a.xattrs[0], 'user.mark');
     t.is(a.fields[LSTAT_FIELDS], 0, 'absent below: mode 0');
   } finally {
-    sys.scanAheadStop(ahead);
+    stopReadAhead(ahead);
   }
 });
 
 test('a walk that skips a subtree or asks for a directory the scan never saw still gets the scans after it', async (t) => {
   const root = await buildTree(await tempDir(t), SPEC);
-  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 1, null)!;
+  const ahead = startReadAhead(root, LSTAT_XATTRS_ALL)!;
   try {
-    t.truthy(sys.scanAheadTake(ahead, ''));
+    t.truthy(take(ahead, root, '/'));
     // not in the tree: unknown to the read-ahead, and nothing after it is lost
-    t.is(sys.scanAheadTake(ahead, 'a/never'), undefined);
-    t.deepEqual(sys.scanAheadTake(ahead, 'b/a')!.names, ['deep']); // 'a' and 'b' skipped
-    t.deepEqual(sys.scanAheadTake(ahead, 'c/d/e')!.names, []);
+    t.is(take(ahead, root, '/a/never'), undefined);
+    t.deepEqual(take(ahead, root, '/b/a')!.names, ['deep']); // '/a' and '/b' skipped
+    t.deepEqual(take(ahead, root, '/c/d/e')!.names, []);
   } finally {
-    sys.scanAheadStop(ahead);
+    stopReadAhead(ahead);
   }
 });
 
@@ -113,10 +128,12 @@ test('stopping a read-ahead that is waiting for room ends it at once, and a stop
   const spec: TreeSpec = {};
   for (let i = 0; i < 200; i++) spec[`d${i}/`] = '';
   const root = await buildTree(await tempDir(t), spec);
-  const ahead = sys.scanAhead(root, LSTAT_XATTRS_ALL, 1, null)!;
-  t.is(sys.scanAheadTake(ahead, '')!.names!.length, 200);
-  sys.scanAheadStop(ahead); // its thread waits for room: it must not hang here
-  t.is(sys.scanAheadTake(ahead, 'd0'), undefined);
-  sys.scanAheadStop(ahead);
-  t.is(sys.scanAhead(join(root, 'absent'), LSTAT_XATTRS_ALL, 1, null), null);
+  const handle = sys.scanAhead(root, LSTAT_XATTRS_ALL, 1, null)!;
+  const ahead: ReadAhead = { handle, xattrs: LSTAT_XATTRS_ALL, lower: undefined, batch: undefined };
+  t.is(take(ahead, root, '/')!.names.length, 200);
+  sys.scanAheadStop(handle); // its thread waits for room: it must not hang here
+  ahead.batch = undefined;
+  t.is(take(ahead, root, '/d0'), undefined);
+  stopReadAhead(ahead);
+  t.is(startReadAhead(join(root, 'absent'), LSTAT_XATTRS_ALL), undefined);
 });

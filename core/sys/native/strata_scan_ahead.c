@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -201,14 +202,6 @@ static void *run(void *arg) {
   return NULL;
 }
 
-/* Depth-first order of two tree paths: component by component, a '/' before any byte of a name. */
-static int path_cmp(const char *a, const char *b) {
-  for (;; a++, b++) {
-    unsigned char x = *a == '/' ? 1 : (unsigned char)*a, y = *b == '/' ? 1 : (unsigned char)*b;
-    if (x != y || x == 0) return (int)x - (int)y;
-  }
-}
-
 static void stop_scanner(scanner *sc) {
   if (sc->joined) return;
   pthread_mutex_lock(&sc->mu);
@@ -290,67 +283,137 @@ static scanner *scanner_arg(napi_env env, napi_value v) {
   return data;
 }
 
+/* A batch holds at most this many scans, and stops adding scans past this many entries. */
+#define BATCH_SCANS 256
+#define BATCH_ENTRIES 4096
+
+/* Appends `text` (len bytes) to a NUL-separated list in *buf (grown as needed); 0 or ENOMEM. */
+static int append_text(char **buf, size_t *len, size_t *cap, const char *text, size_t n, int first) {
+  if (*len + n + 2 > *cap) {
+    size_t c = *cap ? *cap * 2 : 4096;
+    while (c < *len + n + 2) c *= 2;
+    char *b = realloc(*buf, c);
+    if (!b) return ENOMEM;
+    *buf = b; *cap = c;
+  }
+  if (!first) (*buf)[(*len)++] = 0;
+  memcpy(*buf + *len, text, n);
+  *len += n;
+  return 0;
+}
+
+/* The batch of scans `recs` (k of them; one that failed or was absent only alone) as one JS object of flat, NUL-joined and sparse arrays. */
+static napi_value batch_to_js(napi_env env, scan_rec **recs, uint32_t k) {
+  uint32_t total = 0;
+  for (uint32_t j = 0; j < k; j++) if (!recs[j]->absent && !recs[j]->s.err) total += recs[j]->s.names.count;
+  napi_value result, v, ab, index, fields, lower_fields, xattrs, lower_xattrs, contents = NULL;
+  double *idx, *f, *lf;
+  napi_create_object(env, &result);
+  napi_create_arraybuffer(env, (size_t)k * 4 * sizeof(double), (void **)&idx, &ab);
+  napi_create_typedarray(env, napi_float64_array, (size_t)k * 4, ab, 0, &index);
+  napi_create_arraybuffer(env, (size_t)total * FIELDS * sizeof(double), (void **)&f, &ab);
+  napi_create_typedarray(env, napi_float64_array, (size_t)total * FIELDS, ab, 0, &fields);
+  napi_create_arraybuffer(env, (size_t)total * FIELDS * sizeof(double), (void **)&lf, &ab);
+  napi_create_typedarray(env, napi_float64_array, (size_t)total * FIELDS, ab, 0, &lower_fields);
+  napi_create_array_with_length(env, total, &xattrs);
+  napi_create_array_with_length(env, total, &lower_xattrs);
+  char *rels = NULL, *names = NULL, *inos = NULL, *lower_inos = NULL;
+  size_t rels_len = 0, rels_cap = 0, names_len = 0, names_cap = 0, inos_len = 0, inos_cap = 0, li_len = 0, li_cap = 0;
+  int e = 0;
+  uint32_t at = 0;
+  for (uint32_t j = 0; j < k && !e; j++) {
+    scan_rec *r = recs[j];
+    uint32_t count = r->absent || r->s.err ? 0 : r->s.names.count;
+    idx[4 * j] = at;
+    idx[4 * j + 1] = count;
+    idx[4 * j + 2] = r->probed;
+    idx[4 * j + 3] = r->absent ? 1 : r->s.err ? 2 : 0;
+    if (r->s.err) napi_set_named_property(env, result, "error", errno_error(env, r->s.err, r->s.err_op, r->s.err_path ? r->s.err_path : ""));
+    e = append_text(&rels, &rels_len, &rels_cap, r->rel, strlen(r->rel), j == 0);
+    if (count > 0) memcpy(f + (size_t)at * FIELDS, r->s.fields, (size_t)count * FIELDS * sizeof(double));
+    if (count > 0 && r->probed) memcpy(lf + (size_t)at * FIELDS, r->probe.fields, (size_t)count * FIELDS * sizeof(double));
+    else if (count > 0) memset(lf + (size_t)at * FIELDS, 0, (size_t)count * FIELDS * sizeof(double));
+    for (uint32_t i = 0; i < count && !e; i++, at++) {
+      const char *name = r->s.names.buf + r->s.names.at[i];
+      char ino[48];
+      int n = r->s.fields[(size_t)i * FIELDS] == 0 ? 0 : snprintf(ino, sizeof ino, "%llu:%llu", r->s.devino[2 * i], r->s.devino[2 * i + 1]);
+      e = append_text(&names, &names_len, &names_cap, name, strlen(name), at == 0);
+      if (!e) e = append_text(&inos, &inos_len, &inos_cap, ino, (size_t)n, at == 0);
+      n = !r->probed || r->probe.fields[(size_t)i * FIELDS] == 0 ? 0 : snprintf(ino, sizeof ino, "%llu:%llu", r->probe.devino[2 * i], r->probe.devino[2 * i + 1]);
+      if (!e) e = append_text(&lower_inos, &li_len, &li_cap, ino, (size_t)n, at == 0);
+      if (r->s.xattrs[i]) {
+        napi_create_string_utf8(env, r->s.xattrs[i], r->s.xattr_len[i], &v);
+        napi_set_element(env, xattrs, at, v);
+      }
+      if (r->probed && r->probe.xattrs[i]) {
+        napi_create_string_utf8(env, r->probe.xattrs[i], r->probe.xattr_len[i], &v);
+        napi_set_element(env, lower_xattrs, at, v);
+      }
+      if (r->content && r->content[i]) {
+        if (!contents) napi_create_array_with_length(env, total, &contents);
+        napi_create_buffer_copy(env, r->content_len[i], r->content[i], NULL, &v);
+        napi_set_element(env, contents, at, v);
+      }
+    }
+  }
+  if (!e) {
+    napi_create_string_utf8(env, rels ? rels : "", rels_len, &v);
+    napi_set_named_property(env, result, "rels", v);
+    napi_set_named_property(env, result, "index", index);
+    napi_create_string_utf8(env, names ? names : "", names_len, &v);
+    napi_set_named_property(env, result, "names", v);
+    napi_set_named_property(env, result, "fields", fields);
+    napi_create_string_latin1(env, inos ? inos : "", inos_len, &v);
+    napi_set_named_property(env, result, "inos", v);
+    napi_set_named_property(env, result, "xattrs", xattrs);
+    napi_set_named_property(env, result, "lowerFields", lower_fields);
+    napi_create_string_latin1(env, lower_inos ? lower_inos : "", li_len, &v);
+    napi_set_named_property(env, result, "lowerInos", v);
+    napi_set_named_property(env, result, "lowerXattrs", lower_xattrs);
+    if (contents) napi_set_named_property(env, result, "contents", contents);
+  }
+  free(rels); free(names); free(inos); free(lower_inos);
+  return e ? throw_errno(env, e, "scandir", "") : result;
+}
+
 /*
- * scanAheadTake(handle, rel): lstatDir(-1, `${root}/${rel}`, null, xattrs) as
- * the scan made it (rel "" for root itself; names sorted by their bytes),
- * with `lower` where the scan has a lower directory: lstatDir(lower fd,
- * lower, names as "rel/name", null, 1) index by index (left out where it
- * failed: look them up yourself), and with `contents` where it holds small
- * regular files: index by index, a file's bytes read up to one past its
- * size (none where it was not read); null where the directory was absent, or undefined where the
- * scan has not seen it (stopped, skipped, or the tree changed): scan it
- * yourself. Throws what lstatDir would have thrown. Scans before rel in the
- * walk's order are dropped.
+ * scanAheadTake(handle): the next scans, in the walk's order: the first one
+ * (waiting for it where the thread has not made it yet) and those ready
+ * after it, as one batch (one call and one set of arrays for many
+ * directories; a directory that was absent or whose scan failed comes in a
+ * batch of its own); undefined once the scan is over. The batch
+ * (ScanAheadBatch in core/sys/index.ts): rels, index (per scan: first entry,
+ * entry count, whether its lower lookups were made, status 0 scanned, 1
+ * absent, 2 failed: `error`), and per entry, across the batch: names,
+ * fields, inos (NUL-joined; '' where absent), xattrs, the same for the lower
+ * lookups, and contents.
  */
 static napi_value js_scan_ahead_take(napi_env env, napi_callback_info info) {
-  ARGS(2);
+  ARGS(1);
   scanner *sc = scanner_arg(env, argv[0]);
   if (!sc) return NULL;
-  PATH_ARG(1, rel);
-  scan_rec *found = NULL, *dropped = NULL;
+  scan_rec *batch[BATCH_SCANS];
+  uint32_t k = 0, entries = 0;
   pthread_mutex_lock(&sc->mu);
-  while (!sc->joined) {
+  while (!sc->joined && !sc->head && !sc->done) pthread_cond_wait(&sc->cv, &sc->mu);
+  while (!sc->joined && sc->head && k < BATCH_SCANS && entries < BATCH_ENTRIES) {
     scan_rec *h = sc->head;
-    if (!h) {
-      if (sc->done) break;
-      pthread_cond_wait(&sc->cv, &sc->mu);
-      continue;
-    }
-    int c = path_cmp(h->rel, rel);
-    if (c > 0) break;
+    int alone = h->absent || h->s.err;
+    if (alone && k > 0) break;
     sc->head = h->next;
     if (!sc->head) sc->tail = NULL;
     sc->held -= weight(h);
     sc->held_bytes -= h->bytes;
-    pthread_cond_broadcast(&sc->cv);
-    if (c == 0) { found = h; break; }
-    h->next = dropped;
-    dropped = h;
+    batch[k++] = h;
+    entries += h->s.names.count;
+    if (alone) break;
   }
+  pthread_cond_broadcast(&sc->cv);
   pthread_mutex_unlock(&sc->mu);
-  for (scan_rec *r = dropped, *next; r; r = next) { next = r->next; free_rec(r); }
   napi_value result;
-  if (!found) napi_get_undefined(env, &result);
-  else if (found->absent) napi_get_null(env, &result);
-  else if (found->s.err) result = throw_scan_error(env, &found->s);
-  else {
-    result = dir_scan_to_js(env, &found->s, 1);
-    if (found->probed) {
-      napi_value lower = dir_scan_to_js(env, &found->probe, 0);
-      napi_set_named_property(env, result, "lower", lower);
-    }
-    if (found->bytes > 0) {
-      napi_value contents, buf;
-      napi_create_array_with_length(env, found->s.names.count, &contents);
-      for (uint32_t i = 0; i < found->s.names.count; i++) {
-        if (!found->content[i]) continue;
-        napi_create_buffer_copy(env, found->content_len[i], found->content[i], NULL, &buf);
-        napi_set_element(env, contents, i, buf);
-      }
-      napi_set_named_property(env, result, "contents", contents);
-    }
-  }
-  if (found) free_rec(found);
+  if (k == 0) napi_get_undefined(env, &result);
+  else result = batch_to_js(env, batch, k);
+  for (uint32_t j = 0; j < k; j++) free_rec(batch[j]);
   return result;
 }
 

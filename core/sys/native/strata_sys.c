@@ -34,6 +34,11 @@ static const char *errno_name(int e) {
 }
 
 napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path) {
+  napi_throw(env, errno_error(env, e, syscall, path));
+  return NULL;
+}
+
+napi_value errno_error(napi_env env, int e, const char *syscall, const char *path) {
   char msg[PATH_BUF + 128];
   snprintf(msg, sizeof msg, "%s: %s, %s '%s'", errno_name(e), strerror(e), syscall, path);
   napi_value code, message, error, errnum, sc;
@@ -44,8 +49,7 @@ napi_value throw_errno(napi_env env, int e, const char *syscall, const char *pat
   napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sc);
   napi_set_named_property(env, error, "errno", errnum);
   napi_set_named_property(env, error, "syscall", sc);
-  napi_throw(env, error);
-  return NULL;
+  return error;
 }
 
 int get_string(napi_env env, napi_value v, char *buf, size_t cap) {

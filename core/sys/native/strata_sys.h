@@ -7,6 +7,8 @@
 
 /* Throws an Error whose code is the errno name (as node:fs does); returns NULL. */
 napi_value throw_errno(napi_env env, int e, const char *syscall, const char *path);
+/* That error, made but not thrown. */
+napi_value errno_error(napi_env env, int e, const char *syscall, const char *path);
 /* Copies a JS string into buf as UTF-8; -1 where it is not a string or does not fit. */
 int get_string(napi_env env, napi_value v, char *buf, size_t cap);
 /* Declares argv[n] from the call's arguments; throws a TypeError and returns NULL when fewer came. */
