@@ -77,7 +77,7 @@ export function* compareUpper(upperDir: string, lowerLayers: readonly string[], 
     const redirects = redirectExpansion(upperDir, lowerLayers, { hiddenNames, same: (path, lower, fsPath, upperStat) => sameNodeAt(path, lower, fsPath, upperStat, xattrsOf(fsPath, undefined)) });
     const walk: Walk = { hiddenNames, roots: layerRoots(), redirects, ahead: startReadAhead(upperDir, LSTAT_XATTRS_ALL, lowerLayers[0]) };
     try {
-      yield* children(walk, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false);
+      yield* walkTree(walk, '/', upperDir, fd, lowerLayers.length === 0 ? null : lowerLayers);
     } finally {
       stopReadAhead(walk.ahead);
       closeRoots(walk.roots);
@@ -98,33 +98,100 @@ interface Walk {
 }
 
 /**
- * Children of directory `dir` (real path `fsDir`, open at `fd` where >= 0;
- * attribute names `dirXattrs`: [] for the root, whose opaque marker is never
- * read), which the layer holds. `lower` is null where the comparison with
- * lower has stopped (dir is new, or an opaque entry hides lower below it).
- * `cut`: the layer's dir is not merged with lower's (it, or an ancestor, is
- * opaque), so the union lists only the layer's names there. One
- * generator per directory: a file's entry is made by a plain
- * call (`node`), a subdirectory recurses here.
+ * One directory the walk is in: its entries the layer holds (`own`, sorted)
+ * and, where it is compared with lower, lower's node at each (`below`) and
+ * the lower names it removes (`deleted`, sorted); `i` and `j`: the next of
+ * each to emit. `opaque`: its 'opaque' entry, to emit first.
  */
-function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean): Generator<DiffEntry> {
-  const own: ScannedEntry[] = [];
-  const whiteouts: ScannedEntry[] = [];
-  for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true, walk.ahead) ?? []) {
-    if (isWhiteoutEntry(e.stat)) whiteouts.push(e);
-    else own.push(e);
-  }
-  own.sort((a, b) => compareNames(a.name, b.name));
+interface Frame {
+  readonly dir: string;
+  /** Its descriptor where the walk opened it (closed when the frame ends); -1 for none. */
+  readonly fd: number;
+  readonly own: readonly ScannedEntry[];
+  readonly below: ReadonlyArray<LowerNode | undefined>;
+  readonly deleted: readonly string[];
+  /** Null where the comparison with lower has stopped (a new or opaque directory). */
+  readonly lower: LowerDir | null;
+  readonly cut: boolean;
+  opaque: DiffEntry | undefined;
+  i: number;
+  j: number;
+}
 
-  let below: Array<LowerNode | undefined> = [];
-  let deleted: string[] = [];
-  if (lower !== null) {
+/**
+ * The entries below directory `root` (open at `fd`), depth first: one
+ * generator for the whole walk (an explicit stack of frames, not one
+ * generator per directory, so an entry is not passed up through every level
+ * it is below). A file's entry is made by a plain call (`node`); a
+ * subdirectory's frame by `enter`.
+ */
+function* walkTree(walk: Walk, root: string, fsRoot: string, fd: number, lower: LowerDir | null): Generator<DiffEntry> {
+  const stack: Frame[] = [enter(walk, root, fsRoot, fd, NO_NAMES_LIST, lower, false, -1)];
+  try {
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      if (f.opaque !== undefined) {
+        const opaque = f.opaque;
+        f.opaque = undefined;
+        yield opaque;
+        continue;
+      }
+      if (f.i === f.own.length) {
+        while (f.j < f.deleted.length) yield { kind: 'delete', path: layerPathJoin(f.dir, f.deleted[f.j++]!) };
+        stack.pop();
+        closeDir(f.fd);
+        continue;
+      }
+      const o = f.own[f.i]!;
+      const under = f.lower === null ? null : f.below[f.i];
+      f.i++;
+      while (f.j < f.deleted.length && compareNames(f.deleted[f.j]!, o.name) < 0) yield { kind: 'delete', path: layerPathJoin(f.dir, f.deleted[f.j++]!) };
+      const path = layerPathJoin(f.dir, o.name);
+      if (walk.redirects !== null && o.stat.type === 'directory' && o.xattrNames.length > 0 && !isOpaqueMarked(o.fsPath, o.xattrNames) && redirectFromNames(o.fsPath, o.xattrNames) !== undefined) {
+        yield* expandRedirect(walk.redirects, path, under);
+        continue;
+      }
+      const added = under == null || under.stat.type !== o.stat.type;
+      const entry = node(path, o, under, added);
+      if (entry !== undefined) yield entry;
+      if (o.stat.type !== 'directory') continue;
+      // scanned ahead (no descriptor needed), else opened by name in this one (one lookup, not the whole path); -1 where it went away: read as empty
+      const above = stack.length === 1 ? fd : f.fd;
+      const sub = walk.ahead !== undefined ? -1 : openDirAt(above < 0 ? AT_FDCWD : above, above < 0 ? o.fsPath : o.name, o.fsPath);
+      stack.push(added ? enter(walk, path, o.fsPath, sub, o.xattrNames, null, true, sub) : enter(walk, path, o.fsPath, sub, o.xattrNames, under!.dir ?? null, f.cut, sub));
+    }
+  } finally {
+    for (const f of stack) closeDir(f.fd);
+  }
+}
+
+/**
+ * The frame of directory `dir` (real path `fsDir`, open at `fd` where >= 0;
+ * attribute names `dirXattrs`: [] for the root, whose opaque marker is never
+ * read): the entries the layer holds there, compared with `lower` (null
+ * where the comparison has stopped: dir is new, or an opaque entry hides
+ * lower below it). `cut`: the layer's dir is not merged with lower's (it, or
+ * an ancestor, is opaque), so the union lists only the layer's names there.
+ * `owned`: the descriptor the frame closes when it ends (-1: none); closed
+ * here where this fails.
+ */
+function enter(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, owned: number): Frame {
+  try {
+    const own: ScannedEntry[] = [];
+    const whiteouts: ScannedEntry[] = [];
+    for (const e of scanDir(fd, fsDir, dir, LSTAT_XATTRS_ALL, true, walk.ahead) ?? []) {
+      if (isWhiteoutEntry(e.stat)) whiteouts.push(e);
+      else own.push(e);
+    }
+    own.sort((a, b) => compareNames(a.name, b.name));
+    if (lower === null) return { dir, fd: owned, own, below: NO_NODES, deleted: NO_NAMES_LIST, lower, cut, opaque: undefined, i: 0, j: 0 };
+
     cut ||= isOpaqueMarked(fsDir, dirXattrs);
     // one batch per lower copy: the layer's names, then (merged dirs only) its whiteouts
     const askedEntries = cut ? own : own.concat(whiteouts);
     const asked = askedEntries.map((o) => o.name);
     const found = lookUpLowerAll(lower, asked, walk.roots, lookedUpAhead(walk, dir, lower, askedEntries));
-    below = found.slice(0, own.length);
+    const below = found.slice(0, own.length);
     const holdsLowerName = below.some((n) => n !== undefined);
     let gone: string[];
     if (cut) {
@@ -134,38 +201,17 @@ function* children(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs
     // Opaque: lower's dir has names and the union keeps none of them.
     const opaque = !holdsLowerName && (cut ? lowerHasOtherName(lower, NO_NAMES) : gone.length > 0 && !lowerHasOtherName(lower, new Set(gone)));
     if (opaque) {
-      yield walk.hiddenNames ? { kind: 'opaque', path: dir, hidden: lowerNames(lower, dir).sort(compareNames) } : { kind: 'opaque', path: dir };
-      lower = null;
-    } else {
-      deleted = gone.sort(compareNames);
+      const entry: DiffEntry = walk.hiddenNames ? { kind: 'opaque', path: dir, hidden: lowerNames(lower, dir).sort(compareNames) } : { kind: 'opaque', path: dir };
+      return { dir, fd: owned, own, below, deleted: NO_NAMES_LIST, lower: null, cut, opaque: entry, i: 0, j: 0 };
     }
+    return { dir, fd: owned, own, below, deleted: gone.sort(compareNames), lower, cut, opaque: undefined, i: 0, j: 0 };
+  } catch (err) {
+    closeDir(owned);
+    throw err;
   }
-
-  let j = 0;
-  for (let i = 0; i < own.length; i++) {
-    const o = own[i]!;
-    while (j < deleted.length && compareNames(deleted[j]!, o.name) < 0) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
-    const path = layerPathJoin(dir, o.name);
-    const under = lower === null ? null : below[i];
-    if (walk.redirects !== null && o.stat.type === 'directory' && o.xattrNames.length > 0 && !isOpaqueMarked(o.fsPath, o.xattrNames) && redirectFromNames(o.fsPath, o.xattrNames) !== undefined) {
-      yield* expandRedirect(walk.redirects, path, under);
-      continue;
-    }
-    const added = under == null || under.stat.type !== o.stat.type;
-    const entry = node(path, o, under, added);
-    if (entry !== undefined) yield entry;
-    if (o.stat.type !== 'directory') continue;
-    // scanned ahead (no descriptor needed), else opened by name in this one (one lookup, not the whole path); -1 where it went away: read as empty
-    const sub = walk.ahead !== undefined ? -1 : openDirAt(fd < 0 ? AT_FDCWD : fd, fd < 0 ? o.fsPath : o.name, o.fsPath);
-    try {
-      if (added) yield* children(walk, path, o.fsPath, sub, o.xattrNames, null, true);
-      else yield* children(walk, path, o.fsPath, sub, o.xattrNames, under!.dir ?? null, cut);
-    } finally {
-      closeDir(sub);
-    }
-  }
-  while (j < deleted.length) yield { kind: 'delete', path: layerPathJoin(dir, deleted[j++]!) };
 }
+
+const NO_NODES: ReadonlyArray<LowerNode | undefined> = [];
 
 /**
  * The entries' names in `lower`'s first copy, as the read-ahead looked them
