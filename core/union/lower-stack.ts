@@ -115,14 +115,14 @@ export function lookUpLowerAll(dir: LowerDir, names: readonly string[], roots?: 
     return false;
   };
   for (let layer = 0; layer < dir.length && asking.length > 0; layer++) {
-    const asked = asking.map((i) => nameOf[i]!);
-    const found = layer === 0 && first !== undefined ? first.map((e) => e ?? undefined) : scanCopy(dir[layer]!, place.stack[place.layers[layer]!]!, asked, roots);
+    const found: ReadonlyArray<ScannedEntry | null | undefined> | null =
+      layer === 0 && first !== undefined ? first : scanCopy(dir[layer]!, place.stack[place.layers[layer]!]!, asking.map((i) => nameOf[i]!), roots);
     if (found === null) continue;
     const next: number[] = [];
     for (let k = 0; k < asking.length; k++) {
       const i = asking[k]!;
       const e = found[k];
-      if (e === undefined) {
+      if (e == null) {
         next.push(i);
         continue;
       }

@@ -27,6 +27,7 @@ import { isNoMarkError, isOpaqueMarked, markNames } from './whiteout-format.js';
  */
 export const TRUSTED_REDIRECT = 'trusted.overlay.redirect';
 export const USER_REDIRECT = 'user.overlay.redirect';
+const REDIRECT_NAMES: readonly string[] = [TRUSTED_REDIRECT, USER_REDIRECT];
 
 /** The redirect xattr name a layer writes: trusted.* needs CAP_SYS_ADMIN (as `opaqueXattrFor`). */
 export function redirectXattrFor(privileged: boolean): string {
@@ -64,7 +65,9 @@ export function dirMarks(fsPath: string): DirMarks {
  * there; undefined where none is, or the value is one this reader ignores.
  */
 export function redirectFromNames(fsPath: string, names: readonly string[]): string | undefined {
-  for (const name of [TRUSTED_REDIRECT, USER_REDIRECT]) {
+  // an indexed loop over a shared list: this runs for every directory with attributes a native diff walks
+  for (let k = 0; k < REDIRECT_NAMES.length; k++) {
+    const name = REDIRECT_NAMES[k]!;
     if (!names.includes(name)) continue;
     const value = read(fsPath, name);
     if (value !== undefined && isValidRedirect(value)) return value;

@@ -20,6 +20,7 @@ import type { EntryStat } from '../tree.js';
  */
 export const TRUSTED_OPAQUE = 'trusted.overlay.opaque';
 export const USER_OPAQUE = 'user.overlay.opaque';
+const OPAQUE_NAMES: readonly string[] = [TRUSTED_OPAQUE, USER_OPAQUE];
 const OPAQUE_VALUE = 'y';
 
 /** The opaque xattr name a layer home writes: trusted.* needs CAP_SYS_ADMIN. */
@@ -62,7 +63,9 @@ export function markNames(fsPath: string): string[] {
  */
 export function isOpaqueMarked(fsPath: string, names: readonly string[]): boolean {
   if (names.length === 0) return false;
-  for (const name of [TRUSTED_OPAQUE, USER_OPAQUE]) {
+  // an indexed loop over a shared list: this runs for every directory a native diff walks
+  for (let k = 0; k < OPAQUE_NAMES.length; k++) {
+    const name = OPAQUE_NAMES[k]!;
     if (!names.includes(name)) continue;
     try {
       if (sys.lgetxattr(fsPath, name)?.toString() === OPAQUE_VALUE) return true;
