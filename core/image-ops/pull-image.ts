@@ -61,7 +61,7 @@ export async function pullImage(store: Store, ref: ImageReference, options: Pull
  * as they are stored and applied).
  */
 async function pullTempDir(store: Store): Promise<{ dir: string; adopted: Map<string, string> }> {
-  const tmp = await store.root.dir('tmp');
+  const tmp = await store.root.tmpDir();
   const dir = join(tmp, ownedName('pull'));
   const adoptedDir = join(dir, 'adopted');
   await mkdir(adoptedDir, { recursive: true, mode: 0o700 });

@@ -96,6 +96,14 @@ export class StoreRoot {
   }
 
   /**
+   * `<root>/tmp`, created on first use: where temporary files go, each
+   * process's under names that say whose they are (store/owned-names.ts).
+   */
+  tmpDir(): Promise<string> {
+    return this.dir(TMP);
+  }
+
+  /**
    * This process's scratch directory, `<root>/tmp/proc-<pid>-<start time>`
    * (store/owned-names.ts), created on first use: where a command's temporary
    * files go (a push's compressed layer, a load's spool, a RUN step's runner
@@ -104,7 +112,7 @@ export class StoreRoot {
    */
   async scratch(): Promise<string> {
     this.#scratch ??= (async () => {
-      const path = join(await this.dir(TMP), ownedName(SCRATCH_KIND));
+      const path = join(await this.tmpDir(), ownedName(SCRATCH_KIND));
       await mkdir(path, { recursive: true, mode: 0o700 });
       return path;
     })();
