@@ -34,7 +34,7 @@ export interface ScannedEntry {
    * none; undefined where that was not looked up.
    */
   readonly below: ScannedEntry | null | undefined;
-  /** A small regular file's content as the read-ahead read it (ScanAheadResult.contents); undefined where not read. */
+  /** A small regular file's content as the read-ahead read it (ScanAheadBatch.contents); undefined where not read. */
   readonly content: Buffer | undefined;
 }
 

@@ -8,9 +8,10 @@
  * subdirectory's scan after its parent's, in that order (as a walk that
  * sorts names asks for them). At most `ahead` entries are held scanned and
  * not yet taken, and at most AHEAD_BYTES of their content (memory stays
- * bounded whatever the tree). A walk that skips
- * a subtree, or asks for a directory the scan did not see, only loses the
- * read-ahead there (take answers undefined: scan it yourself).
+ * bounded whatever the tree). Scans are handed over in order, in batches;
+ * the walk (core/union/read-ahead.ts) matches them to the directories it
+ * asks for, drops those of a subtree it skips, and scans for itself a
+ * directory the thread did not see.
  */
 #define _GNU_SOURCE
 #include <errno.h>
