@@ -69,22 +69,8 @@ export interface CompareUpperOptions {
  * walked, EUNSUPPORTED for a name or link target that is not UTF-8, EIO on
  * any other error.
  */
-export function* compareUpper(upperDir: string, lowerLayers: readonly string[], options: CompareUpperOptions = {}): Generator<DiffEntry> {
-  const fd = openDirAt(AT_FDCWD, upperDir, upperDir);
-  if (fd < 0) throw new StrataError(ErrorCode.ENOTFOUND, 'the upper tree has no root directory');
-  try {
-    const hiddenNames = options.hiddenNames === true;
-    const redirects = redirectExpansion(upperDir, lowerLayers, { hiddenNames, same: (path, lower, fsPath, upperStat) => sameNodeAt(path, lower, fsPath, upperStat, xattrsOf(fsPath, undefined)) });
-    const walk: Walk = { hiddenNames, roots: layerRoots(), redirects, ahead: startReadAhead(upperDir, LSTAT_XATTRS_ALL, lowerLayers[0]) };
-    try {
-      yield* walkTree(walk, '/', upperDir, fd, lowerLayers.length === 0 ? null : lowerLayers);
-    } finally {
-      stopReadAhead(walk.ahead);
-      closeRoots(walk.roots);
-    }
-  } finally {
-    closeDir(fd);
-  }
+export function compareUpper(upperDir: string, lowerLayers: readonly string[], options: CompareUpperOptions = {}): Generator<DiffEntry> {
+  return walkTree(upperDir, lowerLayers, options.hiddenNames === true);
 }
 
 interface Walk {
@@ -119,15 +105,20 @@ interface Frame {
 }
 
 /**
- * The entries below directory `root` (open at `fd`), depth first: one
- * generator for the whole walk (an explicit stack of frames, not one
- * generator per directory, so an entry is not passed up through every level
- * it is below). A file's entry is made by a plain call (`node`); a
- * subdirectory's frame by `enter`.
+ * compareUpper's walk, depth first: one generator for the whole tree (an
+ * explicit stack of frames, not one generator per directory, so an entry is
+ * not passed up through every level it is below). A file's entry is made by
+ * a plain call (`node`); a subdirectory's frame by `enter`.
  */
-function* walkTree(walk: Walk, root: string, fsRoot: string, fd: number, lower: LowerDir | null): Generator<DiffEntry> {
-  const stack: Frame[] = [enter(walk, root, fsRoot, fd, NO_NAMES_LIST, lower, false, -1)];
+function* walkTree(upperDir: string, lowerLayers: readonly string[], hiddenNames: boolean): Generator<DiffEntry> {
+  const fd = openDirAt(AT_FDCWD, upperDir, upperDir);
+  if (fd < 0) throw new StrataError(ErrorCode.ENOTFOUND, 'the upper tree has no root directory');
+  let walk: Walk | undefined;
+  const stack: Frame[] = [];
   try {
+    const redirects = redirectExpansion(upperDir, lowerLayers, { hiddenNames, same: (path, lower, fsPath, upperStat) => sameNodeAt(path, lower, fsPath, upperStat, xattrsOf(fsPath, undefined)) });
+    walk = { hiddenNames, roots: layerRoots(), redirects, ahead: startReadAhead(upperDir, LSTAT_XATTRS_ALL, lowerLayers[0]) };
+    stack.push(enter(walk, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false, -1));
     while (stack.length > 0) {
       const f = stack[stack.length - 1]!;
       if (f.opaque !== undefined) {
@@ -162,6 +153,11 @@ function* walkTree(walk: Walk, root: string, fsRoot: string, fd: number, lower: 
     }
   } finally {
     for (const f of stack) closeDir(f.fd);
+    if (walk !== undefined) {
+      stopReadAhead(walk.ahead);
+      closeRoots(walk.roots);
+    }
+    closeDir(fd);
   }
 }
 
