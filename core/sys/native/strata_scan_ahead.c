@@ -172,13 +172,16 @@ static int walk(scanner *sc, int fd, const char *rel, const char *full) {
     char *child_rel = joined(rel, name), *child_full = joined(full, name);
     if (!child_rel || !child_full) stop = 1;
     int cfd = stop ? -1 : openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int open_errno = errno;
     if (!stop && cfd < 0) {
       scan_rec *a = new_rec(child_rel);
       if (!a) stop = 1;
       else {
-        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) a->absent = 1;
-        else { a->s.err = errno; a->s.err_op = "open"; a->s.err_path = strdup(child_full); }
-        stop = push(sc, a) || !a->absent;
+        int absent = open_errno == ENOENT || open_errno == ENOTDIR || open_errno == ELOOP;
+        if (absent) a->absent = 1;
+        else { a->s.err = open_errno; a->s.err_op = "open"; a->s.err_path = strdup(child_full); }
+        /* once queued, a is the taker's: decided before */
+        stop = push(sc, a) || !absent;
       }
     } else if (!stop) {
       stop = walk(sc, cfd, child_rel, child_full);
@@ -263,8 +266,8 @@ static napi_value js_scan_ahead(napi_env env, napi_callback_info info) {
   sc->ahead = ahead > 0 ? (size_t)ahead : 1;
   pthread_mutex_init(&sc->mu, NULL);
   pthread_cond_init(&sc->cv, NULL);
-  if (pthread_create(&sc->thread, NULL, run, sc) != 0) {
-    int e = errno;
+  int e = pthread_create(&sc->thread, NULL, run, sc); /* an error number, not errno */
+  if (e != 0) {
     close(fd);
     if (sc->lower_fd >= 0) close(sc->lower_fd);
     free(sc->lower);
