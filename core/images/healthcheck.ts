@@ -3,8 +3,6 @@ import type { Healthcheck } from './image-config.js';
 import { parseGoDuration } from '../go-duration.js';
 import { parseJsonArray } from './shell-words.js';
 
-export { parseGoDuration };
-
 /**
  * The HEALTHCHECK instruction's arguments as moby reads them:
  *

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ErrorCode, isStrataError } from '../../core/errors.js';
 import { applyChanges, exposedPorts, parseChanges } from '../../core/images/change-instructions.js';
-import { parseGoDuration } from '../../core/images/healthcheck.js';
+import { parseGoDuration } from '../../core/go-duration.js';
 import { processWord, splitWords } from '../../core/images/shell-words.js';
 
 function refused(t: import('ava').ExecutionContext, changes: string[], message: string): void {
