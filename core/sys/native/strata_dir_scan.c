@@ -170,6 +170,11 @@ int scan_dir(int fd, const char *dir, int xmode, dir_scan *s) {
   return 0;
 }
 
+int ino_text(const dir_scan *s, uint32_t i, char buf[INO_TEXT_MAX]) {
+  if (s->fields[(size_t)i * FIELDS] == 0) return 0;
+  return snprintf(buf, INO_TEXT_MAX, "%llu:%llu", s->devino[2 * i], s->devino[2 * i + 1]);
+}
+
 napi_value throw_scan_error(napi_env env, dir_scan *s) {
   return throw_errno(env, s->err, s->err_op, s->err_path ? s->err_path : "");
 }
@@ -203,9 +208,9 @@ napi_value dir_scan_to_js(napi_env env, dir_scan *s, int listing) {
       napi_create_string_utf8(env, s->names.buf + s->names.at[i], NAPI_AUTO_LENGTH, &v);
       napi_set_element(env, names, i, v);
     }
-    if (s->fields[(size_t)i * FIELDS] == 0) continue;
-    char ino[48];
-    int n = snprintf(ino, sizeof ino, "%llu:%llu", s->devino[2 * i], s->devino[2 * i + 1]);
+    char ino[INO_TEXT_MAX];
+    int n = ino_text(s, i, ino);
+    if (n == 0) continue;
     napi_create_string_latin1(env, ino, (size_t)n, &v);
     napi_set_element(env, inos, i, v);
     if (s->xattrs[i] == NULL) continue;

@@ -52,6 +52,10 @@ typedef struct {
  * 0, or an errno (s->err_op, s->err_path say where).
  */
 int scan_dir(int fd, const char *dir, int xmode, dir_scan *s);
+/* Room for ino_text: two 20-digit numbers, ':' and a NUL. */
+#define INO_TEXT_MAX 48
+/* Entry i's "dev:ino" (as node:fs's `${dev}:${ino}` of bigint stats) into buf; its length, 0 where the entry is absent. */
+int ino_text(const dir_scan *s, uint32_t i, char buf[INO_TEXT_MAX]);
 /* The failure recorded in s, thrown as throw_errno does (returns NULL). */
 napi_value throw_scan_error(napi_env env, dir_scan *s);
 /* { names? (with `listing`), fields, inos, xattrs }: lstatDir's result. */

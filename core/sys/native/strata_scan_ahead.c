@@ -339,11 +339,11 @@ static napi_value batch_to_js(napi_env env, scan_rec **recs, uint32_t k) {
     else if (count > 0) memset(lf + (size_t)at * FIELDS, 0, (size_t)count * FIELDS * sizeof(double));
     for (uint32_t i = 0; i < count && !e; i++, at++) {
       const char *name = r->s.names.buf + r->s.names.at[i];
-      char ino[48];
-      int n = r->s.fields[(size_t)i * FIELDS] == 0 ? 0 : snprintf(ino, sizeof ino, "%llu:%llu", r->s.devino[2 * i], r->s.devino[2 * i + 1]);
+      char ino[INO_TEXT_MAX];
+      int n = ino_text(&r->s, i, ino);
       e = append_text(&names, &names_len, &names_cap, name, strlen(name), at == 0);
       if (!e) e = append_text(&inos, &inos_len, &inos_cap, ino, (size_t)n, at == 0);
-      n = !r->probed || r->probe.fields[(size_t)i * FIELDS] == 0 ? 0 : snprintf(ino, sizeof ino, "%llu:%llu", r->probe.devino[2 * i], r->probe.devino[2 * i + 1]);
+      n = r->probed ? ino_text(&r->probe, i, ino) : 0;
       if (!e) e = append_text(&lower_inos, &li_len, &li_cap, ino, (size_t)n, at == 0);
       if (r->s.xattrs[i]) {
         napi_create_string_utf8(env, r->s.xattrs[i], r->s.xattr_len[i], &v);
