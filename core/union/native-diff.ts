@@ -91,8 +91,10 @@ interface Walk {
  */
 interface Frame {
   readonly dir: string;
-  /** Its descriptor where the walk opened it (closed when the frame ends); -1 for none. */
+  /** Its descriptor, -1 for none (then its subdirectories are opened by path). */
   readonly fd: number;
+  /** Whether the frame closes `fd` when it ends (the walk opened it for this frame). */
+  readonly owned: boolean;
   readonly own: readonly ScannedEntry[];
   readonly below: ReadonlyArray<LowerNode | undefined>;
   readonly deleted: readonly string[];
@@ -118,7 +120,7 @@ function* walkTree(upperDir: string, lowerLayers: readonly string[], hiddenNames
   try {
     const redirects = redirectExpansion(upperDir, lowerLayers, { hiddenNames, same: (path, lower, fsPath, upperStat) => sameNodeAt(path, lower, fsPath, upperStat, xattrsOf(fsPath, undefined)) });
     walk = { hiddenNames, roots: layerRoots(), redirects, ahead: startReadAhead(upperDir, LSTAT_XATTRS_ALL, lowerLayers[0]) };
-    stack.push(enter(walk, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false, -1));
+    stack.push(enter(walk, '/', upperDir, fd, NO_NAMES_LIST, lowerLayers.length === 0 ? null : lowerLayers, false, false));
     while (stack.length > 0) {
       const f = stack[stack.length - 1]!;
       if (f.opaque !== undefined) {
@@ -130,7 +132,7 @@ function* walkTree(upperDir: string, lowerLayers: readonly string[], hiddenNames
       if (f.i === f.own.length) {
         while (f.j < f.deleted.length) yield { kind: 'delete', path: layerPathJoin(f.dir, f.deleted[f.j++]!) };
         stack.pop();
-        closeDir(f.fd);
+        if (f.owned) closeDir(f.fd);
         continue;
       }
       const o = f.own[f.i]!;
@@ -147,12 +149,11 @@ function* walkTree(upperDir: string, lowerLayers: readonly string[], hiddenNames
       if (entry !== undefined) yield entry;
       if (o.stat.type !== 'directory') continue;
       // scanned ahead (no descriptor needed), else opened by name in this one (one lookup, not the whole path); -1 where it went away: read as empty
-      const above = stack.length === 1 ? fd : f.fd;
-      const sub = walk.ahead !== undefined ? -1 : openDirAt(above < 0 ? AT_FDCWD : above, above < 0 ? o.fsPath : o.name, o.fsPath);
-      stack.push(added ? enter(walk, path, o.fsPath, sub, o.xattrNames, null, true, sub) : enter(walk, path, o.fsPath, sub, o.xattrNames, under!.dir ?? null, f.cut, sub));
+      const sub = walk.ahead !== undefined ? -1 : openDirAt(f.fd < 0 ? AT_FDCWD : f.fd, f.fd < 0 ? o.fsPath : o.name, o.fsPath);
+      stack.push(added ? enter(walk, path, o.fsPath, sub, o.xattrNames, null, true, true) : enter(walk, path, o.fsPath, sub, o.xattrNames, under!.dir ?? null, f.cut, true));
     }
   } finally {
-    for (const f of stack) closeDir(f.fd);
+    for (const f of stack) if (f.owned) closeDir(f.fd);
     if (walk !== undefined) {
       stopReadAhead(walk.ahead);
       closeRoots(walk.roots);
@@ -168,10 +169,9 @@ function* walkTree(upperDir: string, lowerLayers: readonly string[], hiddenNames
  * where the comparison has stopped: dir is new, or an opaque entry hides
  * lower below it). `cut`: the layer's dir is not merged with lower's (it, or
  * an ancestor, is opaque), so the union lists only the layer's names there.
- * `owned`: the descriptor the frame closes when it ends (-1: none); closed
- * here where this fails.
+ * `owned`: the frame closes fd when it ends (closed here where this fails).
  */
-function enter(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, owned: number): Frame {
+function enter(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: readonly string[], lower: LowerDir | null, cut: boolean, owned: boolean): Frame {
   try {
     const own: ScannedEntry[] = [];
     const whiteouts: ScannedEntry[] = [];
@@ -180,7 +180,7 @@ function enter(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: re
       else own.push(e);
     }
     own.sort((a, b) => compareNames(a.name, b.name));
-    if (lower === null) return { dir, fd: owned, own, below: NO_NODES, deleted: NO_NAMES_LIST, lower, cut, opaque: undefined, i: 0, j: 0 };
+    if (lower === null) return { dir, fd, owned, own, below: NO_NODES, deleted: NO_NAMES_LIST, lower, cut, opaque: undefined, i: 0, j: 0 };
 
     cut ||= isOpaqueMarked(fsDir, dirXattrs);
     // one batch per lower copy: the layer's names, then (merged dirs only) its whiteouts
@@ -198,11 +198,11 @@ function enter(walk: Walk, dir: string, fsDir: string, fd: number, dirXattrs: re
     const opaque = !holdsLowerName && (cut ? lowerHasOtherName(lower, NO_NAMES) : gone.length > 0 && !lowerHasOtherName(lower, new Set(gone)));
     if (opaque) {
       const entry: DiffEntry = walk.hiddenNames ? { kind: 'opaque', path: dir, hidden: lowerNames(lower, dir).sort(compareNames) } : { kind: 'opaque', path: dir };
-      return { dir, fd: owned, own, below, deleted: NO_NAMES_LIST, lower: null, cut, opaque: entry, i: 0, j: 0 };
+      return { dir, fd, owned, own, below, deleted: NO_NAMES_LIST, lower: null, cut, opaque: entry, i: 0, j: 0 };
     }
-    return { dir, fd: owned, own, below, deleted: gone.sort(compareNames), lower, cut, opaque: undefined, i: 0, j: 0 };
+    return { dir, fd, owned, own, below, deleted: gone.sort(compareNames), lower, cut, opaque: undefined, i: 0, j: 0 };
   } catch (err) {
-    closeDir(owned);
+    if (owned) closeDir(fd);
     throw err;
   }
 }
