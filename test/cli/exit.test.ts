@@ -1,39 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import test from 'ava';
-import { CLI, runCli, tempDir, tool } from './run-cli.js';
+import { runCli, tempDir, tool } from './run-cli.js';
 
 // A finished command ends with _exit(2) once its output is out (cli/exit-now.ts): what it
 // wrote must all reach a reader, even one that stalls while most of it still waits in
 // the process for the pipe, and its status must be the command's.
-
-/**
- * Runs the CLI with a reader that stops for `pauseMs` once it has `pauseAt`
- * bytes (meanwhile the command has written all its output, and what the pipe
- * does not hold waits in the process); its stdout bytes and status.
- */
-function runWithStallingReader(args: readonly string[], pauseAt: number, pauseMs: number): Promise<{ status: number | null; out: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let received = 0;
-    let paused = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      out.push(chunk);
-      received += chunk.length;
-      if (!paused && received >= pauseAt) {
-        paused = true;
-        child.stdout.pause();
-        setTimeout(() => child.stdout.resume(), pauseMs);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, out: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
-  });
-}
 
 test('a listing larger than the pipe reaches a reader that stalls, whole, and the command exits 0', async (t) => {
   const dir = await tempDir('exit');
@@ -49,9 +21,9 @@ test('a listing larger than the pipe reaches a reader that stalls, whole, and th
   const imported = await runCli([...root, 'layer', 'import', tarball]);
   t.is(imported.status, 0, imported.stderr);
 
-  const changes = await runWithStallingReader([...root, 'layer', 'changes', imported.stdout.trim()], 0, 300);
+  const changes = await runCli([...root, 'layer', 'changes', imported.stdout.trim()], { stall: { afterBytes: 0, ms: 300 } });
   t.is(changes.status, 0, changes.stderr);
-  const lines = changes.out.toString().trimEnd().split('\n');
+  const lines = changes.stdout.trimEnd().split('\n');
   t.is(lines.length, names.length);
   t.deepEqual(lines.slice(-2), names.slice(-2).map((n) => `A /${n}`));
 });
@@ -59,7 +31,7 @@ test('a listing larger than the pipe reaches a reader that stalls, whole, and th
 test('a failing command still exits with its documented status and its one line on stderr', async (t) => {
   const dir = await tempDir('exit-fail');
   t.teardown(dir.cleanup);
-  const missing = await runWithStallingReader(['--root', join(dir.path, 'root'), 'layer', 'inspect', 'feedfacefeed'], 0, 100);
+  const missing = await runCli(['--root', join(dir.path, 'root'), 'layer', 'inspect', 'feedfacefeed'], { stall: { afterBytes: 0, ms: 100 } });
   t.is(missing.status, 3);
   t.regex(missing.stderr, /^strata: no layer "feedfacefeed"/);
   t.is(missing.stderr.trim().split('\n').length, 1);

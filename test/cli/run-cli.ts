@@ -22,13 +22,29 @@ function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+export interface RunCliOptions {
+  readonly input?: Buffer;
+  readonly env?: NodeJS.ProcessEnv;
+  /** A reader that stops reading stdout for `ms` once it has `afterBytes` bytes (meanwhile the command's output waits in it for the pipe). */
+  readonly stall?: { readonly afterBytes: number; readonly ms: number };
+}
+
 /** Runs `node dist/bundle/cli/main.js ...args` with pipes for stdio (never a terminal). */
-export function runCli(args: readonly string[], options: { input?: Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(options.env ?? {}), stdio: 'pipe' });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    let received = 0;
+    let stalled = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out.push(chunk);
+      received += chunk.length;
+      if (options.stall === undefined || stalled || received < options.stall.afterBytes) return;
+      stalled = true;
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), options.stall.ms);
+    });
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
     child.on('close', (status) => {
