@@ -1,20 +1,13 @@
 /*
- * strata_scan: one directory's entries lstat'ed in one call (fstatat relative
- * to the directory, so each lookup resolves one name, not a whole path), for
- * walks that look at thousands of entries (core/union's native diff). Never
- * follows a symlink.
+ * strata_scan: lstatDir (one directory's entries lstat'ed in one call, by
+ * strata_dir_scan.c), openDirAt and readFileAt, for walks that look at
+ * thousands of entries (core/union's native diff). Never follows a symlink.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/syscall.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 #include "strata_sys.h"
 #include "strata_dir_scan.h"
