@@ -205,6 +205,16 @@ NAPI_METHOD(fuse_native_readdir_cache_clear) {
 // FSYNCDIR, which also needs that handle, is answered ENOSYS here (as libfuse does for a
 // mount without an fsyncdir handler). Only for a handler table without opendir,
 // releasedir and fsyncdir (fuse_native_mount checks).
+//
+// Holds. The kernel pins a node while a request of its own names it, and sends no request
+// naming a node after its FORGET; nor a request with a handle after that handle's RELEASE.
+// The channel's own requests are not pinned that way: the made-up RELEASEDIR runs after the
+// kernel has its READDIR's answer, when the directory may already be removed and forgotten
+// (libfuse 2 then aborts: "fuse internal error: node N not found"), and a GETATTR given an open
+// file's handle (below) may run after that file's RELEASE has closed the handle. So each such
+// request holds its node (a listing: from the made-up OPENDIR to the RELEASEDIR's answer) or its
+// handle (a GETATTR: to its answer); a FORGET or BATCH_FORGET naming a held node, or a RELEASE
+// of a held handle, waits in `deferred` until the hold ends, as if the kernel had sent it later.
 
 // The FUSE protocol's messages (linux/fuse.h), as far as the channel reads or makes them.
 struct strata_in_header { uint32_t len; uint32_t opcode; uint64_t unique; uint64_t nodeid; uint32_t uid, gid, pid, padding; };
@@ -217,6 +227,11 @@ struct strata_release_in { uint64_t fh; uint32_t flags; uint32_t release_flags; 
 #define STRATA_FUSE_OPENDIR 27
 #define STRATA_FUSE_RELEASEDIR 29
 #define STRATA_FUSE_FSYNCDIR 30
+#define STRATA_FUSE_FORGET 2
+#define STRATA_FUSE_BATCH_FORGET 42
+struct strata_batch_forget_in { uint32_t count; uint32_t dummy; };
+struct strata_forget_one { uint64_t nodeid; uint64_t nlookup; };
+struct strata_releasedir { struct strata_in_header in; struct strata_release_in release; };
 // Unique ids of made-up requests: the kernel's own never reach these bits.
 #define STRATA_MADE_OPENDIR (1ULL << 62)
 #define STRATA_MADE_RELEASEDIR (1ULL << 61)
@@ -250,14 +265,81 @@ typedef struct strata_open {
   uint64_t fh;
 } strata_open_t;
 
+/** A node (handle 0) or a node's handle that a request of the channel's uses until the answer to key (see Holds above). */
+typedef struct strata_hold {
+  struct strata_hold *next;
+  uint64_t key;    // a listing's: the unique of the kernel's READDIR; a GETATTR's: its unique
+  uint64_t nodeid;
+  int handle;      // holds the handle fh, not the node
+  uint64_t fh;
+} strata_hold_t;
+
 typedef struct {
   pthread_mutex_t lock;
   strata_msg_t *ready;      // requests to hand libfuse before reading the device again
   strata_msg_t *waiting;    // READDIRs, by the unique of the OPENDIR made up for them
   strata_msg_t *releasing;  // RELEASEDIRs to make, by the unique of the READDIR answered
+  strata_msg_t *deferred;   // FORGETs and RELEASEs waiting for a hold to end, in the order read
+  strata_hold_t *holds;
+  useconds_t release_delay_us; // see strata_chan
   strata_open_t *pending;   // OPENs and CREATEs not answered yet
   strata_open_t *opens[STRATA_OPEN_BUCKETS]; // open handles by node, latest first
 } strata_chan_t;
+
+static strata_hold_t *strata_hold_new (uint64_t key, uint64_t nodeid, int handle, uint64_t fh) {
+  strata_hold_t *h = malloc(sizeof(strata_hold_t));
+  if (h == NULL) return NULL;
+  h->next = NULL;
+  h->key = key;
+  h->nodeid = nodeid;
+  h->handle = handle;
+  h->fh = fh;
+  return h;
+}
+
+/** Whether the request in buf must wait for a hold (caller holds the lock): a FORGET or BATCH_FORGET of a held node, a RELEASE of a held handle. */
+static int strata_chan_held (strata_chan_t *c, const char *buf, size_t len) {
+  const struct strata_in_header *in = (const struct strata_in_header *) buf;
+  for (strata_hold_t *h = c->holds; h != NULL; h = h->next) {
+    if (in->opcode == STRATA_FUSE_FORGET && !h->handle && h->nodeid == in->nodeid) return 1;
+    if (in->opcode == STRATA_FUSE_RELEASE && h->handle && h->nodeid == in->nodeid && len >= sizeof(*in) + sizeof(struct strata_release_in) &&
+        h->fh == ((const struct strata_release_in *) (in + 1))->fh) return 1;
+    if (in->opcode == STRATA_FUSE_BATCH_FORGET && !h->handle && len >= sizeof(*in) + sizeof(struct strata_batch_forget_in)) {
+      const struct strata_batch_forget_in *batch = (const struct strata_batch_forget_in *) (in + 1);
+      const struct strata_forget_one *one = (const struct strata_forget_one *) (batch + 1);
+      size_t fit = (len - sizeof(*in) - sizeof(*batch)) / sizeof(*one);
+      for (size_t i = 0; i < batch->count && i < fit; i++) {
+        if (one[i].nodeid == h->nodeid) return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+static void strata_msg_push (strata_msg_t **list, strata_msg_t *m);
+
+/** Ends the holds of key of the kind handle (caller holds the lock), and readies the deferred requests no hold keeps any more, in their order. */
+static void strata_chan_unhold (strata_chan_t *c, uint64_t key, int handle) {
+  for (strata_hold_t **at = &c->holds; *at != NULL;) {
+    if ((*at)->key == key && (*at)->handle == handle) {
+      strata_hold_t *gone = *at;
+      *at = gone->next;
+      free(gone);
+    } else {
+      at = &(*at)->next;
+    }
+  }
+  for (strata_msg_t **at = &c->deferred; *at != NULL;) {
+    if (strata_chan_held(c, (*at)->data, (*at)->len)) {
+      at = &(*at)->next;
+      continue;
+    }
+    strata_msg_t *m = *at;
+    *at = m->next;
+    m->next = NULL;
+    strata_msg_push(&c->ready, m);
+  }
+}
 
 /** Notes OPEN / CREATE requests and RELEASEs, and gives a GETATTR without a handle its node's open one (see above). */
 static void strata_chan_note (strata_chan_t *c, char *buf, size_t len) {
@@ -289,6 +371,10 @@ static void strata_chan_note (strata_chan_t *c, char *buf, size_t len) {
     pthread_mutex_lock(&c->lock);
     for (strata_open_t *o = c->opens[in->nodeid % STRATA_OPEN_BUCKETS]; o != NULL; o = o->next) {
       if (o->nodeid == in->nodeid) {
+        strata_hold_t *h = strata_hold_new(in->unique, in->nodeid, 1, o->fh);
+        if (h == NULL) break; // no hold, no handle: the GETATTR goes by path
+        h->next = c->holds;
+        c->holds = h;
         g->getattr_flags |= STRATA_GETATTR_FH;
         g->fh = o->fh;
         break;
@@ -405,6 +491,14 @@ static int strata_chan_receive (struct fuse_chan **chp, char *buf, size_t size) 
     }
     struct strata_in_header *in = (struct strata_in_header *) buf;
     strata_chan_note(c, buf, (size_t) res);
+    if (in->opcode == STRATA_FUSE_FORGET || in->opcode == STRATA_FUSE_BATCH_FORGET || in->opcode == STRATA_FUSE_RELEASE) {
+      pthread_mutex_lock(&c->lock);
+      strata_msg_t *later = c->holds != NULL && strata_chan_held(c, buf, (size_t) res) ? strata_msg_new(0, buf, res) : NULL;
+      if (later != NULL) strata_msg_push(&c->deferred, later);
+      pthread_mutex_unlock(&c->lock);
+      if (later != NULL) continue;
+      // Where no copy could be made, the request goes on now: as before holds, rather than lost.
+    }
     // No handle, no fsyncdir: libfuse 2 would follow a null handle; ENOSYS is what it answers
     // with one (no fsyncdir handler), and makes the kernel stop asking.
     if (in->opcode == STRATA_FUSE_OPENDIR || in->opcode == STRATA_FUSE_FSYNCDIR) {
@@ -414,13 +508,27 @@ static int strata_chan_receive (struct fuse_chan **chp, char *buf, size_t size) 
     if (in->opcode == STRATA_FUSE_READDIR && (size_t) res >= sizeof(*in) + sizeof(struct strata_read_in) &&
         ((struct strata_read_in *) (in + 1))->fh == 0) {
       uint64_t made = in->unique | STRATA_MADE_OPENDIR;
+      struct strata_releasedir rel;
+      memset(&rel, 0, sizeof(rel));
+      rel.in = *in;
+      rel.in.len = sizeof(rel);
+      rel.in.opcode = STRATA_FUSE_RELEASEDIR;
+      rel.in.unique = in->unique | STRATA_MADE_RELEASEDIR;
       strata_msg_t *readdir = strata_msg_new(made, buf, res);
-      if (readdir == NULL) {
+      strata_msg_t *release = strata_msg_new(in->unique, &rel, sizeof(rel)); // its handle comes with the OPENDIR's answer
+      strata_hold_t *hold = strata_hold_new(in->unique, in->nodeid, 0, 0);
+      if (readdir == NULL || release == NULL || hold == NULL) {
+        free(readdir);
+        free(release);
+        free(hold);
         strata_chan_error(ch, in->unique, ENOMEM);
         continue;
       }
       pthread_mutex_lock(&c->lock);
       strata_msg_push(&c->waiting, readdir);
+      strata_msg_push(&c->releasing, release);
+      hold->next = c->holds;
+      c->holds = hold;
       pthread_mutex_unlock(&c->lock);
       struct strata_open_in open = { 0, 0 };
       in->len = sizeof(*in) + sizeof(open);
@@ -438,33 +546,34 @@ static int strata_chan_send (struct fuse_chan *ch, const struct iovec iov[], siz
   if (iov == NULL || count == 0 || iov[0].iov_len < sizeof(struct strata_out_header)) return strata_chan_write(ch, iov, count);
   const struct strata_out_header *out = (const struct strata_out_header *) iov[0].iov_base;
   strata_chan_t *c = fuse_chan_data(ch);
-  if (out->unique & STRATA_MADE_RELEASEDIR) return 0;
+  if (out->unique & STRATA_MADE_RELEASEDIR) {
+    pthread_mutex_lock(&c->lock);
+    strata_chan_unhold(c, out->unique & ~STRATA_MADE_RELEASEDIR, 0);
+    pthread_mutex_unlock(&c->lock);
+    return 0;
+  }
   if (out->unique & STRATA_MADE_OPENDIR) {
+    uint64_t key = out->unique & ~STRATA_MADE_OPENDIR; // the READDIR's unique
     pthread_mutex_lock(&c->lock);
     strata_msg_t *readdir = strata_msg_take(&c->waiting, out->unique);
-    pthread_mutex_unlock(&c->lock);
-    if (readdir == NULL) return 0;
-    struct strata_in_header *in = (struct strata_in_header *) readdir->data;
-    if (out->error != 0 || count < 2 || iov[1].iov_len < sizeof(struct strata_open_out)) {
-      strata_chan_error(ch, in->unique, out->error != 0 ? -out->error : EIO);
-      free(readdir);
-      return 0;
+    strata_msg_t *release = strata_msg_take(&c->releasing, key);
+    int opened = readdir != NULL && release != NULL && out->error == 0 && count >= 2 && iov[1].iov_len >= sizeof(struct strata_open_out);
+    if (opened) {
+      uint64_t fh = ((const struct strata_open_out *) iov[1].iov_base)->fh;
+      ((struct strata_read_in *) (((struct strata_in_header *) readdir->data) + 1))->fh = fh;
+      ((struct strata_releasedir *) release->data)->release.fh = fh;
+      strata_msg_push(&c->releasing, release);
+      readdir->key = 0;
+      strata_msg_push(&c->ready, readdir);
+    } else {
+      strata_chan_unhold(c, key, 0); // no handle was made: nothing to release
     }
-    uint64_t fh = ((const struct strata_open_out *) iov[1].iov_base)->fh;
-    ((struct strata_read_in *) (in + 1))->fh = fh;
-    struct { struct strata_in_header in; struct strata_release_in release; } rel;
-    memset(&rel, 0, sizeof(rel));
-    rel.in = *in;
-    rel.in.len = sizeof(rel);
-    rel.in.opcode = STRATA_FUSE_RELEASEDIR;
-    rel.in.unique = in->unique | STRATA_MADE_RELEASEDIR;
-    rel.release.fh = fh;
-    strata_msg_t *release = strata_msg_new(in->unique, &rel, sizeof(rel));
-    pthread_mutex_lock(&c->lock);
-    if (release != NULL) strata_msg_push(&c->releasing, release);
-    readdir->key = 0;
-    strata_msg_push(&c->ready, readdir);
     pthread_mutex_unlock(&c->lock);
+    if (!opened) {
+      if (readdir != NULL) strata_chan_error(ch, key, out->error != 0 ? -out->error : EIO);
+      free(readdir);
+      free(release);
+    }
     return 0;
   }
   pthread_mutex_lock(&c->lock);
@@ -473,7 +582,13 @@ static int strata_chan_send (struct fuse_chan *ch, const struct iovec iov[], siz
   int res = strata_chan_write(ch, iov, count);
   pthread_mutex_lock(&c->lock);
   strata_msg_t *release = c->releasing == NULL ? NULL : strata_msg_take(&c->releasing, out->unique);
+  if (release != NULL && c->release_delay_us > 0) {
+    pthread_mutex_unlock(&c->lock);
+    usleep(c->release_delay_us);
+    pthread_mutex_lock(&c->lock);
+  }
   if (release != NULL) strata_msg_push(&c->ready, release);
+  if (c->holds != NULL) strata_chan_unhold(c, out->unique, 1);
   pthread_mutex_unlock(&c->lock);
   return res;
 }
@@ -482,13 +597,18 @@ static void strata_chan_destroy (struct fuse_chan *ch) {
   int fd = fuse_chan_fd(ch);
   if (fd != -1) close(fd);
   strata_chan_t *c = fuse_chan_data(ch);
-  strata_msg_t *lists[] = { c->ready, c->waiting, c->releasing };
-  for (int i = 0; i < 3; i++) {
+  strata_msg_t *lists[] = { c->ready, c->waiting, c->releasing, c->deferred };
+  for (int i = 0; i < 4; i++) {
     for (strata_msg_t *m = lists[i]; m != NULL;) {
       strata_msg_t *next = m->next;
       free(m);
       m = next;
     }
+  }
+  for (strata_hold_t *h = c->holds; h != NULL;) {
+    strata_hold_t *next = h->next;
+    free(h);
+    h = next;
   }
   for (int i = 0; i <= STRATA_OPEN_BUCKETS; i++) {
     for (strata_open_t *o = i == STRATA_OPEN_BUCKETS ? c->pending : c->opens[i]; o != NULL;) {
@@ -506,6 +626,10 @@ static struct fuse_chan *strata_chan (struct fuse_chan *kernel) {
   strata_chan_t *c = calloc(1, sizeof(strata_chan_t));
   if (c == NULL) return kernel;
   pthread_mutex_init(&c->lock, NULL);
+  // Fault injection for tests: a pause (µs) between a READDIR's answer and the readying of its
+  // made-up RELEASEDIR, which widens the window in which the kernel may forget the directory.
+  const char *delay = getenv("STRATA_FUSE_TEST_RELEASEDIR_DELAY_US");
+  if (delay != NULL) c->release_delay_us = (useconds_t) strtoul(delay, NULL, 10);
   struct fuse_chan *ch = fuse_chan_new(&op, fuse_chan_fd(kernel), fuse_chan_bufsize(kernel), c);
   if (ch == NULL) {
     free(c);
