@@ -161,7 +161,8 @@ async function bcryptLine(user: string, password: string): Promise<string> {
   let out = '';
   child.stdout!.on('data', (d: string) => (out += d));
   child.stdin!.end(password);
-  const [code] = (await once(child, 'exit')) as [number];
+  // 'close', not 'exit': the process may exit before its last output is read, and a cut hash refuses the right password.
+  const [code] = (await once(child, 'close')) as [number];
   if (code !== 0) throw new Error(`htpasswd exited with ${code}`);
   return out.trim();
 }

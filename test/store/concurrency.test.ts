@@ -12,7 +12,7 @@ function runImport(root: string, seed: number): Promise<{ code: number | null; i
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, id: /^done (\S+)/m.exec(out)?.[1] ?? '' }));
+    child.on('close', (code) => resolve({ code, id: /^done (\S+)/m.exec(out)?.[1] ?? '' })); // after its output is all read
   });
 }
 
