@@ -26,3 +26,11 @@ export function processStat(pid: number): ProcessStat | undefined {
 export function startTimeOf(pid: number): string | undefined {
   return processStat(pid)?.started;
 }
+
+/**
+ * Is the process recorded as (pid, started) still there (a zombie too)? Not where its start
+ * time was never known (''), nor where the pid is gone or now another process's.
+ */
+export function processLives(pid: number, started: string): boolean {
+  return started !== '' && startTimeOf(pid) === started;
+}

@@ -6,9 +6,13 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCode, StrataError, errnoOf } from '../errors.js';
 import { isDigest, randomId, type Digest } from '../ids.js';
+import { ownedName, ownerLives } from '../store/owned-names.js';
 import { syncPath } from '../sync-path.js';
 
 const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+
+/** The kind of owned name (owned-names.ts) of the temporary files blobs are written to before they are renamed into place. */
+const TEMP_KIND = 'blob';
 
 /** What `put` stored. */
 export interface BlobInfo {
@@ -38,11 +42,16 @@ export class ContentStore {
   async init(): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     await mkdir(this.#tmp, { recursive: true, mode: 0o700 });
-    // Blobs are written outside the store lock: only a dead process's temporary files go.
+    // Blobs are written outside the store lock: only a dead process's temporary files go
+    // (and names of no process: an older strata's, which named them by pid alone or not at all).
     for (const name of await readdir(this.#tmp)) {
-      const pid = Number(name.split('-')[0]);
-      if (!Number.isInteger(pid) || !processAlive(pid)) await rm(join(this.#tmp, name), { force: true });
+      if (ownerLives(name, TEMP_KIND) !== true) await rm(join(this.#tmp, name), { force: true });
     }
+  }
+
+  /** A new temporary file's path, named for this process (see owned-names.ts). */
+  #tempPath(): string {
+    return join(this.#tmp, `${ownedName(TEMP_KIND)}-${randomId()}`);
   }
 
   /** The blob's file (which may not exist). Fails with EINVALID for a malformed digest. */
@@ -61,7 +70,7 @@ export class ContentStore {
    * Storing a blob that exists is a no-op that still verifies the input.
    */
   async put(input: Readable | Buffer, expected?: string, what = 'blob'): Promise<BlobInfo> {
-    const temp = join(this.#tmp, `${process.pid}-${randomId()}`);
+    const temp = this.#tempPath();
     const hash = createHash('sha256');
     let size = 0;
     try {
@@ -88,7 +97,7 @@ export class ContentStore {
    * in place of themselves (same bytes). Returns each one's digest and size, in order.
    */
   async putMany(blobs: readonly Buffer[]): Promise<BlobInfo[]> {
-    const temps = blobs.map(() => join(this.#tmp, `${process.pid}-${randomId()}`));
+    const temps = blobs.map(() => this.#tempPath());
     try {
       await Promise.all(blobs.map((bytes, i) => writeFile(temps[i]!, bytes, { flag: 'wx', mode: 0o600 })));
       await Promise.all(temps.map((t) => syncPath(t)));
@@ -109,7 +118,7 @@ export class ContentStore {
    * download checked while it streamed), so it is not read back.
    */
   async putFile(path: string, expected?: string, what = 'blob', verified = false): Promise<BlobInfo> {
-    const temp = join(this.#tmp, randomId());
+    const temp = this.#tempPath();
     try {
       await link(path, temp).catch((err: unknown) => (errnoOf(err) === 'EXDEV' ? copyFile(path, temp) : Promise.reject(err)));
       if (verified && expected !== undefined && isDigest(expected)) {
@@ -169,15 +178,5 @@ export class ContentStore {
       const digest = `sha256:${name}`;
       if (DIGEST_RE.test(digest) && !keep(digest)) await rm(join(this.#dir, name), { force: true });
     }
-  }
-}
-
-/** Does a process with this pid exist (signal 0)? */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

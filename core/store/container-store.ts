@@ -9,7 +9,7 @@ import { removeRecordedStubs, STUBS } from '../containers/runtime-stubs.js';
 import { ContainerRows, type ContainerRecord } from './container-rows.js';
 import type { ImageStore } from './image-store.js';
 import type { LayerStore } from './layer-store.js';
-import { startTimeOf } from '../process-stat.js';
+import { processLives, startTimeOf } from '../process-stat.js';
 import { Lease } from './leases.js';
 import type { StoreRoot } from './store-root.js';
 
@@ -49,7 +49,7 @@ export class ContainerStore {
    */
   async recover(): Promise<void> {
     for (const c of this.#rows.all()) {
-      if (c.state !== 'running' || (c.ownerPid !== null && c.ownerStarted !== null && Lease.alive(c.ownerPid, c.ownerStarted))) continue;
+      if (c.state !== 'running' || (c.ownerPid !== null && c.ownerStarted !== null && processLives(c.ownerPid, c.ownerStarted))) continue;
       await this.#cleanAfter(c);
       this.#rows.setExited(c.id, 137);
     }
@@ -163,7 +163,7 @@ export class ContainerStore {
 
   /** Is the container running now (its strata process alive)? */
   isRunning(c: ContainerRecord): boolean {
-    return c.state === 'running' && c.ownerPid !== null && c.ownerStarted !== null && Lease.alive(c.ownerPid, c.ownerStarted);
+    return c.state === 'running' && c.ownerPid !== null && c.ownerStarted !== null && processLives(c.ownerPid, c.ownerStarted);
   }
 
   /** Points the container at another writable layer (after a commit). */
@@ -183,7 +183,7 @@ export class ContainerStore {
         throw new StrataError(ErrorCode.ECONFLICT, `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
       }
       process.kill(c.ownerPid!, 'SIGKILL');
-      for (let i = 0; i < 200 && Lease.alive(c.ownerPid!, c.ownerStarted!); i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 200 && processLives(c.ownerPid!, c.ownerStarted!); i++) await new Promise((r) => setTimeout(r, 10));
     }
     await this.#root.lock.run('rm', async () => {
       await reapContainer(this.dirOf(c.id)).catch(() => undefined);

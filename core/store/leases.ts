@@ -1,4 +1,4 @@
-import { startTimeOf } from '../process-stat.js';
+import { processLives, startTimeOf } from '../process-stat.js';
 import { randomId } from '../ids.js';
 import type { StoreDatabase } from './store-database.js';
 
@@ -22,11 +22,6 @@ export class Lease {
   private constructor(db: StoreDatabase, id: string) {
     this.#db = db;
     this.id = id;
-  }
-
-  /** Is the process that holds (pid, started) still alive? */
-  static alive(pid: number, started: string): boolean {
-    return started !== '' && startTimeOf(pid) === started;
   }
 
   /** A new lease of this process. */
@@ -76,7 +71,7 @@ export function dropLeaseLayer(db: StoreDatabase, lease: string, layer: string):
 export function deadLeases(db: StoreDatabase): { id: string; layers: string[] }[] {
   const rows = db.sqlite.prepare('SELECT id, pid, started FROM leases').all() as { id: string; pid: number; started: string }[];
   return rows
-    .filter((r) => !(r.started !== '' && startTimeOf(r.pid) === r.started))
+    .filter((r) => !processLives(r.pid, r.started))
     .map((r) => ({
       id: r.id,
       layers: (db.sqlite.prepare('SELECT layer FROM lease_layers WHERE lease = ? ORDER BY seq DESC').all(r.id) as { layer: string }[]).map((l) => l.layer),

@@ -1,6 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { startTimeOf } from '../process-stat.js';
-import { Lease } from './leases.js';
+import { processLives, startTimeOf } from '../process-stat.js';
 
 /**
  * Names in the store's tmp that say which process made them:
@@ -16,13 +15,13 @@ export function ownedName(kind: string): string {
   return `${kind}-${process.pid}-${startTimeOf(process.pid) ?? 0}`;
 }
 
+/** Whether `name` is a name of `kind` whose process lives; undefined where it is not a name of `kind`. */
+export function ownerLives(name: string, kind: string): boolean | undefined {
+  const m = new RegExp(`^${kind.replace(/[^a-z0-9]/g, (c) => `\\${c}`)}-(\\d+)-(\\d+)(?:-|$)`).exec(name);
+  return m === null ? undefined : processLives(Number(m[1]), m[2]!);
+}
+
 /** The entries of `dir` named for `kind` whose process is gone. */
 export async function deadOwnersIn(dir: string, kind: string): Promise<string[]> {
-  const pattern = new RegExp(`^${kind.replace(/[^a-z0-9]/g, (c) => `\\${c}`)}-(\\d+)-(\\d+)(?:-|$)`);
-  const dead: string[] = [];
-  for (const name of await readdir(dir).catch(() => [])) {
-    const m = pattern.exec(name);
-    if (m !== null && !Lease.alive(Number(m[1]), m[2]!)) dead.push(name);
-  }
-  return dead;
+  return (await readdir(dir).catch(() => [])).filter((name) => ownerLives(name, kind) === false);
 }
