@@ -16,6 +16,13 @@ export const openFd = promisify(open);
 const syncFd = promisify(fsync);
 const dataSyncFd = promisify(fdatasync);
 
+/**
+ * Fault injection for tests (ms, read once as the mount process starts): a pause before fstat
+ * of an unnamed open file's handle, which widens the window in which another handle's RELEASE
+ * could close the descriptor first (see Holds in scripts/fuse-native-fast-paths.c).
+ */
+const TEST_FGETATTR_DELAY_MS = Number(process.env.STRATA_FUSE_TEST_FGETATTR_DELAY_MS ?? 0) || 0;
+
 /** The access-mode bits of open(2) flags (Node's fs.constants lacks O_ACCMODE). */
 export const O_ACCMODE = 3;
 
@@ -84,6 +91,7 @@ export function readOps(u: UnionFs) {
     async fgetattr(path: string, fd: number): Promise<FuseStat> {
       if (path !== '') return getattr(path);
       if (fd <= 0) throw fsError('ENOENT');
+      if (TEST_FGETATTR_DELAY_MS > 0) await new Promise((resolve) => setTimeout(resolve, TEST_FGETATTR_DELAY_MS));
       const st = fstatSync(fd);
       return fuseStat(st, u.inodes.fresh(st));
     },

@@ -73,3 +73,45 @@ await testNeedingAll(test, ['fuse'], 'rm -rf of a directory holding open files s
   t.deepEqual(await fuse.changes('rw', 'base'), [{ kind: 'C', path: '/srv' }, { kind: 'D', path: '/srv/d' }], 'the layer records the deletion');
   t.is(await fuse.stat('rw', '/srv/d'), undefined);
 });
+
+/**
+ * Run by a child node in a writable mount: opens f twice (two handles, the second the node's
+ * latest), removes f, starts fstat(2) of the first descriptor and closes the second 20 ms
+ * later. Prints the fstat's answer and whether the close came first.
+ */
+const TWO_HANDLES = `
+const fs = require('node:fs');
+fs.writeFileSync('f', 'twelve bytes');
+const first = fs.openSync('f', 'r');
+const second = fs.openSync('f', 'r');
+fs.unlinkSync('f');
+let closed = false;
+fs.fstat(first, (err, st) => {
+  console.log(JSON.stringify({ answer: err ? err.code : st.size, closedFirst: closed }));
+  fs.closeSync(first);
+});
+setTimeout(() => { fs.closeSync(second); closed = true; }, 20);
+`;
+
+// fstat of a file removed while open reaches the mount without a handle; the mount's channel
+// gives that GETATTR the node's latest open handle, the backing file's descriptor. Another
+// handle's close must not close that descriptor under the fstat: the channel holds the handle
+// until the GETATTR is answered, and the RELEASE waits. The mount's test knob stalls the fstat
+// for 150 ms; without the hold, the answer was EBADF (or a reused descriptor's file).
+await testNeedingAll(test, ['fuse'], 'fstat of a removed open file while another handle of it closes answers the file\'s size', async (t) => {
+  const fuse = await newDriver(t, 'fuse');
+  await fuse.create('base', null, { writable: false });
+  await fuse.applyDiff('base', null, layerTar({ 'srv/': '' }));
+  await fuse.create('rw', 'base', { writable: true });
+  process.env.STRATA_FUSE_TEST_FGETATTR_DELAY_MS = '150'; // read by the mount process as it starts
+  let mnt: string;
+  try {
+    mnt = await fuse.mount('rw');
+  } finally {
+    delete process.env.STRATA_FUSE_TEST_FGETATTR_DELAY_MS;
+  }
+  const { stdout } = await run(process.execPath, ['-e', TWO_HANDLES], { cwd: join(mnt, 'srv') });
+  t.deepEqual(JSON.parse(stdout), { answer: 'twelve bytes'.length, closedFirst: true });
+  t.is(await sh(join(mnt, 'srv'), 'ls -A'), '');
+  await fuse.unmount('rw');
+});
