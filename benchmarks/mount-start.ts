@@ -3,7 +3,10 @@
  * from asking for a mount of a writable layer over a 3-layer stack until the
  * merged tree answers, then its unmount, for every driver with mounts, next to
  * kernel overlayfs and fuse-overlayfs mounting the same directories in the
- * same run. Medians in ms; needs root.
+ * same run; and `strata-fuse-overlay`, strata's union behind fuse-overlayfs'
+ * command line as podman runs it (a Node parent that starts the mount daemon
+ * and returns once it answers), on those directories too. Medians in ms; needs
+ * root.
  *
  *     node dist/benchmarks/mount-start.js [repeats]     (default 15)
  *
@@ -13,9 +16,11 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundledEntry } from '../cli/bundled.js';
 import { builtinDriverModules } from '../drivers/index.js';
+import { run } from './exec.js';
 import { DriverSession } from './driver-session.js';
-import { UNION_PEERS, type UnionPeer, mountUnion, unionPeerUnavailable, unmountUnion } from './peers/union-mount.js';
+import { UNION_PEERS, type UnionPeer, fuseMountUnavailable, mountUnion, overlayMountOptions, unionPeerUnavailable, unmountUnion } from './peers/union-mount.js';
 import { nowMs, summarize } from './stats.js';
 import type { Summary } from './stats.js';
 
@@ -72,15 +77,36 @@ async function driverTiming(work: string, name: string, repeats: number): Promis
   }
 }
 
+/** strata-fuse-overlay's subject name: it takes fuse-overlayfs' command line. */
+const FUSE_OVERLAY_COMMAND = 'strata-fuse-overlay';
+
+/** A 3-layer stack of lower directories in overlayfs' layout under work/name, and a writable mount spec over it. */
+async function overlayStack(work: string, name: string) {
+  const dir = join(work, name);
+  const lowers = [2, 1, 0].map((n) => join(dir, 'l', `${n}`));
+  for (const [i, lower] of lowers.entries()) await fill(lower, 2 - i);
+  return { lowers, upper: join(dir, 'upper'), work: join(dir, 'work'), target: join(dir, 'merged') };
+}
+
 async function peerTiming(work: string, peer: UnionPeer, repeats: number): Promise<Timing | string> {
   const why = await unionPeerUnavailable(peer);
   if (why !== undefined) return why;
-  const dir = join(work, peer);
-  const lowers = [2, 1, 0].map((n) => join(dir, 'l', `${n}`));
-  for (const [i, lower] of lowers.entries()) await fill(lower, 2 - i);
-  const spec = { lowers, upper: join(dir, 'upper'), work: join(dir, 'work'), target: join(dir, 'merged') };
+  const spec = await overlayStack(work, peer);
   return rounds(repeats, async () => {
     await mountUnion(peer, spec);
+    return spec.target;
+  }, () => unmountUnion(spec.target));
+}
+
+/** `strata-fuse-overlay -o … MNT`, timed as the fuse-overlayfs peer is (same stack, same options). */
+async function fuseOverlayCommandTiming(work: string, repeats: number): Promise<Timing | string> {
+  const why = await fuseMountUnavailable();
+  if (why !== undefined) return why;
+  const spec = await overlayStack(work, FUSE_OVERLAY_COMMAND);
+  const command = bundledEntry('fuse-overlay.js');
+  return rounds(repeats, async () => {
+    const { options, cwd } = await overlayMountOptions('fuse-overlayfs', spec);
+    await run(process.execPath, [command, '-o', options, spec.target], { cwd });
     return spec.target;
   }, () => unmountUnion(spec.target));
 }
@@ -92,11 +118,12 @@ async function main(): Promise<void> {
   try {
     for (const peer of UNION_PEERS) results[peer] = await peerTiming(work, peer, repeats);
     for (const name of DRIVERS) results[name] = await driverTiming(work, name, repeats);
+    results[FUSE_OVERLAY_COMMAND] = await fuseOverlayCommandTiming(work, repeats);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
   const ratios: Record<string, Record<string, number>> = {};
-  for (const name of DRIVERS) {
+  for (const name of [...DRIVERS, FUSE_OVERLAY_COMMAND]) {
     const own = results[name];
     if (typeof own === 'string') continue;
     for (const peer of UNION_PEERS) {

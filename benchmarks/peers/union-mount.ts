@@ -18,17 +18,20 @@ export async function unionPeerUnavailable(peer: UnionPeer): Promise<string | un
     }
     return undefined;
   }
-  try {
-    await access('/dev/fuse');
-  } catch {
-    return '/dev/fuse is missing';
-  }
+  const fuse = await fuseMountUnavailable();
+  if (fuse !== undefined) return fuse;
   try {
     await run('fuse-overlayfs', ['--version']);
   } catch {
     return 'fuse-overlayfs is not installed (apt-get install --no-install-recommends fuse-overlayfs)';
   }
   return undefined;
+}
+
+/** Why a FUSE union cannot mount here (root, /dev/fuse), or undefined when it can. */
+export async function fuseMountUnavailable(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'needs root to mount';
+  return access('/dev/fuse').then(() => undefined, () => '/dev/fuse is missing');
 }
 
 export interface UnionMountSpec {
@@ -41,11 +44,12 @@ export interface UnionMountSpec {
 }
 
 /**
- * Mounts the union. Lowers that share a parent directory are passed by relative
- * name with that directory as the working directory, so a deep stack fits the
- * 4,095-byte mount-option page (see NOTES.md). Rejects with the tool's stderr.
+ * Where and with which `-o` options an overlay mount of spec runs. Lowers that share a parent
+ * directory are passed by relative name with that directory as the working directory, so a deep
+ * stack fits the 4,095-byte mount-option page (see NOTES.md). Makes the target, upper and work
+ * directories, and the empty lower a read-only kernel overlay of one lower needs.
  */
-export async function mountUnion(peer: UnionPeer, spec: UnionMountSpec): Promise<void> {
+export async function overlayMountOptions(peer: UnionPeer, spec: UnionMountSpec): Promise<{ options: string; cwd: string | undefined }> {
   await mkdir(spec.target, { recursive: true });
   const all = [...spec.lowers];
   if (peer === 'kernel-overlayfs' && spec.upper === undefined && all.length === 1) {
@@ -62,10 +66,16 @@ export async function mountUnion(peer: UnionPeer, spec: UnionMountSpec): Promise
     await mkdir(spec.work, { recursive: true });
     opts.push(`upperdir=${spec.upper}`, `workdir=${spec.work}`);
   }
+  return { options: opts.join(','), cwd };
+}
+
+/** Mounts the union (see overlayMountOptions). Rejects with the tool's stderr. */
+export async function mountUnion(peer: UnionPeer, spec: UnionMountSpec): Promise<void> {
+  const { options, cwd } = await overlayMountOptions(peer, spec);
   if (peer === 'kernel-overlayfs') {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', opts.join(','), spec.target], { cwd });
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, spec.target], { cwd });
   } else {
-    await run('fuse-overlayfs', ['-o', opts.join(','), spec.target], { cwd });
+    await run('fuse-overlayfs', ['-o', options, spec.target], { cwd });
   }
 }
 
