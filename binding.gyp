@@ -10,6 +10,12 @@
       "type": "executable",
       "sources": ["core/containers/runner/native/strata_nsrun.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "strata-fuse-overlay",
+      "type": "executable",
+      "sources": ["drivers/fuse/compat/native/strata_fuse_overlay.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -4,9 +4,10 @@
  * merged tree answers, then its unmount, for every driver with mounts, next to
  * kernel overlayfs and fuse-overlayfs mounting the same directories in the
  * same run; and `strata-fuse-overlay`, strata's union behind fuse-overlayfs'
- * command line as podman runs it (a Node parent that starts the mount daemon
- * and returns once it answers), on those directories too. Medians in ms; needs
- * root.
+ * command line, on those directories too, in its two forms: the launcher
+ * podman runs as its mount_program (build/Release/strata-fuse-overlay, which
+ * starts the mount daemon and returns once it answers) and the Node entry
+ * (npm's bin: a Node parent doing the same). Medians in ms; needs root.
  *
  *     node dist/benchmarks/mount-start.js [repeats]     (default 15)
  *
@@ -16,7 +17,7 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundledEntry } from '../cli/bundled.js';
+import { FUSE_OVERLAY_LAUNCHER, bundledEntry } from '../cli/bundled.js';
 import { builtinDriverModules } from '../drivers/index.js';
 import { run } from './exec.js';
 import { DriverSession } from './driver-session.js';
@@ -77,8 +78,11 @@ async function driverTiming(work: string, name: string, repeats: number): Promis
   }
 }
 
-/** strata-fuse-overlay's subject name: it takes fuse-overlayfs' command line. */
-const FUSE_OVERLAY_COMMAND = 'strata-fuse-overlay';
+/** strata-fuse-overlay's forms (it takes fuse-overlayfs' command line): subject name → command and first arguments. */
+const FUSE_OVERLAY_FORMS: Record<string, () => [string, string[]]> = {
+  'strata-fuse-overlay': () => [FUSE_OVERLAY_LAUNCHER, []],
+  'strata-fuse-overlay (node entry)': () => [process.execPath, [bundledEntry('fuse-overlay.js')]],
+};
 
 /** A 3-layer stack of lower directories in overlayfs' layout under work/name, and a writable mount spec over it. */
 async function overlayStack(work: string, name: string) {
@@ -98,15 +102,15 @@ async function peerTiming(work: string, peer: UnionPeer, repeats: number): Promi
   }, () => unmountUnion(spec.target));
 }
 
-/** `strata-fuse-overlay -o … MNT`, timed as the fuse-overlayfs peer is (same stack, same options). */
-async function fuseOverlayCommandTiming(work: string, repeats: number): Promise<Timing | string> {
+/** `strata-fuse-overlay -o … MNT` in one of its forms, timed as the fuse-overlayfs peer is (same stack, same options). */
+async function fuseOverlayCommandTiming(work: string, form: string, repeats: number): Promise<Timing | string> {
   const why = await fuseMountUnavailable();
   if (why !== undefined) return why;
-  const spec = await overlayStack(work, FUSE_OVERLAY_COMMAND);
-  const command = bundledEntry('fuse-overlay.js');
+  const spec = await overlayStack(work, form.replace(/\W+/g, '-'));
+  const [command, first] = FUSE_OVERLAY_FORMS[form]!();
   return rounds(repeats, async () => {
     const { options, cwd } = await overlayMountOptions('fuse-overlayfs', spec);
-    await run(process.execPath, [command, '-o', options, spec.target], { cwd });
+    await run(command, [...first, '-o', options, spec.target], { cwd });
     return spec.target;
   }, () => unmountUnion(spec.target));
 }
@@ -118,12 +122,12 @@ async function main(): Promise<void> {
   try {
     for (const peer of UNION_PEERS) results[peer] = await peerTiming(work, peer, repeats);
     for (const name of DRIVERS) results[name] = await driverTiming(work, name, repeats);
-    results[FUSE_OVERLAY_COMMAND] = await fuseOverlayCommandTiming(work, repeats);
+    for (const form of Object.keys(FUSE_OVERLAY_FORMS)) results[form] = await fuseOverlayCommandTiming(work, form, repeats);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
   const ratios: Record<string, Record<string, number>> = {};
-  for (const name of [...DRIVERS, FUSE_OVERLAY_COMMAND]) {
+  for (const name of [...DRIVERS, ...Object.keys(FUSE_OVERLAY_FORMS)]) {
     const own = results[name];
     if (typeof own === 'string') continue;
     for (const peer of UNION_PEERS) {

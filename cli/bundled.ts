@@ -26,3 +26,10 @@ export function bundledEntry(name: 'main.js' | 'fuse-overlay.js' | 'mount-proces
   if (bundleTime < statSync(compiled).mtimeMs) throw new Error(`${bundle} is older than ${compiled}: run \`npm run build\` (tsc, then the bundle)`);
   return bundle;
 }
+
+/**
+ * `strata-fuse-overlay` without a Node parent: the launcher `npm install` builds
+ * (drivers/fuse/compat/native/strata_fuse_overlay.c), which runs the bundled
+ * `fuse-overlay.js` as its daemon. The command for podman's mount_program.
+ */
+export const FUSE_OVERLAY_LAUNCHER = at('../../build/Release/strata-fuse-overlay');

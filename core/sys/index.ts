@@ -81,6 +81,8 @@ export interface Sys {
    * the caller's to finish first).
    */
   exitNow(status: number): never;
+  /** dup2(2): descriptor `to` becomes a copy of `from` (closed first where open). */
+  dup2(from: number, to: number): void;
 }
 
 /**

@@ -237,6 +237,16 @@ static napi_value js_exit_now(napi_env env, napi_callback_info info) {
   _exit(status);
 }
 
+/* dup2(from, to): makes descriptor `to` a copy of `from` (a daemon pointing its stdout and stderr at its log). */
+static napi_value js_dup2(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  int32_t from = -1, to = -1;
+  napi_get_value_int32(env, argv[0], &from);
+  napi_get_value_int32(env, argv[1], &to);
+  if (dup2(from, to) < 0) return throw_errno(env, errno, "dup2", "");
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_default, NULL},
@@ -248,6 +258,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"mountIn", NULL, js_mount_in, NULL, NULL, NULL, napi_default, NULL},
     {"syncfs", NULL, js_syncfs, NULL, NULL, NULL, napi_default, NULL},
     {"exitNow", NULL, js_exit_now, NULL, NULL, NULL, napi_default, NULL},
+    {"dup2", NULL, js_dup2, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   strata_scan_init(env, exports);

@@ -14,9 +14,13 @@
  * leaving a daemon that serves it until the mount is unmounted (umount,
  * fusermount -u) or it gets SIGTERM. Exit status 1 with one line on stderr
  * where it cannot mount. Loads only the union and fuse-native (no store, no
- * container runtime code). With a workdir, the daemon's stderr (its faults and
- * the notes of its life: mounted, signals, exit status) goes to
- * `<workdir>/strata-fuse-overlay.log`.
+ * container runtime code). With a workdir, the daemon's stdout and stderr (its
+ * faults and the notes of its life: mounted, signals, exit status) go to
+ * `<workdir>/strata-fuse-overlay.log`, which the daemon opens itself.
+ *
+ * The same command without a Node parent: build/Release/strata-fuse-overlay
+ * (drivers/fuse/compat/native/strata_fuse_overlay.c) starts the daemon as
+ * `daemonize` here does and waits for its report, about 55 ms sooner.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
@@ -61,23 +65,32 @@ async function serve(argv: readonly string[], report: (line: string) => void): P
   report('ok');
 }
 
-/** The daemon's log, `<workdir>/strata-fuse-overlay.log`, opened to append (see mount-log.ts); undefined without a workdir or where it cannot be opened. */
-async function daemonLog(argv: readonly string[]) {
-  const work = parseOverlayArgs(argv, process.cwd()).work;
-  if (work === undefined) return undefined;
-  return openForMount(join(work, 'strata-fuse-overlay.log')).then(({ log }) => log, () => undefined);
+/**
+ * Points the daemon's stdout and stderr (Node's own messages and libfuse's included) at
+ * `<workdir>/strata-fuse-overlay.log`, opened to append (see mount-log.ts). Nothing without a
+ * workdir, with arguments that do not parse (the daemon reports those), or where the log
+ * cannot be opened: its parent left them on /dev/null.
+ */
+async function logToWorkdir(argv: readonly string[]): Promise<void> {
+  let work: string | undefined;
+  try {
+    work = parseOverlayArgs(argv, process.cwd()).work;
+  } catch {
+    return;
+  }
+  if (work === undefined) return;
+  const log = await openForMount(join(work, 'strata-fuse-overlay.log')).then(({ log }) => log, () => undefined);
+  if (log === undefined) return;
+  const { sys } = await import('../../../core/sys/index.js');
+  sys.dup2(log.fd, 1);
+  sys.dup2(log.fd, 2);
+  await log.close();
 }
 
 /** Starts this command again as a detached daemon and waits for its first line on fd 3: "ok" or why it failed. */
 async function daemonize(argv: readonly string[]): Promise<number> {
-  const log = await daemonLog(argv);
-  const stdio: StdioOptions = ['ignore', log?.fd ?? 'ignore', log?.fd ?? 'ignore', 'pipe'];
-  let child: ChildProcess;
-  try {
-    child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...argv], { detached: true, stdio, env: { ...process.env, [DAEMON_ENV]: '1' } });
-  } finally {
-    await log?.close();
-  }
+  const stdio: StdioOptions = ['ignore', 'ignore', 'ignore', 'pipe'];
+  const child: ChildProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), ...argv], { detached: true, stdio, env: { ...process.env, [DAEMON_ENV]: '1' } });
   return new Promise((resolve) => {
     let said = '';
     const channel = child.stdio[3] as NodeJS.ReadableStream;
@@ -104,6 +117,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return argv.length === 0 ? 1 : 0;
   }
   if (process.env[DAEMON_ENV] === '1') {
+    await logToWorkdir(argv); // first: before anything writes to stdout or stderr
     const { createWriteStream } = await import('node:fs');
     const fd3 = createWriteStream('', { fd: 3 });
     const report = (line: string) => fd3.end(`${line}\n`);
