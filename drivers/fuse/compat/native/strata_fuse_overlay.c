@@ -87,6 +87,7 @@ int main (int argc, char **argv) {
     if (null > 3) close(null);
     setenv(DAEMON_ENV, "1", 1);
     exec_node(entry, argc, argv);
+    dprintf(3, "cannot run node: %s\n", strerror(errno)); // the parent says it
     _exit(127);
   }
   close(report[1]);
