@@ -27,6 +27,14 @@ export function startTimeOf(pid: number): string | undefined {
   return processStat(pid)?.started;
 }
 
+let ownStarted: string | undefined;
+
+/** This process's start time (as startTimeOf): read once, it never changes. */
+export function ownStartTime(): string | undefined {
+  ownStarted ??= startTimeOf(process.pid);
+  return ownStarted;
+}
+
 /**
  * Is the process recorded as (pid, started) still there (a zombie too)? Not where its start
  * time was never known (''), nor where the pid is gone or now another process's.

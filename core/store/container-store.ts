@@ -9,7 +9,7 @@ import { removeRecordedStubs, STUBS } from '../containers/runtime-stubs.js';
 import { ContainerRows, type ContainerRecord } from './container-rows.js';
 import type { ImageStore } from './image-store.js';
 import type { LayerStore } from './layer-store.js';
-import { processLives, startTimeOf } from '../process-stat.js';
+import { ownStartTime, processLives } from '../process-stat.js';
 import { Lease } from './leases.js';
 import type { StoreRoot } from './store-root.js';
 
@@ -152,7 +152,7 @@ export class ContainerStore {
   /** Records that this process runs the container now (its layer is mounted by the caller). */
   markRunning(id: string): void {
     // Relaxed: recovery tells a running mark from a dead owner, whatever the disk kept.
-    this.#root.db.relaxed(() => this.#rows.setRunning(id, process.pid, startTimeOf(process.pid) ?? ''));
+    this.#root.db.relaxed(() => this.#rows.setRunning(id, process.pid, ownStartTime() ?? ''));
   }
 
   /** Records the exit; for a --rm container (removed right after) without waiting for the disk. */

@@ -1,4 +1,4 @@
-import { processLives, startTimeOf } from '../process-stat.js';
+import { ownStartTime, processLives } from '../process-stat.js';
 import { randomId } from '../ids.js';
 import type { StoreDatabase } from './store-database.js';
 
@@ -27,7 +27,7 @@ export class Lease {
   /** A new lease of this process. */
   static begin(db: StoreDatabase): Lease {
     const id = randomId();
-    db.sqlite.prepare('INSERT INTO leases (id, pid, started, created_at) VALUES (?, ?, ?, ?)').run(id, process.pid, startTimeOf(process.pid) ?? '', new Date().toISOString());
+    db.sqlite.prepare('INSERT INTO leases (id, pid, started, created_at) VALUES (?, ?, ?, ?)').run(id, process.pid, ownStartTime() ?? '', new Date().toISOString());
     return new Lease(db, id);
   }
 

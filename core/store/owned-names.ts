@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { processLives, startTimeOf } from '../process-stat.js';
+import { ownStartTime, processLives } from '../process-stat.js';
 
 /**
  * Names in the store's tmp that say which process made them:
@@ -12,12 +12,24 @@ import { processLives, startTimeOf } from '../process-stat.js';
 
 /** This process's name of `kind` (a word: `proc`, `pull`). */
 export function ownedName(kind: string): string {
-  return `${kind}-${process.pid}-${startTimeOf(process.pid) ?? 0}`;
+  return `${kind}-${process.pid}-${ownStartTime() ?? 0}`;
+}
+
+/** The pattern of `kind`'s names (pid and start time captured), made once per kind. */
+const PATTERNS = new Map<string, RegExp>();
+
+function patternOf(kind: string): RegExp {
+  let pattern = PATTERNS.get(kind);
+  if (pattern === undefined) {
+    pattern = new RegExp(`^${kind.replace(/[^a-z0-9]/g, (c) => `\\${c}`)}-(\\d+)-(\\d+)(?:-|$)`);
+    PATTERNS.set(kind, pattern);
+  }
+  return pattern;
 }
 
 /** Whether `name` is a name of `kind` whose process lives; undefined where it is not a name of `kind`. */
 export function ownerLives(name: string, kind: string): boolean | undefined {
-  const m = new RegExp(`^${kind.replace(/[^a-z0-9]/g, (c) => `\\${c}`)}-(\\d+)-(\\d+)(?:-|$)`).exec(name);
+  const m = patternOf(kind).exec(name);
   return m === null ? undefined : processLives(Number(m[1]), m[2]!);
 }
 
